@@ -1,0 +1,39 @@
+# Top-level entry points. Both targets install missing Debian packages first,
+# so they work on a fresh bookworm machine as root.
+#   make demo   build convc, show --stats of examples/unet.conv, compile and run it
+#   make check  build convc and run every test, then again under ASan+UBSan
+
+PY      := /usr/bin/python3
+LIT     := /usr/lib/llvm-19/build/utils/lit/lit.py
+JOBS    := $(shell nproc)
+LITOPTS ?= -sv
+
+.PHONY: all deps build build-asan demo check check-fast check-asan clean
+
+all: build
+
+deps:
+	@sh tools/install-deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 -DCONVC_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+demo: build
+	@sh tools/demo.sh build
+
+check-fast: build
+	$(PY) $(LIT) $(LITOPTS) --param build=$(CURDIR)/build tests
+
+check-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(PY) $(LIT) $(LITOPTS) --param build=$(CURDIR)/build-asan tests
+
+check: check-fast check-asan
+
+clean:
+	rm -rf build build-asan

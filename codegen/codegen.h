@@ -1,0 +1,26 @@
+/*
+ * codegen.h - lowering IR to LLVM through the C API, object emission, linking.
+ *
+ * cg_compile() builds one LLVM module holding one kernel per IR node and the
+ * constant `convc_model` descriptor (runtime/convrt.h), verifies it, optimises
+ * it with the new pass manager and emits what was asked; for an executable it
+ * links the object with the runtime library using the C compiler driver.
+ */
+#ifndef CONVC_CODEGEN_H
+#define CONVC_CODEGEN_H
+
+#include <stdbool.h>
+
+#include "ir/ir.h"
+
+typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM } CgEmit;
+
+typedef struct {
+    const char *cpu;   /* "native" or an LLVM CPU name */
+    int opt_level;     /* 0..3 */
+} CgOptions;
+
+/* Writes `out` ("-" is stdout for CG_EMIT_LLVM/ASM). Errors go to stderr. */
+bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * main.c - the convc driver: command line, then one call per phase.
+ *
+ *   source -> fe_check (tokens, AST, checked graph) -> ir_build (IR + passes
+ *   + memory plan) -> cg_compile (LLVM module -> object -> executable)
+ *
+ * Nothing is generated once an error was reported.
+ * Exit status: 0 success, 1 errors in the source, 2 bad command line,
+ * 3 I/O or toolchain failure (unreadable file, LLVM or linker error).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codegen/codegen.h"
+#include "frontend/frontend.h"
+#include "ir/ir.h"
+
+enum { EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+
+typedef struct {
+    const char *input;
+    const char *output;
+    const char *network;
+    const char *explain;
+    const char *emit;          /* --emit=tokens|ast|ir|llvm */
+    CgEmit cg_emit;
+    CgOptions cg;
+    bool stats;
+    StatsFormat stats_fmt;
+    CountConvention count;
+    int color;                 /* -1 auto */
+} Options;
+
+static void usage(FILE *f)
+{
+    fputs("usage: convc FILE.conv [options]\n"
+          "  -o FILE               output file (default: the network's name, or FILE.o/.s/.ll)\n"
+          "  -c                    emit an object file only\n"
+          "  -S                    emit assembly\n"
+          "  --emit-llvm           emit textual LLVM IR (same as --emit=llvm)\n"
+          "  --emit=WHAT           print tokens|ast|ir|llvm to stdout (or -o FILE) and stop\n"
+          "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
+          "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
+          "  --network NAME        which network of the file to use\n"
+          "  --stats[=table|json]  print per-layer shapes, parameters, MACs, receptive fields\n"
+          "  --count=default|ptflops  MAC convention for --stats (see docs/stats.md)\n"
+          "  --explain NAME        show how a layer's shape and parameter count are computed\n"
+          "  --color, --no-color   force diagnostics colour on or off (NO_COLOR is respected)\n"
+          "  --version, --help\n", f);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "convc: error: ");
+    fprintf(stderr, fmt, arg);
+    fputs("\n(run 'convc --help' for usage)\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Returns the value of `--name=value` or `--name value`, advancing *i. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static int parse_args(int argc, char **argv, Options *o)
+{
+    const char *v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
+        else if (!strcmp(a, "--version")) { printf("convc %s (LLVM 19)\n", CONVC_VERSION); exit(0); }
+        else if (!strcmp(a, "-o")) { if (++i >= argc) return bad_usage("%s needs a file name", a); o->output = argv[i]; }
+        else if (!strcmp(a, "-c")) o->cg_emit = CG_EMIT_OBJ;
+        else if (!strcmp(a, "-S")) o->cg_emit = CG_EMIT_ASM;
+        else if (!strcmp(a, "--emit-llvm")) o->cg_emit = CG_EMIT_LLVM;
+        else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->cg.opt_level = a[2] - '0';
+        else if (!strcmp(a, "--stats") || !strcmp(a, "--stats=table")) o->stats = true;
+        else if (!strcmp(a, "--stats=json")) { o->stats = true; o->stats_fmt = STATS_JSON; }
+        else if (!strcmp(a, "--color")) o->color = 1;
+        else if (!strcmp(a, "--no-color")) o->color = 0;
+        else if ((v = opt_value(argc, argv, &i, "--target-cpu"))) o->cg.cpu = v;
+        else if ((v = opt_value(argc, argv, &i, "--network"))) o->network = v;
+        else if ((v = opt_value(argc, argv, &i, "--explain"))) o->explain = v;
+        else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
+        else if ((v = opt_value(argc, argv, &i, "--count"))) {
+            if (!strcmp(v, "ptflops")) o->count = COUNT_PTFLOPS;
+            else if (strcmp(v, "default")) return bad_usage("unknown --count convention '%s' (default, ptflops)", v);
+        }
+        else if (a[0] == '-' && a[1]) return bad_usage("unknown option '%s'", a);
+        else if (o->input) return bad_usage("more than one input file ('%s')", a);
+        else o->input = a;
+    }
+    if (!o->input)
+        return bad_usage("%s", "no input file");
+    if (o->emit && strcmp(o->emit, "tokens") && strcmp(o->emit, "ast") &&
+        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm"))
+        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm)", o->emit);
+    return 0;
+}
+
+static bool want_color(int forced)
+{
+    if (forced >= 0)
+        return forced;
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc)
+        return false;
+    return isatty(fileno(stderr));
+}
+
+/* The default output name: the network's name for executables, else the
+ * input's stem with the right extension. */
+static const char *default_output(const Options *o, const Graph *g)
+{
+    static const char *ext[] = {[CG_EMIT_OBJ] = ".o", [CG_EMIT_ASM] = ".s", [CG_EMIT_LLVM] = ".ll"};
+    if (o->cg_emit == CG_EMIT_EXE)
+        return g->name;
+    const char *base = strrchr(o->input, '/');
+    base = base ? base + 1 : o->input;
+    size_t n = strcspn(base, ".");
+    char *s = malloc(n + 4);
+    memcpy(s, base, n);
+    strcpy(s + n, ext[o->cg_emit]);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    Options o = {.cg_emit = CG_EMIT_EXE, .cg = {.cpu = "native", .opt_level = 2}, .color = -1};
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc;
+    DiagOptions diag = {.color = want_color(o.color), .out = stderr};
+
+    size_t len;
+    char *src = fe_read_file(o.input, &len);
+    if (!src)
+        return EXIT_IO;
+    if (o.emit && (!strcmp(o.emit, "tokens") || !strcmp(o.emit, "ast")))
+        return fe_emit(stdout, o.emit, o.input, src, len, &diag) ? 0 : EXIT_SOURCE;
+
+    Program *prog = fe_check(o.input, src, len, &diag);
+    if (!prog)
+        return EXIT_SOURCE;
+    Graph *g = fe_find_graph(prog, o.network);
+    if (!g)
+        return EXIT_USAGE;
+
+    if (o.explain)
+        return fe_explain(stdout, g, o.explain) ? 0 : EXIT_USAGE;
+
+    IrModule *ir = ir_build(g);
+    if (o.stats) {
+        fe_print_stats(stdout, g, o.stats_fmt, o.count, ir_arena_bytes(ir));
+        return 0;
+    }
+    if (o.emit && !strcmp(o.emit, "ir")) {
+        ir_print(stdout, ir);
+        return 0;
+    }
+    if (o.emit && !strcmp(o.emit, "llvm")) {
+        o.cg_emit = CG_EMIT_LLVM;
+        if (!o.output)
+            o.output = "-";
+    }
+    const char *out = o.output ? o.output : default_output(&o, g);
+    return cg_compile(ir, &o.cg, o.cg_emit, out) ? 0 : EXIT_IO;
+}

@@ -1,0 +1,137 @@
+/*
+ * frontend.h - the .conv front end: scanner, parser, block expansion, shape and
+ * parameter checking, diagnostics, --stats and --explain.
+ *
+ * The front end turns one source file into a checked Graph per network: every
+ * block call is expanded, every layer has a fully resolved set of attributes,
+ * an output shape, a parameter count and a MAC count. Later phases (ir/,
+ * codegen/) read these values and never recompute them.
+ *
+ * Invariants of a Graph returned by fe_check():
+ *   - layers are in topological order; a layer's inputs index earlier layers;
+ *   - the network's inputs are OP_INPUT layers;
+ *   - every shape is valid (all extents >= 1);
+ *   - names are unique; a layer with parameters has a non-NULL key.
+ */
+#ifndef CONVC_FRONTEND_H
+#define CONVC_FRONTEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The op enum comes from the op catalogue (frontend/ops.def): OP_CONV2D, ... */
+typedef enum {
+#define OP(id, name, ...) OP_##id,
+#include "frontend/ops.def"
+#undef OP
+    OP_COUNT
+} OpKind;
+
+/* Upsampling interpolation modes (PyTorch's nn.Upsample `mode`). */
+typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR } UpsampleMode;
+
+/* A per-sample tensor shape. rank 3 is [C, H, W]; rank 1 is [F] and is stored
+ * as c = F, h = w = 1. The batch size is chosen at run time. */
+typedef struct {
+    int rank;
+    int64_t c, h, w;
+} Shape;
+
+/* A source position range, 1-based lines and columns. */
+typedef struct {
+    int line, col;
+    int end_line, end_col;
+} SrcSpan;
+
+/* One checked layer. Attributes that do not apply to an op are zero. */
+typedef struct Layer {
+    OpKind op;
+    const char *name;      /* unique dotted name, e.g. "down1.c1"; anonymous layers get a generated one */
+    const char *key;       /* state_dict prefix of its tensors ("down1.c1" or the name= override); NULL if none */
+    SrcSpan span;          /* where the call was written (the innermost call site) */
+
+    int ninputs;
+    int *inputs;           /* indices into Graph.layers */
+    Shape shape;           /* output shape */
+
+    /* conv2d, conv_transpose2d, pools: [0] is H, [1] is W */
+    int64_t in_channels, out_channels;
+    int64_t kernel[2], stride[2], dilation[2];
+    int64_t pad_begin[2];  /* top, left */
+    int64_t pad_end[2];    /* bottom, right (differs from pad_begin only for padding=same with even kernels) */
+    int64_t output_padding[2];
+    int64_t groups;
+    bool bias;             /* conv2d, conv_transpose2d, linear */
+    bool ceil_mode;        /* pools */
+    bool count_include_pad;/* avgpool2d (PyTorch default true) */
+    double eps;            /* batchnorm2d */
+    double momentum;       /* batchnorm2d, informational only */
+    double negative_slope; /* leaky_relu */
+    double scale[2];       /* upsample scale_factor (H, W) */
+    UpsampleMode mode;     /* upsample */
+    int64_t crop_offset[2];/* crop: top, left offset into the input */
+    int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
+
+    int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
+    int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */
+    int64_t macs;          /* multiply-accumulates, bias excluded */
+    int64_t rf_size[2];    /* receptive field (H, W) of one output element, in input pixels */
+    int64_t rf_stride[2];  /* effective stride (jump) at this layer's output */
+} Layer;
+
+/* A checked network. */
+typedef struct Graph {
+    const char *name;
+    Layer *layers;
+    int nlayers;
+    int ninputs;
+    int *inputs;             /* layer indices of the OP_INPUT layers, in declaration order */
+    int noutputs;
+    int *outputs;            /* layer indices, in `output` order */
+    const char **output_names; /* the names written after `output` */
+} Graph;
+
+/* A checked source file: all its networks. */
+typedef struct Program {
+    const char *path;
+    int ngraphs;
+    Graph **graphs;
+} Program;
+
+typedef struct {
+    bool color;       /* ANSI colours in diagnostics */
+    FILE *out;        /* where diagnostics go (stderr) */
+} DiagOptions;
+
+/* Parse and check `src` (len bytes, need not be NUL-terminated). Reports every
+ * diagnostic to opts->out. Returns NULL if any error was reported. The result
+ * lives until the process exits. */
+Program *fe_check(const char *path, const char *src, size_t len, const DiagOptions *opts);
+
+/* Reads a whole file; NULL with a message on stderr on failure. */
+char *fe_read_file(const char *path, size_t *len);
+
+/* Returns the network named `name`, or the only one if name is NULL. */
+Graph *fe_find_graph(Program *p, const char *name);
+
+typedef enum { COUNT_DEFAULT, COUNT_PTFLOPS } CountConvention;
+typedef enum { STATS_TABLE, STATS_JSON } StatsFormat;
+
+/* --stats: the torchinfo-like table or the JSON object. arena_bytes < 0 means unknown. */
+void fe_print_stats(FILE *out, const Graph *g, StatsFormat fmt, CountConvention cc, int64_t arena_bytes);
+
+/* --explain NAME: how the layer's shape and parameter count were computed.
+ * Returns false (with a diagnostic) if there is no such layer. */
+bool fe_explain(FILE *out, const Graph *g, const char *layer_name);
+
+/* --emit=tokens|ast: print the token stream or the parsed AST (before
+ * checking) to out. Returns false if errors were reported. */
+bool fe_emit(FILE *out, const char *what, const char *path, const char *src, size_t len,
+             const DiagOptions *opts);
+
+/* Op names as written in .conv, indexed by OpKind. */
+extern const char *const fe_op_names[OP_COUNT];
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * convrt.h - the tiny runtime every convc executable links, and the ABI
+ * between it and the code convc generates.
+ *
+ * The generated object defines one constant RtModel named `convc_model` and
+ * the kernels it points to; the runtime provides main(): it parses the command
+ * line, loads weights (safetensors) and inputs (.npy), runs the steps on a
+ * thread pool and writes outputs (.npy), atomically.
+ *
+ * Memory: all activations live in one arena of `arena_floats * N` floats
+ * (N = batch size, chosen at run time). A tensor's per-sample layout is
+ * [C, H, W] and the batch is outermost, so tensor t of the whole batch starts
+ * at arena + t.offset * N and sample n of it at that + n * t.size.
+ * All parameters live in one buffer of `param_floats` floats.
+ *
+ * The struct layouts below are mirrored by codegen/ when it emits convc_model:
+ * change both together.
+ */
+#ifndef CONVC_CONVRT_H
+#define CONVC_CONVRT_H
+
+#include <stdint.h>
+
+/* An activation tensor in the arena. */
+typedef struct {
+    const char *name;
+    int64_t offset;     /* floats per sample before it in the arena */
+    int64_t size;       /* floats per sample = c * h * w */
+    int32_t rank;       /* 3: [C, H, W]; 1: [F] (c = F, h = w = 1) */
+    int32_t c, h, w;
+} RtTensor;
+
+/* Where a parameter's values come from. */
+enum {
+    RT_PARAM_LOAD = 0,   /* read from the weights file under `name` */
+    RT_PARAM_DERIVED = 1 /* computed at load time by an RtFold; not in the file */
+};
+
+/* A parameter tensor in the parameter buffer. Shapes are PyTorch's. */
+typedef struct {
+    const char *name;   /* state_dict key, e.g. "down1.c1.weight" */
+    int64_t offset;     /* floats before it in the parameter buffer */
+    int64_t dims[4];
+    int32_t rank;
+    int32_t source;     /* RT_PARAM_LOAD or RT_PARAM_DERIVED */
+} RtParam;
+
+/* Batchnorm folded into the preceding conv2d at load time:
+ *   s[o] = gamma[o] / sqrt(var[o] + eps)
+ *   out_weight[o, ...] = weight[o, ...] * s[o]
+ *   out_bias[o] = (bias[o] - mean[o]) * s[o] + beta[o]   (bias = 0 when bias < 0)
+ * Indices refer to RtModel.params; weight has `out_channels` rows of `row` floats. */
+typedef struct {
+    int32_t weight, bias, gamma, beta, mean, var;
+    int32_t out_weight, out_bias;
+    int64_t out_channels, row;
+    double eps;
+} RtFold;
+
+/* A kernel computes work items [begin, end) of one step. Items are numbered
+ * over the whole batch: item = n * work + i, 0 <= i < work. args holds the
+ * step's tensor base pointers (whole batch) and then its parameter pointers. */
+typedef void (*RtKernel)(float *const *args, int64_t begin, int64_t end);
+
+enum { RT_MAX_STEP_TENSORS = 8, RT_MAX_STEP_PARAMS = 4 };
+
+/* One step of the network: a layer or a fused group of layers. */
+typedef struct {
+    const char *name;
+    RtKernel fn;
+    int64_t work;        /* work items per sample */
+    int32_t ntensors;    /* tensors[0] is the output */
+    int32_t nparams;
+    int32_t tensors[RT_MAX_STEP_TENSORS];
+    int32_t params[RT_MAX_STEP_PARAMS];
+} RtStep;
+
+typedef struct {
+    const char *name;           /* the network's name */
+    int32_t ntensors, nparams, nfolds, nsteps, ninputs, noutputs;
+    const RtTensor *tensors;
+    const RtParam *params;
+    const RtFold *folds;
+    const RtStep *steps;
+    const int32_t *inputs;      /* tensor indices of the network inputs, declaration order */
+    const int32_t *outputs;     /* tensor indices of the network outputs */
+    const char *const *input_names;
+    const char *const *output_names;
+    int64_t arena_floats;       /* per sample */
+    int64_t param_floats;
+    int64_t macs;               /* per sample, for --bench's gflops */
+} RtModel;
+
+/* Defined by the generated object. */
+extern const RtModel convc_model;
+
+/* Exit codes of a convc executable (documented in docs/cli.md). */
+enum {
+    RT_EXIT_OK = 0,
+    RT_EXIT_USAGE = 2,    /* bad command line */
+    RT_EXIT_WEIGHTS = 3,  /* weights file unreadable, malformed, or not matching the network */
+    RT_EXIT_INPUT = 4,    /* input .npy unreadable, malformed, or of the wrong shape */
+    RT_EXIT_OUTPUT = 5,   /* output could not be written */
+    RT_EXIT_RUNTIME = 6   /* out of memory, thread creation failed */
+};
+
+/* Entry point of the runtime; the runtime's main() calls it with convc_model.
+ * Exposed so tests can drive a model directly. */
+int rt_main(const RtModel *m, int argc, char **argv);
+
+#endif
