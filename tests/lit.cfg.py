@@ -1,0 +1,30 @@
+# lit configuration for convc. Run through `make check`, or directly:
+#   /usr/bin/python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv --param build=$PWD/build tests
+import os
+import lit.formats
+
+config.name = 'convc'
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = ['.conv', '.test']
+config.excludes = ['Inputs', 'lit.cfg.py']
+config.test_source_root = os.path.dirname(__file__)
+
+root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+build = os.path.abspath(lit_config.params.get('build', os.path.join(root, 'build')))
+config.test_exec_root = os.path.join(build, 'tests')
+
+config.substitutions.append(('%convc', os.path.join(build, 'bin', 'convc')))
+config.substitutions.append(('%python', '/usr/bin/python3'))
+config.substitutions.append(('%root', root))
+config.substitutions.append(('%build', build))
+
+config.environment['PATH'] = os.pathsep.join(
+    ['/usr/lib/llvm-19/bin', os.path.join(build, 'bin'), config.environment.get('PATH', os.environ.get('PATH', ''))])
+config.environment['NO_COLOR'] = '1'
+for var in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'HOME', 'TMPDIR'):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+
+cache = os.path.join(build, 'CMakeCache.txt')
+if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
+    config.available_features.add('asan')
