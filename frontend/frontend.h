@@ -77,8 +77,9 @@ typedef struct Layer {
     int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
     int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */
     int64_t macs;          /* multiply-accumulates, bias excluded */
-    int64_t rf_size[2];    /* receptive field (H, W) of one output element, in input pixels */
-    int64_t rf_stride[2];  /* effective stride (jump) at this layer's output */
+    double rf_size[2];     /* receptive field (H, W) of one output element, in input pixels */
+    double rf_stride[2];   /* effective stride (jump) at this layer's output, in input pixels
+                              (fractional after more upsampling than downsampling) */
 } Layer;
 
 /* A checked network. */
@@ -115,6 +116,10 @@ char *fe_read_file(const char *path, size_t *len);
 
 /* Returns the network named `name`, or the only one if name is NULL. */
 Graph *fe_find_graph(Program *p, const char *name);
+
+/* Fills params, buffers, macs, rf_size and rf_stride of every layer from its
+ * attributes and shapes (frontend/stats.c). fe_check() calls it last. */
+void fe_compute_costs(Graph *g);
 
 typedef enum { COUNT_DEFAULT, COUNT_PTFLOPS } CountConvention;
 typedef enum { STATS_TABLE, STATS_JSON } StatsFormat;

@@ -28,3 +28,16 @@ for var in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'HOME', 'TMPDIR'):
 cache = os.path.join(build, 'CMakeCache.txt')
 if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
     config.available_features.add('asan')
+
+# The C compiler and sanitizer flags the tree was built with, for tests that
+# link small C drivers against the runtime library.
+cc, san = 'cc', ''
+if os.path.exists(cache):
+    for line in open(cache):
+        if line.startswith('CMAKE_C_COMPILER:'):
+            cc = line.split('=', 1)[1].strip()
+    if 'asan' in config.available_features:
+        san = '-fsanitize=address,undefined -fno-sanitize-recover=all'
+config.substitutions.append(('%cc', cc))
+config.substitutions.append(('%sanflags', san))
+config.substitutions.append(('%convrt', os.path.join(build, 'lib', 'libconvrt.a')))
