@@ -62,7 +62,7 @@ typedef struct {
  * step's tensor base pointers (whole batch) and then its parameter pointers. */
 typedef void (*RtKernel)(float *const *args, int64_t begin, int64_t end);
 
-enum { RT_MAX_STEP_TENSORS = 8, RT_MAX_STEP_PARAMS = 4 };
+enum { RT_MAX_STEP_TENSORS = 16, RT_MAX_STEP_PARAMS = 4 };
 
 /* One step of the network: a layer or a fused group of layers. */
 typedef struct {
