@@ -65,7 +65,7 @@ typedef struct {
     const char *name;
     int out;            /* output tensor */
     int nin;
-    int in[8];          /* input tensors */
+    int in[15];         /* input tensors (RT_MAX_STEP_TENSORS - 1 at most) */
     int weight, bias;   /* params, -1 if none (batchnorm: weight=gamma, bias=beta) */
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
@@ -111,7 +111,20 @@ int64_t ir_arena_bytes(const IrModule *m);
 /* --emit=ir */
 void ir_print(FILE *out, const IrModule *m);
 
+/* Names for printing and symbol names. */
+const char *ir_kind_name(IrKind k);
+const char *ir_act_name(IrAct a);
+
 /* Elements of a tensor per sample. */
 static inline int64_t ir_tensor_size(const IrTensor *t) { return t->c * t->h * t->w; }
+
+/* Elements of a parameter. */
+static inline int64_t ir_param_size(const IrParam *p)
+{
+    int64_t n = 1;
+    for (int i = 0; i < p->rank; i++)
+        n *= p->dims[i];
+    return n;
+}
 
 #endif

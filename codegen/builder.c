@@ -1,0 +1,216 @@
+/*
+ * builder.c - small IR-building helpers: counted loops, guarded blocks,
+ * index arithmetic on i64, float loads and stores, activations.
+ *
+ * Index arithmetic uses nsw flags: every index is a product of compile-time
+ * extents checked by the front end, far from overflow. Constants fold as the
+ * builder goes, so a loop bound known at compile time stays a constant.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg_internal.h"
+
+/* for (iv = lo; iv < hi; iv++): header with the guard, body is current */
+CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name)
+{
+    CgLoop l = {.lo = lo, .pre = LLVMGetInsertBlock(g->b)};
+    l.header = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+    l.exit = LLVMAppendBasicBlockInContext(g->ctx, g->fn, name);
+    LLVMBuildBr(g->b, l.header);
+    LLVMPositionBuilderAtEnd(g->b, l.header);
+    l.iv = LLVMBuildPhi(g->b, g->i64, name);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, l.iv, hi, ""), body, l.exit);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    return l;
+}
+
+void cg_loop_end(Cg *g, CgLoop *l)
+{
+    LLVMValueRef next = LLVMBuildNSWAdd(g->b, l->iv, cg_i64(g, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, l->header);
+    LLVMValueRef in_vals[2] = {l->lo, next};
+    LLVMBasicBlockRef in_blocks[2] = {l->pre, latch};
+    LLVMAddIncoming(l->iv, in_vals, in_blocks, 2);
+    LLVMPositionBuilderAtEnd(g->b, l->exit);
+}
+
+/* if (cond) { ...current... } then cg_if_end(merge) */
+void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge)
+{
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "then");
+    *merge = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "endif");
+    LLVMBuildCondBr(g->b, cond, then, *merge);
+    LLVMPositionBuilderAtEnd(g->b, then);
+}
+
+void cg_if_end(Cg *g, LLVMBasicBlockRef merge)
+{
+    LLVMBuildBr(g->b, merge);
+    LLVMPositionBuilderAtEnd(g->b, merge);
+}
+
+LLVMValueRef cg_i64(Cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
+LLVMValueRef cg_f32(Cg *g, double v) { return LLVMConstReal(g->f32, v); }
+LLVMValueRef cg_add(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWAdd(g->b, a, b, ""); }
+LLVMValueRef cg_sub(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWSub(g->b, a, b, ""); }
+LLVMValueRef cg_mul(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWMul(g->b, a, b, ""); }
+LLVMValueRef cg_div(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSDiv(g->b, a, b, ""); }
+LLVMValueRef cg_rem(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSRem(g->b, a, b, ""); }
+
+/* 0 <= v < hi as one unsigned compare */
+LLVMValueRef cg_in_range(Cg *g, LLVMValueRef v, int64_t hi)
+{
+    return LLVMBuildICmp(g->b, LLVMIntULT, v, cg_i64(g, hi), "");
+}
+
+LLVMValueRef cg_gep(Cg *g, LLVMValueRef base, LLVMValueRef idx)
+{
+    return LLVMBuildGEP2(g->b, g->f32, base, &idx, 1, "");
+}
+
+LLVMValueRef cg_load(Cg *g, LLVMValueRef base, LLVMValueRef idx)
+{
+    return LLVMBuildLoad2(g->b, g->f32, cg_gep(g, base, idx), "");
+}
+
+void cg_store(Cg *g, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v)
+{
+    LLVMBuildStore(g->b, v, cg_gep(g, base, idx));
+}
+
+/* A scalar variable: an alloca in the entry block (SROA turns it into SSA). */
+LLVMValueRef cg_var(Cg *g, LLVMTypeRef t, LLVMValueRef init)
+{
+    LLVMBasicBlockRef cur = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first)
+        LLVMPositionBuilderBefore(g->b, first);
+    else
+        LLVMPositionBuilderAtEnd(g->b, entry);
+    LLVMValueRef var = LLVMBuildAlloca(g->b, t, "");
+    LLVMPositionBuilderAtEnd(g->b, cur);
+    if (init)
+        LLVMBuildStore(g->b, init, var);
+    return var;
+}
+
+LLVMValueRef cg_get(Cg *g, LLVMValueRef var)
+{
+    return LLVMBuildLoad2(g->b, LLVMGetAllocatedType(var), var, "");
+}
+
+void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v) { LLVMBuildStore(g->b, v, var); }
+
+static LLVMValueRef intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMTypeRef ty = g->f32;
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
+    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
+}
+
+/* a * b + c, fused where the target can */
+LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c)
+{
+    LLVMValueRef args[3] = {a, b, c};
+    return intrinsic(g, "llvm.fmuladd", args, 3);
+}
+
+/* A float -> float function of libm (expf, tanhf). */
+LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x)
+{
+    LLVMTypeRef fty = LLVMFunctionType(g->f32, &g->f32, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+    if (!fn)
+        fn = LLVMAddFunction(g->mod, name, fty);
+    return LLVMBuildCall2(g->b, fty, fn, &x, 1, "");
+}
+
+/* max that propagates NaN from b, as PyTorch's max pooling does */
+LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    LLVMValueRef take_b = LLVMBuildFCmp(g->b, LLVMRealUGT, b, a, "");
+    return LLVMBuildSelect(g->b, take_b, b, a, "");
+}
+
+static LLVMValueRef sigmoid(Cg *g, LLVMValueRef v)
+{
+    LLVMValueRef e = cg_call_f32(g, "expf", LLVMBuildFNeg(g->b, v, ""));
+    return LLVMBuildFDiv(g->b, cg_f32(g, 1.0), LLVMBuildFAdd(g->b, cg_f32(g, 1.0), e, ""), "");
+}
+
+/* The activation epilogue applied to one value. */
+LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v)
+{
+    LLVMValueRef zero = cg_f32(g, 0.0);
+    LLVMValueRef neg = LLVMBuildFCmp(g->b, LLVMRealOLT, v, zero, "");
+    switch (act) {
+    case ACT_NONE:
+        return v;
+    case ACT_RELU:
+        return LLVMBuildSelect(g->b, neg, zero, v, "");
+    case ACT_RELU6: {
+        LLVMValueRef r = LLVMBuildSelect(g->b, neg, zero, v, "");
+        LLVMValueRef big = LLVMBuildFCmp(g->b, LLVMRealOGT, r, cg_f32(g, 6.0), "");
+        return LLVMBuildSelect(g->b, big, cg_f32(g, 6.0), r, "");
+    }
+    case ACT_LEAKY_RELU:
+        return LLVMBuildSelect(g->b, neg, LLVMBuildFMul(g->b, v, cg_f32(g, alpha), ""), v, "");
+    case ACT_SIGMOID:
+        return sigmoid(g, v);
+    case ACT_TANH:
+        return cg_call_f32(g, "tanhf", v);
+    case ACT_SILU:
+        return LLVMBuildFMul(g->b, v, sigmoid(g, v), "");
+    }
+    return v;
+}
+
+static LLVMValueRef table(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name)
+{
+    LLVMValueRef init = LLVMConstArray2(elt, vals, (uint64_t)n);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    return gv;
+}
+
+/* A constant i64 table, read with a GEP on i64. */
+LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
+{
+    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    for (int64_t i = 0; i < n; i++)
+        vals[i] = cg_i64(g, v[i]);
+    LLVMValueRef t = table(g, g->i64, vals, n, name);
+    free(vals);
+    return t;
+}
+
+LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
+{
+    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    for (int64_t i = 0; i < n; i++)
+        vals[i] = cg_f32(g, v[i]);
+    LLVMValueRef t = table(g, g->f32, vals, n, name);
+    free(vals);
+    return t;
+}
+
+/* A private NUL-terminated string constant; the global is its address. */
+LLVMValueRef cg_const_string(Cg *g, const char *s)
+{
+    LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), ".str");
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+    return gv;
+}

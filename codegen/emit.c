@@ -1,0 +1,265 @@
+/*
+ * emit.c - module construction, verification, optimisation (new pass
+ * manager), object/assembly emission, and linking with the runtime.
+ *
+ * The target machine is the host's (or --target-cpu's); its triple and data
+ * layout are set on the module before any code is built. An executable is
+ * linked by the C compiler driver this tree was built with (CONVC_CC, with
+ * the same sanitizer flags), against libconvrt.a found next to convc:
+ *   build tree: <bin>/../lib/libconvrt.a
+ *   installed:  <bin>/../<libdir>/convc/libconvrt.a
+ * $CONVC_RUNTIME and $CONVC_CC override both.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "codegen/cg_internal.h"
+
+static void report(const char *what, char *msg)
+{
+    fprintf(stderr, "convc: error: %s: %s\n", what, msg ? msg : "unknown error");
+    LLVMDisposeMessage(msg);
+}
+
+static LLVMTargetMachineRef target_machine(const CgOptions *o)
+{
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;
+    LLVMTargetRef target;
+    if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+        report("no target for this host", err);
+        LLVMDisposeMessage(triple);
+        return NULL;
+    }
+    int native = !o->cpu || !strcmp(o->cpu, "native");
+    char *cpu = native ? LLVMGetHostCPUName() : NULL;
+    char *features = native ? LLVMGetHostCPUFeatures() : NULL;
+    LLVMCodeGenOptLevel lvl = o->opt_level == 0 ? LLVMCodeGenLevelNone
+                            : o->opt_level == 3 ? LLVMCodeGenLevelAggressive : LLVMCodeGenLevelDefault;
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, native ? cpu : o->cpu,
+                                                      native ? features : "", lvl, LLVMRelocPIC,
+                                                      LLVMCodeModelDefault);
+    LLVMDisposeMessage(triple);
+    if (native) {
+        LLVMDisposeMessage(cpu);
+        LLVMDisposeMessage(features);
+    }
+    return tm;
+}
+
+/* Rejects a CPU name LLVM does not know (LLVM itself only warns). */
+static int known_cpu(const char *cpu)
+{
+    if (!cpu || !strcmp(cpu, "native"))
+        return 1;
+    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMTargetRef t;
+    char *err = NULL;
+    int ok = !LLVMGetTargetFromTriple(triple, &t, &err);
+    LLVMDisposeMessage(triple);
+    LLVMDisposeMessage(err);
+    return ok && strspn(cpu, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(cpu);
+}
+
+static void init_types(Cg *g)
+{
+    g->i1 = LLVMInt1TypeInContext(g->ctx);
+    g->i32 = LLVMInt32TypeInContext(g->ctx);
+    g->i64 = LLVMInt64TypeInContext(g->ctx);
+    g->f32 = LLVMFloatTypeInContext(g->ctx);
+    g->f64 = LLVMDoubleTypeInContext(g->ctx);
+    g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
+    g->void_t = LLVMVoidTypeInContext(g->ctx);
+    LLVMTypeRef params[3] = {g->ptr, g->i64, g->i64};
+    g->kernel_t = LLVMFunctionType(g->void_t, params, 3, 0);
+}
+
+/* Builds the module: one kernel per node, then the descriptor. */
+static void build_module(Cg *g, LLVMTargetMachineRef tm)
+{
+    g->mod = LLVMModuleCreateWithNameInContext(g->m->graph->name, g->ctx);
+    char *triple = LLVMGetTargetMachineTriple(tm);
+    LLVMSetTarget(g->mod, triple);
+    LLVMDisposeMessage(triple);
+    LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+    char *layout = LLVMCopyStringRepOfTargetData(dl);
+    LLVMSetDataLayout(g->mod, layout);
+    LLVMDisposeMessage(layout);
+    LLVMDisposeTargetData(dl);
+    g->b = LLVMCreateBuilderInContext(g->ctx);
+    init_types(g);
+    g->kernels = calloc(g->m->nnodes + 1, sizeof *g->kernels);
+    for (int i = 0; i < g->m->nnodes; i++)
+        g->kernels[i] = cg_emit_kernel(g, i);
+    cg_emit_model(g);
+}
+
+static int optimise(Cg *g, LLVMTargetMachineRef tm, int level)
+{
+    char passes[32];
+    snprintf(passes, sizeof passes, "default<O%d>", level);
+    LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(opts, level >= 2);
+    LLVMPassBuilderOptionsSetSLPVectorization(opts, level >= 2);
+    LLVMErrorRef e = LLVMRunPasses(g->mod, passes, tm, opts);
+    LLVMDisposePassBuilderOptions(opts);
+    if (e) {
+        report("optimisation failed", LLVMGetErrorMessage(e));
+        return 0;
+    }
+    return 1;
+}
+
+/* Directory of the running convc, with a trailing slash. */
+static char *self_dir(void)
+{
+    static char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        slash[1] = 0;
+    return buf;
+}
+
+static const char *find_runtime(void)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("CONVC_RUNTIME");
+    if (env && *env)
+        return env;
+    char *dir = self_dir();
+    if (!dir)
+        return NULL;
+    snprintf(path, sizeof path, "%s../lib/libconvrt.a", dir);
+    if (access(path, R_OK) == 0)
+        return path;
+    snprintf(path, sizeof path, "%s../%s/convc/libconvrt.a", dir, CONVC_INSTALL_LIBDIR);
+    if (access(path, R_OK) == 0)
+        return path;
+    return NULL;
+}
+
+/* cc [sanitizer flags] obj runtime -lpthread -lm -o out */
+static int link_exe(const char *obj, const char *out)
+{
+    const char *rt = find_runtime();
+    if (!rt) {
+        fputs("convc: error: cannot find the runtime library libconvrt.a next to convc "
+              "(set CONVC_RUNTIME)\n", stderr);
+        return 0;
+    }
+    const char *cc = getenv("CONVC_CC");
+    if (!cc || !*cc)
+        cc = CONVC_CC;
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = cc;
+    char flags[] = CONVC_LINK_FLAGS;
+    for (char *tok = strtok(flags, " "); tok && n < 24; tok = strtok(NULL, " "))
+        argv[n++] = tok;
+    argv[n++] = obj, argv[n++] = rt;
+    argv[n++] = "-lpthread", argv[n++] = "-lm";
+    argv[n++] = "-o", argv[n++] = out;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(cc, (char *const *)argv);
+        fprintf(stderr, "convc: error: cannot run the linker '%s': %s\n", cc, strerror(errno));
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        fprintf(stderr, "convc: error: linking '%s' failed\n", out);
+        return 0;
+    }
+    return 1;
+}
+
+static int emit_file(Cg *g, LLVMTargetMachineRef tm, CgEmit what, const char *out)
+{
+    char *err = NULL;
+    if (what == CG_EMIT_LLVM) {
+        if (!strcmp(out, "-")) {
+            char *s = LLVMPrintModuleToString(g->mod);
+            fputs(s, stdout);
+            LLVMDisposeMessage(s);
+            return 1;
+        }
+        if (LLVMPrintModuleToFile(g->mod, out, &err)) {
+            report(out, err);
+            return 0;
+        }
+        return 1;
+    }
+    LLVMCodeGenFileType ft = what == CG_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile;
+    if (!strcmp(out, "-")) {
+        LLVMMemoryBufferRef buf;
+        if (LLVMTargetMachineEmitToMemoryBuffer(tm, g->mod, ft, &err, &buf)) {
+            report("code generation failed", err);
+            return 0;
+        }
+        fwrite(LLVMGetBufferStart(buf), 1, LLVMGetBufferSize(buf), stdout);
+        LLVMDisposeMemoryBuffer(buf);
+        return 1;
+    }
+    if (LLVMTargetMachineEmitToFile(tm, g->mod, (char *)out, ft, &err)) {
+        report(out, err);
+        return 0;
+    }
+    return 1;
+}
+
+static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const char *out)
+{
+    char obj[] = "/tmp/convc-XXXXXX.o";
+    int fd = mkstemps(obj, 2);
+    if (fd < 0) {
+        fprintf(stderr, "convc: error: cannot create a temporary object file: %s\n", strerror(errno));
+        return 0;
+    }
+    close(fd);
+    int ok = emit_file(g, tm, CG_EMIT_OBJ, obj) && link_exe(obj, out);
+    unlink(obj);
+    return ok;
+}
+
+bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out)
+{
+    if (!known_cpu(o->cpu)) {
+        fprintf(stderr, "convc: error: unknown --target-cpu '%s'\n", o->cpu);
+        return false;
+    }
+    LLVMTargetMachineRef tm = target_machine(o);
+    if (!tm)
+        return false;
+    Cg g = {.ctx = LLVMContextCreate(), .m = m};
+    build_module(&g, tm);
+    char *err = NULL;
+    int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);
+    if (!ok)
+        report("internal error: invalid LLVM module", err);
+    else
+        LLVMDisposeMessage(err);
+    ok = ok && optimise(&g, tm, o->opt_level);
+    ok = ok && (what == CG_EMIT_EXE ? emit_exe(&g, tm, out) : emit_file(&g, tm, what, out));
+    LLVMDisposeBuilder(g.b);
+    LLVMDisposeModule(g.mod);
+    LLVMContextDispose(g.ctx);
+    LLVMDisposeTargetMachine(tm);
+    free(g.kernels);
+    return ok;
+}

@@ -1,0 +1,552 @@
+/*
+ * kernels.c - one LLVM function per IR node: the reference lowering.
+ *
+ * Every kernel has the signature of RtKernel: (ptr args, i64 begin, i64 end)
+ * and computes work items [begin, end) of the whole batch, item = n * work + r.
+ * For most ops an item is one output row (one channel, one output line), so
+ * the innermost loop runs along W with unit stride and LLVM's vectorizer can
+ * widen it. Every extent, stride and padding is a compile-time constant; the
+ * only run-time values are the item index and the buffer addresses.
+ *
+ * These are simple, obviously correct loops with PyTorch semantics. Faster
+ * kernels (blocked layouts, register tiling, Winograd) are separate lowerings
+ * chosen per node; this one stays as the reference.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "codegen/cg_internal.h"
+
+/* What a kernel body needs: the node and the current sample's buffers. */
+typedef struct {
+    Cg *g;
+    const IrNode *n;
+    const IrTensor *out, *in[15];
+    LLVMValueRef y;          /* output, this sample */
+    LLVMValueRef x[15];      /* inputs, this sample */
+    LLVMValueRef p[4];       /* parameters */
+    LLVMValueRef r;          /* work item within the sample */
+} K;
+
+static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
+
+/* Rows x columns view of a tensor for elementwise kernels. */
+static int64_t rows_of(const IrTensor *t) { return t->rank == 1 ? 1 : t->c * t->h; }
+static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w; }
+
+int64_t cg_work(const IrModule *m, const IrNode *n)
+{
+    const IrTensor *o = &m->tensors[n->out];
+    switch (n->kind) {
+    case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
+    case IR_UPSAMPLE: case IR_CROP: case IR_BATCHNORM: case IR_CONCAT:
+        return o->c * o->h;
+    case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
+        return o->c;
+    case IR_SOFTMAX:
+        return o->h * o->w;
+    default:
+        return rows_of(o);
+    }
+}
+
+/* Parameters in the order the kernel reads them from args. */
+int cg_step_params(const IrNode *n, int params[4])
+{
+    int k = 0;
+    if (n->weight >= 0) params[k++] = n->weight;
+    if (n->bias >= 0) params[k++] = n->bias;
+    if (n->mean >= 0) params[k++] = n->mean;
+    if (n->var >= 0) params[k++] = n->var;
+    return k;
+}
+
+/* Applies the node's activation to y[base + i], i in [0, len). */
+static void epilogue_row(K *k, LLVMValueRef row, int64_t len)
+{
+    Cg *g = k->g;
+    if (k->n->act == ACT_NONE)
+        return;
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "act");
+    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, cg_load(g, row, i.iv)));
+    cg_loop_end(g, &i);
+}
+
+/* Sets y[row + i] = bias (or 0) for i in [0, len). */
+static void init_row(K *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
+{
+    Cg *g = k->g;
+    LLVMValueRef b = k->n->bias >= 0 ? cg_load(g, k->p[1], bias_idx) : cg_f32(g, 0.0);
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "init");
+    cg_store(g, row, i.iv, b);
+    cg_loop_end(g, &i);
+}
+
+/*
+ * conv2d, one output row (oc, oh):
+ *   y[oc,oh,ow] = b[oc] + sum_{ic in group, kh, kw} x[ic, oh*S - P + kh*D, ow*S - P + kw*D] * w[oc, ic, kh, kw]
+ * kw is unrolled here so each ow loop has constant bounds [lo, hi): the
+ * positions whose input column lies inside the image (padding contributes 0).
+ */
+static void emit_conv(K *k)
+{
+    Cg *g = k->g;
+    const Layer *l = k->n->layer;
+    const IrTensor *in = k->in[0], *out = k->out;
+    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], sh = l->stride[0], sw = l->stride[1];
+    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    int64_t ph = l->pad_begin[0], pw = l->pad_begin[1];
+    int64_t cin_g = in->c / l->groups, cout_g = out->c / l->groups;
+
+    LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    init_row(k, row, oc, out->w);
+    LLVMValueRef ic0 = cg_mul(g, cg_div(g, oc, cg_i64(g, cout_g)), cg_i64(g, cin_g));
+
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin_g), "ic");
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, in->h * in->w)));
+    LLVMValueRef wbase = cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, cin_g)), ic.iv), cg_i64(g, kh_n * kw_n));
+    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, kh_n), "kh");
+    LLVMValueRef ih = cg_add(g, cg_sub(g, cg_mul(g, oh, cg_i64(g, sh)), cg_i64(g, ph)), cg_mul(g, kh.iv, cg_i64(g, dh)));
+    LLVMBasicBlockRef merge;
+    cg_if(g, cg_in_range(g, ih, in->h), &merge);
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
+    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
+    for (int64_t kw = 0; kw < kw_n; kw++) {
+        int64_t off = kw * dw - pw; /* iw = ow*S + off */
+        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int64_t hi = in->w - 1 - off < 0 ? 0 : (in->w - 1 - off) / sw + 1;
+        if (hi > out->w) hi = out->w;
+        if (lo >= hi)
+            continue;
+        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
+        CgLoop ow = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "ow");
+        LLVMValueRef xv = cg_load(g, src, cg_add(g, cg_mul(g, ow.iv, cg_i64(g, sw)), cg_i64(g, off)));
+        cg_store(g, row, ow.iv, cg_fmuladd(g, wv, xv, cg_load(g, row, ow.iv)));
+        cg_loop_end(g, &ow);
+    }
+    cg_if_end(g, merge);
+    cg_loop_end(g, &kh);
+    cg_loop_end(g, &ic);
+    epilogue_row(k, row, out->w);
+}
+
+/*
+ * conv_transpose2d, one output row (oc, oh), gathered:
+ *   y[oc,oh,ow] = b[oc] + sum x[ic, ih, iw] * w[ic, oc%Cg, kh, kw]
+ *   over oh = ih*S - P + kh*D, ow = iw*S - P + kw*D
+ * For each kh the input row is ih = (oh + P - kh*D) / S when that divides;
+ * for each kw the input columns iw in [lo, hi) land on ow = iw*S + off.
+ */
+static void emit_conv_t(K *k)
+{
+    Cg *g = k->g;
+    const Layer *l = k->n->layer;
+    const IrTensor *in = k->in[0], *out = k->out;
+    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], sh = l->stride[0], sw = l->stride[1];
+    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    int64_t ph = l->pad_begin[0], pw = l->pad_begin[1];
+    int64_t cin_g = in->c / l->groups, cout_g = out->c / l->groups;
+
+    LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    init_row(k, row, oc, out->w);
+    LLVMValueRef grp = cg_div(g, oc, cg_i64(g, cout_g)), ocg = cg_rem(g, oc, cg_i64(g, cout_g));
+
+    CgLoop icl = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin_g), "ic");
+    LLVMValueRef ic = cg_add(g, cg_mul(g, grp, cg_i64(g, cin_g)), icl.iv);
+    LLVMValueRef wbase = cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, cout_g)), ocg), cg_i64(g, kh_n * kw_n));
+    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, kh_n), "kh");
+    LLVMValueRef t = cg_sub(g, cg_add(g, oh, cg_i64(g, ph)), cg_mul(g, kh.iv, cg_i64(g, dh)));
+    LLVMValueRef ih = cg_div(g, t, cg_i64(g, sh));
+    LLVMValueRef ok = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, t, cg_i64(g, 0), ""),
+        LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, cg_rem(g, t, cg_i64(g, sh)), cg_i64(g, 0), ""),
+                     cg_in_range(g, ih, in->h), ""), "");
+    LLVMBasicBlockRef merge;
+    cg_if(g, ok, &merge);
+    LLVMValueRef src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w)));
+    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
+    for (int64_t kw = 0; kw < kw_n; kw++) {
+        int64_t off = kw * dw - pw; /* ow = iw*S + off */
+        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int64_t hi = out->w - 1 - off < 0 ? 0 : (out->w - 1 - off) / sw + 1;
+        if (hi > in->w) hi = in->w;
+        if (lo >= hi)
+            continue;
+        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
+        CgLoop iw = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "iw");
+        LLVMValueRef ow = cg_add(g, cg_mul(g, iw.iv, cg_i64(g, sw)), cg_i64(g, off));
+        cg_store(g, row, ow, cg_fmuladd(g, wv, cg_load(g, src, iw.iv), cg_load(g, row, ow)));
+        cg_loop_end(g, &iw);
+    }
+    cg_if_end(g, merge);
+    cg_loop_end(g, &kh);
+    cg_loop_end(g, &icl);
+    epilogue_row(k, row, out->w);
+}
+
+/* linear, one output feature o:  y[o] = b[o] + sum_i w[o, i] * x[i] */
+static void emit_linear(K *k)
+{
+    Cg *g = k->g;
+    int64_t nin = ir_tensor_size(k->in[0]);
+    LLVMValueRef acc = cg_var(g, g->f32, k->n->bias >= 0 ? cg_load(g, k->p[1], k->r) : cg_f32(g, 0.0));
+    LLVMValueRef wrow = cg_gep(g, k->p[0], cg_mul(g, k->r, cg_i64(g, nin)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, nin), "i");
+    cg_set(g, acc, cg_fmuladd(g, cg_load(g, wrow, i.iv), cg_load(g, k->x[0], i.iv), cg_get(g, acc)));
+    cg_loop_end(g, &i);
+    cg_store(g, k->y, k->r, cg_act(g, k->n->act, k->n->act_alpha, cg_get(g, acc)));
+}
+
+/* batchnorm2d (inference), one row of channel c:
+ *   y = (x - mean[c]) * (gamma[c] / sqrt(var[c] + eps)) + beta[c] */
+static void emit_batchnorm(K *k)
+{
+    Cg *g = k->g;
+    const IrTensor *o = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, o->h));
+    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->layer->eps), "");
+    LLVMValueRef scale = LLVMBuildFDiv(g->b, cg_load(g, k->p[0], c), cg_call_f32(g, "sqrtf", var), "");
+    LLVMValueRef mean = cg_load(g, k->p[2], c), beta = cg_load(g, k->p[1], c);
+    LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, o->w));
+    LLVMValueRef row = cg_gep(g, k->y, base), src = cg_gep(g, k->x[0], base);
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "w");
+    LLVMValueRef v = LLVMBuildFSub(g->b, cg_load(g, src, i.iv), mean, "");
+    v = cg_fmuladd(g, v, scale, beta);
+    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_loop_end(g, &i);
+}
+
+/* activation, add, copy: one row, y = act(x0 [+ x1]) */
+static void emit_elementwise(K *k)
+{
+    Cg *g = k->g;
+    int64_t cols = cols_of(k->out);
+    LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, cols));
+    LLVMValueRef row = cg_gep(g, k->y, base);
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
+    LLVMValueRef v = cg_load(g, cg_gep(g, k->x[0], base), i.iv);
+    for (int j = 1; j < k->n->nin; j++)
+        v = LLVMBuildFAdd(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
+    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_loop_end(g, &i);
+}
+
+/* The pooling window along one axis, as PyTorch computes it:
+ * start = o*S - P, end = min(start + K, in + P) (avg: before clamping). */
+typedef struct { LLVMValueRef start, end, lo, hi; } Window;
+
+static LLVMValueRef smin(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef smax(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+static Window window(Cg *g, LLVMValueRef o, int64_t kn, int64_t s, int64_t p, int64_t d, int64_t in)
+{
+    Window w;
+    w.start = cg_sub(g, cg_mul(g, o, cg_i64(g, s)), cg_i64(g, p));
+    w.end = smin(g, cg_add(g, w.start, cg_i64(g, (kn - 1) * d + 1)), cg_i64(g, in + p));
+    w.lo = smax(g, w.start, cg_i64(g, 0));
+    w.hi = smin(g, w.end, cg_i64(g, in));
+    return w;
+}
+
+/* max pool: y = max over the window (padding ignored, NaN propagates) */
+static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+{
+    Cg *g = k->g;
+    const Layer *l = k->n->layer;
+    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, -INFINITY));
+    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, l->kernel[0]), "kh");
+    LLVMValueRef ih = cg_add(g, wh.start, cg_mul(g, kh.iv, cg_i64(g, dh)));
+    LLVMBasicBlockRef mh;
+    cg_if(g, cg_in_range(g, ih, k->in[0]->h), &mh);
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, k->in[0]->w)));
+    CgLoop kw = cg_loop(g, cg_i64(g, 0), cg_i64(g, l->kernel[1]), "kw");
+    LLVMValueRef iw = cg_add(g, ww.start, cg_mul(g, kw.iv, cg_i64(g, dw)));
+    LLVMBasicBlockRef mw;
+    cg_if(g, cg_in_range(g, iw, k->in[0]->w), &mw);
+    cg_set(g, acc, cg_fmax(g, cg_get(g, acc), cg_load(g, src, iw)));
+    cg_if_end(g, mw);
+    cg_loop_end(g, &kw);
+    cg_if_end(g, mh);
+    cg_loop_end(g, &kh);
+    cg_store(g, row, ow, cg_get(g, acc));
+}
+
+/* avg pool: y = sum over the clamped window / divisor, where the divisor
+ * counts padding (count_include_pad) or only the clamped window. */
+static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+{
+    Cg *g = k->g;
+    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
+    CgLoop ih = cg_loop(g, wh.lo, wh.hi, "ih");
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih.iv, cg_i64(g, k->in[0]->w)));
+    CgLoop iw = cg_loop(g, ww.lo, ww.hi, "iw");
+    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, iw.iv), ""));
+    cg_loop_end(g, &iw);
+    cg_loop_end(g, &ih);
+    LLVMValueRef cnt = k->n->layer->count_include_pad
+        ? cg_mul(g, cg_sub(g, wh.end, wh.start), cg_sub(g, ww.end, ww.start))
+        : cg_mul(g, cg_sub(g, wh.hi, wh.lo), cg_sub(g, ww.hi, ww.lo));
+    LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSLE, cnt, cg_i64(g, 0), "");
+    LLVMValueRef div = LLVMBuildSIToFP(g->b, smax(g, cnt, cg_i64(g, 1)), g->f32, "");
+    LLVMValueRef v = LLVMBuildFDiv(g->b, cg_get(g, acc), div, "");
+    cg_store(g, row, ow, LLVMBuildSelect(g->b, empty, cg_f32(g, 0.0), v, ""));
+}
+
+/* max/avg pool, one output row (c, oh) */
+static void emit_pool(K *k)
+{
+    Cg *g = k->g;
+    const Layer *l = k->n->layer;
+    const IrTensor *in = k->in[0], *out = k->out;
+    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    Window wh = window(g, oh, l->kernel[0], l->stride[0], l->pad_begin[0], dh, in->h);
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    Window ww = window(g, ow.iv, l->kernel[1], l->stride[1], l->pad_begin[1], dw, in->w);
+    if (k->n->kind == IR_MAXPOOL)
+        emit_maxpool_body(k, plane, wh, ww, row, ow.iv);
+    else
+        emit_avgpool_body(k, plane, wh, ww, row, ow.iv);
+    cg_loop_end(g, &ow);
+}
+
+/* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
+static void emit_global_avgpool(K *k)
+{
+    Cg *g = k->g;
+    int64_t hw = k->in[0]->h * k->in[0]->w;
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, k->r, cg_i64(g, hw)));
+    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, hw), "i");
+    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, plane, i.iv), ""));
+    cg_loop_end(g, &i);
+    cg_store(g, k->y, k->r, LLVMBuildFDiv(g->b, cg_get(g, acc), cg_f32(g, (double)hw), ""));
+}
+
+/* PyTorch's source index for nearest: floor(dst * (1/scale)), clamped. */
+static int64_t nearest_src(int64_t dst, int64_t in, int64_t out, double scale)
+{
+    if (out == in)
+        return dst;
+    if (out == 2 * in)
+        return dst >> 1;
+    float s = scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
+    int64_t i = (int64_t)floorf((float)dst * s);
+    return i < in - 1 ? i : in - 1;
+}
+
+/* PyTorch's linear interpolation taps (align_corners=False), in float. */
+static void linear_taps(int64_t dst, int64_t in, int64_t out, double scale,
+                        int64_t *i0, int64_t *i1, float *l0, float *l1)
+{
+    float s = scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
+    float src = s * ((float)dst + 0.5f) - 0.5f;
+    if (src < 0)
+        src = 0;
+    *i0 = (int64_t)src;
+    *i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
+    *l1 = src - (float)*i0;
+    *l0 = 1.0f - *l1;
+}
+
+typedef struct { LLVMValueRef i0, i1, l0, l1; } Taps;
+
+/* Tables of taps for every output index along one axis. */
+static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest)
+{
+    int64_t *i0 = malloc(out * sizeof *i0), *i1 = malloc(out * sizeof *i1);
+    float *l0 = malloc(out * sizeof *l0), *l1 = malloc(out * sizeof *l1);
+    for (int64_t d = 0; d < out; d++) {
+        if (nearest) {
+            i0[d] = i1[d] = nearest_src(d, in, out, scale);
+            l0[d] = 1, l1[d] = 0;
+        } else {
+            linear_taps(d, in, out, scale, &i0[d], &i1[d], &l0[d], &l1[d]);
+        }
+    }
+    Taps t = {cg_table_i64(g, i0, out, "taps.i0"), cg_table_i64(g, i1, out, "taps.i1"),
+              cg_table_f32(g, l0, out, "taps.l0"), cg_table_f32(g, l1, out, "taps.l1")};
+    free(i0), free(i1), free(l0), free(l1);
+    return t;
+}
+
+static LLVMValueRef load_i64(Cg *g, LLVMValueRef table, LLVMValueRef idx)
+{
+    LLVMValueRef p = LLVMBuildGEP2(g->b, g->i64, table, &idx, 1, "");
+    return LLVMBuildLoad2(g->b, g->i64, p, "");
+}
+
+/* upsample, one output row (c, oh):
+ *   nearest:  y = x[c, src_h(oh), src_w(ow)]
+ *   bilinear: y = lh0*(lw0*x[h0,w0] + lw1*x[h0,w1]) + lh1*(lw0*x[h1,w0] + lw1*x[h1,w1]) */
+static void emit_upsample(K *k)
+{
+    Cg *g = k->g;
+    const Layer *l = k->n->layer;
+    const IrTensor *in = k->in[0], *out = k->out;
+    int nearest = l->mode == UPSAMPLE_NEAREST;
+    Taps th = taps_table(g, in->h, out->h, l->scale[0], nearest);
+    Taps tw = taps_table(g, in->w, out->w, l->scale[1], nearest);
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    LLVMValueRef r0 = cg_gep(g, plane, cg_mul(g, load_i64(g, th.i0, oh), cg_i64(g, in->w)));
+    LLVMValueRef r1 = cg_gep(g, plane, cg_mul(g, load_i64(g, th.i1, oh), cg_i64(g, in->w)));
+    LLVMValueRef lh0 = cg_load(g, th.l0, oh), lh1 = cg_load(g, th.l1, oh);
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    LLVMValueRef w0 = load_i64(g, tw.i0, ow.iv);
+    LLVMValueRef v;
+    if (nearest) {
+        v = cg_load(g, r0, w0);
+    } else {
+        LLVMValueRef w1 = load_i64(g, tw.i1, ow.iv);
+        LLVMValueRef lw0 = cg_load(g, tw.l0, ow.iv), lw1 = cg_load(g, tw.l1, ow.iv);
+        LLVMValueRef a = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lw0, cg_load(g, r0, w0), ""),
+                                       LLVMBuildFMul(g->b, lw1, cg_load(g, r0, w1), ""), "");
+        LLVMValueRef b = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lw0, cg_load(g, r1, w0), ""),
+                                       LLVMBuildFMul(g->b, lw1, cg_load(g, r1, w1), ""), "");
+        v = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lh0, a, ""), LLVMBuildFMul(g->b, lh1, b, ""), "");
+    }
+    cg_store(g, row, ow.iv, v);
+    cg_loop_end(g, &ow);
+}
+
+/* concat along channels, one output row (c, h): copied from the input whose
+ * channel range holds c. */
+static void emit_concat(K *k)
+{
+    Cg *g = k->g;
+    const IrTensor *out = k->out;
+    int64_t rows_per_c = out->rank == 1 ? 1 : out->h, cols = out->rank == 1 ? 1 : out->w;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c));
+    LLVMValueRef src = k->x[0], first = cg_i64(g, 0);
+    int64_t c0 = 0;
+    for (int j = 0; j < k->n->nin; j++) {
+        LLVMValueRef here = LLVMBuildICmp(g->b, LLVMIntSGE, c, cg_i64(g, c0), "");
+        LLVMValueRef off = cg_sub(g, k->r, cg_i64(g, c0 * rows_per_c));
+        src = LLVMBuildSelect(g->b, here, k->x[j], src, "");
+        first = LLVMBuildSelect(g->b, here, off, first, "");
+        c0 += k->in[j]->c;
+    }
+    LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, cols)));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, cols)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
+    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    cg_loop_end(g, &i);
+}
+
+/* crop, one output row (c, oh): y[c, oh, ow] = x[c, oh + top, ow + left] */
+static void emit_crop(K *k)
+{
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    const Layer *l = k->n->layer;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef ih = cg_add(g, oh, cg_i64(g, l->crop_offset[0]));
+    LLVMValueRef from = cg_gep(g, k->x[0], cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, c, cg_i64(g, in->h)), ih),
+                                                           cg_i64(g, in->w)), cg_i64(g, l->crop_offset[1])));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
+    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    cg_loop_end(g, &i);
+}
+
+/* softmax over channels at one position p:
+ *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p] */
+static void emit_softmax(K *k)
+{
+    Cg *g = k->g;
+    int64_t channels = k->out->c, stride = k->out->rank == 1 ? 1 : k->out->h * k->out->w;
+    LLVMValueRef xs = cg_gep(g, k->x[0], k->r), ys = cg_gep(g, k->y, k->r);
+    LLVMValueRef mx = cg_var(g, g->f32, cg_f32(g, -INFINITY));
+    CgLoop a = cg_loop(g, cg_i64(g, 0), cg_i64(g, channels), "max");
+    cg_set(g, mx, cg_fmax(g, cg_get(g, mx), cg_load(g, xs, cg_mul(g, a.iv, cg_i64(g, stride)))));
+    cg_loop_end(g, &a);
+    LLVMValueRef sum = cg_var(g, g->f32, cg_f32(g, 0.0));
+    LLVMValueRef m = cg_get(g, mx);
+    CgLoop b = cg_loop(g, cg_i64(g, 0), cg_i64(g, channels), "exp");
+    LLVMValueRef idx = cg_mul(g, b.iv, cg_i64(g, stride));
+    LLVMValueRef e = cg_call_f32(g, "expf", LLVMBuildFSub(g->b, cg_load(g, xs, idx), m, ""));
+    cg_store(g, ys, idx, e);
+    cg_set(g, sum, LLVMBuildFAdd(g->b, cg_get(g, sum), e, ""));
+    cg_loop_end(g, &b);
+    LLVMValueRef inv = cg_get(g, sum);
+    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, channels), "norm");
+    LLVMValueRef idx2 = cg_mul(g, c.iv, cg_i64(g, stride));
+    cg_store(g, ys, idx2, LLVMBuildFDiv(g->b, cg_load(g, ys, idx2), inv, ""));
+    cg_loop_end(g, &c);
+}
+
+static void emit_body(K *k)
+{
+    switch (k->n->kind) {
+    case IR_CONV: emit_conv(k); break;
+    case IR_CONV_T: emit_conv_t(k); break;
+    case IR_LINEAR: emit_linear(k); break;
+    case IR_BATCHNORM: emit_batchnorm(k); break;
+    case IR_MAXPOOL: case IR_AVGPOOL: emit_pool(k); break;
+    case IR_GLOBAL_AVGPOOL: emit_global_avgpool(k); break;
+    case IR_UPSAMPLE: emit_upsample(k); break;
+    case IR_CONCAT: emit_concat(k); break;
+    case IR_CROP: emit_crop(k); break;
+    case IR_SOFTMAX: emit_softmax(k); break;
+    case IR_ACT: case IR_ADD: case IR_COPY: case IR_KIND_COUNT: emit_elementwise(k); break;
+    }
+}
+
+/* Loads args[i] (a float pointer) in the entry block. */
+static LLVMValueRef arg_ptr(Cg *g, LLVMValueRef args, int i)
+{
+    LLVMValueRef idx = cg_i64(g, i);
+    LLVMValueRef p = LLVMBuildGEP2(g->b, g->ptr, args, &idx, 1, "");
+    return LLVMBuildLoad2(g->b, g->ptr, p, "");
+}
+
+/* void kN(ptr args, i64 begin, i64 end):
+ *   for item in [begin, end): n = item / work, r = item % work, body(n, r) */
+LLVMValueRef cg_emit_kernel(Cg *g, int index)
+{
+    const IrModule *m = g->m;
+    const IrNode *n = &m->nodes[index];
+    char name[64];
+    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
+    g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMValueRef args = LLVMGetParam(g->fn, 0);
+
+    K k = {.g = g, .n = n, .out = &m->tensors[n->out]};
+    LLVMValueRef base[16];
+    base[0] = arg_ptr(g, args, 0);
+    for (int j = 0; j < n->nin; j++) {
+        k.in[j] = &m->tensors[n->in[j]];
+        base[j + 1] = arg_ptr(g, args, j + 1);
+    }
+    int params[4], np = cg_step_params(n, params);
+    for (int j = 0; j < np; j++)
+        k.p[j] = arg_ptr(g, args, 1 + n->nin + j);
+
+    int64_t work = cg_work(m, n);
+    CgLoop item = cg_loop(g, LLVMGetParam(g->fn, 1), LLVMGetParam(g->fn, 2), "item");
+    LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
+    k.r = cg_rem(g, item.iv, cg_i64(g, work));
+    k.y = cg_gep(g, base[0], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
+    for (int j = 0; j < n->nin; j++)
+        k.x[j] = cg_gep(g, base[j + 1], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
+    emit_body(&k);
+    cg_loop_end(g, &item);
+    LLVMBuildRetVoid(g->b);
+    return g->fn;
+}

@@ -1,0 +1,164 @@
+/*
+ * model.c - the `convc_model` descriptor (runtime/convrt.h's RtModel) as an
+ * LLVM constant: tensors, parameters, folds and steps.
+ *
+ * The LLVM struct types below mirror the C structs field by field; LLVM's
+ * non-packed struct layout for x86-64 is the C ABI layout, so the runtime
+ * reads them directly. Change both together.
+ */
+#include <stdlib.h>
+
+#include "codegen/cg_internal.h"
+#include "runtime/convrt.h"
+
+static LLVMValueRef i32c(Cg *g, int64_t v) { return LLVMConstInt(g->i32, (unsigned long long)v, 1); }
+
+static LLVMValueRef global_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int n, const char *name)
+{
+    if (n == 0)
+        return LLVMConstNull(g->ptr);
+    LLVMValueRef init = LLVMConstArray2(elt, vals, (uint64_t)n);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    return gv;
+}
+
+static LLVMValueRef i32_array(Cg *g, const int *v, int n, int pad_to)
+{
+    LLVMValueRef vals[RT_MAX_STEP_TENSORS];
+    for (int i = 0; i < pad_to; i++)
+        vals[i] = i32c(g, i < n ? v[i] : -1);
+    return LLVMConstArray2(g->i32, vals, (uint64_t)pad_to);
+}
+
+/* RtTensor { ptr name; i64 offset, size; i32 rank, c, h, w; } */
+static LLVMValueRef tensors(Cg *g, LLVMTypeRef *ty)
+{
+    LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32};
+    *ty = LLVMStructTypeInContext(g->ctx, f, 7, 0);
+    const IrModule *m = g->m;
+    LLVMValueRef *v = calloc(m->ntensors + 1, sizeof *v);
+    for (int i = 0; i < m->ntensors; i++) {
+        const IrTensor *t = &m->tensors[i];
+        LLVMValueRef e[] = {cg_const_string(g, t->name), cg_i64(g, t->offset), cg_i64(g, ir_tensor_size(t)),
+                            i32c(g, t->rank), i32c(g, t->c), i32c(g, t->h), i32c(g, t->w)};
+        v[i] = LLVMConstNamedStruct(*ty, e, 7);
+    }
+    LLVMValueRef a = global_array(g, *ty, v, m->ntensors, "convc.tensors");
+    free(v);
+    return a;
+}
+
+/* RtParam { ptr name; i64 offset; [4 x i64] dims; i32 rank, source; } */
+static LLVMValueRef params(Cg *g)
+{
+    LLVMTypeRef dims_t = LLVMArrayType2(g->i64, 4);
+    LLVMTypeRef f[] = {g->ptr, g->i64, dims_t, g->i32, g->i32};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 5, 0);
+    const IrModule *m = g->m;
+    LLVMValueRef *v = calloc(m->nparams + 1, sizeof *v);
+    for (int i = 0; i < m->nparams; i++) {
+        const IrParam *p = &m->params[i];
+        LLVMValueRef d[4];
+        for (int j = 0; j < 4; j++)
+            d[j] = cg_i64(g, j < p->rank ? p->dims[j] : 0);
+        LLVMValueRef e[] = {cg_const_string(g, p->name), cg_i64(g, p->offset), LLVMConstArray2(g->i64, d, 4),
+                            i32c(g, p->rank), i32c(g, p->derived ? RT_PARAM_DERIVED : RT_PARAM_LOAD)};
+        v[i] = LLVMConstNamedStruct(ty, e, 5);
+    }
+    LLVMValueRef a = global_array(g, ty, v, m->nparams, "convc.params");
+    free(v);
+    return a;
+}
+
+/* RtFold { i32 weight, bias, gamma, beta, mean, var, out_weight, out_bias; i64 out_channels, row; double eps; } */
+static LLVMValueRef folds(Cg *g)
+{
+    LLVMTypeRef f[] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i64, g->i64, g->f64};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
+    const IrModule *m = g->m;
+    LLVMValueRef *v = calloc(m->nfolds + 1, sizeof *v);
+    for (int i = 0; i < m->nfolds; i++) {
+        const IrFold *x = &m->folds[i];
+        LLVMValueRef e[] = {i32c(g, x->weight), i32c(g, x->bias), i32c(g, x->gamma), i32c(g, x->beta),
+                            i32c(g, x->mean), i32c(g, x->var), i32c(g, x->out_weight), i32c(g, x->out_bias),
+                            cg_i64(g, x->out_channels), cg_i64(g, x->row), LLVMConstReal(g->f64, x->eps)};
+        v[i] = LLVMConstNamedStruct(ty, e, 11);
+    }
+    LLVMValueRef a = global_array(g, ty, v, m->nfolds, "convc.folds");
+    free(v);
+    return a;
+}
+
+/* RtStep { ptr name, fn; i64 work; i32 ntensors, nparams; [16 x i32] tensors; [4 x i32] params; } */
+static LLVMValueRef steps(Cg *g)
+{
+    LLVMTypeRef f[] = {g->ptr, g->ptr, g->i64, g->i32, g->i32,
+                       LLVMArrayType2(g->i32, RT_MAX_STEP_TENSORS), LLVMArrayType2(g->i32, RT_MAX_STEP_PARAMS)};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 7, 0);
+    const IrModule *m = g->m;
+    LLVMValueRef *v = calloc(m->nnodes + 1, sizeof *v);
+    for (int i = 0; i < m->nnodes; i++) {
+        const IrNode *n = &m->nodes[i];
+        int t[RT_MAX_STEP_TENSORS] = {n->out}, p[4];
+        for (int j = 0; j < n->nin; j++)
+            t[j + 1] = n->in[j];
+        int np = cg_step_params(n, p);
+        LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(m, n)),
+                            i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
+                            i32_array(g, p, np, RT_MAX_STEP_PARAMS)};
+        v[i] = LLVMConstNamedStruct(ty, e, 7);
+    }
+    LLVMValueRef a = global_array(g, ty, v, m->nnodes, "convc.steps");
+    free(v);
+    return a;
+}
+
+static LLVMValueRef index_list(Cg *g, const int *idx, int n, const char *name)
+{
+    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    for (int i = 0; i < n; i++)
+        v[i] = i32c(g, idx[i]);
+    LLVMValueRef a = global_array(g, g->i32, v, n, name);
+    free(v);
+    return a;
+}
+
+static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char *name)
+{
+    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    for (int i = 0; i < n; i++)
+        v[i] = cg_const_string(g, names[i]);
+    LLVMValueRef a = global_array(g, g->ptr, v, n, name);
+    free(v);
+    return a;
+}
+
+/* RtModel { ptr name; i32 ntensors, nparams, nfolds, nsteps, ninputs, noutputs;
+ *           ptr tensors, params, folds, steps, inputs, outputs, input_names, output_names;
+ *           i64 arena_floats, param_floats, macs; } */
+void cg_emit_model(Cg *g)
+{
+    const IrModule *m = g->m;
+    LLVMTypeRef tensor_t;
+    LLVMValueRef e[] = {
+        cg_const_string(g, m->graph->name),
+        i32c(g, m->ntensors), i32c(g, m->nparams), i32c(g, m->nfolds),
+        i32c(g, m->nnodes), i32c(g, m->ninputs), i32c(g, m->noutputs),
+        tensors(g, &tensor_t), params(g), folds(g), steps(g),
+        index_list(g, m->inputs, m->ninputs, "convc.inputs"),
+        index_list(g, m->outputs, m->noutputs, "convc.outputs"),
+        name_list(g, m->input_names, m->ninputs, "convc.input_names"),
+        name_list(g, m->output_names, m->noutputs, "convc.output_names"),
+        cg_i64(g, m->arena_floats), cg_i64(g, m->param_floats), cg_i64(g, m->macs),
+    };
+    LLVMTypeRef f[18];
+    for (int i = 0; i < 18; i++)
+        f[i] = LLVMTypeOf(e[i]);
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 18, 0);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, ty, "convc_model");
+    LLVMSetInitializer(gv, LLVMConstNamedStruct(ty, e, 18));
+    LLVMSetGlobalConstant(gv, 1);
+}

@@ -1,0 +1,228 @@
+/*
+ * build.c - lowering a checked Graph to the IR.
+ *
+ * One IrNode per computing layer; one IrTensor per value. flatten and
+ * dropout produce no node: their output is the input tensor under another
+ * shape (NCHW memory is already flat). Each parameterised layer registers its
+ * state_dict tensors (PyTorch names and shapes) as IrParams to be loaded.
+ * Network outputs always get a tensor of their own (an IR_COPY where the
+ * value is an input, another output, or an alias) so the runtime can read
+ * each output from a distinct place.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/ir_internal.h"
+
+void *ir_alloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
+
+char *ir_strcat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = ir_alloc(la + lb + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+int ir_add_tensor(IrModule *m, const char *name, Shape s)
+{
+    if (m->ntensors % 64 == 0)
+        m->tensors = realloc(m->tensors, (m->ntensors + 64) * sizeof *m->tensors);
+    IrTensor *t = &m->tensors[m->ntensors];
+    *t = (IrTensor){.name = name, .rank = s.rank, .c = s.c, .h = s.h, .w = s.w,
+                    .layout = LAYOUT_NCHW, .def = -1, .last_use = -1};
+    return m->ntensors++;
+}
+
+int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out)
+{
+    if (m->nnodes % 64 == 0)
+        m->nodes = realloc(m->nodes, (m->nnodes + 64) * sizeof *m->nodes);
+    IrNode *n = &m->nodes[m->nnodes];
+    *n = (IrNode){.kind = kind, .layer = l, .name = l ? l->name : m->tensors[out].name,
+                  .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1};
+    return m->nnodes++;
+}
+
+int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived)
+{
+    if (m->nparams % 64 == 0)
+        m->params = realloc(m->params, (m->nparams + 64) * sizeof *m->params);
+    IrParam *p = &m->params[m->nparams];
+    *p = (IrParam){.name = name, .rank = rank, .derived = derived};
+    for (int i = 0; i < rank; i++)
+        p->dims[i] = dims[i];
+    return m->nparams++;
+}
+
+static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int64_t d0, int64_t d1,
+                 int64_t d2, int64_t d3)
+{
+    int64_t dims[4] = {d0, d1, d2, d3};
+    return ir_add_param(m, ir_strcat(l->key, suffix), rank, dims, 0);
+}
+
+/* conv2d: weight [Cout, Cin/groups, kh, kw], bias [Cout] */
+static void lower_conv(IrModule *m, IrNode *n, const Layer *l)
+{
+    n->weight = param(m, l, ".weight", 4, l->out_channels, l->in_channels / l->groups,
+                      l->kernel[0], l->kernel[1]);
+    if (l->bias)
+        n->bias = param(m, l, ".bias", 1, l->out_channels, 0, 0, 0);
+}
+
+/* conv_transpose2d: weight [Cin, Cout/groups, kh, kw], bias [Cout] */
+static void lower_conv_t(IrModule *m, IrNode *n, const Layer *l)
+{
+    n->weight = param(m, l, ".weight", 4, l->in_channels, l->out_channels / l->groups,
+                      l->kernel[0], l->kernel[1]);
+    if (l->bias)
+        n->bias = param(m, l, ".bias", 1, l->out_channels, 0, 0, 0);
+}
+
+/* linear: weight [out, in], bias [out] */
+static void lower_linear(IrModule *m, IrNode *n, const Layer *l)
+{
+    n->weight = param(m, l, ".weight", 2, l->out_channels, l->in_channels, 0, 0);
+    if (l->bias)
+        n->bias = param(m, l, ".bias", 1, l->out_channels, 0, 0, 0);
+}
+
+/* batchnorm2d: weight, bias, running_mean, running_var, all [C] */
+static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
+{
+    int64_t c = l->shape.c;
+    n->weight = param(m, l, ".weight", 1, c, 0, 0, 0);
+    n->bias = param(m, l, ".bias", 1, c, 0, 0, 0);
+    n->mean = param(m, l, ".running_mean", 1, c, 0, 0, 0);
+    n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
+}
+
+static IrAct act_of(OpKind op)
+{
+    switch (op) {
+    case OP_RELU: return ACT_RELU;
+    case OP_RELU6: return ACT_RELU6;
+    case OP_LEAKY_RELU: return ACT_LEAKY_RELU;
+    case OP_SIGMOID: return ACT_SIGMOID;
+    case OP_TANH: return ACT_TANH;
+    case OP_SILU: return ACT_SILU;
+    default: return ACT_NONE;
+    }
+}
+
+static IrKind kind_of(OpKind op)
+{
+    switch (op) {
+    case OP_CONV2D: return IR_CONV;
+    case OP_CONV_TRANSPOSE2D: return IR_CONV_T;
+    case OP_LINEAR: return IR_LINEAR;
+    case OP_BATCHNORM2D: return IR_BATCHNORM;
+    case OP_MAXPOOL2D: return IR_MAXPOOL;
+    case OP_AVGPOOL2D: return IR_AVGPOOL;
+    case OP_GLOBAL_AVGPOOL: return IR_GLOBAL_AVGPOOL;
+    case OP_UPSAMPLE: return IR_UPSAMPLE;
+    case OP_CONCAT: return IR_CONCAT;
+    case OP_ADD: return IR_ADD;
+    case OP_CROP: return IR_CROP;
+    case OP_SOFTMAX: return IR_SOFTMAX;
+    default: return act_of(op) != ACT_NONE ? IR_ACT : IR_COPY;
+    }
+}
+
+/* Lowers layer i; value[] maps layer index -> tensor. */
+static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
+{
+    const Layer *l = &g->layers[i];
+    if (l->op == OP_INPUT) {
+        value[i] = ir_add_tensor(m, l->name, l->shape);
+        m->tensors[value[i]].is_input = 1;
+        return;
+    }
+    if (l->op == OP_FLATTEN || l->op == OP_DROPOUT) {
+        value[i] = value[l->inputs[0]];
+        return;
+    }
+    int out = ir_add_tensor(m, l->name, l->shape);
+    int k = ir_add_node(m, kind_of(l->op), l, out);
+    IrNode *n = &m->nodes[k];
+    n->nin = l->ninputs;
+    for (int j = 0; j < l->ninputs; j++)
+        n->in[j] = value[l->inputs[j]];
+    n->act = act_of(l->op);
+    n->act_alpha = l->negative_slope;
+    switch (l->op) {
+    case OP_CONV2D: lower_conv(m, n, l); break;
+    case OP_CONV_TRANSPOSE2D: lower_conv_t(m, n, l); break;
+    case OP_LINEAR: lower_linear(m, n, l); break;
+    case OP_BATCHNORM2D: lower_batchnorm(m, n, l); break;
+    default: break;
+    }
+    value[i] = out;
+}
+
+/* Gives output k a tensor of its own, shaped as the output layer says. */
+static void own_output(IrModule *m, const Graph *g, int k, int *value)
+{
+    const Layer *l = &g->layers[g->outputs[k]];
+    int t = value[g->outputs[k]];
+    IrTensor *tt = &m->tensors[t];
+    int shared = tt->is_input || tt->is_output || tt->rank != l->shape.rank;
+    for (int j = 0; j < g->nlayers && !shared; j++)
+        if (&g->layers[j] != l && value[j] == t && g->layers[j].op != OP_INPUT)
+            shared = 1; /* an alias (flatten, dropout) of another layer's tensor */
+    if (shared) {
+        int out = ir_add_tensor(m, g->output_names[k], l->shape);
+        int n = ir_add_node(m, IR_COPY, NULL, out);
+        m->nodes[n].nin = 1;
+        m->nodes[n].in[0] = t;
+        m->nodes[n].name = ir_strcat(g->output_names[k], ".copy");
+        t = out;
+    }
+    m->tensors[t].is_output = 1;
+    m->outputs[k] = t;
+}
+
+IrModule *ir_build(const Graph *g)
+{
+    IrModule *m = ir_alloc(sizeof *m);
+    m->graph = g;
+    int *value = ir_alloc(g->nlayers * sizeof *value);
+    for (int i = 0; i < g->nlayers; i++) {
+        lower_layer(m, g, i, value);
+        m->macs += g->layers[i].macs;
+    }
+    m->ninputs = g->ninputs;
+    m->inputs = ir_alloc(g->ninputs * sizeof *m->inputs);
+    m->input_names = ir_alloc(g->ninputs * sizeof *m->input_names);
+    for (int k = 0; k < g->ninputs; k++) {
+        m->inputs[k] = value[g->inputs[k]];
+        m->input_names[k] = g->layers[g->inputs[k]].name;
+    }
+    m->noutputs = g->noutputs;
+    m->outputs = ir_alloc(g->noutputs * sizeof *m->outputs);
+    m->output_names = g->output_names;
+    for (int k = 0; k < g->noutputs; k++)
+        own_output(m, g, k, value);
+    free(value);
+
+    ir_fold_batchnorm(m);
+    ir_fuse_activation(m);
+    ir_compact(m);
+    ir_plan_memory(m);
+    return m;
+}
+
+int64_t ir_arena_bytes(const IrModule *m)
+{
+    return m->arena_floats * (int64_t)sizeof(float);
+}

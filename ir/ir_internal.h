@@ -1,0 +1,19 @@
+/* ir_internal.h - shared between the files of ir/ only. */
+#ifndef CONVC_IR_INTERNAL_H
+#define CONVC_IR_INTERNAL_H
+
+#include "ir/ir.h"
+
+void *ir_alloc(size_t n);
+char *ir_strcat(const char *a, const char *b);
+int ir_add_tensor(IrModule *m, const char *name, Shape s);
+int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out);
+int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived);
+
+/* Passes, in the order ir_build() runs them. */
+void ir_fold_batchnorm(IrModule *m);
+void ir_fuse_activation(IrModule *m);
+void ir_compact(IrModule *m);
+void ir_plan_memory(IrModule *m);
+
+#endif

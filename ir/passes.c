@@ -1,0 +1,126 @@
+/*
+ * passes.c - IR rewrites: batchnorm folding, activation fusion, compaction.
+ *
+ * Invariants kept: nodes stay in topological order; a tensor is written by
+ * exactly one live node (or is a network input); network outputs are never
+ * folded or fused away, so every output tensor still exists afterwards.
+ */
+#include <stdlib.h>
+
+#include "ir/ir_internal.h"
+
+/* Number of live node inputs reading tensor t, plus one if it is an output. */
+static int uses(const IrModule *m, int t)
+{
+    int n = m->tensors[t].is_output;
+    for (int i = 0; i < m->nnodes; i++) {
+        if (m->nodes[i].dead)
+            continue;
+        for (int j = 0; j < m->nodes[i].nin; j++)
+            n += m->nodes[i].in[j] == t;
+    }
+    return n;
+}
+
+/* The live node writing tensor t, or -1 (a network input). */
+static int producer(const IrModule *m, int t)
+{
+    for (int i = 0; i < m->nnodes; i++)
+        if (!m->nodes[i].dead && m->nodes[i].out == t)
+            return i;
+    return -1;
+}
+
+/* Folds batchnorm n into conv c: the fold writes derived parameters that
+ * replace the conv's weight and bias, computed by the runtime at load time. */
+static void fold_into(IrModule *m, IrNode *c, IrNode *bn)
+{
+    const IrParam *w = &m->params[c->weight];
+    int64_t oc = w->dims[0], row = ir_param_size(w) / oc;
+    int64_t bdims[1] = {oc};
+    IrFold f = {.weight = c->weight, .bias = c->bias, .gamma = bn->weight, .beta = bn->bias,
+                .mean = bn->mean, .var = bn->var, .out_channels = oc, .row = row,
+                .eps = bn->layer->eps};
+    f.out_weight = ir_add_param(m, ir_strcat(bn->name, ".folded_weight"), w->rank, m->params[c->weight].dims, 1);
+    f.out_bias = ir_add_param(m, ir_strcat(bn->name, ".folded_bias"), 1, bdims, 1);
+    m->folds = realloc(m->folds, (m->nfolds + 1) * sizeof *m->folds);
+    m->folds[m->nfolds++] = f;
+    c->weight = f.out_weight;
+    c->bias = f.out_bias;
+    c->out = bn->out;
+    c->name = ir_strcat(ir_strcat(c->name, "+"), bn->name);
+    bn->dead = 1;
+}
+
+/* batchnorm2d(conv2d(x)) -> conv2d with folded weights, when the conv's
+ * output feeds nothing else. */
+void ir_fold_batchnorm(IrModule *m)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode *bn = &m->nodes[i];
+        if (bn->dead || bn->kind != IR_BATCHNORM)
+            continue;
+        int p = producer(m, bn->in[0]);
+        if (p < 0 || m->nodes[p].kind != IR_CONV || m->nodes[p].act != ACT_NONE ||
+            uses(m, bn->in[0]) != 1)
+            continue;
+        fold_into(m, &m->nodes[p], bn);
+    }
+}
+
+static int has_epilogue(IrKind k)
+{
+    return k == IR_CONV || k == IR_CONV_T || k == IR_LINEAR || k == IR_BATCHNORM || k == IR_ADD;
+}
+
+/* act(producer(x)) -> producer(x) with an activation epilogue. */
+void ir_fuse_activation(IrModule *m)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode *a = &m->nodes[i];
+        if (a->dead || a->kind != IR_ACT)
+            continue;
+        int p = producer(m, a->in[0]);
+        if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE ||
+            uses(m, a->in[0]) != 1)
+            continue;
+        IrNode *n = &m->nodes[p];
+        n->act = a->act;
+        n->act_alpha = a->act_alpha;
+        n->out = a->out;
+        n->name = ir_strcat(ir_strcat(n->name, "+"), a->name);
+        a->dead = 1;
+    }
+}
+
+/* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
+void ir_compact(IrModule *m)
+{
+    int *map = ir_alloc(m->ntensors * sizeof *map);
+    int k = 0;
+    for (int i = 0; i < m->nnodes; i++)
+        if (!m->nodes[i].dead)
+            m->nodes[k++] = m->nodes[i];
+    m->nnodes = k;
+    int nt = 0;
+    for (int t = 0; t < m->ntensors; t++) {
+        IrTensor *tt = &m->tensors[t];
+        map[t] = -1;
+        if (tt->is_input || tt->is_output || producer(m, t) >= 0) {
+            map[t] = nt;
+            m->tensors[nt++] = *tt;
+        }
+    }
+    m->ntensors = nt;
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode *n = &m->nodes[i];
+        n->out = map[n->out];
+        for (int j = 0; j < n->nin; j++)
+            n->in[j] = map[n->in[j]];
+    }
+    for (int j = 0; j < m->ninputs; j++)
+        m->inputs[j] = map[m->inputs[j]];
+    for (int j = 0; j < m->noutputs; j++)
+        m->outputs[j] = map[m->outputs[j]];
+    free(map);
+}
