@@ -58,20 +58,6 @@ static LLVMTargetMachineRef target_machine(const CgOptions *o)
     return tm;
 }
 
-/* Rejects a CPU name LLVM does not know (LLVM itself only warns). */
-static int known_cpu(const char *cpu)
-{
-    if (!cpu || !strcmp(cpu, "native"))
-        return 1;
-    char *triple = LLVMGetDefaultTargetTriple();
-    LLVMTargetRef t;
-    char *err = NULL;
-    int ok = !LLVMGetTargetFromTriple(triple, &t, &err);
-    LLVMDisposeMessage(triple);
-    LLVMDisposeMessage(err);
-    return ok && strspn(cpu, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(cpu);
-}
-
 static void init_types(Cg *g)
 {
     g->i1 = LLVMInt1TypeInContext(g->ctx);
@@ -239,10 +225,6 @@ static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const char *out)
 
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out)
 {
-    if (!known_cpu(o->cpu)) {
-        fprintf(stderr, "convc: error: unknown --target-cpu '%s'\n", o->cpu);
-        return false;
-    }
     LLVMTargetMachineRef tm = target_machine(o);
     if (!tm)
         return false;

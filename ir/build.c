@@ -9,27 +9,41 @@
  * value is an input, another output, or an alias) so the runtime can read
  * each output from a distinct place.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir/ir_internal.h"
 
+/* Every IR allocation is chained from `blocks` and lives until exit, like
+ * the rest of a compilation's data. */
+typedef struct Block {
+    struct Block *next;
+    max_align_t data[];
+} Block;
+
+static Block *blocks;
+
 void *ir_alloc(size_t n)
 {
-    void *p = calloc(1, n ? n : 1);
-    if (!p) {
+    Block *b = calloc(1, sizeof(Block) + n);
+    if (!b) {
         fputs("convc: out of memory\n", stderr);
         exit(3);
     }
-    return p;
+    b->next = blocks;
+    blocks = b;
+    return b->data;
 }
 
-char *ir_strcat(const char *a, const char *b)
+/* a, sep and b joined in one new string */
+char *ir_strcat(const char *a, const char *sep, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = ir_alloc(la + lb + 1);
+    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+    char *s = ir_alloc(la + ls + lb + 1);
     memcpy(s, a, la);
-    memcpy(s + la, b, lb + 1);
+    memcpy(s + la, sep, ls);
+    memcpy(s + la + ls, b, lb + 1);
     return s;
 }
 
@@ -68,7 +82,7 @@ static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int6
                  int64_t d2, int64_t d3)
 {
     int64_t dims[4] = {d0, d1, d2, d3};
-    return ir_add_param(m, ir_strcat(l->key, suffix), rank, dims, 0);
+    return ir_add_param(m, ir_strcat(l->key, "", suffix), rank, dims, 0);
 }
 
 /* conv2d: weight [Cout, Cin/groups, kh, kw], bias [Cout] */
@@ -185,7 +199,7 @@ static void own_output(IrModule *m, const Graph *g, int k, int *value)
         int n = ir_add_node(m, IR_COPY, NULL, out);
         m->nodes[n].nin = 1;
         m->nodes[n].in[0] = t;
-        m->nodes[n].name = ir_strcat(g->output_names[k], ".copy");
+        m->nodes[n].name = ir_strcat(g->output_names[k], "", ".copy");
         t = out;
     }
     m->tensors[t].is_output = 1;
@@ -196,7 +210,7 @@ IrModule *ir_build(const Graph *g)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
-    int *value = ir_alloc(g->nlayers * sizeof *value);
+    int *value = calloc(g->nlayers + 1, sizeof *value);
     for (int i = 0; i < g->nlayers; i++) {
         lower_layer(m, g, i, value);
         m->macs += g->layers[i].macs;

@@ -5,7 +5,7 @@
 #include "ir/ir.h"
 
 void *ir_alloc(size_t n);
-char *ir_strcat(const char *a, const char *b);
+char *ir_strcat(const char *a, const char *sep, const char *b);
 int ir_add_tensor(IrModule *m, const char *name, Shape s);
 int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out);
 int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived);

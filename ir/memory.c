@@ -46,7 +46,7 @@ static int by_offset(const void *a, const void *b)
  * `def` (placed[] holds the tensors placed so far). */
 static int64_t first_fit(IrTensor **placed, int n, int def, int64_t size)
 {
-    IrTensor **live = ir_alloc((n + 1) * sizeof *live);
+    IrTensor **live = calloc(n + 1, sizeof *live);
     int k = 0;
     for (int i = 0; i < n; i++)
         if (placed[i]->last_use >= def)
@@ -67,7 +67,7 @@ static int64_t first_fit(IrTensor **placed, int n, int def, int64_t size)
 void ir_plan_memory(IrModule *m)
 {
     compute_lifetimes(m);
-    IrTensor **placed = ir_alloc((m->ntensors + 1) * sizeof *placed);
+    IrTensor **placed = calloc(m->ntensors + 1, sizeof *placed);
     int n = 0;
     m->arena_floats = 0;
     /* inputs first (def -1), then in node order */

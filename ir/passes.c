@@ -41,14 +41,14 @@ static void fold_into(IrModule *m, IrNode *c, IrNode *bn)
     IrFold f = {.weight = c->weight, .bias = c->bias, .gamma = bn->weight, .beta = bn->bias,
                 .mean = bn->mean, .var = bn->var, .out_channels = oc, .row = row,
                 .eps = bn->layer->eps};
-    f.out_weight = ir_add_param(m, ir_strcat(bn->name, ".folded_weight"), w->rank, m->params[c->weight].dims, 1);
-    f.out_bias = ir_add_param(m, ir_strcat(bn->name, ".folded_bias"), 1, bdims, 1);
+    f.out_weight = ir_add_param(m, ir_strcat(bn->name, "", ".folded_weight"), w->rank, m->params[c->weight].dims, 1);
+    f.out_bias = ir_add_param(m, ir_strcat(bn->name, "", ".folded_bias"), 1, bdims, 1);
     m->folds = realloc(m->folds, (m->nfolds + 1) * sizeof *m->folds);
     m->folds[m->nfolds++] = f;
     c->weight = f.out_weight;
     c->bias = f.out_bias;
     c->out = bn->out;
-    c->name = ir_strcat(ir_strcat(c->name, "+"), bn->name);
+    c->name = ir_strcat(c->name, "+", bn->name);
     bn->dead = 1;
 }
 
@@ -88,7 +88,7 @@ void ir_fuse_activation(IrModule *m)
         n->act = a->act;
         n->act_alpha = a->act_alpha;
         n->out = a->out;
-        n->name = ir_strcat(ir_strcat(n->name, "+"), a->name);
+        n->name = ir_strcat(n->name, "+", a->name);
         a->dead = 1;
     }
 }
@@ -96,7 +96,7 @@ void ir_fuse_activation(IrModule *m)
 /* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
 void ir_compact(IrModule *m)
 {
-    int *map = ir_alloc(m->ntensors * sizeof *map);
+    int *map = calloc(m->ntensors + 1, sizeof *map);
     int k = 0;
     for (int i = 0; i < m->nnodes; i++)
         if (!m->nodes[i].dead)
