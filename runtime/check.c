@@ -1,0 +1,118 @@
+/*
+ * check.c - validates the RtModel constant before the runtime trusts it.
+ *
+ * The generated code is the only producer of an RtModel, so a failure here
+ * is a compiler bug; catching it turns a silent out-of-bounds write into a
+ * one-line error (exit RT_EXIT_RUNTIME). Checked: counts and pointers,
+ * every index in range, every tensor inside the arena, every parameter
+ * inside the parameter buffer, every fold within its tensors' sizes.
+ */
+#include "runtime/rt_internal.h"
+
+static int bad(const RtModel *m, const char *what, const char *name)
+{
+    return rt_error(RT_EXIT_RUNTIME, "malformed network '%s': %s%s%s%s (compiler bug)", m->name ? m->name : "?",
+                    what, name ? " '" : "", name ? name : "", name ? "'" : "");
+}
+
+static int64_t param_numel(const RtParam *p)
+{
+    int64_t n = 1;
+    for (int d = 0; d < p->rank; d++)
+        if (p->dims[d] < 0 || rt_mul_overflows(n, p->dims[d], &n))
+            return -1;
+    return n;
+}
+
+static int check_tensors(const RtModel *m)
+{
+    for (int32_t i = 0; i < m->ntensors; i++) {
+        const RtTensor *t = &m->tensors[i];
+        if (!t->name || (t->rank != 1 && t->rank != 3) || t->c < 1 || t->h < 1 || t->w < 1 ||
+            (t->rank == 1 && (t->h != 1 || t->w != 1)) || t->size != (int64_t)t->c * t->h * t->w)
+            return bad(m, "bad shape of tensor", t->name);
+        if (t->offset < 0 || t->offset > m->arena_floats - t->size)
+            return bad(m, "arena too small for tensor", t->name);
+    }
+    return 0;
+}
+
+static int check_params(const RtModel *m)
+{
+    for (int32_t i = 0; i < m->nparams; i++) {
+        const RtParam *p = &m->params[i];
+        int64_t n = p->rank >= 0 && p->rank <= 4 ? param_numel(p) : -1;
+        if (!p->name || n < 0 || (p->source != RT_PARAM_LOAD && p->source != RT_PARAM_DERIVED))
+            return bad(m, "bad parameter", p->name);
+        if (p->offset < 0 || p->offset > m->param_floats - n)
+            return bad(m, "parameter buffer too small for", p->name);
+    }
+    return 0;
+}
+
+static bool param_holds(const RtModel *m, int32_t i, int64_t n)
+{
+    return i >= 0 && i < m->nparams && param_numel(&m->params[i]) >= n;
+}
+
+static int check_folds(const RtModel *m)
+{
+    for (int32_t i = 0; i < m->nfolds; i++) {
+        const RtFold *f = &m->folds[i];
+        int64_t c = f->out_channels, w;
+        if (c < 0 || f->row < 0 || rt_mul_overflows(c, f->row, &w) || !param_holds(m, f->weight, w) ||
+            !param_holds(m, f->out_weight, w) || !param_holds(m, f->gamma, c) || !param_holds(m, f->beta, c) ||
+            !param_holds(m, f->mean, c) || !param_holds(m, f->var, c) || !param_holds(m, f->out_bias, c) ||
+            (f->bias >= 0 && !param_holds(m, f->bias, c)))
+            return bad(m, "fold refers to a parameter that is missing or too small", NULL);
+        if (m->params[f->out_weight].source != RT_PARAM_DERIVED || m->params[f->out_bias].source != RT_PARAM_DERIVED)
+            return bad(m, "fold writes a parameter that is not derived", m->params[f->out_weight].name);
+    }
+    return 0;
+}
+
+static int check_steps(const RtModel *m)
+{
+    for (int32_t i = 0; i < m->nsteps; i++) {
+        const RtStep *s = &m->steps[i];
+        if (!s->fn || s->work < 0 || s->ntensors < 1 || s->ntensors > RT_MAX_STEP_TENSORS || s->nparams < 0 ||
+            s->nparams > RT_MAX_STEP_PARAMS)
+            return bad(m, "bad step", s->name);
+        for (int j = 0; j < s->ntensors; j++)
+            if (s->tensors[j] < 0 || s->tensors[j] >= m->ntensors)
+                return bad(m, "step refers to a missing tensor:", s->name);
+        for (int j = 0; j < s->nparams; j++)
+            if (s->params[j] < 0 || s->params[j] >= m->nparams)
+                return bad(m, "step refers to a missing parameter:", s->name);
+    }
+    return 0;
+}
+
+static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const char *const *names)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= m->ntensors || !names[i])
+            return bad(m, "input or output refers to a missing tensor", NULL);
+    return 0;
+}
+
+int rt_check_model(const RtModel *m)
+{
+    if (m->ntensors < 0 || m->nparams < 0 || m->nfolds < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
+        m->arena_floats < 0 || m->param_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
+        (m->nparams && !m->params) || (m->nfolds && !m->folds) || (m->nsteps && !m->steps) ||
+        (m->ninputs && (!m->inputs || !m->input_names)) || !m->outputs || !m->output_names)
+        return bad(m, "bad counts or pointers", NULL);
+    int rc = check_tensors(m);
+    if (!rc)
+        rc = check_params(m);
+    if (!rc)
+        rc = check_folds(m);
+    if (!rc)
+        rc = check_steps(m);
+    if (!rc)
+        rc = check_ports(m, m->ninputs, m->inputs, m->input_names);
+    if (!rc)
+        rc = check_ports(m, m->noutputs, m->outputs, m->output_names);
+    return rc;
+}

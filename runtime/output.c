@@ -1,0 +1,87 @@
+/*
+ * output.c - output files that appear only when the whole run succeeded.
+ *
+ * Each output is written to a temporary created with mkstemp() next to its
+ * final path (so rename() stays within one file system and is atomic), and
+ * renamed only after every output was written and closed without error.
+ * On any failure the temporaries are removed: no partial file is left.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/rt_internal.h"
+
+/* "dir/name" -> "dir/.name.XXXXXX" */
+static char *temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t n = strlen(path) + sizeof ".XXXXXX" + 1;
+    char *tmp = malloc(n);
+    if (tmp)
+        snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, path, path + dirlen);
+    return tmp;
+}
+
+int rt_out_open(RtOutFile *o, const char *path)
+{
+    o->path = path;
+    o->f = NULL;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (!*base)
+        return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': not a file name", path);
+    if (!(o->tmp = temp_template(path)))
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(o->tmp);
+        o->tmp = NULL;
+        return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': %s", path, strerror(e));
+    }
+    /* mkstemp creates the file 0600; give it the mode a plain fopen would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    if (!(o->f = fdopen(fd, "wb"))) {
+        close(fd);
+        rt_out_discard(o);
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    }
+    return 0;
+}
+
+int rt_out_close(RtOutFile *o)
+{
+    bool ok = !ferror(o->f);
+    ok = fclose(o->f) == 0 && ok;
+    o->f = NULL;
+    if (!ok)
+        return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': %s", o->path, errno ? strerror(errno) : "write error");
+    return 0;
+}
+
+int rt_out_commit(RtOutFile *o)
+{
+    if (rename(o->tmp, o->path) != 0)
+        return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': %s", o->path, strerror(errno));
+    free(o->tmp);
+    o->tmp = NULL;
+    return 0;
+}
+
+void rt_out_discard(RtOutFile *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+    }
+    if (o->tmp) {
+        unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+}

@@ -1,0 +1,107 @@
+/*
+ * rt_internal.h - declarations shared by the runtime's own files.
+ *
+ * Not part of the ABI (that is convrt.h). Error convention: a function that
+ * can fail prints one line through rt_error() and returns the exit code of
+ * the failure (RT_EXIT_*); 0 means success. Nothing exits from inside the
+ * library, so every allocation is released on every path.
+ */
+#ifndef CONVC_RT_INTERNAL_H
+#define CONVC_RT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "runtime/convrt.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the convc runtime reads and writes little-endian files on little-endian hosts only"
+#endif
+
+/* --- error.c: messages, checked arithmetic, aligned buffers --------------- */
+void rt_set_progname(const char *argv0, const char *fallback);
+const char *rt_progname(void);
+int rt_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool rt_mul_overflows(int64_t a, int64_t b, int64_t *out);
+float *rt_alloc_floats(int64_t n); /* 64-byte aligned, zeroed; NULL on overflow or OOM */
+void rt_format_shape(char *buf, size_t size, const int64_t *dims, int rank);
+int rt_read_file(const char *path, const char *what, int code, unsigned char **data, size_t *size);
+
+/* --- json.c: a small strict JSON parser (RFC 8259) ------------------------ */
+typedef enum {
+    JSON_NULL,   /* null */
+    JSON_FALSE,  /* false */
+    JSON_TRUE,   /* true */
+    JSON_NUMBER, /* text holds the number as written */
+    JSON_STRING, /* text holds the decoded string, NUL-terminated */
+    JSON_ARRAY,  /* items[0..n) */
+    JSON_OBJECT  /* keys[0..n) and items[0..n), in file order */
+} JsonKind;
+
+typedef struct Json Json;
+struct Json {
+    JsonKind kind;
+    char *text;
+    size_t len;
+    int64_t n;
+    char **keys;
+    Json **items;
+};
+
+Json *rt_json_parse(const char *src, size_t len, char *err, size_t errsize);
+void rt_json_free(Json *v);
+const Json *rt_json_get(const Json *obj, const char *key);
+bool rt_json_uint(const Json *v, int64_t *out); /* a non-negative integer that fits int64 */
+
+/* --- safetensors.c, random.c, fold.c: the parameter buffer ---------------- */
+int rt_load_safetensors(const RtModel *m, const char *path, float *params);
+void rt_random_params(const RtModel *m, uint64_t seed, float *params);
+void rt_random_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed, const char *name);
+void rt_apply_folds(const RtModel *m, float *params);
+
+/* --- npy.c: inputs and outputs -------------------------------------------- */
+int rt_npy_read(const char *path, const char *name, const RtTensor *t, int64_t *batch, float **data);
+bool rt_npy_write(FILE *f, const RtTensor *t, int64_t batch, const float *data);
+
+/* --- output.c: files that appear only when everything succeeded ----------- */
+typedef struct {
+    const char *path; /* final name */
+    char *tmp;        /* temporary in the same directory; NULL once renamed or removed */
+    FILE *f;
+} RtOutFile;
+int rt_out_open(RtOutFile *o, const char *path);
+int rt_out_close(RtOutFile *o);   /* flush and close; error if anything failed to write */
+int rt_out_commit(RtOutFile *o);  /* rename into place */
+void rt_out_discard(RtOutFile *o); /* remove the temporary, if any */
+
+/* --- pool.c: a fixed set of pthreads that split each step's items -------- */
+typedef struct RtPool RtPool;
+int rt_pool_create(RtPool **out, int nthreads);
+void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total);
+void rt_pool_destroy(RtPool *p);
+
+/* --- cli.c: the command line ---------------------------------------------- */
+typedef struct {
+    const char *weights;        /* --weights FILE */
+    bool random_weights;        /* --random-weights SEED */
+    uint64_t weights_seed;
+    bool random_input;          /* --random-input SEED */
+    uint64_t input_seed;
+    int64_t batch;              /* --batch N; 0 when not given */
+    const char **input_paths;   /* per network input; NULL when not given */
+    const char **output_paths;  /* per network output; NULL when not given */
+    int threads;                /* --threads N; default: online CPUs */
+    int64_t bench;              /* --bench N; 0 when not given */
+    bool info, help, version;
+} RtOptions;
+int rt_parse_args(const RtModel *m, int argc, char **argv, RtOptions *o);
+void rt_options_free(RtOptions *o);
+void rt_print_usage(const RtModel *m, FILE *f);
+void rt_print_info(const RtModel *m, FILE *f);
+
+/* --- check.c: the model constant is validated before it is trusted ------- */
+int rt_check_model(const RtModel *m);
+
+#endif

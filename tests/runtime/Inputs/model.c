@@ -1,0 +1,139 @@
+/*
+ * model.c - a hand-written RtModel standing in for convc's generated code,
+ * so the runtime is tested without the compiler.
+ *
+ * Network "net" (one input, one output, two steps, one batchnorm fold):
+ *   x [3, 4, 5]
+ *   t = conv1x1(x, fold(conv, bn))          conv.weight [4, 3, 1, 1], conv.bias [4],
+ *                                           bn.{weight,bias,running_mean,running_var} [4]
+ *   y = relu(t * dw.weight[c] + dw.bias[c]) dw.weight [4, 1, 1, 1], dw.bias [4]
+ * y reuses x's arena space, so a correct run must copy the input in each time.
+ *
+ * Built with -DTWO_IO instead: network "two" (two inputs, two outputs):
+ *   a [2, 3, 3], feat [3]
+ *   scaled = a * s[c] + s0[c]               s, s0 = fold(scale.weight [2,1,1,1], no bias, bn [2])
+ *   fc = fc.weight [2, 3] @ feat + fc.bias [2]   (rank-1 input and output)
+ */
+#include "runtime/convrt.h"
+
+#ifndef TWO_IO
+
+/* item = n * 16 + o * 4 + h: one output row */
+static void conv_bn(float *const *args, int64_t begin, int64_t end)
+{
+    for (int64_t item = begin; item < end; item++) {
+        int64_t n = item / 16, o = item % 16 / 4, h = item % 4;
+        float *out = args[0] + n * 80 + o * 20 + h * 5;
+        const float *in = args[1] + n * 60 + h * 5, *w = args[2] + o * 3, *b = args[3];
+        for (int x = 0; x < 5; x++)
+            out[x] = b[o] + w[0] * in[x] + w[1] * in[20 + x] + w[2] * in[40 + x];
+    }
+}
+
+/* item = n * 4 + c: one output channel */
+static void dw_relu(float *const *args, int64_t begin, int64_t end)
+{
+    for (int64_t item = begin; item < end; item++) {
+        int64_t n = item / 4, c = item % 4;
+        float *out = args[0] + n * 80 + c * 20;
+        const float *in = args[1] + n * 80 + c * 20;
+        for (int i = 0; i < 20; i++) {
+            float v = in[i] * args[2][c] + args[3][c];
+            out[i] = v > 0 ? v : 0;
+        }
+    }
+}
+
+static const RtTensor tensors[] = {
+    {"t", 0, 80, 3, 4, 4, 5},
+    {"x", 80, 60, 3, 3, 4, 5},
+    {"y", 80, 80, 3, 4, 4, 5},
+};
+
+static const RtParam params[] = {
+    {"conv.weight", 0, {4, 3, 1, 1}, 4, RT_PARAM_LOAD},
+    {"conv.bias", 12, {4}, 1, RT_PARAM_LOAD},
+    {"bn.weight", 16, {4}, 1, RT_PARAM_LOAD},
+    {"bn.bias", 20, {4}, 1, RT_PARAM_LOAD},
+    {"bn.running_mean", 24, {4}, 1, RT_PARAM_LOAD},
+    {"bn.running_var", 28, {4}, 1, RT_PARAM_LOAD},
+    {"conv.weight#folded", 32, {4, 3, 1, 1}, 4, RT_PARAM_DERIVED},
+    {"conv.bias#folded", 44, {4}, 1, RT_PARAM_DERIVED},
+    {"dw.weight", 48, {4, 1, 1, 1}, 4, RT_PARAM_LOAD},
+    {"dw.bias", 52, {4}, 1, RT_PARAM_LOAD},
+};
+
+static const RtFold folds[] = {{0, 1, 2, 3, 4, 5, 6, 7, 4, 3, 1e-5}};
+
+static const RtStep steps[] = {
+    {"conv_bn", conv_bn, 16, 2, 2, {0, 1}, {6, 7}},
+    {"dw_relu", dw_relu, 4, 2, 2, {2, 0}, {8, 9}},
+};
+
+static const int32_t inputs[] = {1}, outputs[] = {2};
+static const char *const input_names[] = {"x"}, *const output_names[] = {"y"};
+
+const RtModel convc_model = {
+    "net", 3, 10, 1, 2, 1, 1, tensors, params, folds, steps, inputs, outputs, input_names, output_names,
+    160, 56, 4 * 3 * 20 + 4 * 20,
+};
+
+#else
+
+/* item = n * 6 + c * 3 + h: one row */
+static void scale(float *const *args, int64_t begin, int64_t end)
+{
+    for (int64_t item = begin; item < end; item++) {
+        int64_t n = item / 6, c = item % 6 / 3, h = item % 3;
+        float *out = args[0] + n * 18 + c * 9 + h * 3;
+        const float *in = args[1] + n * 18 + c * 9 + h * 3;
+        for (int x = 0; x < 3; x++)
+            out[x] = in[x] * args[2][c] + args[3][c];
+    }
+}
+
+/* item = n * 2 + j: one output feature */
+static void fc(float *const *args, int64_t begin, int64_t end)
+{
+    for (int64_t item = begin; item < end; item++) {
+        int64_t n = item / 2, j = item % 2;
+        const float *in = args[1] + n * 3, *w = args[2] + j * 3;
+        args[0][n * 2 + j] = args[3][j] + w[0] * in[0] + w[1] * in[1] + w[2] * in[2];
+    }
+}
+
+static const RtTensor tensors[] = {
+    {"a", 0, 18, 3, 2, 3, 3},
+    {"feat", 18, 3, 1, 3, 1, 1},
+    {"scaled", 21, 18, 3, 2, 3, 3},
+    {"fc", 39, 2, 1, 2, 1, 1},
+};
+
+static const RtParam params[] = {
+    {"scale.weight", 0, {2, 1, 1, 1}, 4, RT_PARAM_LOAD},
+    {"bn.weight", 2, {2}, 1, RT_PARAM_LOAD},
+    {"bn.bias", 4, {2}, 1, RT_PARAM_LOAD},
+    {"bn.running_mean", 6, {2}, 1, RT_PARAM_LOAD},
+    {"bn.running_var", 8, {2}, 1, RT_PARAM_LOAD},
+    {"scale.weight#folded", 10, {2, 1, 1, 1}, 4, RT_PARAM_DERIVED},
+    {"scale.bias#folded", 12, {2}, 1, RT_PARAM_DERIVED},
+    {"fc.weight", 14, {2, 3}, 2, RT_PARAM_LOAD},
+    {"fc.bias", 20, {2}, 1, RT_PARAM_LOAD},
+};
+
+static const RtFold folds[] = {{0, -1, 1, 2, 3, 4, 5, 6, 2, 1, 1e-3}};
+
+static const RtStep steps[] = {
+    {"scale", scale, 6, 2, 2, {2, 0}, {5, 6}},
+    {"fc", fc, 2, 2, 2, {3, 1}, {7, 8}},
+};
+
+static const int32_t inputs[] = {0, 1}, outputs[] = {2, 3};
+static const char *const input_names[] = {"a", "feat"}, *const output_names[] = {"scaled", "fc"};
+
+const RtModel convc_model = {
+    "two", 4, 9, 1, 2, 2, 2, tensors, params, folds, steps, inputs, outputs, input_names, output_names,
+    41, 22, 18 + 6,
+};
+
+#endif
