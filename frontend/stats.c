@@ -1,0 +1,879 @@
+/*
+ * stats.c - per-layer costs and the --stats / --explain reports.
+ *
+ * fe_compute_costs() runs last in fe_check(): from each layer's resolved
+ * attributes and shapes it writes params, buffers, macs, rf_size and
+ * rf_stride onto the layer. Later phases and the printers below only read
+ * those fields; the one number not stored is ptflops' MAC count, derived on
+ * demand for --count=ptflops because nothing but the report needs it.
+ *
+ * Conventions (docs/stats.md has the long form):
+ *   params   PyTorch's sum(p.numel() for p in model.parameters())
+ *   buffers  float buffers: batchnorm running_mean + running_var
+ *            (num_batches_tracked is an integer and is not counted)
+ *   macs     fvcore/thop: conv and linear multiply-accumulates, bias excluded;
+ *            a transposed conv is counted over its input positions
+ *   rf       r_out = r_in + span * j_in  (span = input positions one output
+ *            element reaches past the first, e.g. D*(K-1) for a conv)
+ *            j_out = j_in * S (conv, pool), j_in / S (transposed, upsample)
+ *
+ * Invariants: every function here is total on a Graph fe_check() accepted
+ * (all extents >= 1, inputs index earlier layers); nothing is allocated that
+ * outlives the call.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+
+enum { BYTES_PER_FLOAT = 4 };
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const Layer *input_of(const Graph *g, const Layer *l, int i)
+{
+    return &g->layers[l->inputs[i]];
+}
+
+static int64_t numel(Shape s)
+{
+    return s.rank == 1 ? s.c : s.c * s.h * s.w;
+}
+
+/* Extent of spatial dimension d (0 = H, 1 = W). */
+static int64_t extent(Shape s, int d)
+{
+    return d == 0 ? s.h : s.w;
+}
+
+/* Attributes that do not apply to an op are zero; a zero stride, dilation or
+ * group count means the PyTorch default 1. */
+static int64_t or1(int64_t v)
+{
+    return v ? v : 1;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static bool is_conv(OpKind op)
+{
+    return op == OP_CONV2D || op == OP_CONV_TRANSPOSE2D;
+}
+
+static bool is_pool(OpKind op)
+{
+    return op == OP_MAXPOOL2D || op == OP_AVGPOOL2D;
+}
+
+/* ---- parameters, buffers and MACs ---------------------------------------- */
+
+/* Weight elements of a conv: conv2d Cout * Cin/groups * kh*kw,
+ * conv_transpose2d Cin * Cout/groups * kh*kw (PyTorch's weight shapes
+ * [Cout, Cin/g, kh, kw] and [Cin, Cout/g, kh, kw]). */
+static int64_t conv_weight_numel(const Graph *g, const Layer *l)
+{
+    int64_t cin = input_of(g, l, 0)->shape.c, cout = l->shape.c;
+    int64_t k = l->kernel[0] * l->kernel[1];
+    if (l->op == OP_CONV2D)
+        return cout * (cin / or1(l->groups)) * k;
+    return cin * (cout / or1(l->groups)) * k;
+}
+
+/* params = weight + bias (conv, linear) or gamma + beta (batchnorm). */
+static int64_t layer_params(const Graph *g, const Layer *l)
+{
+    int64_t cout = l->shape.c;
+    switch (l->op) {
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D:
+        return conv_weight_numel(g, l) + (l->bias ? cout : 0);
+    case OP_LINEAR:
+        return numel(input_of(g, l, 0)->shape) * cout + (l->bias ? cout : 0);
+    case OP_BATCHNORM2D:
+        return 2 * cout;
+    default:
+        return 0;
+    }
+}
+
+/* Default MACs (fvcore/thop): one multiply-accumulate per weight use.
+ *   conv2d:           Cout*Hout*Wout * Cin/groups*kh*kw
+ *   conv_transpose2d: Cin*Hin*Win * Cout/groups*kh*kw  (input positions)
+ *   linear:           in * out */
+static int64_t layer_macs(const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape, out = l->shape;
+    switch (l->op) {
+    case OP_CONV2D:
+        return conv_weight_numel(g, l) * out.h * out.w;
+    case OP_CONV_TRANSPOSE2D:
+        return conv_weight_numel(g, l) * in.h * in.w;
+    case OP_LINEAR:
+        return numel(in) * out.c;
+    default:
+        return 0;
+    }
+}
+
+/* ptflops' MACs (pytorch backend, module hooks of ptflops/pytorch_ops.py as
+ * of v0.6.4-v0.7.4, one count per module):
+ *   conv2d, conv_transpose2d: kh*kw*Cin*(Cout/groups) * Hout*Wout
+ *                             + (bias ? Cout*Hout*Wout : 0)   (output positions, also transposed)
+ *   linear:                   in*out + (bias ? out : 0)
+ *   relu, relu6, leaky_relu:  output elements
+ *   batchnorm2d (affine):     2 * input elements
+ *   max/avg/global pools:     input elements
+ *   upsample:                 output elements
+ *   everything else (sigmoid, tanh, silu, softmax, concat, add, ...): 0 */
+static int64_t ptflops_macs(const Graph *g, const Layer *l)
+{
+    Shape in = l->ninputs ? input_of(g, l, 0)->shape : l->shape, out = l->shape;
+    switch (l->op) {
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D:
+        return (conv_weight_numel(g, l) + (l->bias ? out.c : 0)) * out.h * out.w;
+    case OP_LINEAR:
+        return numel(in) * out.c + (l->bias ? out.c : 0);
+    case OP_RELU:
+    case OP_RELU6:
+    case OP_LEAKY_RELU:
+    case OP_UPSAMPLE:
+        return numel(out);
+    case OP_BATCHNORM2D:
+        return 2 * numel(in);
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D:
+    case OP_GLOBAL_AVGPOOL:
+        return numel(in);
+    default:
+        return 0;
+    }
+}
+
+static int64_t count_macs(const Graph *g, const Layer *l, CountConvention cc)
+{
+    return cc == COUNT_PTFLOPS ? ptflops_macs(g, l) : l->macs;
+}
+
+/* ---- receptive field ----------------------------------------------------- */
+
+/* Receptive-field state of one spatial dimension of a tensor: r = size of the
+ * input window one element sees, j = distance in input pixels between two
+ * neighbouring elements, full = window of the whole tensor (r + (n-1)*j),
+ * which is what a layer mixing all positions (linear after flatten) sees. */
+typedef struct {
+    double r, j, full;
+} Rf;
+
+/* Input positions past the first that one output element of a transposed
+ * conv reads. Output o reads input i where i*S = o + P - D*k for a tap
+ * k in [0, K); with g = gcd(D, S) the usable taps are S/g apart, so at most
+ * floor((K-1)*g/S) + 1 taps hit and they span D/g * floor((K-1)*g/S) inputs. */
+static double transposed_span(int64_t k, int64_t s, int64_t d)
+{
+    int64_t g = gcd64(d, s);
+    return (double)(d / g) * (double)(((k - 1) * g) / s);
+}
+
+/* The rule of one layer for dimension d, given its first input's state. */
+static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
+{
+    Rf o = in;
+    int64_t k = l->kernel[d], s = or1(l->stride[d]), dil = or1(l->dilation[d]);
+    switch (l->op) {
+    case OP_INPUT:
+        o = (Rf){1, 1, 0};
+        break;
+    case OP_CONV2D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D:
+        o.r = in.r + (double)(dil * (k - 1)) * in.j;
+        o.j = in.j * (double)s;
+        break;
+    case OP_CONV_TRANSPOSE2D:
+        o.r = in.r + transposed_span(k, s, dil) * in.j;
+        o.j = in.j / (double)s;
+        break;
+    case OP_UPSAMPLE:
+        /* nearest reads one input pixel; bilinear (align_corners=False) two */
+        o.r = in.r + (l->mode == UPSAMPLE_BILINEAR && l->scale[d] != 1.0 ? in.j : 0);
+        o.j = l->scale[d] > 0 ? in.j / l->scale[d] : in.j;
+        break;
+    case OP_GLOBAL_AVGPOOL:
+        o.r = in.full;
+        o.j = in.j * (double)extent(input_of(g, l, 0)->shape, d);
+        break;
+    case OP_LINEAR:
+        o.r = in.full;
+        break;
+    case OP_SOFTMAX:
+        if (l->shape.rank == 1)
+            o.r = in.full;
+        break;
+    case OP_CONCAT:
+    case OP_ADD:
+        /* every input contributes: the widest window and the coarsest step */
+        for (int i = 1; i < l->ninputs; i++) {
+            Rf b = all[l->inputs[i] * 2 + d];
+            o.r = fmax(o.r, b.r);
+            o.j = fmax(o.j, b.j);
+            o.full = fmax(o.full, b.full);
+        }
+        break;
+    default: /* elementwise, batchnorm, dropout, crop, flatten: unchanged */
+        break;
+    }
+    return o;
+}
+
+static void compute_rf(Graph *g)
+{
+    Rf *all = calloc((size_t)g->nlayers * 2 + 1, sizeof *all);
+    if (!all)
+        return;
+    for (int i = 0; i < g->nlayers; i++) {
+        Layer *l = &g->layers[i];
+        for (int d = 0; d < 2; d++) {
+            Rf in = l->ninputs ? all[l->inputs[0] * 2 + d] : (Rf){1, 1, 1};
+            Rf o = rf_step(g, l, d, in, all);
+            /* a [F] tensor keeps the window of the whole map it came from */
+            o.full = l->shape.rank == 3 ? o.r + (double)(extent(l->shape, d) - 1) * o.j
+                                        : fmax(o.full, o.r);
+            all[i * 2 + d] = o;
+            l->rf_size[d] = o.r;
+            l->rf_stride[d] = o.j;
+        }
+    }
+    free(all);
+}
+
+void fe_compute_costs(Graph *g)
+{
+    for (int i = 0; i < g->nlayers; i++) {
+        Layer *l = &g->layers[i];
+        l->params = l->op == OP_INPUT ? 0 : layer_params(g, l);
+        l->buffers = l->op == OP_BATCHNORM2D ? 2 * l->shape.c : 0;
+        l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
+    }
+    compute_rf(g);
+}
+
+/* ---- formatting helpers --------------------------------------------------- */
+
+/* 31037698 -> "31,037,698" */
+static const char *group3(char *buf, int64_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)(v < 0 ? -v : v));
+    char *p = buf;
+    if (v < 0)
+        *p++ = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            *p++ = ',';
+        *p++ = tmp[i];
+    }
+    *p = '\0';
+    return buf;
+}
+
+/* Integers without a fraction, others with up to 4 decimals: 5, 0.5, 2.3333 */
+static const char *fmt_num(char *buf, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "?");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, n, "%lld", (long long)v);
+    else {
+        snprintf(buf, n, "%.4f", v);
+        char *e = buf + strlen(buf) - 1;
+        while (*e == '0')
+            *e-- = '\0';
+    }
+    return buf;
+}
+
+static const char *fmt_shape(char *buf, size_t n, Shape s)
+{
+    if (s.rank == 1)
+        snprintf(buf, n, "[%lld]", (long long)s.c);
+    else
+        snprintf(buf, n, "%lld x %lld x %lld", (long long)s.c, (long long)s.h, (long long)s.w);
+    return buf;
+}
+
+/* "5 / 1" when H and W agree, else "5x3 / 1x2"; "-" for [F] tensors. */
+static const char *fmt_rf(char *buf, size_t n, const Layer *l)
+{
+    char a[24], b[24], c[24], d[24];
+    fmt_num(a, sizeof a, l->rf_size[0]);
+    fmt_num(b, sizeof b, l->rf_size[1]);
+    fmt_num(c, sizeof c, l->rf_stride[0]);
+    fmt_num(d, sizeof d, l->rf_stride[1]);
+    if (l->shape.rank == 1)
+        snprintf(buf, n, "%s", a);
+    else if (!strcmp(a, b) && !strcmp(c, d))
+        snprintf(buf, n, "%s / %s", a, c);
+    else
+        snprintf(buf, n, "%sx%s / %sx%s", a, b, c, d);
+    return buf;
+}
+
+/* Python's str(round(x, 2)) as ptflops prints it: "0.22", "1.0", "31.04". */
+static const char *py_round2(char *buf, size_t n, double x)
+{
+    snprintf(buf, n, "%.2f", x);
+    char *e = buf + strlen(buf) - 1;
+    while (*e == '0' && e[-1] != '.')
+        *e-- = '\0';
+    return buf;
+}
+
+/* ptflops' flops_to_string / params_to_string with units=None, precision 2. */
+static void ptflops_strings(char *macs, char *params, size_t n, int64_t m, int64_t p)
+{
+    static const struct { double scale; const char *unit; } mu[] = {
+        {1e9, " GMac"}, {1e6, " MMac"}, {1e3, " KMac"}};
+    char num[48];
+    snprintf(macs, n, "%lld Mac", (long long)m);
+    for (size_t i = 0; i < sizeof mu / sizeof mu[0]; i++)
+        if (m >= (int64_t)mu[i].scale) {
+            snprintf(macs, n, "%s%s", py_round2(num, sizeof num, (double)m / mu[i].scale), mu[i].unit);
+            break;
+        }
+    if (p >= 1000000)
+        snprintf(params, n, "%s M", py_round2(num, sizeof num, (double)p / 1e6));
+    else if (p >= 1000)
+        snprintf(params, n, "%s k", py_round2(num, sizeof num, (double)p / 1e3));
+    else
+        snprintf(params, n, "%lld", (long long)p);
+}
+
+/* ---- --stats: the table -------------------------------------------------- */
+
+typedef struct {
+    int64_t params, buffers, macs, act;
+} Totals;
+
+static Totals totals(const Graph *g, CountConvention cc)
+{
+    Totals t = {0};
+    for (int i = 0; i < g->nlayers; i++) {
+        const Layer *l = &g->layers[i];
+        t.params += l->params;
+        t.buffers += l->buffers;
+        t.macs += count_macs(g, l, cc);
+        if (l->op != OP_INPUT)
+            t.act += numel(l->shape) * BYTES_PER_FLOAT;
+    }
+    return t;
+}
+
+typedef struct {
+    int name, op, shape;
+} Widths;
+
+static Widths column_widths(const Graph *g)
+{
+    Widths w = {5, 2, 12};
+    char buf[96];
+    for (int i = 0; i < g->nlayers; i++) {
+        const Layer *l = &g->layers[i];
+        int n = (int)strlen(l->name);
+        w.name = n > w.name ? n : w.name;
+        n = (int)strlen(fe_op_names[l->op]);
+        w.op = n > w.op ? n : w.op;
+        n = (int)strlen(fmt_shape(buf, sizeof buf, l->shape));
+        w.shape = n > w.shape ? n : w.shape;
+    }
+    return w;
+}
+
+static void rule(FILE *out, char c, int n)
+{
+    for (int i = 0; i < n; i++)
+        fputc(c, out);
+    fputc('\n', out);
+}
+
+static void table_row(FILE *out, const Graph *g, const Layer *l, Widths w, CountConvention cc)
+{
+    char shape[96], p[32], m[32], rf[128], act[32];
+    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %13s  %15s\n", w.name, l->name, w.op, fe_op_names[l->op],
+            w.shape, fmt_shape(shape, sizeof shape, l->shape), group3(p, l->params),
+            group3(m, count_macs(g, l, cc)), fmt_rf(rf, sizeof rf, l),
+            group3(act, numel(l->shape) * BYTES_PER_FLOAT));
+}
+
+static void table_totals(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+{
+    char a[32];
+    Totals t = totals(g, cc);
+    fprintf(out, "Total params:      %s\n", group3(a, t.params));
+    fprintf(out, "Buffers:           %s (batchnorm running_mean + running_var; not parameters)\n",
+            group3(a, t.buffers));
+    if (cc == COUNT_PTFLOPS) {
+        char ms[64], ps[64];
+        ptflops_strings(ms, ps, sizeof ms, t.macs, t.params);
+        fprintf(out, "Total MACs:        %s (ptflops convention: bias, activations, batchnorm, pooling and "
+                     "upsampling included)\n", group3(a, t.macs));
+        fprintf(out, "ptflops strings:   '%s', '%s'\n", ms, ps);
+    } else {
+        fprintf(out, "Total MACs:        %s (conv/linear multiply-accumulates, bias excluded)\n",
+                group3(a, t.macs));
+    }
+    fprintf(out, "Weight bytes:      %s (parameters + buffers, fp32)\n",
+            group3(a, (t.params + t.buffers) * BYTES_PER_FLOAT));
+    fprintf(out, "Activation bytes:  %s (sum of all layer outputs except the inputs, batch 1, fp32)\n", group3(a, t.act));
+    if (arena >= 0)
+        fprintf(out, "Activation arena:  %s (planned activation arena, batch 1)\n", group3(a, arena));
+}
+
+static void print_table(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+{
+    Widths w = column_widths(g);
+    int width = w.name + w.op + w.shape + 13 + 17 + 13 + 15 + 12;
+    fprintf(out, "network %s\n", g->name);
+    rule(out, '=', width);
+    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %13s  %15s\n", w.name, "Layer", w.op, "Op", w.shape,
+            "Output shape", "Params", cc == COUNT_PTFLOPS ? "MACs (ptflops)" : "MACs", "RF size / stride",
+            "Activation (B)");
+    rule(out, '=', width);
+    for (int i = 0; i < g->nlayers; i++)
+        table_row(out, g, &g->layers[i], w, cc);
+    rule(out, '=', width);
+    table_totals(out, g, cc, arena);
+    rule(out, '=', width);
+}
+
+/* ---- --stats=json --------------------------------------------------------- */
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p == '\t')
+            fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void json_shape(FILE *out, Shape s)
+{
+    if (s.rank == 1)
+        fprintf(out, "[%lld]", (long long)s.c);
+    else
+        fprintf(out, "[%lld, %lld, %lld]", (long long)s.c, (long long)s.h, (long long)s.w);
+}
+
+static void json_pair(FILE *out, const char *key, const int64_t v[2])
+{
+    fprintf(out, ", \"%s\": [%lld, %lld]", key, (long long)v[0], (long long)v[1]);
+}
+
+static void json_num(FILE *out, double v)
+{
+    char buf[48];
+    fputs(isfinite(v) ? fmt_num(buf, sizeof buf, v) : "null", out);
+}
+
+static void json_rf(FILE *out, const Layer *l)
+{
+    fputs(", \"rf\": {\"size\": [", out);
+    json_num(out, l->rf_size[0]);
+    fputs(", ", out);
+    json_num(out, l->rf_size[1]);
+    fputs("], \"stride\": [", out);
+    json_num(out, l->rf_stride[0]);
+    fputs(", ", out);
+    json_num(out, l->rf_stride[1]);
+    fputs("]}", out);
+}
+
+/* The attributes that apply to the layer's op. */
+static void json_attrs(FILE *out, const Layer *l)
+{
+    if (l->key) {
+        fputs(", \"key\": ", out);
+        json_string(out, l->key);
+    }
+    if (is_conv(l->op) || is_pool(l->op)) {
+        int64_t dil[2] = {or1(l->dilation[0]), or1(l->dilation[1])};
+        json_pair(out, "kernel", l->kernel);
+        json_pair(out, "stride", l->stride);
+        json_pair(out, "padding", l->pad_begin);
+        json_pair(out, "padding_end", l->pad_end);
+        json_pair(out, "dilation", dil);
+    }
+    if (is_conv(l->op))
+        fprintf(out, ", \"groups\": %lld", (long long)or1(l->groups));
+    if (l->op == OP_CONV_TRANSPOSE2D)
+        json_pair(out, "output_padding", l->output_padding);
+    if (is_conv(l->op) || l->op == OP_LINEAR)
+        fprintf(out, ", \"bias\": %s", l->bias ? "true" : "false");
+    if (is_pool(l->op))
+        fprintf(out, ", \"ceil_mode\": %s", l->ceil_mode ? "true" : "false");
+    if (l->op == OP_AVGPOOL2D)
+        fprintf(out, ", \"count_include_pad\": %s", l->count_include_pad ? "true" : "false");
+    if (l->op == OP_BATCHNORM2D)
+        fprintf(out, ", \"eps\": %.9g", l->eps);
+    if (l->op == OP_LEAKY_RELU)
+        fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
+    if (l->op == OP_UPSAMPLE)
+        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\"", l->scale[0], l->scale[1],
+                l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    if (l->op == OP_CROP)
+        json_pair(out, "offset", l->crop_offset);
+}
+
+static void json_layer(FILE *out, const Graph *g, const Layer *l, CountConvention cc)
+{
+    fputs("    {\"name\": ", out);
+    json_string(out, l->name);
+    fprintf(out, ", \"op\": \"%s\", \"inputs\": [", fe_op_names[l->op]);
+    for (int i = 0; i < l->ninputs; i++) {
+        fputs(i ? ", " : "", out);
+        json_string(out, input_of(g, l, i)->name);
+    }
+    fputs("], \"shape\": ", out);
+    json_shape(out, l->shape);
+    fprintf(out, ", \"params\": %lld, \"buffers\": %lld, \"macs\": %lld, \"activation_bytes\": %lld",
+            (long long)l->params, (long long)l->buffers, (long long)count_macs(g, l, cc),
+            (long long)(numel(l->shape) * BYTES_PER_FLOAT));
+    json_attrs(out, l);
+    json_rf(out, l);
+    fputc('}', out);
+}
+
+static void json_io(FILE *out, const Graph *g, const char *key, int n, const int *idx, const char **names)
+{
+    fprintf(out, "  \"%s\": [", key);
+    for (int i = 0; i < n; i++) {
+        const Layer *l = &g->layers[idx[i]];
+        fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+        json_string(out, names && names[i] ? names[i] : l->name);
+        fputs(", \"shape\": ", out);
+        json_shape(out, l->shape);
+        fputc('}', out);
+    }
+    fputs("],\n", out);
+}
+
+static void print_json(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+{
+    Totals t = totals(g, cc);
+    fputs("{\n  \"network\": ", out);
+    json_string(out, g->name);
+    fprintf(out, ",\n  \"count\": \"%s\",\n", cc == COUNT_PTFLOPS ? "ptflops" : "default");
+    json_io(out, g, "inputs", g->ninputs, g->inputs, NULL);
+    json_io(out, g, "outputs", g->noutputs, g->outputs, g->output_names);
+    fputs("  \"layers\": [\n", out);
+    for (int i = 0; i < g->nlayers; i++) {
+        json_layer(out, g, &g->layers[i], cc);
+        fputs(i + 1 < g->nlayers ? ",\n" : "\n", out);
+    }
+    fprintf(out, "  ],\n  \"total_params\": %lld,\n  \"total_buffers\": %lld,\n  \"total_macs\": %lld,\n",
+            (long long)t.params, (long long)t.buffers, (long long)t.macs);
+    fprintf(out, "  \"weight_bytes\": %lld,\n  \"activation_bytes\": %lld",
+            (long long)((t.params + t.buffers) * BYTES_PER_FLOAT), (long long)t.act);
+    if (arena >= 0)
+        fprintf(out, ",\n  \"arena_bytes\": %lld", (long long)arena);
+    fputs("\n}\n", out);
+}
+
+void fe_print_stats(FILE *out, const Graph *g, StatsFormat fmt, CountConvention cc, int64_t arena_bytes)
+{
+    if (fmt == STATS_JSON)
+        print_json(out, g, cc, arena_bytes);
+    else
+        print_table(out, g, cc, arena_bytes);
+}
+
+/* ---- --explain ------------------------------------------------------------ */
+
+static const char *dim_name(int d)
+{
+    return d == 0 ? "H" : "W";
+}
+
+/* The kernel extent F of the tutorial's formula: "5", or "(2*(3-1)+1)" when dilated. */
+static const char *kernel_term(char *buf, size_t n, int64_t k, int64_t dil)
+{
+    if (dil == 1)
+        snprintf(buf, n, "%lld", (long long)k);
+    else
+        snprintf(buf, n, "(%lld*(%lld-1)+1)", (long long)dil, (long long)k);
+    return buf;
+}
+
+/* "2*1", or "0+1" for the asymmetric padding of padding=same with an even kernel. */
+static const char *pad_term(char *buf, size_t n, const Layer *l, int d)
+{
+    if (l->pad_begin[d] == l->pad_end[d])
+        snprintf(buf, n, "2*%lld", (long long)l->pad_begin[d]);
+    else
+        snprintf(buf, n, "(%lld+%lld)", (long long)l->pad_begin[d], (long long)l->pad_end[d]);
+    return buf;
+}
+
+/* W2 = floor((W1 - F + 2P) / S) + 1, F = D*(K-1)+1 (conv2d, pools; ceil with ceil_mode). */
+static void explain_window_dim(FILE *out, const Graph *g, const Layer *l, int d)
+{
+    char f[64], p[64];
+    int64_t in = extent(input_of(g, l, 0)->shape, d), s = or1(l->stride[d]);
+    int64_t k = l->kernel[d], dil = or1(l->dilation[d]);
+    int64_t num = in + l->pad_begin[d] + l->pad_end[d] - dil * (k - 1) - 1;
+    int64_t q = l->ceil_mode ? (num + s - 1) / s : num / s;
+    fprintf(out, "  %s = %s((%lld - %s + %s) / %lld) + 1 = %lld", dim_name(d), l->ceil_mode ? "ceil" : "floor",
+            (long long)in, kernel_term(f, sizeof f, k, dil), pad_term(p, sizeof p, l, d), (long long)s,
+            (long long)(q + 1));
+    if (extent(l->shape, d) != q + 1)
+        fprintf(out, " - 1 = %lld (the last window would start in the padding)", (long long)extent(l->shape, d));
+    fputc('\n', out);
+}
+
+/* W1 = S*(W2-1) - 2P + F [+ output_padding] (conv_transpose2d). */
+static void explain_transposed_dim(FILE *out, const Graph *g, const Layer *l, int d)
+{
+    char f[64];
+    int64_t in = extent(input_of(g, l, 0)->shape, d), s = or1(l->stride[d]);
+    fprintf(out, "  %s = %lld*(%lld-1) - 2*%lld + %s", dim_name(d), (long long)s, (long long)in,
+            (long long)l->pad_begin[d], kernel_term(f, sizeof f, l->kernel[d], or1(l->dilation[d])));
+    if (l->output_padding[d])
+        fprintf(out, " + %lld", (long long)l->output_padding[d]);
+    fprintf(out, " = %lld\n", (long long)extent(l->shape, d));
+}
+
+static void explain_conv(FILE *out, const Graph *g, const Layer *l)
+{
+    bool t = l->op == OP_CONV_TRANSPOSE2D;
+    int64_t cin = input_of(g, l, 0)->shape.c, cout = l->shape.c, grp = or1(l->groups);
+    fprintf(out, t ? "output size: W1 = S*(W2-1) - 2P + F%s (F = kernel size, P = padding, S = stride)\n"
+                   : "output size: W2 = floor((W1 - F + 2P) / S) + 1 (F = kernel size, P = padding, S = stride)%s\n",
+            t ? " + output_padding" : "");
+    fprintf(out, "  C = out_channels = %lld\n", (long long)cout);
+    for (int d = 0; d < 2; d++)
+        (t ? explain_transposed_dim : explain_window_dim)(out, g, l, d);
+    fprintf(out, "parameters: kH*kW*%s + %s\n", t ? "Cin*(Cout/groups)" : "(Cin/groups)*Cout",
+            l->bias ? "Cout (bias)" : "0 (bias=false)");
+    if (grp != 1)
+        fprintf(out, "  %s/groups = %lld/%lld = %lld\n", t ? "Cout" : "Cin", (long long)(t ? cout : cin),
+                (long long)grp, (long long)((t ? cout : cin) / grp));
+    fprintf(out, "  params = %lld*%lld*%lld*%lld", (long long)l->kernel[0], (long long)l->kernel[1],
+            (long long)(t ? cin : cin / grp), (long long)(t ? cout / grp : cout));
+    if (l->bias)
+        fprintf(out, " + %lld", (long long)cout);
+    fprintf(out, " = %lld\n", (long long)l->params);
+    if (t)
+        fprintf(out, "MACs (over input positions, bias excluded): Cin*H*W * kH*kW*Cout/groups = %lld*%lld*%lld * %lld*%lld*%lld = %lld\n",
+                (long long)cin, (long long)input_of(g, l, 0)->shape.h, (long long)input_of(g, l, 0)->shape.w,
+                (long long)l->kernel[0], (long long)l->kernel[1], (long long)(cout / grp), (long long)l->macs);
+    else
+        fprintf(out, "MACs (bias excluded): Cout*H*W * kH*kW*Cin/groups = %lld*%lld*%lld * %lld*%lld*%lld = %lld\n",
+                (long long)cout, (long long)l->shape.h, (long long)l->shape.w, (long long)l->kernel[0],
+                (long long)l->kernel[1], (long long)(cin / grp), (long long)l->macs);
+}
+
+static void explain_pool(FILE *out, const Graph *g, const Layer *l)
+{
+    fputs("output size: W2 = floor((W1 - F + 2P) / S) + 1 (F = kernel size, P = padding, S = stride; ceil with "
+          "ceil_mode)\n", out);
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        explain_window_dim(out, g, l, d);
+    fputs("parameters: none\n", out);
+}
+
+static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s\n",
+            l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        fprintf(out, "  %s = floor(%lld * %g) = %lld\n", dim_name(d), (long long)extent(in, d), l->scale[d],
+                (long long)extent(l->shape, d));
+    fputs("parameters: none\n", out);
+}
+
+static void explain_concat(FILE *out, const Graph *g, const Layer *l)
+{
+    fputs("output size: channels add up, H and W must agree\n  C = ", out);
+    for (int i = 0; i < l->ninputs; i++)
+        fprintf(out, "%s%lld", i ? " + " : "", (long long)input_of(g, l, i)->shape.c);
+    fprintf(out, " = %lld\n  H x W = %lld x %lld\nparameters: none\n", (long long)l->shape.c,
+            (long long)l->shape.h, (long long)l->shape.w);
+}
+
+static void explain_crop(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    const char *like = l->ninputs > 1 ? input_of(g, l, 1)->name : "?";
+    fprintf(out, "output size: the centre %lld x %lld of the input (the size of '%s')\n", (long long)l->shape.h,
+            (long long)l->shape.w, like);
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        fprintf(out, "  %s = %lld, offset = floor((%lld - %lld) / 2) = %lld\n", dim_name(d),
+                (long long)extent(l->shape, d), (long long)extent(in, d), (long long)extent(l->shape, d),
+                (long long)l->crop_offset[d]);
+    fputs("parameters: none\n", out);
+}
+
+static void explain_linear(FILE *out, const Graph *g, const Layer *l)
+{
+    int64_t in = numel(input_of(g, l, 0)->shape), o = l->shape.c;
+    fprintf(out, "output size: [out_features] = [%lld]\n", (long long)o);
+    fprintf(out, "parameters: in*out + %s\n  params = %lld*%lld", l->bias ? "out (bias)" : "0 (bias=false)",
+            (long long)in, (long long)o);
+    if (l->bias)
+        fprintf(out, " + %lld", (long long)o);
+    fprintf(out, " = %lld\nMACs (bias excluded): in*out = %lld*%lld = %lld\n", (long long)l->params,
+            (long long)in, (long long)o, (long long)l->macs);
+}
+
+static void explain_batchnorm(FILE *out, const Layer *l)
+{
+    int64_t c = l->shape.c;
+    fputs("output size: unchanged\n", out);
+    fprintf(out, "parameters: weight + bias = 2*C\n  params = 2*%lld = %lld\n", (long long)c, (long long)l->params);
+    fprintf(out, "buffers: running_mean + running_var = 2*C\n  buffers = 2*%lld = %lld (not parameters)\n",
+            (long long)c, (long long)l->buffers);
+}
+
+static void explain_other(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = l->ninputs ? input_of(g, l, 0)->shape : l->shape;
+    switch (l->op) {
+    case OP_INPUT:
+        fputs("output size: as declared by `input`\n", out);
+        break;
+    case OP_FLATTEN:
+        fprintf(out, "output size: F = C*H*W = %lld*%lld*%lld = %lld\n", (long long)in.c, (long long)in.h,
+                (long long)in.w, (long long)l->shape.c);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+        fprintf(out, "output size: the mean over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
+                (long long)in.w);
+        break;
+    case OP_ADD:
+        fputs("output size: the shape of the operands (they must agree)\n", out);
+        break;
+    default:
+        fputs("output size: unchanged (elementwise)\n", out);
+        break;
+    }
+    fputs("parameters: none\n", out);
+}
+
+static void explain_layer(FILE *out, const Graph *g, const Layer *l)
+{
+    switch (l->op) {
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D: explain_conv(out, g, l); break;
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D: explain_pool(out, g, l); break;
+    case OP_UPSAMPLE: explain_upsample(out, g, l); break;
+    case OP_CONCAT: explain_concat(out, g, l); break;
+    case OP_CROP: explain_crop(out, g, l); break;
+    case OP_LINEAR: explain_linear(out, g, l); break;
+    case OP_BATCHNORM2D: explain_batchnorm(out, l); break;
+    default: explain_other(out, g, l); break;
+    }
+}
+
+static void explain_header(FILE *out, const Graph *g, const Layer *l)
+{
+    char buf[96];
+    fprintf(out, "%s: %s", l->name, fe_op_names[l->op]);
+    if (l->key && strcmp(l->key, l->name))
+        fprintf(out, " (state_dict key %s)", l->key);
+    fputc('\n', out);
+    for (int i = 0; i < l->ninputs; i++)
+        fprintf(out, "  input %s: %s\n", input_of(g, l, i)->name, fmt_shape(buf, sizeof buf, input_of(g, l, i)->shape));
+    fprintf(out, "  output: %s\n", fmt_shape(buf, sizeof buf, l->shape));
+}
+
+static void explain_footer(FILE *out, const Layer *l)
+{
+    char rf[128];
+    fprintf(out, "receptive field: %s (size / stride in input pixels)\n", fmt_rf(rf, sizeof rf, l));
+}
+
+/* Levenshtein distance, for the 'did you mean' suggestion. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(b), *row = malloc((n + 1) * sizeof *row);
+    if (!row)
+        return (size_t)-1;
+    for (size_t j = 0; j <= n; j++)
+        row[j] = j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= n; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    size_t d = row[n];
+    free(row);
+    return d;
+}
+
+/* The layer whose name is closest to `name` (a few edits away), else the
+ * first whose name starts with it ("conv" -> "conv_transpose"), else NULL. */
+static const Layer *closest_layer(const Graph *g, const char *name)
+{
+    const Layer *best = NULL;
+    size_t best_d = strlen(name) / 2 + 2, n = strlen(name);
+    for (int i = 0; i < g->nlayers; i++) {
+        size_t d = edit_distance(name, g->layers[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = &g->layers[i];
+        }
+    }
+    for (int i = 0; i < g->nlayers && !best && n; i++)
+        if (!strncmp(g->layers[i].name, name, n))
+            best = &g->layers[i];
+    return best;
+}
+
+bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
+{
+    for (int i = 0; i < g->nlayers; i++) {
+        const Layer *l = &g->layers[i];
+        if (strcmp(l->name, layer_name))
+            continue;
+        explain_header(out, g, l);
+        explain_layer(out, g, l);
+        explain_footer(out, l);
+        return true;
+    }
+    const Layer *near = closest_layer(g, layer_name);
+    fprintf(stderr, "convc: error: no layer named '%s' in network '%s'", layer_name, g->name);
+    if (near)
+        fprintf(stderr, "; did you mean '%s'?", near->name);
+    fputc('\n', stderr);
+    return false;
+}

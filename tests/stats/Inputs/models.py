@@ -1,0 +1,241 @@
+"""PyTorch reference models for the tests in tests/stats.
+
+Each entry of MODELS builds the PyTorch module that a .conv network describes,
+with the same module names, so that state_dict keys equal convc's layer keys
+(`inc.c1.weight` <-> layer `inc.c1`). The numbers the tests expect come from
+these modules (parameters(), buffers(), forward shapes), never from convc.
+"""
+import torch
+import torch.nn as nn
+
+
+class Seq(nn.Module):
+    """Applies named children in order; children are given as (name, module)."""
+
+    def __init__(self, *named):
+        super().__init__()
+        for name, m in named:
+            self.add_module(name, m)
+
+    def forward(self, x):
+        for m in self.children():
+            x = m(x)
+        return x
+
+
+# --- the tutorial's networks (../shared/seed/000_*.txt) -----------------------
+
+def net1():
+    return Seq(('conv1', nn.Conv2d(1, 32, 5, padding=1))), (1, 512, 512)
+
+
+def net2():
+    return Seq(('conv1', nn.Conv2d(8, 32, 3, padding=1))), (8, 256, 256)
+
+
+def net1_5x5():
+    return Seq(('conv1', nn.Conv2d(32, 32, 5, padding=2))), (32, 128, 128)
+
+
+def net3():
+    return Seq(('conv1', nn.Conv2d(32, 32, 3, padding=1)), ('relu1', nn.ReLU()),
+               ('conv2', nn.Conv2d(32, 32, 3, padding=1)), ('relu2', nn.ReLU())), (32, 128, 128)
+
+
+def net4():
+    return Seq(('conv1', nn.Conv2d(256, 512, 3, padding=1))), (256, 64, 64)
+
+
+def net5():
+    return Seq(('conv1', nn.Conv2d(256, 32, 1)),
+               ('conv2', nn.Conv2d(32, 512, 3, padding=1))), (256, 64, 64)
+
+
+def net6():
+    return Seq(('conv2', nn.Conv2d(32, 512, 3, padding='same'))), (32, 128, 128)
+
+
+def net7():
+    return Seq(('conv2', nn.Conv2d(32, 512, 5, padding=1, stride=2))), (32, 128, 128)
+
+
+def net8():
+    return Seq(('conv_transpose', nn.ConvTranspose2d(in_channels=32, out_channels=16, kernel_size=3,
+                                                     stride=2, padding=1))), (32, 128, 128)
+
+
+# --- UNet as in examples/unet.conv (conv-bn-relu twice, bias=False) ----------
+
+class DoubleConv(nn.Module):
+    def __init__(self, cin, ch):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, ch, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(ch)
+        self.c2 = nn.Conv2d(ch, ch, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(ch)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.b2(self.c2(self.relu(self.b1(self.c1(x))))))
+
+
+class UNet(nn.Module):
+    def __init__(self, cin=3, classes=2):
+        super().__init__()
+        ch = [64, 128, 256, 512, 1024]
+        self.pool = nn.MaxPool2d(2)
+        self.inc = DoubleConv(cin, ch[0])
+        for i in range(1, 5):
+            setattr(self, 'down%d' % i, DoubleConv(ch[i - 1], ch[i]))
+        for i in range(1, 5):
+            c = ch[4 - i + 1]
+            setattr(self, 'up%d' % i, nn.ConvTranspose2d(c, c // 2, 2, stride=2))
+            setattr(self, 'dec%d' % i, DoubleConv(c, c // 2))
+        self.outc = nn.Conv2d(ch[0], classes, 1)
+
+    def forward(self, x):
+        skips = [self.inc(x)]
+        for i in range(1, 5):
+            skips.append(getattr(self, 'down%d' % i)(self.pool(skips[-1])))
+        y = skips.pop()
+        for i in range(1, 5):
+            up = getattr(self, 'up%d' % i)(y)
+            y = getattr(self, 'dec%d' % i)(torch.cat([skips.pop(), up], dim=1))
+        return self.outc(y)
+
+
+def unet():
+    return UNet(3, 2), (3, 256, 256)
+
+
+# --- the original 2015 UNet: valid 3x3 convs with bias, cropped skips ---------
+
+class ConvBlock(nn.Module):
+    def __init__(self, cin, ch):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, ch, 3)
+        self.c2 = nn.Conv2d(ch, ch, 3)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.c2(self.relu(self.c1(x))))
+
+
+def center_crop(x, like):
+    dh = (x.shape[2] - like.shape[2]) // 2
+    dw = (x.shape[3] - like.shape[3]) // 2
+    return x[:, :, dh:dh + like.shape[2], dw:dw + like.shape[3]]
+
+
+class UNet2015(nn.Module):
+    def __init__(self, cin=1, classes=2):
+        super().__init__()
+        ch = [64, 128, 256, 512, 1024]
+        self.pool = nn.MaxPool2d(2)
+        self.enc1 = ConvBlock(cin, ch[0])
+        for i in range(2, 6):
+            setattr(self, 'enc%d' % i, ConvBlock(ch[i - 2], ch[i - 1]))
+        for i in range(1, 5):
+            c = ch[5 - i]
+            setattr(self, 'up%d' % i, nn.ConvTranspose2d(c, c // 2, 2, stride=2))
+            setattr(self, 'dec%d' % i, ConvBlock(c, c // 2))
+        self.outc = nn.Conv2d(ch[0], classes, 1)
+
+    def forward(self, x):
+        skips = [self.enc1(x)]
+        for i in range(2, 6):
+            skips.append(getattr(self, 'enc%d' % i)(self.pool(skips[-1])))
+        y = skips.pop()
+        for i in range(1, 5):
+            up = getattr(self, 'up%d' % i)(y)
+            y = getattr(self, 'dec%d' % i)(torch.cat([center_crop(skips.pop(), up), up], dim=1))
+        return self.outc(y)
+
+
+def unet_2015():
+    return UNet2015(1, 2), (1, 572, 572)
+
+
+MODELS = {f.__name__: f for f in [net1, net2, net1_5x5, net3, net4, net5, net6, net7, net8,
+                                  unet, unet_2015]}
+
+
+# --- receptive-field cases (tests/stats/rf_*.conv) ----------------------------
+
+class Graph(nn.Module):
+    """A small DAG: `steps` are (name, module or None, input names, combine);
+    combine is None (one input), 'add' or 'cat'. Unnamed steps use the module
+    only for its function (no parameters)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = []
+        for i, (name, m, ins, comb) in enumerate(steps):
+            key = name if name else '_f%d' % i
+            if m is not None:
+                self.add_module(key, m)
+            self.steps.append((key, ins, comb))
+
+    def forward(self, x):
+        vals = {'x': x}
+        for key, ins, comb in self.steps:
+            args = [vals[i] for i in ins]
+            if comb == 'add':
+                y = args[0] + args[1]
+            elif comb == 'cat':
+                y = torch.cat(args, dim=1)
+            else:
+                y = getattr(self, key)(args[0])
+            vals[key] = y
+        return y
+
+
+def rf_dilation():
+    # 3x3 dilated by 2 sees 5, a plain 3x3 after it 5 + 2 = 7
+    return Graph([('c1', nn.Conv2d(4, 4, 3, padding=2, dilation=2), ['x'], None),
+                  ('c2', nn.Conv2d(4, 4, 3, padding=1), ['c1'], None)]), (4, 64, 64)
+
+
+def rf_stride():
+    # 3 (stride 2) -> 3 + 2*2 = 7 (jump 2) -> maxpool 2: 7 + 1*2 = 9 (jump 4)
+    return Graph([('c1', nn.Conv2d(4, 4, 3, stride=2, padding=1), ['x'], None),
+                  ('c2', nn.Conv2d(4, 4, 3, padding=1), ['c1'], None),
+                  ('p', nn.MaxPool2d(2), ['c2'], None)]), (4, 64, 64)
+
+
+def rf_branch():
+    # a sees 3, b sees 5; add(a, b) sees 5; the 3x3 after it 7
+    return Graph([('a', nn.Conv2d(4, 4, 3, padding=1), ['x'], None),
+                  ('b1', nn.Conv2d(4, 4, 3, padding=1), ['x'], None),
+                  ('b2', nn.Conv2d(4, 4, 3, padding=1), ['b1'], None),
+                  ('s', None, ['a', 'b2'], 'add'),
+                  ('c', nn.Conv2d(4, 8, 3, padding=1), ['s'], None),
+                  ('j', None, ['c', 'a'], 'cat')]), (4, 64, 64)
+
+
+def rf_transposed():
+    # conv_transpose k3 s2 p1: each output reads at most 2 inputs (size 2, jump 1/2);
+    # a 3x3 conv after it: 2 + 2*0.5 = 3
+    return Graph([('t', nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1), ['x'], None),
+                  ('c', nn.Conv2d(4, 4, 3, padding=1), ['t'], None)]), (4, 32, 32)
+
+
+def rf_upsample():
+    # conv k3 s2 (3, jump 2) -> nearest x2 (3, jump 1) -> 3x3 conv: 5
+    # and the bilinear branch reads two neighbours: 3 + 2 = 5 -> 3x3 conv: 7
+    return Graph([('c1', nn.Conv2d(4, 4, 3, stride=2, padding=1), ['x'], None),
+                  ('n', nn.Upsample(scale_factor=2, mode='nearest'), ['c1'], None),
+                  ('c2', nn.Conv2d(4, 4, 3, padding=1), ['n'], None),
+                  ('b', nn.Upsample(scale_factor=2, mode='bilinear'), ['c1'], None),
+                  ('c3', nn.Conv2d(4, 4, 3, padding=1), ['b'], None),
+                  ('j', None, ['c2', 'c3'], 'cat')]), (4, 64, 64)
+
+
+def explain_attributes():
+    return Graph([('d', nn.Conv2d(8, 16, 3, padding=2, dilation=2, groups=2), ['x'], None),
+                  ('t', nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1), ['d'], None),
+                  ('p', nn.MaxPool2d(3, 2, ceil_mode=True), ['t'], None)]), (8, 32, 32)
+
+
+MODELS.update({f.__name__: f for f in [rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+                                       explain_attributes]})
