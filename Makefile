@@ -2,13 +2,14 @@
 # so they work on a fresh bookworm machine as root.
 #   make demo   build convc, show --stats of examples/unet.conv, compile and run it
 #   make check  build convc and run every test, then again under ASan+UBSan
+#   make bench  time convc against PyTorch (writes docs/benchmarks.md)
 
 PY      := /usr/bin/python3
 LIT     := /usr/lib/llvm-19/build/utils/lit/lit.py
 JOBS    := $(shell nproc)
 LITOPTS ?= -sv
 
-.PHONY: all deps build build-asan demo check check-fast check-asan clean
+.PHONY: all deps build build-asan demo check check-fast check-asan bench clean
 
 all: build
 
@@ -34,6 +35,10 @@ check-asan: build-asan
 	$(PY) $(LIT) $(LITOPTS) --param build=$(CURDIR)/build-asan tests
 
 check: check-fast check-asan
+
+# convc against PyTorch in the same run; rewrites docs/benchmarks.md
+bench: build
+	$(PY) bench/run.py --build $(CURDIR)/build --markdown docs/benchmarks.md
 
 clean:
 	rm -rf build build-asan
