@@ -1,0 +1,894 @@
+/*
+ * check.c - from the AST to checked Graphs: name resolution, block expansion
+ * and argument binding; the shape rules themselves are in rules.c.
+ *
+ * Each network is executed statement by statement in a Scope. A block call
+ * is expanded in a fresh Scope whose layer names are prefixed with the
+ * instance name ("down1.c1") and whose state_dict keys with the instance key
+ * (the instance name, or its name="..." override). Blocks see their
+ * parameters, their own names and other blocks, never the caller's names.
+ *
+ * Error handling: every error makes its value V_POISON; consumers of a
+ * poisoned value stay silent, so each independent mistake is reported once.
+ * The same diagnostic from several instances of a block is printed once
+ * (diag.c). Recursion between blocks and block nesting deeper than
+ * MAX_CALL_DEPTH are errors; the C recursion depth is bounded by
+ * AST_MAX_DEPTH * MAX_CALL_DEPTH.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/internal.h"
+
+enum { MAX_CALL_DEPTH = 64, MAX_LAYERS = 1 << 20, MAX_INPUT_DIM = 1 << 30 };
+
+typedef struct { const char *name; Value v; Node *def; } Binding;
+
+typedef struct {
+    Binding *b;
+    int n, cap;
+    PtrMap index;              /* name -> binding */
+    PtrMap declared;           /* names bound anywhere in this body: generated names avoid them */
+    const char *prefix;        /* layer-name prefix: "" or "down1." */
+    const char *key_prefix;    /* state_dict prefix */
+    Node *block;               /* NULL in a network */
+} Scope;
+
+typedef struct { Node *block; SrcSpan call; const char *inst; } Frame;
+
+typedef struct {
+    Arena *a;
+    const NodeList *items;
+    PtrMap blocks;             /* block name -> item index */
+    Layer *layers;             /* the graph being built */
+    int nlayers, cap;
+    int *inputs, ninputs, incap;
+    int *outputs, noutputs, outcap;
+    const char **out_names;
+    int onames, onames_cap;
+    PtrMap gen;                /* base name -> last generated number */
+    PtrMap keys;               /* state_dict key -> layer */
+    Frame stack[MAX_CALL_DEPTH];
+    int depth;
+} Ctx;
+
+static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
+
+static Value poison(void) { return (Value){.k = V_POISON}; }
+
+const char *value_desc(const Value *v)
+{
+    static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
+        [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",
+        [V_PAIR] = "a pair", [V_TENSOR] = "a tensor"};
+    return d[v->k];
+}
+
+/* ---- scopes --------------------------------------------------------------- */
+
+static Binding *lookup(Scope *s, const char *name)
+{
+    int *i = ptrmap_get(&s->index, name);
+    return i ? &s->b[*i] : NULL;
+}
+
+static void bind(Ctx *c, Scope *s, const char *name, Value v, Node *def)
+{
+    VEC_PUSH(c->a, s->b, s->n, s->cap, ((Binding){name, v, def}));
+    ptrmap_put(c->a, &s->index, name, s->n - 1);
+}
+
+static void declare_body(Ctx *c, Scope *s, const NodeList *body)
+{
+    for (int i = 0; i < body->n; i++) {
+        Node *st = body->v[i];
+        if (st->kind == N_ASSIGN) ptrmap_put(c->a, &s->declared, st->bind.name, 1);
+        if (st->kind == N_INPUT) ptrmap_put(c->a, &s->declared, st->input.name, 1);
+    }
+}
+
+/* "in block 'double_conv' (instance 'down1')" notes, innermost first. */
+static void context_notes(Ctx *c)
+{
+    for (int i = c->depth - 1; i >= 0; i--)
+        diag_note(c->stack[i].call, "in block '%s' (instance '%s')", c->stack[i].block->def.name, c->stack[i].inst);
+}
+
+static void report_undefined(Ctx *c, Scope *s, const Value *v)
+{
+    const char **cands = arena_alloc(c->a, (size_t)(s->n + 1) * sizeof *cands);
+    for (int i = 0; i < s->n; i++)
+        cands[i] = s->b[i].name;
+    const char *sug = diag_suggest(v->s, cands, s->n);
+    if (sug)
+        diag_error(v->span, "undefined name '%s'; did you mean '%s'?", v->s, sug);
+    else
+        diag_error(v->span, "undefined name '%s'", v->s);
+    context_notes(c);
+}
+
+/* True for a tensor; reports anything else but poison. */
+static bool need_tensor(Ctx *c, Scope *s, const Value *v, const char *what)
+{
+    if (v->k == V_TENSOR) return true;
+    if (v->k == V_WORD) report_undefined(c, s, v);
+    else if (v->k != V_POISON) {
+        diag_error(v->span, "%s must be a tensor, got %s", what, value_desc(v));
+        context_notes(c);
+    }
+    return false;
+}
+
+/* ---- layers and names --------------------------------------------------- */
+
+static int push_layer(Ctx *c, Layer *L)
+{
+    if (c->nlayers >= MAX_LAYERS) {
+        diag_error(L->span, "the network is too large (more than %d layers)", MAX_LAYERS);
+        return -1;
+    }
+    VEC_PUSH(c->a, c->layers, c->nlayers, c->cap, *L);
+    return c->nlayers - 1;
+}
+
+/* base_N, the next N for this base that no name of the scope uses. */
+static const char *gen_name(Ctx *c, Scope *s, const char *base)
+{
+    base = intern(c->a, base, strlen(base));
+    int *last = ptrmap_get(&c->gen, base);
+    int n = last ? *last : 0;
+    const char *name;
+    do {
+        char *t = arena_printf(c->a, "%s_%d", base, ++n);
+        name = intern(c->a, t, strlen(t));
+    } while (ptrmap_get(&s->declared, name));
+    ptrmap_put(c->a, &c->gen, base, n);
+    return name;
+}
+
+static bool set_key(Ctx *c, Layer *L, const char *key)
+{
+    L->key = intern(c->a, key, strlen(key));
+    int *other = ptrmap_get(&c->keys, L->key);
+    if (!other) {
+        ptrmap_put(c->a, &c->keys, L->key, c->nlayers);
+        return true;
+    }
+    diag_error(L->span, "state_dict key '%s' is used by two layers", L->key);
+    context_notes(c);
+    diag_note(c->layers[*other].span, "'%s' has that key already", c->layers[*other].name);
+    return false;
+}
+
+/* Layer name: prefix + bound name, or a generated one. Layers with weights
+ * need a key: prefix + name, or key prefix + name="..." override. */
+static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value *override)
+{
+    const char *op = fe_op_names[L->op];
+    L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, op));
+    if (!(op_spec(L->op)->flags & OPF_PARAMS))
+        return true;
+    if (override && override->k == V_STRING)
+        return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, override->s));
+    if (bind)
+        return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, bind));
+    diag_error(L->span, "%s has learnable parameters, so it must be bound to a name (c = %s(...)) or given name=\"...\"",
+               op, op);
+    context_notes(c);
+    return false;
+}
+
+/* ---- argument binding --------------------------------------------------- */
+
+/* The bare words an argument accepts ("same|valid"), or NULL. */
+static const char *enum_words(const OpSpec *sp, const char *arg, size_t *len)
+{
+    size_t n = strlen(arg);
+    for (const char *p = sp->enums; p && *p; p += strcspn(p, " "), p += *p == ' ') {
+        if (!strncmp(p, arg, n) && p[n] == ':') {
+            *len = strcspn(p + n + 1, " ");
+            return p + n + 1;
+        }
+    }
+    return NULL;
+}
+
+static bool word_allowed(const char *words, size_t len, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = words; p < words + len; p += strcspn(p, "| ") + 1)
+        if (!strncmp(p, w, n) && (p[n] == '|' || p[n] == ' ' || p + n == words + len))
+            return true;
+    return false;
+}
+
+static void bad_word(Ctx *c, const OpCall *k, const ArgSpec *a, const Value *v, const char *words, size_t len)
+{
+    const char *cands[8];
+    char buf[8][24];
+    int n = 0;
+    for (const char *p = words; p < words + len && n < 8; p += strcspn(p, "| ") + 1, n++) {
+        snprintf(buf[n], sizeof buf[n], "%.*s", (int)strcspn(p, "| "), p);
+        cands[n] = buf[n];
+    }
+    const char *sug = diag_suggest(v->s, cands, n);
+    diag_error(v->span, "invalid value '%s' for %s of %s (expected %.*s)%s%s%s", v->s, a->name, k->spec->name,
+               (int)len, words, sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+    context_notes(c);
+}
+
+static const char *type_desc(ArgType t)
+{
+    switch (t) {
+    case ARG_INT: return "an integer";
+    case ARG_INTPAIR: return "an integer or a pair (h, w)";
+    case ARG_PADDING: return "an integer, a pair (h, w), same or valid";
+    case ARG_BOOL: return "true or false";
+    case ARG_FLOAT: return "a number";
+    case ARG_FLOATPAIR: return "a number or a pair (h, w)";
+    case ARG_ENUM: return "a word";
+    case ARG_STRING: return "a string";
+    }
+    return "?";
+}
+
+/* Checks v against the argument's type, normalising ints to floats where a
+ * number is wanted; stores it in k. */
+static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
+{
+    const ArgSpec *a = &k->spec->args[idx];
+    size_t wl = 0;
+    const char *words = enum_words(k->spec, a->name, &wl);
+    bool ok;
+    if (v.k == V_POISON)
+        return false;
+    if (v.k == V_WORD && words) {
+        if (!word_allowed(words, wl, v.s)) { bad_word(c, k, a, &v, words, wl); return false; }
+        ok = true;
+    } else if (v.k == V_WORD) {
+        report_undefined(c, s, &v);
+        return false;
+    } else switch (a->type) {
+    case ARG_INT: ok = v.k == V_INT; break;
+    case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
+    case ARG_BOOL: ok = v.k == V_BOOL; break;
+    case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
+    case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
+    case ARG_STRING: ok = v.k == V_STRING; break;
+    default: ok = false; break;
+    }
+    if (!ok) {
+        diag_error(v.span, "argument '%s' of %s must be %s, got %s", a->name, k->spec->name, type_desc(a->type),
+                   value_desc(&v));
+        context_notes(c);
+        return false;
+    }
+    if (v.k == V_INT) v.f[0] = v.f[1] = (double)v.i[0];
+    if (v.k == V_FLOAT) v.f[1] = v.f[0];
+    k->arg[idx] = v;
+    k->given[idx] = true;
+    return true;
+}
+
+static Value default_value(const ArgSpec *a)
+{
+    Value v = {.k = V_POISON};
+    if (!a->def) return v;
+    if (a->type == ARG_BOOL) return (Value){.k = V_BOOL, .b = !strcmp(a->def, "true")};
+    if (a->type == ARG_FLOAT) { double f = strtod(a->def, NULL); return (Value){.k = V_FLOAT, .f = {f, f}}; }
+    if (isdigit((unsigned char)a->def[0])) {
+        int64_t i = strtoll(a->def, NULL, 10);
+        return (Value){.k = V_INT, .i = {i, i}, .f = {(double)i, (double)i}};
+    }
+    return (Value){.k = V_WORD, .s = a->def};
+}
+
+/* "conv2d(x, out_channels, kernel_size, stride=1, ...)" for notes. */
+static const char *signature(Ctx *c, const OpSpec *sp)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%s(%s", sp->name, sp->ntensors < 0 ? "x, ..." : sp->ntensors == 2 ? "a, b" : "x");
+    for (int i = 0; i < sp->nargs && n < (int)sizeof buf - 64; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ", %s%s%s", sp->args[i].name, sp->args[i].def ? "=" : "",
+                      sp->args[i].def ? sp->args[i].def : "");
+    snprintf(buf + n, sizeof buf - (size_t)n, ")");
+    return arena_strndup(c->a, buf, strlen(buf));
+}
+
+static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a)
+{
+    Value v = eval(c, s, a->bind.value, NULL);
+    int idx = op_arg_index(k->spec, a->bind.name);
+    if (idx < 0) {
+        const char *cands[MAX_OP_ARGS];
+        for (int i = 0; i < k->spec->nargs; i++) cands[i] = k->spec->args[i].name;
+        const char *sug = diag_suggest(a->bind.name, cands, k->spec->nargs);
+        diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, k->spec->name,
+                   sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        context_notes(c);
+        diag_note(k->span, "%s", signature(c, k->spec));
+        return false;
+    }
+    if (k->given[idx]) {
+        diag_error(a->bind.name_span, "argument '%s' of %s is given twice", a->bind.name, k->spec->name);
+        context_notes(c);
+        return false;
+    }
+    return convert_arg(c, s, k, idx, v);
+}
+
+/* The idx-th positional (not keyword-only) argument slot, or -1. */
+static int positional_slot(const OpSpec *sp, int idx)
+{
+    for (int i = 0; i < sp->nargs; i++)
+        if (!sp->args[i].kwonly && idx-- == 0)
+            return i;
+    return -1;
+}
+
+static bool bind_positional(Ctx *c, Scope *s, OpCall *k, Node *a, int pos, int *tcap)
+{
+    Value v = eval(c, s, a, NULL);
+    if (k->spec->ntensors < 0 || pos < k->spec->ntensors) {
+        VEC_PUSH(c->a, k->tensors, k->ntensors, *tcap, v);
+        return need_tensor(c, s, &v, "this argument");
+    }
+    int slot = positional_slot(k->spec, pos - k->spec->ntensors);
+    if (slot < 0) {
+        diag_error(a->span, "too many arguments to %s", k->spec->name);
+        context_notes(c);
+        diag_note(k->span, "%s", signature(c, k->spec));
+        return false;
+    }
+    if (v.k == V_TENSOR && k->spec->args[slot].type != ARG_STRING) {
+        diag_error(v.span, "%s takes %d tensor input%s; argument '%s' must be %s", k->spec->name,
+                   k->spec->ntensors, k->spec->ntensors == 1 ? "" : "s", k->spec->args[slot].name,
+                   type_desc(k->spec->args[slot].type));
+        context_notes(c);
+        return false;
+    }
+    return convert_arg(c, s, k, slot, v);
+}
+
+static bool check_arity(Ctx *c, OpCall *k)
+{
+    const OpSpec *sp = k->spec;
+    bool ok = true;
+    if (sp->ntensors >= 0 ? k->ntensors < sp->ntensors : k->ntensors == 0) {
+        diag_error(k->span, "%s needs %s%d tensor input%s, got %d", sp->name, sp->ntensors < 0 ? "at least " : "",
+                   sp->ntensors < 0 ? 1 : sp->ntensors, sp->ntensors == 1 || sp->ntensors < 0 ? "" : "s", k->ntensors);
+        context_notes(c);
+        diag_note(k->span, "%s", signature(c, sp));
+        return false;
+    }
+    for (int i = 0; i < sp->nargs; i++) {
+        if (k->given[i]) continue;
+        if (sp->args[i].required) {
+            diag_error(k->span, "missing argument '%s' of %s", sp->args[i].name, sp->name);
+            context_notes(c);
+            diag_note(k->span, "%s", signature(c, sp));
+            ok = false;
+        }
+        k->arg[i] = default_value(&sp->args[i]);
+        k->arg[i].span = k->span;
+    }
+    return ok;
+}
+
+static bool bind_op_args(Ctx *c, Scope *s, Node *n, OpCall *k)
+{
+    bool ok = true;
+    int pos = 0, tcap = 0;
+    for (int i = 0; i < n->call.args.n; i++) {
+        Node *a = n->call.args.v[i];
+        if (a->kind == N_KWARG)
+            ok &= bind_keyword(c, s, k, a);
+        else
+            ok &= bind_positional(c, s, k, a, pos++, &tcap);
+    }
+    return check_arity(c, k) && ok;
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static Value tensor_value(int layer, SrcSpan sp, const char *label)
+{
+    return (Value){.k = V_TENSOR, .layer = layer, .span = sp, .def = sp, .label = label};
+}
+
+/* Runs the op's rule on bound arguments and appends the layer. */
+static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const char *label)
+{
+    Layer L = {.span = k->span, .op = k->op};
+    k->layers = c->layers;
+    if (!rule_apply(k, &L)) {
+        context_notes(c);
+        return poison();
+    }
+    int ni = op_arg_index(k->spec, "name");
+    if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+        return poison();
+    L.ninputs = k->ntensors;
+    L.inputs = arena_alloc(c->a, (size_t)k->ntensors * sizeof *L.inputs + 1);
+    for (int i = 0; i < k->ntensors; i++)
+        L.inputs[i] = k->tensors[i].layer;
+    int idx = push_layer(c, &L);
+    return idx < 0 ? poison() : tensor_value(idx, k->span, label);
+}
+
+static Value eval_op(Ctx *c, Scope *s, Node *n, OpKind op, const char *bind)
+{
+    OpCall k = {.op = op, .spec = op_spec(op), .span = n->span};
+    if (!bind_op_args(c, s, n, &k))
+        return poison();
+    return make_layer(c, s, &k, bind, arena_printf(c->a, "%s(...)", k.spec->name));
+}
+
+/* a + b on tensors is add(a, b). */
+static Value eval_add(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *bind)
+{
+    Value t[2] = {a, b};
+    OpCall k = {.op = OP_ADD, .spec = op_spec(OP_ADD), .span = n->span, .tensors = t, .ntensors = 2};
+    return make_layer(c, s, &k, bind, "a + b");
+}
+
+static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind);
+
+static Value eval_call(Ctx *c, Scope *s, Node *n, const char *bind)
+{
+    const char *name = n->call.callee;
+    int op = op_lookup(name);
+    if (op >= 0)
+        return eval_op(c, s, n, (OpKind)op, bind);
+    int *bi = ptrmap_get(&c->blocks, name);
+    if (bi)
+        return expand_block(c, s, n, c->items->v[*bi], bind);
+    if (lookup(s, name)) {
+        diag_error(n->call.callee_span, "'%s' is a value, not an op or a block", name);
+    } else {
+        int nb = (int)c->blocks.n;
+        const char **cands = arena_alloc(c->a, (size_t)(OP_COUNT + nb + 1) * sizeof *cands);
+        int m = 0;
+        for (int i = 1; i < OP_COUNT; i++) cands[m++] = fe_op_names[i];
+        for (int i = 0; i < c->items->n; i++)
+            if (c->items->v[i]->kind == N_BLOCK) cands[m++] = c->items->v[i]->def.name;
+        const char *sug = diag_suggest(name, cands, m);
+        diag_error(n->call.callee_span, "unknown op or block '%s'%s%s%s", name, sug ? "; did you mean '" : "",
+                   sug ? sug : "", sug ? "'?" : "");
+    }
+    context_notes(c);
+    for (int i = 0; i < n->call.args.n; i++) {   /* still resolve the arguments' names */
+        Node *a = n->call.args.v[i];
+        eval(c, s, a->kind == N_KWARG ? a->bind.value : a, NULL);
+    }
+    return poison();
+}
+
+static Value int_value(int64_t i, SrcSpan sp) { return (Value){.k = V_INT, .i = {i, i}, .span = sp}; }
+static Value float_value(double f, SrcSpan sp) { return (Value){.k = V_FLOAT, .f = {f, f}, .span = sp}; }
+
+static bool is_number(const Value *v) { return v->k == V_INT || v->k == V_FLOAT; }
+
+/* Integer + - * /: overflow and division by zero are errors; / rounds toward
+ * minus infinity (as Python's //). */
+static Value int_arith(Ctx *c, Node *n, int64_t a, int64_t b)
+{
+    int64_t r = 0;
+    bool ovf = false;
+    switch (n->bin.op) {
+    case '+': ovf = __builtin_add_overflow(a, b, &r); break;
+    case '-': ovf = __builtin_sub_overflow(a, b, &r); break;
+    case '*': ovf = __builtin_mul_overflow(a, b, &r); break;
+    case '/':
+        if (b == 0) {
+            diag_error(n->bin.rhs->span, "division by zero");
+            context_notes(c);
+            return poison();
+        }
+        ovf = a == INT64_MIN && b == -1;
+        if (!ovf) r = a / b - (a % b != 0 && (a < 0) != (b < 0));
+        break;
+    }
+    if (ovf) {
+        diag_error(n->span, "integer overflow in %lld %c %lld", (long long)a, n->bin.op, (long long)b);
+        context_notes(c);
+        return poison();
+    }
+    return int_value(r, n->span);
+}
+
+static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
+{
+    Value a = eval(c, s, n->bin.lhs, NULL), b = eval(c, s, n->bin.rhs, NULL);
+    if (a.k == V_POISON || b.k == V_POISON) return poison();
+    if (a.k == V_WORD) { report_undefined(c, s, &a); return poison(); }
+    if (b.k == V_WORD) { report_undefined(c, s, &b); return poison(); }
+    if (a.k == V_TENSOR && b.k == V_TENSOR && n->bin.op == '+')
+        return eval_add(c, s, n, a, b, bind);
+    if (a.k == V_INT && b.k == V_INT)
+        return int_arith(c, n, a.i[0], b.i[0]);
+    if (is_number(&a) && is_number(&b)) {
+        double x = a.k == V_INT ? (double)a.i[0] : a.f[0], y = b.k == V_INT ? (double)b.i[0] : b.f[0];
+        int op = n->bin.op;
+        return float_value(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y, n->span);
+    }
+    diag_error(n->span, "operator '%c' cannot be applied to %s and %s%s", n->bin.op, value_desc(&a), value_desc(&b),
+               a.k == V_TENSOR && b.k == V_TENSOR ? " (only + works on tensors)" : "");
+    context_notes(c);
+    return poison();
+}
+
+static Value eval_neg(Ctx *c, Scope *s, Node *n)
+{
+    Value v = eval(c, s, n->operand, NULL);
+    if (v.k == V_INT && v.i[0] != INT64_MIN) return int_value(-v.i[0], n->span);
+    if (v.k == V_FLOAT) return float_value(-v.f[0], n->span);
+    if (v.k == V_POISON) return v;
+    if (v.k == V_WORD) report_undefined(c, s, &v);
+    else diag_error(n->span, "cannot negate %s", value_desc(&v));
+    context_notes(c);
+    return poison();
+}
+
+static Value eval_tuple(Ctx *c, Scope *s, Node *n)
+{
+    Value p = {.k = V_PAIR, .span = n->span};
+    if (n->list.n != 2) {
+        diag_error(n->span, "a tuple must be a pair (h, w), this one has %d elements", n->list.n);
+        context_notes(c);
+        return poison();
+    }
+    for (int i = 0; i < 2; i++) {
+        Value v = eval(c, s, n->list.v[i], NULL);
+        if (v.k == V_POISON) return v;
+        if (v.k == V_WORD) { report_undefined(c, s, &v); return poison(); }
+        if (!is_number(&v)) {
+            diag_error(v.span, "elements of a pair must be numbers, got %s", value_desc(&v));
+            context_notes(c);
+            return poison();
+        }
+        p.i[i] = v.i[0];
+        p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
+        p.is_float |= v.k == V_FLOAT;
+    }
+    return p;
+}
+
+static Value eval_name(Scope *s, Node *n)
+{
+    Binding *b = lookup(s, n->str);
+    if (!b)
+        return (Value){.k = V_WORD, .s = n->str, .span = n->span};
+    b->def->used = true;
+    Value v = b->v;
+    v.span = n->span;
+    if (v.k == V_TENSOR) v.label = n->str;
+    return v;
+}
+
+/* Evaluates an expression; `bind` is the name it is assigned to, if any. */
+static Value eval(Ctx *c, Scope *s, Node *n, const char *bind)
+{
+    switch (n->kind) {
+    case N_INT: return int_value(n->ival, n->span);
+    case N_FLOAT: return float_value(n->fval, n->span);
+    case N_BOOL: return (Value){.k = V_BOOL, .b = n->bval, .span = n->span};
+    case N_STRING: return (Value){.k = V_STRING, .s = n->str, .span = n->span};
+    case N_NAME: return eval_name(s, n);
+    case N_CALL: return eval_call(c, s, n, bind);
+    case N_BINARY: return eval_binary(c, s, n, bind);
+    case N_NEG: return eval_neg(c, s, n);
+    case N_TUPLE: return eval_tuple(c, s, n);
+    default: return poison();
+    }
+}
+
+/* ---- blocks --------------------------------------------------------------- */
+
+static bool check_recursion(Ctx *c, Node *n, Node *blk)
+{
+    int i = 0;
+    while (i < c->depth && c->stack[i].block != blk) i++;
+    if (i < c->depth) {
+        char chain[512];
+        int len = 0;
+        for (int j = i; j < c->depth && len < 400; j++)
+            len += snprintf(chain + len, sizeof chain - (size_t)len, "'%s' -> ", c->stack[j].block->def.name);
+        snprintf(chain + len, sizeof chain - (size_t)len, "'%s'", blk->def.name);
+        diag_error(n->call.callee_span, "recursion between blocks: %s", chain);
+        diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        return false;
+    }
+    if (c->depth >= MAX_CALL_DEPTH) {
+        diag_error(n->call.callee_span, "blocks are nested too deeply (more than %d levels)", MAX_CALL_DEPTH);
+        return false;
+    }
+    return true;
+}
+
+static int find_param(Node *blk, const char *name)
+{
+    for (int i = 0; i < blk->def.params.n; i++)
+        if (blk->def.params.v[i]->bind.name == name)
+            return i;
+    return -1;
+}
+
+/* Evaluates a block call's arguments into vals[param]; name="..." goes to *key. */
+static bool block_args(Ctx *c, Scope *s, Node *n, Node *blk, Value *vals, bool *set, const char **key)
+{
+    bool ok = true;
+    int np = blk->def.params.n, pos = 0;
+    for (int i = 0; i < n->call.args.n; i++) {
+        Node *a = n->call.args.v[i];
+        bool kw = a->kind == N_KWARG;
+        Value v = eval(c, s, kw ? a->bind.value : a, NULL);
+        int p = kw ? find_param(blk, a->bind.name) : pos++;
+        if (kw && p < 0 && !strcmp(a->bind.name, "name") && v.k == V_STRING) { *key = v.s; continue; }
+        if (kw && p < 0) {
+            const char **cands = arena_alloc(c->a, (size_t)(np + 1) * sizeof *cands);
+            for (int j = 0; j < np; j++) cands[j] = blk->def.params.v[j]->bind.name;
+            const char *sug = diag_suggest(a->bind.name, cands, np);
+            diag_error(a->bind.name_span, "block '%s' has no parameter '%s'%s%s%s", blk->def.name, a->bind.name,
+                       sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        } else if (p >= np) {
+            diag_error(a->span, "too many arguments to block '%s' (it takes %d)", blk->def.name, np);
+        } else if (set[p]) {
+            diag_error(a->span, "parameter '%s' of block '%s' is given twice", blk->def.params.v[p]->bind.name, blk->def.name);
+        } else {
+            vals[p] = v;
+            set[p] = true;
+            continue;
+        }
+        context_notes(c);
+        diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        ok = false;
+    }
+    return ok;
+}
+
+static void warn_unused(Scope *s);
+static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret);
+
+static bool bind_params(Ctx *c, Scope *ns, Node *n, Node *blk, Value *vals, bool *set)
+{
+    bool ok = true;
+    for (int i = 0; i < blk->def.params.n; i++) {
+        Node *p = blk->def.params.v[i];
+        if (!set[i] && p->bind.value) {
+            vals[i] = eval(c, ns, p->bind.value, NULL);
+        } else if (!set[i]) {
+            diag_error(n->span, "missing argument '%s' of block '%s'", p->bind.name, blk->def.name);
+            context_notes(c);
+            diag_note(p->span, "parameter '%s' is declared here", p->bind.name);
+            ok = false;
+            vals[i] = poison();
+        }
+        ptrmap_put(c->a, &ns->declared, p->bind.name, 1);
+        bind(c, ns, p->bind.name, vals[i], p);
+    }
+    return ok;
+}
+
+static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind)
+{
+    if (!check_recursion(c, n, blk))
+        return poison();
+    int np = blk->def.params.n;
+    Value *vals = arena_alloc(c->a, (size_t)(np + 1) * sizeof *vals);
+    bool *set = arena_alloc(c->a, (size_t)(np + 1));
+    const char *key = NULL;
+    bool ok = block_args(c, s, n, blk, vals, set, &key);
+    const char *inst = bind ? bind : gen_name(c, s, blk->def.name);
+    Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
+                .key_prefix = arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
+    declare_body(c, &ns, &blk->def.body);
+    c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
+    ok &= bind_params(c, &ns, n, blk, vals, set);
+    blk->expanded = true;
+    Value ret = {.k = V_WORD};   /* V_WORD with s == NULL: no return seen */
+    exec_body(c, &ns, &blk->def.body, &ret);
+    c->depth--;
+    if (ret.k == V_WORD && !ret.s) {
+        diag_error(blk->def.name_span, "block '%s' has no 'return' statement", blk->def.name);
+        return poison();
+    }
+    warn_unused(&ns);
+    if (!ok || ret.k == V_POISON)
+        return poison();
+    ret.span = ret.def = n->span;
+    ret.label = arena_printf(c->a, "%s(...)", blk->def.name);
+    return ret;
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static bool known_word(const char *w)
+{
+    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
+}
+
+static void exec_assign(Ctx *c, Scope *s, Node *st)
+{
+    Binding *prev = lookup(s, st->bind.name);
+    Value v = eval(c, s, st->bind.value, st->bind.name);
+    if (v.k == V_WORD && !known_word(v.s)) {
+        report_undefined(c, s, &v);
+        v = poison();
+    }
+    if (prev) {
+        diag_error(st->bind.name_span, "redefinition of '%s'", st->bind.name);
+        context_notes(c);
+        diag_note(prev->def->kind == N_PARAM ? prev->def->span : prev->def->bind.name_span,
+                  "'%s' was first defined here", st->bind.name);
+        return;
+    }
+    bind(c, s, st->bind.name, v, st);
+}
+
+/* input x[C, H, W] or input x[F] */
+static void exec_input(Ctx *c, Scope *s, Node *st)
+{
+    const NodeList *d = &st->input.dims;
+    int64_t e[3] = {1, 1, 1};
+    bool ok = true;
+    if (d->n != 1 && d->n != 3) {
+        diag_error(st->span, "an input has the shape [C, H, W] or [F], this one has %d dimensions", d->n);
+        ok = false;
+    }
+    for (int i = 0; i < d->n && ok; i++) {
+        Value v = eval(c, s, d->v[i], NULL);
+        if (v.k == V_WORD) { report_undefined(c, s, &v); ok = false; continue; }
+        if (v.k == V_POISON) { ok = false; continue; }
+        if (v.k != V_INT || v.i[0] < 1 || v.i[0] > MAX_INPUT_DIM) {
+            diag_error(v.span, "input dimensions must be integers between 1 and %d", MAX_INPUT_DIM);
+            ok = false;
+            continue;
+        }
+        if (i < 3) e[i] = v.i[0];
+    }
+    Binding *prev = lookup(s, st->input.name);
+    if (prev) {
+        diag_error(st->input.name_span, "redefinition of '%s'", st->input.name);
+        diag_note(prev->def->kind == N_INPUT ? prev->def->input.name_span : prev->def->bind.name_span,
+                  "'%s' was first defined here", st->input.name);
+        return;
+    }
+    Layer L = {.op = OP_INPUT, .name = st->input.name, .span = st->span,
+               .shape = {d->n == 1 ? 1 : 3, e[0], e[1], e[2]}};
+    int idx = ok ? push_layer(c, &L) : -1;
+    if (idx >= 0)
+        VEC_PUSH(c->a, c->inputs, c->ninputs, c->incap, idx);
+    bind(c, s, st->input.name, idx >= 0 ? tensor_value(idx, st->span, st->input.name) : poison(), st);
+}
+
+static void exec_output(Ctx *c, Scope *s, Node *st)
+{
+    for (int i = 0; i < st->list.n; i++) {
+        Node *e = st->list.v[i];
+        Value v = eval(c, s, e, NULL);
+        if (!need_tensor(c, s, &v, "an output"))
+            continue;
+        VEC_PUSH(c->a, c->outputs, c->noutputs, c->outcap, v.layer);
+        VEC_PUSH(c->a, c->out_names, c->onames, c->onames_cap, e->kind == N_NAME ? e->str : c->layers[v.layer].name);
+    }
+}
+
+static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
+{
+    bool in_block = s->block != NULL;
+    if (st->kind == N_ASSIGN) {
+        exec_assign(c, s, st);
+    } else if (st->kind == N_INPUT && in_block) {
+        diag_error(st->span, "'input' is only allowed in a network; blocks take parameters");
+    } else if (st->kind == N_INPUT) {
+        exec_input(c, s, st);
+    } else if (st->kind == N_OUTPUT && in_block) {
+        diag_error(st->span, "'output' is only allowed in a network; a block ends with 'return'");
+    } else if (st->kind == N_OUTPUT) {
+        exec_output(c, s, st);
+    } else if (st->kind == N_RETURN && !in_block) {
+        diag_error(st->span, "'return' is only allowed in a block; a network ends with 'output'");
+    } else if (st->kind == N_RETURN && !(ret->k == V_WORD && !ret->s)) {
+        diag_error(st->span, "block '%s' has more than one 'return' statement", s->block->def.name);
+    } else if (st->kind == N_RETURN) {
+        *ret = eval(c, s, st->operand, NULL);
+        if (ret->k == V_WORD && !known_word(ret->s)) {
+            report_undefined(c, s, ret);
+            *ret = poison();
+        }
+    }
+}
+
+static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret)
+{
+    for (int i = 0; i < body->n; i++)
+        exec_stmt(c, s, body->v[i], ret);
+}
+
+static void warn_unused(Scope *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        Binding *b = &s->b[i];
+        if (b->def->used || b->v.k == V_POISON)
+            continue;
+        if (b->def->kind == N_PARAM)
+            diag_warning(b->def->span, "parameter '%s' of block '%s' is never used", b->name, s->block->def.name);
+        else if (b->def->kind == N_INPUT)
+            diag_warning(b->def->input.name_span, "input '%s' is never used", b->name);
+        else
+            diag_warning(b->def->bind.name_span, "'%s' is defined but never used", b->name);
+    }
+}
+
+/* ---- networks and the program ------------------------------------------ */
+
+static Graph *finish_graph(Ctx *c, Node *net)
+{
+    Graph *g = arena_alloc(c->a, sizeof *g);
+    g->name = net->def.name;
+    g->layers = c->layers;
+    g->nlayers = c->nlayers;
+    g->inputs = c->inputs;
+    g->ninputs = c->ninputs;
+    g->outputs = c->outputs;
+    g->noutputs = c->noutputs;
+    g->output_names = c->out_names;
+    return g;
+}
+
+static Graph *build_network(Ctx *c, Node *net)
+{
+    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks};
+    *c = fresh;
+    Scope s = {.prefix = "", .key_prefix = ""};
+    declare_body(c, &s, &net->def.body);
+    Value ret = {.k = V_WORD};
+    int errors = diag_error_count();
+    exec_body(c, &s, &net->def.body, &ret);
+    if (diag_error_count() == errors && c->ninputs == 0)
+        diag_error(net->def.name_span, "network '%s' has no 'input' statement", net->def.name);
+    if (diag_error_count() == errors && c->noutputs == 0)
+        diag_error(net->def.name_span, "network '%s' has no 'output' statement", net->def.name);
+    warn_unused(&s);
+    return finish_graph(c, net);
+}
+
+static void register_item(Ctx *c, PtrMap *nets, Node *it, int i)
+{
+    PtrMap *m = it->kind == N_BLOCK ? &c->blocks : nets;
+    int *prev = ptrmap_get(m, it->def.name);
+    if (it->kind == N_BLOCK && op_lookup(it->def.name) >= 0) {
+        diag_error(it->def.name_span, "block '%s' has the name of a built-in op", it->def.name);
+    } else if (prev) {
+        diag_error(it->def.name_span, "redefinition of %s '%s'", it->kind == N_BLOCK ? "block" : "network", it->def.name);
+        diag_note(c->items->v[*prev]->def.name_span, "first defined here");
+    } else {
+        ptrmap_put(c->a, m, it->def.name, i);
+    }
+    for (int j = 0; j < it->def.params.n; j++)
+        for (int k = 0; k < j; k++)
+            if (it->def.params.v[j]->bind.name == it->def.params.v[k]->bind.name)
+                diag_error(it->def.params.v[j]->bind.name_span, "duplicate parameter '%s'", it->def.params.v[j]->bind.name);
+}
+
+Program *fe_build(const char *path, Arena *a, const NodeList *items)
+{
+    Ctx c = {.a = a, .items = items};
+    PtrMap nets = {0};
+    Program *p = arena_alloc(a, sizeof *p);
+    p->path = path;
+    p->graphs = arena_alloc(a, (size_t)(items->n + 1) * sizeof *p->graphs);
+    for (int i = 0; i < items->n; i++)
+        register_item(&c, &nets, items->v[i], i);
+    for (int i = 0; i < items->n; i++)
+        if (items->v[i]->kind == N_NETWORK)
+            p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
+    for (int i = 0; i < items->n; i++)
+        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded)
+            diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);
+    if (p->ngraphs == 0 && diag_error_count() == 0)
+        diag_error(NO_SPAN, "no network is defined in this file");
+    return p;
+}

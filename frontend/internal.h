@@ -1,0 +1,210 @@
+/*
+ * internal.h - private interface shared by the front end's files (not used
+ * outside frontend/). The public interface is frontend.h.
+ *
+ *   arena.c   one arena per compilation, string interning, growable vectors
+ *   diag.c    diagnostics: `file:line:col: error: msg`, source line, caret
+ *   ast.c     AST constructors (called from grammar/conv.y), --emit=ast/tokens
+ *   ops.c     the op catalogue (ops.def) expanded into argument specs
+ *   check.c   name resolution, block expansion, shape rules -> Graph
+ *   fe.c      fe_check, fe_read_file, fe_find_graph, fe_emit
+ *
+ * Spans: lines and columns are 1-based; columns count UTF-8 code points;
+ * end_line/end_col name the LAST character of the construct (inclusive).
+ */
+#ifndef CONVC_FRONTEND_INTERNAL_H
+#define CONVC_FRONTEND_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "frontend/frontend.h"
+
+/* ---- arena.c ------------------------------------------------------------ */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void *arena_alloc(Arena *a, size_t n);              /* zeroed, 16-byte aligned */
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *intern(Arena *a, const char *s, size_t n); /* equal strings -> equal pointers */
+/* Grows *v (element size `elem`) so that it holds at least n+1 elements. */
+void arena_grow(Arena *a, void **v, int n, int *cap, size_t elem);
+#define VEC_PUSH(a, v, n, cap, x) \
+    (arena_grow((a), (void **)&(v), (n), &(cap), sizeof *(v)), (v)[(n)++] = (x))
+
+/* A set of pointers (interned strings), for uniqueness checks. */
+typedef struct { const void **slot; int *val; size_t cap, n; } PtrMap;
+int *ptrmap_get(PtrMap *m, const void *key);          /* NULL if absent */
+void ptrmap_put(Arena *a, PtrMap *m, const void *key, int val);
+
+/* ---- diag.c --------------------------------------------------------------- */
+void diag_begin(const char *path, const char *src, size_t len, const DiagOptions *opts);
+void diag_error(SrcSpan sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_warning(SrcSpan sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note attaches to the last error or warning (dropped if that was suppressed). */
+void diag_note(SrcSpan sp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int diag_error_count(void);
+/* Edit distance based suggestion: the candidate closest to `word`, or NULL. */
+const char *diag_suggest(const char *word, const char *const *cands, int n);
+extern const SrcSpan NO_SPAN;
+SrcSpan span_join(SrcSpan a, SrcSpan b);
+
+/* ---- ast.c ---------------------------------------------------------------- */
+typedef enum {
+    N_INT,      /* integer literal: ival */
+    N_FLOAT,    /* float literal: fval */
+    N_BOOL,     /* true / false: bval */
+    N_STRING,   /* "text": str */
+    N_NAME,     /* identifier: a value, a parameter or a bare enum word: str */
+    N_CALL,     /* op or block call: call */
+    N_BINARY,   /* a + b, a - b, a * b, a / b: bin */
+    N_NEG,      /* -a: operand */
+    N_TUPLE,    /* (a, b): list */
+    N_KWARG,    /* name=value inside a call: bind */
+    N_POISON,   /* a syntax or lexical error already reported; checker skips it */
+    N_INPUT,    /* input x[C, H, W]: input */
+    N_ASSIGN,   /* name = expr: bind */
+    N_OUTPUT,   /* output a, b: list */
+    N_RETURN,   /* return expr: operand */
+    N_PARAM,    /* block parameter, optional default: bind */
+    N_BLOCK,    /* block name(params) { body }: def */
+    N_NETWORK,  /* network name { body }: def */
+} NodeKind;
+
+typedef struct Node Node;
+typedef struct { Node **v; int n, cap; } NodeList;
+
+struct Node {
+    NodeKind kind;
+    SrcSpan span;
+    int depth;          /* expression nesting depth, bounded by AST_MAX_DEPTH */
+    bool used;          /* N_ASSIGN/N_INPUT/N_PARAM: referenced somewhere */
+    bool expanded;      /* N_BLOCK: instantiated at least once */
+    union {
+        int64_t ival;
+        double fval;
+        bool bval;
+        const char *str;
+        Node *operand;
+        NodeList list;
+        struct { const char *callee; SrcSpan callee_span; NodeList args; SrcSpan lparen; } call;
+        struct { int op; Node *lhs, *rhs; } bin;
+        struct { const char *name; SrcSpan name_span; Node *value; } bind;
+        struct { const char *name; SrcSpan name_span; NodeList dims; } input;
+        struct { const char *name; SrcSpan name_span; NodeList params, body; } def;
+    };
+};
+
+enum { AST_MAX_DEPTH = 200 };
+
+typedef struct {
+    Arena *arena;
+    NodeList items;     /* N_BLOCK and N_NETWORK */
+} ParseCtx;
+
+SrcSpan ast_span(int fl, int fc, int ll, int lc);
+Node *ast_leaf(ParseCtx *c, NodeKind k, SrcSpan sp);
+Node *ast_int(ParseCtx *c, SrcSpan sp, int64_t v);
+Node *ast_float(ParseCtx *c, SrcSpan sp, double v);
+Node *ast_bool(ParseCtx *c, SrcSpan sp, bool v);
+Node *ast_str(ParseCtx *c, NodeKind k, SrcSpan sp, const char *s);
+Node *ast_call(ParseCtx *c, SrcSpan sp, const char *callee, SrcSpan callee_sp, SrcSpan lparen, NodeList args);
+Node *ast_binary(ParseCtx *c, SrcSpan sp, int op, Node *l, Node *r);
+Node *ast_neg(ParseCtx *c, SrcSpan sp, Node *e);
+Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest);
+Node *ast_bind(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, Node *value);
+Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList dims);
+Node *ast_list_stmt(ParseCtx *c, NodeKind k, SrcSpan sp, NodeList items);
+Node *ast_return(ParseCtx *c, SrcSpan sp, Node *e);
+Node *ast_def(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList params, NodeList body);
+NodeList ast_list0(void);
+NodeList ast_list1(ParseCtx *c, Node *n);
+NodeList ast_append(ParseCtx *c, NodeList l, Node *n);
+void ast_dump(FILE *out, const NodeList *items);
+
+/* ---- parse (grammar/conv.y + grammar/conv.l) ------------------------------ */
+/* Parses the whole source into ctx->items; syntax errors are reported and
+ * recovered from. */
+void fe_parse(ParseCtx *ctx, const char *src, size_t len);
+/* Prints the token stream. */
+void fe_dump_tokens(FILE *out, Arena *a, const char *src, size_t len);
+
+/* ---- ops.c ---------------------------------------------------------------- */
+typedef enum {
+    ARG_INT = 'i',     /* integer expression */
+    ARG_INTPAIR = 'p', /* integer or (h, w) */
+    ARG_PADDING = 'P', /* integer, (h, w), same or valid */
+    ARG_BOOL = 'b',
+    ARG_FLOAT = 'f',   /* float or integer */
+    ARG_FLOATPAIR = 'F',
+    ARG_ENUM = 'e',    /* bare word */
+    ARG_STRING = 's',
+} ArgType;
+
+typedef struct {
+    const char *name;
+    ArgType type;
+    const char *def;   /* default as written in ops.def, NULL if none */
+    bool required, kwonly;
+} ArgSpec;
+
+enum { OPF_PARAMS = 1 };   /* the op has learnable parameters: needs a name */
+enum { MAX_OP_ARGS = 12 };
+
+typedef struct {
+    const char *name;
+    int ntensors;      /* tensor inputs before the other arguments; -1: any number */
+    int flags;
+    int nargs;
+    ArgSpec args[MAX_OP_ARGS];
+    const char *enums; /* allowed bare words per enum argument, "arg:w1|w2 ..." */
+} OpSpec;
+
+const OpSpec *op_spec(OpKind k);
+int op_lookup(const char *name);           /* OpKind or -1 */
+
+/* ---- check.c, rules.c ------------------------------------------------------ */
+typedef enum {
+    V_POISON,   /* an error was reported for this value: consumers stay silent */
+    V_INT,      /* i[0] */
+    V_FLOAT,    /* f[0] */
+    V_BOOL,     /* b */
+    V_STRING,   /* s */
+    V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
+    V_PAIR,     /* (h, w): i[], f[]; is_float if either was a float */
+    V_TENSOR,   /* layer */
+} ValKind;
+
+typedef struct {
+    ValKind k;
+    bool b, is_float;
+    int layer;
+    int64_t i[2];
+    double f[2];
+    const char *s;
+    const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */
+    SrcSpan span;       /* where this use was written */
+    SrcSpan def;        /* where a tensor was defined (for notes) */
+} Value;
+
+/* A call to an op after its arguments were bound to the op's ArgSpecs. */
+typedef struct {
+    OpKind op;
+    const OpSpec *spec;
+    SrcSpan span;             /* the whole call */
+    Value *tensors;
+    int ntensors;
+    Value arg[MAX_OP_ARGS];   /* converted to the ArgSpec type; defaults filled in */
+    bool given[MAX_OP_ARGS];  /* written in the call (not a default) */
+    const Layer *layers;      /* the graph so far, to read input shapes */
+} OpCall;
+
+/* Computes L's attributes and output shape from the call (rules.c); reports
+ * and returns false on an error. */
+bool rule_apply(OpCall *k, Layer *L);
+int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
+void shape_str(char *buf, size_t n, Shape s);          /* "[64, 128, 128]" */
+const char *value_desc(const Value *v);                 /* "an integer", "a tensor", ... */
+
+Program *fe_build(const char *path, Arena *a, const NodeList *items);
+
+#endif

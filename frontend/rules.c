@@ -1,0 +1,477 @@
+/*
+ * rules.c - the shape rule of every op in ops.def: reads the bound arguments
+ * of one call, fills the Layer's attributes (PyTorch's defaults) and computes
+ * its output shape, reporting bad arguments and impossible shapes.
+ *
+ * Formulas (per spatial dimension, as PyTorch):
+ *   conv2d            out = floor((in + 2P - D*(K-1) - 1) / S) + 1
+ *   conv_transpose2d  out = (in - 1)*S - 2P + D*(K-1) + output_padding + 1
+ *   pools             as conv2d, ceil instead of floor with ceil_mode, and
+ *                     then out - 1 if the last window starts past in + P
+ *   padding=same      total = D*(K-1), begin = total/2, end = total - begin
+ * Invariant: a rule returns true only with every extent of L->shape >= 1.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "frontend/internal.h"
+
+enum { MAX_DIM = 1 << 30 };
+#define MAX_ELEMS ((int64_t)1 << 40)
+
+void shape_str(char *buf, size_t n, Shape s)
+{
+    if (s.rank == 1)
+        snprintf(buf, n, "[%lld]", (long long)s.c);
+    else
+        snprintf(buf, n, "[%lld, %lld, %lld]", (long long)s.c, (long long)s.h, (long long)s.w);
+}
+
+static const Value *arg(const OpCall *k, const char *name)
+{
+    int i = op_arg_index(k->spec, name);
+    return i < 0 ? NULL : &k->arg[i];
+}
+
+static bool given(const OpCall *k, const char *name)
+{
+    int i = op_arg_index(k->spec, name);
+    return i >= 0 && k->given[i];
+}
+
+/* Where to point for an argument: the argument if written, else the call. */
+static SrcSpan arg_span(const OpCall *k, const char *name)
+{
+    return given(k, name) ? arg(k, name)->span : k->span;
+}
+
+static Shape shape_of(const OpCall *k, int t) { return k->layers[k->tensors[t].layer].shape; }
+
+static void note_tensor(const OpCall *k, int t)
+{
+    char s[96];
+    shape_str(s, sizeof s, shape_of(k, t));
+    diag_note(k->tensors[t].def, "'%s' is %s", k->tensors[t].label, s);
+}
+
+/* The integer pair of an 'i'/'p' argument; checks lo <= v <= MAX_DIM. */
+static bool int_pair(const OpCall *k, const char *name, int64_t lo, int64_t v[2])
+{
+    const Value *a = arg(k, name);
+    v[0] = a->i[0];
+    v[1] = a->k == V_PAIR ? a->i[1] : a->i[0];
+    for (int d = 0; d < 2; d++) {
+        if (v[d] < lo) {
+            diag_error(arg_span(k, name), "%s of %s must be %s, got %lld", name, k->spec->name,
+                       lo > 0 ? "positive" : "non-negative", (long long)v[d]);
+            return false;
+        }
+        if (v[d] > MAX_DIM) {
+            diag_error(arg_span(k, name), "%s of %s is too large (%lld > %d)", name, k->spec->name,
+                       (long long)v[d], MAX_DIM);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool tensor3(const OpCall *k, int t)
+{
+    Shape s = shape_of(k, t);
+    if (s.rank == 3)
+        return true;
+    char buf[64];
+    shape_str(buf, sizeof buf, s);
+    diag_error(k->tensors[t].span, "%s expects a [C, H, W] tensor, but '%s' is %s", k->spec->name,
+               k->tensors[t].label, buf);
+    note_tensor(k, t);
+    return false;
+}
+
+/* An optional channel count (in_channels=, num_features=, in_features=) must match. */
+static bool check_in_count(const OpCall *k, const char *name, int64_t have)
+{
+    if (!given(k, name) || arg(k, name)->i[0] == have)
+        return true;
+    diag_error(arg_span(k, name), "%s expects %lld input %s (%s=%lld), but '%s' has %lld", k->spec->name,
+               (long long)arg(k, name)->i[0], k->op == OP_LINEAR ? "features" : "channels", name,
+               (long long)arg(k, name)->i[0], k->tensors[0].label, (long long)have);
+    note_tensor(k, 0);
+    return false;
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+
+typedef struct { int64_t in, k, s, pb, pe, d; bool ceil; } Window;
+
+/* out = floor((in + 2P - D*(K-1) - 1) / S) + 1, with PyTorch's ceil_mode rule. */
+static int64_t window_out(Window w)
+{
+    int64_t num = w.in + w.pb + w.pe - w.d * (w.k - 1) - 1;
+    int64_t out = (w.ceil ? ceil_div(num, w.s) : floor_div(num, w.s)) + 1;
+    if (w.ceil && out > 0 && (out - 1) * w.s >= w.in + w.pb)
+        out--;
+    return out;
+}
+
+static bool check_extent(const OpCall *k, int dim, Window w, int64_t *out)
+{
+    *out = window_out(w);
+    if (*out >= 1)
+        return true;
+    const char *what = dim ? "width" : "height";
+    diag_error(k->span, "output %s of %s is %lld; it must be at least 1", what, k->spec->name, (long long)*out);
+    diag_note(k->span, "%s = %s((in + 2*P - D*(K-1) - 1) / S) + 1 = %s((%lld + 2*%lld - %lld*(%lld-1) - 1) / %lld) + 1 = %lld",
+              what, w.ceil ? "ceil" : "floor", w.ceil ? "ceil" : "floor", (long long)w.in, (long long)w.pb,
+              (long long)w.d, (long long)w.k, (long long)w.s, (long long)*out);
+    note_tensor(k, 0);
+    return false;
+}
+
+/* padding: an int, (h, w), `valid` or `same` (stride 1 only). */
+static bool conv_padding(const OpCall *k, Layer *L)
+{
+    const Value *p = arg(k, "padding");
+    if (p->k != V_WORD)
+        return int_pair(k, "padding", 0, L->pad_begin) &&
+               (memcpy(L->pad_end, L->pad_begin, sizeof L->pad_end), true);
+    if (!strcmp(p->s, "valid"))
+        return true;
+    if (L->stride[0] != 1 || L->stride[1] != 1) {
+        diag_error(p->span, "padding=same is not supported with stride > 1 (stride=%lld), as in PyTorch",
+                   (long long)(L->stride[0] != 1 ? L->stride[0] : L->stride[1]));
+        diag_note(arg_span(k, "stride"), "stride given here");
+        return false;
+    }
+    for (int d = 0; d < 2; d++) {
+        int64_t total = L->dilation[d] * (L->kernel[d] - 1);
+        L->pad_begin[d] = total / 2;
+        L->pad_end[d] = total - total / 2;
+    }
+    return true;
+}
+
+static bool check_groups(const OpCall *k, Layer *L)
+{
+    if (L->in_channels % L->groups == 0 && L->out_channels % L->groups == 0)
+        return true;
+    bool in = L->in_channels % L->groups != 0;
+    diag_error(arg_span(k, "groups"), "groups=%lld does not divide the %s channels (%lld)", (long long)L->groups,
+               in ? "input" : "output", (long long)(in ? L->in_channels : L->out_channels));
+    if (in)
+        note_tensor(k, 0);
+    return false;
+}
+
+static bool conv_common(const OpCall *k, Layer *L)
+{
+    int64_t oc[2], g[2];
+    if (!tensor3(k, 0) || !int_pair(k, "out_channels", 1, oc) || !int_pair(k, "kernel_size", 1, L->kernel) ||
+        !int_pair(k, "stride", 1, L->stride) || !int_pair(k, "dilation", 1, L->dilation) ||
+        !int_pair(k, "groups", 1, g))
+        return false;
+    Shape in = shape_of(k, 0);
+    L->in_channels = in.c;
+    L->out_channels = oc[0];
+    L->groups = g[0];
+    L->bias = arg(k, "bias")->b;
+    return check_in_count(k, "in_channels", in.c) && check_groups(k, L);
+}
+
+static bool rule_CONV2D(OpCall *k, Layer *L)
+{
+    if (!conv_common(k, L) || !conv_padding(k, L))
+        return false;
+    Shape in = shape_of(k, 0);
+    int64_t ext[2], size[2] = {in.h, in.w};
+    for (int d = 0; d < 2; d++) {
+        Window w = {size[d], L->kernel[d], L->stride[d], L->pad_begin[d], L->pad_end[d], L->dilation[d], false};
+        if (!check_extent(k, d, w, &ext[d]))
+            return false;
+    }
+    L->shape = (Shape){3, L->out_channels, ext[0], ext[1]};
+    return true;
+}
+
+static bool rule_CONV_TRANSPOSE2D(OpCall *k, Layer *L)
+{
+    if (!conv_common(k, L) || !int_pair(k, "padding", 0, L->pad_begin) ||
+        !int_pair(k, "output_padding", 0, L->output_padding))
+        return false;
+    memcpy(L->pad_end, L->pad_begin, sizeof L->pad_end);
+    Shape in = shape_of(k, 0);
+    int64_t ext[2], size[2] = {in.h, in.w};
+    for (int d = 0; d < 2; d++) {
+        if (L->output_padding[d] >= L->stride[d] && L->output_padding[d] >= L->dilation[d]) {
+            diag_error(arg_span(k, "output_padding"), "output_padding (%lld) must be smaller than stride (%lld) or dilation (%lld)",
+                       (long long)L->output_padding[d], (long long)L->stride[d], (long long)L->dilation[d]);
+            return false;
+        }
+        ext[d] = (size[d] - 1) * L->stride[d] - 2 * L->pad_begin[d] + L->dilation[d] * (L->kernel[d] - 1) +
+                 L->output_padding[d] + 1;
+        if (ext[d] < 1) {
+            const char *what = d ? "width" : "height";
+            diag_error(k->span, "output %s of conv_transpose2d is %lld; it must be at least 1", what, (long long)ext[d]);
+            diag_note(k->span, "%s = (in - 1)*S - 2*P + D*(K-1) + output_padding + 1 = (%lld - 1)*%lld - 2*%lld + %lld*(%lld-1) + %lld + 1 = %lld",
+                      what, (long long)size[d], (long long)L->stride[d], (long long)L->pad_begin[d],
+                      (long long)L->dilation[d], (long long)L->kernel[d], (long long)L->output_padding[d], (long long)ext[d]);
+            return false;
+        }
+    }
+    L->shape = (Shape){3, L->out_channels, ext[0], ext[1]};
+    return true;
+}
+
+static bool rule_LINEAR(OpCall *k, Layer *L)
+{
+    Shape in = shape_of(k, 0);
+    int64_t of[2];
+    if (in.rank != 1) {
+        char buf[64];
+        shape_str(buf, sizeof buf, in);
+        diag_error(k->tensors[0].span, "linear expects a flat [F] tensor, but '%s' is %s; use flatten() first",
+                   k->tensors[0].label, buf);
+        note_tensor(k, 0);
+        return false;
+    }
+    if (!int_pair(k, "out_features", 1, of) || !check_in_count(k, "in_features", in.c))
+        return false;
+    L->in_channels = in.c;
+    L->out_channels = of[0];
+    L->bias = arg(k, "bias")->b;
+    L->shape = (Shape){1, of[0], 1, 1};
+    return true;
+}
+
+static bool rule_BATCHNORM2D(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c))
+        return false;
+    L->eps = arg(k, "eps")->f[0];
+    L->momentum = arg(k, "momentum")->f[0];
+    if (!(L->eps > 0)) {
+        diag_error(arg_span(k, "eps"), "eps of batchnorm2d must be positive, got %g", L->eps);
+        return false;
+    }
+    L->in_channels = L->out_channels = shape_of(k, 0).c;
+    L->shape = shape_of(k, 0);
+    return true;
+}
+
+static bool same_shape(OpCall *k, Layer *L)
+{
+    L->shape = shape_of(k, 0);
+    return true;
+}
+
+static bool rule_INPUT(OpCall *k, Layer *L) { return true; }
+static bool rule_RELU(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_RELU6(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_SIGMOID(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_TANH(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_SILU(OpCall *k, Layer *L) { return same_shape(k, L); }
+
+static bool rule_LEAKY_RELU(OpCall *k, Layer *L)
+{
+    L->negative_slope = arg(k, "negative_slope")->f[0];
+    return same_shape(k, L);
+}
+
+static bool rule_DROPOUT(OpCall *k, Layer *L)
+{
+    double p = arg(k, "p")->f[0];
+    if (p < 0 || p > 1) {
+        diag_error(arg_span(k, "p"), "dropout probability has to be between 0 and 1, got %g", p);
+        return false;
+    }
+    return same_shape(k, L);
+}
+
+static bool pool_common(OpCall *k, Layer *L, bool maxpool)
+{
+    if (!tensor3(k, 0) || !int_pair(k, "kernel_size", 1, L->kernel) || !int_pair(k, "padding", 0, L->pad_begin))
+        return false;
+    L->dilation[0] = L->dilation[1] = 1;
+    if (maxpool && !int_pair(k, "dilation", 1, L->dilation))
+        return false;
+    if (arg(k, "stride")->k == V_POISON)   /* no default: stride = kernel_size */
+        memcpy(L->stride, L->kernel, sizeof L->stride);
+    else if (!int_pair(k, "stride", 1, L->stride))
+        return false;
+    memcpy(L->pad_end, L->pad_begin, sizeof L->pad_end);
+    L->ceil_mode = arg(k, "ceil_mode")->b;
+    for (int d = 0; d < 2; d++) {
+        int64_t eff = maxpool ? (L->dilation[d] * (L->kernel[d] - 1) + 1) : L->kernel[d];
+        if (2 * L->pad_begin[d] > eff) {
+            diag_error(arg_span(k, "padding"), "padding of %s (%lld) must be at most half the kernel size (%lld)",
+                       k->spec->name, (long long)L->pad_begin[d], (long long)eff);
+            return false;
+        }
+    }
+    Shape in = shape_of(k, 0);
+    int64_t ext[2], size[2] = {in.h, in.w};
+    for (int d = 0; d < 2; d++) {
+        Window w = {size[d], L->kernel[d], L->stride[d], L->pad_begin[d], L->pad_end[d], L->dilation[d], L->ceil_mode};
+        if (!check_extent(k, d, w, &ext[d]))
+            return false;
+    }
+    L->shape = (Shape){3, in.c, ext[0], ext[1]};
+    return true;
+}
+
+static bool rule_MAXPOOL2D(OpCall *k, Layer *L) { return pool_common(k, L, true); }
+
+static bool rule_AVGPOOL2D(OpCall *k, Layer *L)
+{
+    L->count_include_pad = arg(k, "count_include_pad")->b;
+    return pool_common(k, L, false);
+}
+
+static bool rule_GLOBAL_AVGPOOL(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0))
+        return false;
+    Shape in = shape_of(k, 0);
+    L->kernel[0] = L->stride[0] = in.h;
+    L->kernel[1] = L->stride[1] = in.w;
+    L->dilation[0] = L->dilation[1] = 1;
+    L->count_include_pad = true;
+    L->shape = (Shape){3, in.c, 1, 1};
+    return true;
+}
+
+static bool rule_UPSAMPLE(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0))
+        return false;
+    const Value *s = arg(k, "scale_factor");
+    Shape in = shape_of(k, 0);
+    L->scale[0] = s->f[0];
+    L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
+    L->mode = strcmp(arg(k, "mode")->s, "bilinear") ? UPSAMPLE_NEAREST : UPSAMPLE_BILINEAR;
+    double h = floor((double)in.h * L->scale[0]), w = floor((double)in.w * L->scale[1]);
+    if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(h >= 1 && w >= 1) || h > MAX_DIM || w > MAX_DIM) {
+        diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
+                   L->scale[1], h, w, (long long)in.h, (long long)in.w);
+        return false;
+    }
+    L->shape = (Shape){3, in.c, (int64_t)h, (int64_t)w};
+    return true;
+}
+
+/* Reports operands t and u of a binary op whose shapes differ. */
+static bool shape_mismatch(OpCall *k, int t, int u, const char *what)
+{
+    char a[96], b[96];
+    shape_str(a, sizeof a, shape_of(k, t));
+    shape_str(b, sizeof b, shape_of(k, u));
+    diag_error(k->tensors[u].span, "%s: '%s' is %s but '%s' is %s", what, k->tensors[t].label, a,
+               k->tensors[u].label, b);
+    note_tensor(k, t);
+    note_tensor(k, u);
+    return false;
+}
+
+static bool rule_CONCAT(OpCall *k, Layer *L)
+{
+    if (arg(k, "dim")->i[0] != 1) {
+        diag_error(arg_span(k, "dim"), "concat joins along channels only (dim=1), got dim=%lld",
+                   (long long)arg(k, "dim")->i[0]);
+        return false;
+    }
+    Shape s0 = shape_of(k, 0);
+    L->shape = s0;
+    for (int t = 1; t < k->ntensors; t++) {
+        Shape s = shape_of(k, t);
+        if (s.rank != s0.rank)
+            return shape_mismatch(k, 0, t, "concat inputs must have the same rank");
+        if (s.h != s0.h || s.w != s0.w)
+            return shape_mismatch(k, 0, t, "concat inputs must have the same height and width");
+        L->shape.c += s.c;
+    }
+    if (L->shape.c > MAX_DIM) {
+        diag_error(k->span, "concat gives too many channels (%lld)", (long long)L->shape.c);
+        return false;
+    }
+    return true;
+}
+
+static bool rule_ADD(OpCall *k, Layer *L)
+{
+    Shape a = shape_of(k, 0), b = shape_of(k, 1);
+    if (a.rank != b.rank || a.c != b.c || a.h != b.h || a.w != b.w)
+        return shape_mismatch(k, 0, 1, "operands of add must have the same shape");
+    L->shape = a;
+    return true;
+}
+
+static bool rule_CROP(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0) || !tensor3(k, 1))
+        return false;
+    Shape x = shape_of(k, 0), like = shape_of(k, 1);
+    if (like.h > x.h || like.w > x.w)
+        return shape_mismatch(k, 0, 1, "crop target must not be larger than the cropped tensor");
+    L->crop_offset[0] = (x.h - like.h) / 2;
+    L->crop_offset[1] = (x.w - like.w) / 2;
+    L->shape = (Shape){3, x.c, like.h, like.w};
+    return true;
+}
+
+static bool rule_FLATTEN(OpCall *k, Layer *L)
+{
+    if (arg(k, "start_dim")->i[0] != 1) {
+        diag_error(arg_span(k, "start_dim"), "flatten supports start_dim=1 only");
+        return false;
+    }
+    Shape s = shape_of(k, 0);
+    L->shape = (Shape){1, s.c * s.h * s.w, 1, 1};
+    return true;
+}
+
+static bool rule_SOFTMAX(OpCall *k, Layer *L)
+{
+    int64_t dim = arg(k, "dim")->i[0];
+    Shape s = shape_of(k, 0);
+    if (dim != 1 && dim != -s.rank) {
+        diag_error(arg_span(k, "dim"), "softmax runs over channels/features only (dim=1), got dim=%lld", (long long)dim);
+        return false;
+    }
+    L->softmax_dim = 0;
+    L->shape = s;
+    return true;
+}
+
+typedef bool (*RuleFn)(OpCall *, Layer *);
+static const RuleFn rules[OP_COUNT] = {
+#define OP(id, ...) [OP_##id] = rule_##id,
+#include "frontend/ops.def"
+#undef OP
+};
+
+static bool mul_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r) && *r <= MAX_ELEMS; }
+
+/* Keeps every later count (elements, weights, MACs) far from int64 overflow. */
+static bool check_size(const OpCall *k, const Layer *L)
+{
+    int64_t e, w, m;
+    bool ok = mul_ok(L->shape.c, L->shape.h, &e) && mul_ok(e, L->shape.w, &e);
+    if (ok && (k->op == OP_CONV2D || k->op == OP_CONV_TRANSPOSE2D)) {
+        Shape big = k->op == OP_CONV2D ? L->shape : shape_of(k, 0);
+        ok = mul_ok(L->kernel[0], L->kernel[1], &w) && mul_ok(w, L->in_channels, &w) && mul_ok(w, L->out_channels, &w) &&
+             !__builtin_mul_overflow(w, big.h, &m) && !__builtin_mul_overflow(m, big.w, &m) && m < ((int64_t)1 << 60);
+    }
+    if (ok && k->op == OP_LINEAR)
+        ok = mul_ok(L->in_channels, L->out_channels, &w);
+    if (!ok)
+        diag_error(k->span, "%s is too large (more than 2^40 elements, weights or operations)", k->spec->name);
+    return ok;
+}
+
+bool rule_apply(OpCall *k, Layer *L)
+{
+    L->op = k->op;
+    L->groups = 1;
+    return rules[k->op](k, L) && check_size(k, L);
+}

@@ -1,0 +1,274 @@
+/*
+ * conv.y - the .conv grammar. Actions only build AST nodes (frontend/ast.c);
+ * all checking lives in frontend/check.c.
+ *
+ *   program   -> { block | network | NEWLINE }
+ *   block     -> 'block' IDENT '(' [params] ')' body
+ *   network   -> 'network' IDENT body
+ *   body      -> '{' { [stmt] NEWLINE } [stmt] '}'
+ *   stmt      -> 'input' IDENT '[' exprs ']' | IDENT '=' expr
+ *              | 'output' exprs | 'return' expr
+ *   expr      -> expr ('+'|'-'|'*'|'/') expr | '-' expr | primary
+ *   primary   -> INT | FLOAT | 'true' | 'false' | STRING | IDENT
+ *              | IDENT '(' [args] ')' | '(' expr ')' | '(' expr ',' exprs ')'
+ *   arg       -> expr | IDENT '=' expr
+ *
+ * Error recovery: a bad statement is skipped up to the end of its line, a bad
+ * top-level item up to the next line, so one run reports every independent
+ * syntax error.
+ */
+%define api.pure full
+%define parse.error custom
+%locations
+%expect 0
+%param {void *scanner}
+%parse-param {ParseCtx *ctx}
+
+%code requires {
+#include "frontend/internal.h"
+}
+
+%code provides {
+void fe_parse(ParseCtx *ctx, const char *src, size_t len);
+}
+
+%union {
+    int64_t i;
+    double f;
+    bool b;
+    const char *s;
+    Node *node;
+    NodeList list;
+}
+
+%code {
+#include "grammar/conv.lex.h"
+#include "grammar/scan_state.h"
+
+#define SP(l) ast_span((l).first_line, (l).first_column, (l).last_line, (l).last_column)
+#define YYMAXDEPTH 2000000
+static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg);
+}
+
+%token BLOCK "'block'" NETWORK "'network'" INPUT "'input'" OUTPUT "'output'" RETURN "'return'"
+%token <b> BOOL "'true' or 'false'"
+%token <s> IDENT "identifier" STRING "string" ERROR "invalid token"
+%token <i> INT "integer"
+%token <f> FLOAT "number"
+%token NEWLINE "end of line"
+
+%type <node> item stmt expr primary arg param
+%type <list> body stmts params params_opt args args_opt exprs
+
+%left '+' '-'
+%left '*' '/'
+%precedence NEG
+
+%%
+program:
+    %empty
+  | program NEWLINE
+  | program item             { ctx->items = ast_append(ctx, ctx->items, $2); }
+  | program error NEWLINE
+  ;
+
+item:
+    BLOCK IDENT '(' params_opt ')' opt_nl body  { $$ = ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), $4, $7); }
+  | NETWORK IDENT opt_nl body                   { $$ = ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4); }
+  ;
+
+opt_nl: %empty | opt_nl NEWLINE ;
+
+body:
+    '{' stmts '}'            { $$ = $2; }
+  | '{' stmts stmt '}'       { $$ = ast_append(ctx, $2, $3); }
+  ;
+
+stmts:
+    %empty                   { $$ = ast_list0(); }
+  | stmts NEWLINE            { $$ = $1; }
+  | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
+  | stmts error NEWLINE      { $$ = $1; }
+  ;
+
+stmt:
+    INPUT IDENT '[' exprs ']'  { $$ = ast_input(ctx, SP(@$), $2, SP(@2), $4); }
+  | IDENT '=' expr             { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), $3); }
+  | OUTPUT exprs               { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), $2); }
+  | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
+  ;
+
+params_opt: %empty { $$ = ast_list0(); } | params ;
+params:
+    param                    { $$ = ast_list1(ctx, $1); }
+  | params ',' param         { $$ = ast_append(ctx, $1, $3); }
+  ;
+param:
+    IDENT                    { $$ = ast_bind(ctx, N_PARAM, SP(@$), $1, SP(@1), NULL); }
+  | IDENT '=' expr           { $$ = ast_bind(ctx, N_PARAM, SP(@$), $1, SP(@1), $3); }
+  ;
+
+exprs:
+    expr                     { $$ = ast_list1(ctx, $1); }
+  | exprs ',' expr           { $$ = ast_append(ctx, $1, $3); }
+  ;
+
+args_opt: %empty { $$ = ast_list0(); } | args | args ',' ;
+args:
+    arg                      { $$ = ast_list1(ctx, $1); }
+  | args ',' arg             { $$ = ast_append(ctx, $1, $3); }
+  ;
+arg:
+    expr
+  | IDENT '=' expr           { $$ = ast_bind(ctx, N_KWARG, SP(@$), $1, SP(@1), $3); }
+  ;
+
+expr:
+    expr '+' expr            { $$ = ast_binary(ctx, SP(@2), '+', $1, $3); }
+  | expr '-' expr            { $$ = ast_binary(ctx, SP(@2), '-', $1, $3); }
+  | expr '*' expr            { $$ = ast_binary(ctx, SP(@2), '*', $1, $3); }
+  | expr '/' expr            { $$ = ast_binary(ctx, SP(@2), '/', $1, $3); }
+  | '-' expr %prec NEG       { $$ = ast_neg(ctx, SP(@$), $2); }
+  | primary
+  ;
+
+primary:
+    INT                      { $$ = ast_int(ctx, SP(@$), $1); }
+  | FLOAT                    { $$ = ast_float(ctx, SP(@$), $1); }
+  | BOOL                     { $$ = ast_bool(ctx, SP(@$), $1); }
+  | STRING                   { $$ = ast_str(ctx, N_STRING, SP(@$), $1); }
+  | IDENT                    { $$ = ast_str(ctx, N_NAME, SP(@$), $1); }
+  | IDENT '(' args_opt ')'   { $$ = ast_call(ctx, SP(@$), $1, SP(@1), SP(@2), $3); }
+  | '(' expr ')'             { $$ = $2; }
+  | '(' expr ',' exprs ')'   { $$ = ast_tuple(ctx, SP(@$), $2, $4); }
+  ;
+%%
+
+/* The name of a token kind as users read it: quotes dropped from aliases. */
+static const char *token_name(yysymbol_kind_t k, char *buf, size_t n)
+{
+    const char *s = yysymbol_name(k);
+    if (k == YYSYMBOL_YYEOF)
+        return "end of file";
+    size_t len = strlen(s);
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"')
+        snprintf(buf, n, "%.*s", (int)len - 2, s + 1);
+    else
+        snprintf(buf, n, "%s", s);
+    return buf;
+}
+
+/* What was found: "identifier 'foo'", "end of line", "')'". */
+static void describe_found(yysymbol_kind_t k, ScanState *s, char *buf, size_t n)
+{
+    char name[64];
+    if (k == YYSYMBOL_IDENT || k == YYSYMBOL_INT || k == YYSYMBOL_FLOAT || k == YYSYMBOL_STRING)
+        snprintf(buf, n, "%s '%s'", token_name(k, name, sizeof name), s->last_text);
+    else if (k == YYSYMBOL_BOOL)
+        snprintf(buf, n, "'%s'", s->last_text);
+    else
+        snprintf(buf, n, "%s", token_name(k, name, sizeof name));
+}
+
+/* The list of expected tokens: "',' or ')'", or "an expression". */
+static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size_t size)
+{
+    char name[64];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (exp[i] == YYSYMBOL_INT && n > 4) { snprintf(buf, size, "an expression"); return; }
+        if (exp[i] == YYSYMBOL_YYerror) continue;
+        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep,
+                                token_name(exp[i], name, sizeof name));
+        if (len >= size) break;
+    }
+}
+
+/* The innermost bracket that the expected ')' or ']' would close, if any. */
+static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpan *at, char *ch)
+{
+    int i = (s->depth < SCAN_MAX_OPEN ? s->depth : SCAN_MAX_OPEN) - 1;
+    if (s->depth > 0) { *at = s->open[i]; *ch = s->open_ch[i]; }
+    else if (s->unclosed_ch) { *at = s->unclosed; *ch = s->unclosed_ch; }
+    else return false;
+    yysymbol_kind_t want = YYTRANSLATE(*ch == '(' ? ')' : ']');
+    for (int j = 0; j < n; j++)
+        if (exp[j] == want)
+            return true;
+    return false;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, ParseCtx *ctx)
+{
+    ScanState *s = yyget_extra(scanner);
+    SrcSpan at = scan_span(*yypcontext_location(yyctx));
+    yysymbol_kind_t tok = yypcontext_token(yyctx), exp[YYNTOKENS];
+    if (tok == YYSYMBOL_ERROR) {
+        diag_error(at, "%s", s->error_msg);
+        return 0;
+    }
+    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
+    char found[128], expected[256];
+    describe_found(tok, s, found, sizeof found);
+    describe_expected(exp, n, expected, sizeof expected);
+    SrcSpan open;
+    char ch;
+    if (open_bracket(s, exp, n, &open, &ch)) {
+        diag_error(at, "expected '%c' to close '%c' at %d:%d, found %s", ch == '(' ? ')' : ']', ch,
+                   open.line, open.col, found);
+        diag_note(open, "'%c' opened here", ch);
+    } else if (n > 0) {
+        diag_error(at, "expected %s, found %s", expected, found);
+    } else {
+        diag_error(at, "unexpected %s", found);
+    }
+    return 0;
+}
+
+static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
+{
+    diag_error(scan_span(*loc), "%s (input nested too deeply?)", msg);
+}
+
+static void *scanner_for(ScanState *st, const char *src, size_t len, yyscan_t *sc)
+{
+    yylex_init_extra(st, sc);
+    st->line = st->col = 1;
+    return yy_scan_bytes(src, (int)len, *sc);
+}
+
+void fe_parse(ParseCtx *ctx, const char *src, size_t len)
+{
+    ScanState st = {.arena = ctx->arena};
+    yyscan_t sc;
+    if (len > INT32_MAX) {
+        diag_error(NO_SPAN, "file too large (%zu bytes)", len);
+        return;
+    }
+    scanner_for(&st, src, len, &sc);
+    yyparse(sc, ctx);
+    yylex_destroy(sc);
+}
+
+/* --emit=tokens: one line per token, "line:col kind text". */
+void fe_dump_tokens(FILE *out, Arena *a, const char *src, size_t len)
+{
+    ScanState st = {.arena = a};
+    yyscan_t sc;
+    YYSTYPE val;
+    YYLTYPE loc;
+    char name[64];
+    scanner_for(&st, src, len > INT32_MAX ? 0 : len, &sc);
+    for (int t; (t = yylex(&val, &loc, sc)) != 0;) {
+        yysymbol_kind_t k = YYTRANSLATE(t);
+        fprintf(out, "%d:%d %s", loc.first_line, loc.first_column, token_name(k, name, sizeof name));
+        if (k == YYSYMBOL_IDENT || k == YYSYMBOL_INT || k == YYSYMBOL_FLOAT || k == YYSYMBOL_STRING)
+            fprintf(out, " %s", st.last_text);
+        if (k == YYSYMBOL_ERROR)
+            diag_error(scan_span(loc), "%s", st.error_msg);
+        fputc('\n', out);
+    }
+    yylex_destroy(sc);
+}

@@ -1,0 +1,84 @@
+/*
+ * scan_state.h - the scanner's state (flex `extra`), shared by conv.l and
+ * conv.y: position, bracket stack for "expected ')' to close '(' at L:C",
+ * and the last token's text for syntax error messages.
+ * Included only by the generated scanner and parser.
+ */
+#ifndef CONVC_SCAN_STATE_H
+#define CONVC_SCAN_STATE_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "frontend/internal.h"
+
+enum { SCAN_MAX_OPEN = 64 };
+
+typedef struct ScanState {
+    Arena *arena;
+    int line, col;
+    int depth;                       /* open ( and [ not yet closed */
+    SrcSpan open[SCAN_MAX_OPEN];     /* innermost open brackets (first SCAN_MAX_OPEN) */
+    char open_ch[SCAN_MAX_OPEN];
+    SrcSpan unclosed;                /* innermost open bracket when a line break or */
+    char unclosed_ch;                /* brace reset depth (0: none); valid for one token */
+    bool just_reset;
+    int last_tok;
+    char last_text[40];
+    const char *error_msg;           /* message of the last ERROR token */
+} ScanState;
+
+static inline SrcSpan scan_span(YYLTYPE l)
+{
+    return (SrcSpan){l.first_line, l.first_column, l.last_line, l.last_column};
+}
+
+static inline int scan_token(ScanState *s, YYLTYPE loc, int tok, const char *text, size_t n)
+{
+    if (!s->just_reset)
+        s->unclosed_ch = 0;
+    s->just_reset = false;
+    s->last_tok = tok;
+    size_t m = n < sizeof s->last_text - 4 ? n : sizeof s->last_text - 4;
+    memcpy(s->last_text, text, m);
+    strcpy(s->last_text + m, m < n ? "..." : "");
+    return tok;
+}
+
+static inline void scan_reset_depth(ScanState *s)
+{
+    if (s->depth > 0) {
+        int i = (s->depth < SCAN_MAX_OPEN ? s->depth : SCAN_MAX_OPEN) - 1;
+        s->unclosed = s->open[i];
+        s->unclosed_ch = s->open_ch[i];
+        s->just_reset = true;
+    }
+    s->depth = 0;
+}
+
+static inline void scan_open(ScanState *s, YYLTYPE loc, char c)
+{
+    if (s->depth < SCAN_MAX_OPEN) {
+        s->open[s->depth] = scan_span(loc);
+        s->open_ch[s->depth] = c;
+    }
+    s->depth++;
+}
+
+static inline void scan_close(ScanState *s)
+{
+    if (s->depth > 0)
+        s->depth--;
+}
+
+/* A line break inside brackets continues the statement after ( [ , = or an operator. */
+static inline bool scan_joins_line(ScanState *s)
+{
+    if (s->depth == 0)
+        return false;
+    if (strchr("([,=+-*/", s->last_tok) && s->last_tok < 128 && s->last_tok > 0)
+        return true;
+    scan_reset_depth(s);
+    return false;
+}
+#endif
