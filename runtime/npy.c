@@ -83,7 +83,7 @@ static bool lex_shape(Lexer *l, NpyHeader *h)
         int64_t v = 0;
         while (l->s < l->end && *l->s >= '0' && *l->s <= '9') {
             if (v > (INT64_MAX - (*l->s - '0')) / 10)
-                return l->err = "shape overflows", false;
+                return l->err = "a dimension of the shape overflows", false;
             v = v * 10 + (*l->s++ - '0');
         }
         h->dims[h->rank++] = v;
@@ -168,7 +168,7 @@ static int item_size(const char *descr)
 static int read_preamble(const char *path, const unsigned char *d, size_t n, size_t *off, size_t *len)
 {
     if (n < 10 || memcmp(d, "\x93NUMPY", 6) != 0)
-        return rt_error(RT_EXIT_INPUT, "%s: not a .npy file (bad magic)", path);
+        return rt_error(RT_EXIT_INPUT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
     if (d[6] < 1 || d[6] > 3)
         return rt_error(RT_EXIT_INPUT, "%s: unsupported .npy version %d.%d", path, d[6], d[7]);
     if (d[6] == 1) {
@@ -201,7 +201,7 @@ static int match_shape(const char *path, const char *name, const RtTensor *t, co
     char got[160], exp[96];
     rt_format_shape(got, sizeof got, h->dims, h->rank);
     rt_format_shape(exp, sizeof exp, want, trank);
-    return rt_error(RT_EXIT_INPUT, "%s: input '%s' has shape %s, expected [N, %s] or %s with N >= 1", path, name, got,
+    return rt_error(RT_EXIT_INPUT, "%s: input '%s' has shape %s, expected [N, %s or %s with N >= 1", path, name, got,
                     exp + 1, exp);
 }
 
@@ -247,11 +247,14 @@ static int parse_npy(const char *path, const char *name, const RtTensor *t, cons
     if (h.fortran)
         return rt_error(RT_EXIT_INPUT, "%s: Fortran-order arrays are not supported; save a C-order array", path);
     int64_t numel = 1, bytes;
+    bool overflow = false;
     for (int i = 0; i < h.rank; i++)
-        if (rt_mul_overflows(numel, h.dims[i], &numel))
-            return rt_error(RT_EXIT_INPUT, "%s: shape overflows", path);
-    if (rt_mul_overflows(numel, size, &bytes))
-        return rt_error(RT_EXIT_INPUT, "%s: shape overflows", path);
+        overflow |= rt_mul_overflows(numel, h.dims[i], &numel);
+    if (overflow || rt_mul_overflows(numel, size, &bytes)) {
+        char shape[160];
+        rt_format_shape(shape, sizeof shape, h.dims, h.rank);
+        return rt_error(RT_EXIT_INPUT, "%s: shape %s overflows", path, shape);
+    }
     if ((rc = match_shape(path, name, t, &h, batch)))
         return rc;
     size_t have = n - off - len;

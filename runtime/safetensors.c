@@ -82,15 +82,18 @@ static int parse_shape(StFile *f, Entry *e, const Json *shape)
         return st_fail(f, "more than 8 dimensions", e->key);
     e->rank = (int)shape->n;
     e->numel = 1;
+    bool overflow = false;
     for (int i = 0; i < e->rank; i++) {
         if (!rt_json_uint(shape->items[i], &e->dims[i]))
             return st_fail(f, "'shape' must be an array of non-negative integers", e->key);
-        if (rt_mul_overflows(e->numel, e->dims[i], &e->numel))
-            return st_fail(f, "shape overflows", e->key);
+        overflow |= rt_mul_overflows(e->numel, e->dims[i], &e->numel);
     }
     int64_t bytes;
-    if (rt_mul_overflows(e->numel, dtypes[e->dtype].size, &bytes))
-        return st_fail(f, "shape overflows", e->key);
+    if (overflow || rt_mul_overflows(e->numel, dtypes[e->dtype].size, &bytes)) {
+        char dims[160];
+        rt_format_shape(dims, sizeof dims, e->dims, e->rank);
+        return rt_error(RT_EXIT_WEIGHTS, "%s: tensor '%s': shape %s overflows", f->path, e->key, dims);
+    }
     return 0;
 }
 
@@ -225,7 +228,7 @@ static int open_file(StFile *f)
     char err[160];
     f->header = rt_json_parse((const char *)f->map + 8, (size_t)hlen, err, sizeof err);
     if (!f->header)
-        return rt_error(RT_EXIT_WEIGHTS, "%s: invalid JSON header %s", f->path, err);
+        return rt_error(RT_EXIT_WEIGHTS, "%s: invalid JSON in header %s", f->path, err);
     return parse_header(f);
 }
 
