@@ -51,6 +51,7 @@ typedef struct {
     PtrMap keys;               /* state_dict key -> layer */
     Frame stack[MAX_CALL_DEPTH];
     int depth;
+    bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
@@ -241,6 +242,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     size_t wl = 0;
     const char *words = enum_words(k->spec, a->name, &wl);
     bool ok;
+    k->given[idx] = true;   /* even when wrong: no "missing argument" follow-up */
     if (v.k == V_POISON)
         return false;
     if (v.k == V_WORD && words) {
@@ -688,13 +690,16 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     ok &= bind_params(c, &ns, n, blk, vals, set);
     blk->expanded = true;
     Value ret = {.k = V_WORD};   /* V_WORD with s == NULL: no return seen */
+    int errors = diag_error_count();
     exec_body(c, &ns, &blk->def.body, &ret);
     c->depth--;
     if (ret.k == V_WORD && !ret.s) {
-        diag_error(blk->def.name_span, "block '%s' has no 'return' statement", blk->def.name);
+        if (!c->syntax_errors)
+            diag_error(blk->def.name_span, "block '%s' has no 'return' statement", blk->def.name);
         return poison();
     }
-    warn_unused(&ns);
+    if (!c->syntax_errors && diag_error_count() == errors)
+        warn_unused(&ns);
     if (!ok || ret.k == V_POISON)
         return poison();
     ret.span = ret.def = n->span;
@@ -840,18 +845,20 @@ static Graph *finish_graph(Ctx *c, Node *net)
 
 static Graph *build_network(Ctx *c, Node *net)
 {
-    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks};
+    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks, .syntax_errors = c->syntax_errors};
     *c = fresh;
     Scope s = {.prefix = "", .key_prefix = ""};
     declare_body(c, &s, &net->def.body);
     Value ret = {.k = V_WORD};
     int errors = diag_error_count();
     exec_body(c, &s, &net->def.body, &ret);
-    if (diag_error_count() == errors && c->ninputs == 0)
+    bool quiet = diag_error_count() != errors || c->syntax_errors;
+    if (!quiet && c->ninputs == 0)
         diag_error(net->def.name_span, "network '%s' has no 'input' statement", net->def.name);
-    if (diag_error_count() == errors && c->noutputs == 0)
+    if (!quiet && c->noutputs == 0)
         diag_error(net->def.name_span, "network '%s' has no 'output' statement", net->def.name);
-    warn_unused(&s);
+    if (!quiet)
+        warn_unused(&s);
     return finish_graph(c, net);
 }
 
@@ -875,7 +882,7 @@ static void register_item(Ctx *c, PtrMap *nets, Node *it, int i)
 
 Program *fe_build(const char *path, Arena *a, const NodeList *items)
 {
-    Ctx c = {.a = a, .items = items};
+    Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0};
     PtrMap nets = {0};
     Program *p = arena_alloc(a, sizeof *p);
     p->path = path;
@@ -886,7 +893,7 @@ Program *fe_build(const char *path, Arena *a, const NodeList *items)
         if (items->v[i]->kind == N_NETWORK)
             p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
     for (int i = 0; i < items->n; i++)
-        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded)
+        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && !c.syntax_errors)
             diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);
     if (p->ngraphs == 0 && diag_error_count() == 0)
         diag_error(NO_SPAN, "no network is defined in this file");

@@ -302,9 +302,9 @@ static bool pool_common(OpCall *k, Layer *L, bool maxpool)
     memcpy(L->pad_end, L->pad_begin, sizeof L->pad_end);
     L->ceil_mode = arg(k, "ceil_mode")->b;
     for (int d = 0; d < 2; d++) {
-        int64_t eff = maxpool ? (L->dilation[d] * (L->kernel[d] - 1) + 1) : L->kernel[d];
+        int64_t eff = L->kernel[d];   /* PyTorch checks kernel_size, not the dilated extent */
         if (2 * L->pad_begin[d] > eff) {
-            diag_error(arg_span(k, "padding"), "padding of %s (%lld) must be at most half the kernel size (%lld)",
+            diag_error(arg_span(k, "padding"), "padding of %s is %lld, but it can be at most half of kernel_size %lld",
                        k->spec->name, (long long)L->pad_begin[d], (long long)eff);
             return false;
         }

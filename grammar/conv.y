@@ -19,6 +19,7 @@
  */
 %define api.pure full
 %define parse.error custom
+%define parse.lac full
 %locations
 %expect 0
 %param {void *scanner}
@@ -57,7 +58,7 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
 %token <f> FLOAT "number"
 %token NEWLINE "end of line"
 
-%type <node> item stmt expr primary arg param
+%type <node> item stmt bad_stmt expr primary arg param
 %type <list> body stmts params params_opt args args_opt exprs
 
 %left '+' '-'
@@ -89,6 +90,7 @@ stmts:
   | stmts NEWLINE            { $$ = $1; }
   | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
   | stmts error NEWLINE      { $$ = $1; }
+  | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); }
   ;
 
 stmt:
@@ -96,6 +98,15 @@ stmt:
   | IDENT '=' expr             { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), $3); }
   | OUTPUT exprs               { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), $2); }
   | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
+  ;
+
+/* A statement with a syntax error still defines its name (as an error value),
+ * so later uses of the name are not reported again. */
+bad_stmt:
+    IDENT '=' error NEWLINE           { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), ast_leaf(ctx, N_POISON, SP(@3))); }
+  | INPUT IDENT error NEWLINE          { $$ = ast_input(ctx, SP(@$), $2, SP(@2), ast_list1(ctx, ast_leaf(ctx, N_POISON, SP(@3)))); }
+  | RETURN error NEWLINE              { $$ = ast_return(ctx, SP(@$), ast_leaf(ctx, N_POISON, SP(@2))); }
+  | OUTPUT error NEWLINE              { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), ast_list0()); }
   ;
 
 params_opt: %empty { $$ = ast_list0(); } | params ;
@@ -178,7 +189,6 @@ static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_INT && n > 4) { snprintf(buf, size, "an expression"); return; }
-        if (exp[i] == YYSYMBOL_YYerror) continue;
         const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
         len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep,
                                 token_name(exp[i], name, sizeof name));
@@ -200,6 +210,35 @@ static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpa
     return false;
 }
 
+/* Drops "end of line" and "end of file" from the expected list when it has
+ * anything else: "expected 'block' or 'network'" reads better. */
+static int filter_expected(yysymbol_kind_t *exp, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (exp[i] != YYSYMBOL_NEWLINE && exp[i] != YYSYMBOL_YYEOF && exp[i] != YYSYMBOL_YYerror)
+            exp[m++] = exp[i];
+    return m ? m : n;
+}
+
+/* A misspelt keyword: `inptu x[...]` (an identifier where '=' must follow)
+ * or `netwrok n {` (an identifier where a keyword is expected). */
+static bool misspelt_keyword(ScanState *s, yysymbol_kind_t tok, const yysymbol_kind_t *exp, int n)
+{
+    static const char *const stmt_kw[] = {"input", "output", "return"};
+    static const char *const item_kw[] = {"block", "network"};
+    bool want_eq = n == 1 && exp[0] == YYTRANSLATE('=');
+    bool want_item = n == 2 && exp[0] == YYSYMBOL_BLOCK;
+    const char *word = want_eq ? s->prev_text : s->last_text;
+    if (!(want_eq && s->prev_tok == IDENT) && !(want_item && tok == YYSYMBOL_IDENT))
+        return false;
+    const char *sug = diag_suggest(word, want_eq ? stmt_kw : item_kw, want_eq ? 3 : 2);
+    if (!sug)
+        return false;
+    diag_error(want_eq ? s->prev_span : s->last_span, "unknown keyword '%s'; did you mean '%s'?", word, sug);
+    return true;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, ParseCtx *ctx)
 {
     ScanState *s = yyget_extra(scanner);
@@ -209,7 +248,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
         diag_error(at, "%s", s->error_msg);
         return 0;
     }
-    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
+    int n = filter_expected(exp, yypcontext_expected_tokens(yyctx, exp, YYNTOKENS));
+    if (misspelt_keyword(s, tok, exp, n))
+        return 0;
     char found[128], expected[256];
     describe_found(tok, s, found, sizeof found);
     describe_expected(exp, n, expected, sizeof expected);

@@ -23,8 +23,9 @@ typedef struct ScanState {
     SrcSpan unclosed;                /* innermost open bracket when a line break or */
     char unclosed_ch;                /* brace reset depth (0: none); valid for one token */
     bool just_reset;
-    int last_tok;
-    char last_text[40];
+    int last_tok, prev_tok;
+    char last_text[40], prev_text[40];
+    SrcSpan last_span, prev_span;
     const char *error_msg;           /* message of the last ERROR token */
 } ScanState;
 
@@ -38,7 +39,11 @@ static inline int scan_token(ScanState *s, YYLTYPE loc, int tok, const char *tex
     if (!s->just_reset)
         s->unclosed_ch = 0;
     s->just_reset = false;
+    s->prev_tok = s->last_tok;
+    s->prev_span = s->last_span;
+    memcpy(s->prev_text, s->last_text, sizeof s->prev_text);
     s->last_tok = tok;
+    s->last_span = scan_span(loc);
     size_t m = n < sizeof s->last_text - 4 ? n : sizeof s->last_text - 4;
     memcpy(s->last_text, text, m);
     strcpy(s->last_text + m, m < n ? "..." : "");
