@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/frontend.h"
+#include "frontend/internal.h"
 
 enum { BYTES_PER_FLOAT = 4 };
 
@@ -816,46 +816,20 @@ static void explain_footer(FILE *out, const Layer *l)
     fprintf(out, "receptive field: %s (size / stride in input pixels)\n", fmt_rf(rf, sizeof rf, l));
 }
 
-/* Levenshtein distance, for the 'did you mean' suggestion. */
-static size_t edit_distance(const char *a, const char *b)
+/* The layer name closest to `name` (diag_suggest's edit distance), else the
+ * first that starts with it ("conv" -> "conv_transpose"), else NULL. */
+static const char *closest_layer(const Graph *g, const char *name)
 {
-    size_t n = strlen(b), *row = malloc((n + 1) * sizeof *row);
-    if (!row)
-        return (size_t)-1;
-    for (size_t j = 0; j <= n; j++)
-        row[j] = j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= n; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    size_t d = row[n];
-    free(row);
-    return d;
-}
-
-/* The layer whose name is closest to `name` (a few edits away), else the
- * first whose name starts with it ("conv" -> "conv_transpose"), else NULL. */
-static const Layer *closest_layer(const Graph *g, const char *name)
-{
-    const Layer *best = NULL;
-    size_t best_d = strlen(name) / 2 + 2, n = strlen(name);
-    for (int i = 0; i < g->nlayers; i++) {
-        size_t d = edit_distance(name, g->layers[i].name);
-        if (d < best_d) {
-            best_d = d;
-            best = &g->layers[i];
-        }
-    }
-    for (int i = 0; i < g->nlayers && !best && n; i++)
-        if (!strncmp(g->layers[i].name, name, n))
-            best = &g->layers[i];
+    const char **names = malloc((size_t)g->nlayers * sizeof *names + 1);
+    if (!names)
+        return NULL;
+    for (int i = 0; i < g->nlayers; i++)
+        names[i] = g->layers[i].name;
+    const char *best = diag_suggest(name, names, g->nlayers);
+    free(names);
+    for (int i = 0; i < g->nlayers && !best && *name; i++)
+        if (!strncmp(g->layers[i].name, name, strlen(name)))
+            best = g->layers[i].name;
     return best;
 }
 
@@ -870,10 +844,10 @@ bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
         explain_footer(out, l);
         return true;
     }
-    const Layer *near = closest_layer(g, layer_name);
+    const char *near = closest_layer(g, layer_name);
     fprintf(stderr, "convc: error: no layer named '%s' in network '%s'", layer_name, g->name);
     if (near)
-        fprintf(stderr, "; did you mean '%s'?", near->name);
+        fprintf(stderr, "; did you mean '%s'?", near);
     fputc('\n', stderr);
     return false;
 }

@@ -217,7 +217,8 @@ def rf_transposed():
     # conv_transpose k3 s2 p1: each output reads at most 2 inputs (size 2, jump 1/2);
     # a 3x3 conv after it: 2 + 2*0.5 = 3
     return Graph([('t', nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1), ['x'], None),
-                  ('c', nn.Conv2d(4, 4, 3, padding=1), ['t'], None)]), (4, 32, 32)
+                  ('c', nn.Conv2d(4, 4, 3, padding=1), ['t'], None),
+                  ('u', nn.ConvTranspose2d(4, 4, 2, stride=2), ['x'], None)]), (4, 32, 32)
 
 
 def rf_upsample():
