@@ -21,7 +21,7 @@
 
 #include "frontend/internal.h"
 
-enum { MAX_CALL_DEPTH = 64, MAX_LAYERS = 1 << 20, MAX_INPUT_DIM = 1 << 30 };
+enum { MAX_CALL_DEPTH = 64, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
 
 typedef struct { const char *name; Value v; Node *def; } Binding;
 
@@ -52,6 +52,8 @@ typedef struct {
     Frame stack[MAX_CALL_DEPTH];
     int depth;
     bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
+    bool aborted;              /* the network grew too large: stop evaluating */
+    int expansions;            /* block instances so far (bounded by MAX_LAYERS) */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
@@ -127,6 +129,7 @@ static int push_layer(Ctx *c, Layer *L)
 {
     if (c->nlayers >= MAX_LAYERS) {
         diag_error(L->span, "the network is too large (more than %d layers)", MAX_LAYERS);
+        c->aborted = true;
         return -1;
     }
     VEC_PUSH(c->a, c->layers, c->nlayers, c->cap, *L);
@@ -343,6 +346,7 @@ static bool bind_positional(Ctx *c, Scope *s, OpCall *k, Node *a, int pos, int *
         diag_note(k->span, "%s", signature(c, k->spec));
         return false;
     }
+    k->given[slot] = true;
     if (v.k == V_TENSOR && k->spec->args[slot].type != ARG_STRING) {
         diag_error(v.span, "%s takes %d tensor input%s; argument '%s' must be %s", k->spec->name,
                    k->spec->ntensors, k->spec->ntensors == 1 ? "" : "s", k->spec->args[slot].name,
@@ -572,6 +576,8 @@ static Value eval_name(Scope *s, Node *n)
 /* Evaluates an expression; `bind` is the name it is assigned to, if any. */
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind)
 {
+    if (c->aborted)
+        return poison();
     switch (n->kind) {
     case N_INT: return int_value(n->ival, n->span);
     case N_FLOAT: return float_value(n->fval, n->span);
@@ -600,6 +606,11 @@ static bool check_recursion(Ctx *c, Node *n, Node *blk)
         snprintf(chain + len, sizeof chain - (size_t)len, "'%s'", blk->def.name);
         diag_error(n->call.callee_span, "recursion between blocks: %s", chain);
         diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        return false;
+    }
+    if (++c->expansions > MAX_LAYERS) {
+        diag_error(n->call.callee_span, "too many block instances (more than %d)", MAX_LAYERS);
+        c->aborted = true;
         return false;
     }
     if (c->depth >= MAX_CALL_DEPTH) {
@@ -653,17 +664,18 @@ static bool block_args(Ctx *c, Scope *s, Node *n, Node *blk, Value *vals, bool *
 static void warn_unused(Scope *s);
 static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret);
 
-static bool bind_params(Ctx *c, Scope *ns, Node *n, Node *blk, Value *vals, bool *set)
+static bool bind_params(Ctx *c, Scope *ns, Node *n, Node *blk, Value *vals, bool *set, bool ok)
 {
-    bool ok = true;
     for (int i = 0; i < blk->def.params.n; i++) {
         Node *p = blk->def.params.v[i];
         if (!set[i] && p->bind.value) {
             vals[i] = eval(c, ns, p->bind.value, NULL);
         } else if (!set[i]) {
-            diag_error(n->span, "missing argument '%s' of block '%s'", p->bind.name, blk->def.name);
-            context_notes(c);
-            diag_note(p->span, "parameter '%s' is declared here", p->bind.name);
+            if (ok) {   /* after a bad argument, a missing one is no news */
+                diag_error(n->span, "missing argument '%s' of block '%s'", p->bind.name, blk->def.name);
+                context_notes(c);
+                diag_note(p->span, "parameter '%s' is declared here", p->bind.name);
+            }
             ok = false;
             vals[i] = poison();
         }
@@ -686,8 +698,8 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
                 .key_prefix = arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
     declare_body(c, &ns, &blk->def.body);
+    ok = bind_params(c, &ns, n, blk, vals, set, ok);
     c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
-    ok &= bind_params(c, &ns, n, blk, vals, set);
     blk->expanded = true;
     Value ret = {.k = V_WORD};   /* V_WORD with s == NULL: no return seen */
     int errors = diag_error_count();
@@ -812,8 +824,11 @@ static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret)
         exec_stmt(c, s, body->v[i], ret);
 }
 
+/* Unused values are only worth a warning in a program without errors. */
 static void warn_unused(Scope *s)
 {
+    if (diag_error_count() > 0)
+        return;
     for (int i = 0; i < s->n; i++) {
         Binding *b = &s->b[i];
         if (b->def->used || b->v.k == V_POISON)
@@ -857,7 +872,7 @@ static Graph *build_network(Ctx *c, Node *net)
         diag_error(net->def.name_span, "network '%s' has no 'input' statement", net->def.name);
     if (!quiet && c->noutputs == 0)
         diag_error(net->def.name_span, "network '%s' has no 'output' statement", net->def.name);
-    if (!quiet)
+    if (c->noutputs > 0)
         warn_unused(&s);
     return finish_graph(c, net);
 }
@@ -893,7 +908,7 @@ Program *fe_build(const char *path, Arena *a, const NodeList *items)
         if (items->v[i]->kind == N_NETWORK)
             p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
     for (int i = 0; i < items->n; i++)
-        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && !c.syntax_errors)
+        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && diag_error_count() == 0)
             diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);
     if (p->ngraphs == 0 && diag_error_count() == 0)
         diag_error(NO_SPAN, "no network is defined in this file");
