@@ -12,6 +12,8 @@ expecting an exact exit code.
   rt.py bad-input OUT CASE          (CASE: see BAD_INPUTS)
   rt.py check --model M --weights W [--in NAME=FILE]... [--out NAME=FILE]...
   rt.py expect CODE [--absent PATH]... [--no-temps DIR] -- CMD ARGS...
+  rt.py interrupt DIR -- CMD ARGS...  (SIGTERM once CMD's output temporary exists in DIR)
+  rt.py fuzz weights|input GOOD COUNT -- CMD ARGS...  (CMD gets the mutated file as @FILE)
 """
 import argparse
 import json
@@ -325,9 +327,67 @@ def cmd_expect(argv):
     sys.exit(0 if ok else 1)
 
 
+def cmd_interrupt(argv):
+    """Starts CMD, waits for its output temporary, sends SIGTERM, and checks
+    that the process died of it and left neither temporary nor output."""
+    import signal
+    import time
+    d, cmd = argv[0], argv[argv.index('--') + 1:]
+    before = set(os.listdir(d))
+    p = subprocess.Popen(cmd)
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None:
+        if any(f.startswith('.') for f in set(os.listdir(d)) - before):
+            break
+        time.sleep(0.01)
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait()
+    left = sorted(set(os.listdir(d)) - before)
+    print('exit %d, new files %s' % (rc, left))
+    sys.exit(0 if rc == -signal.SIGTERM and not left else 1)
+
+
+def cmd_fuzz(argv):
+    """Runs CMD on COUNT mutations of GOOD (bytes flipped, inserted, cut);
+    every run must end with exit 0 or the format's error code, one error line."""
+    kind, good, count = argv[0], open(argv[1], 'rb').read(), int(argv[2])
+    cmd = argv[argv.index('--') + 1:]
+    code = 3 if kind == 'weights' else 4
+    rng = np.random.default_rng(1234)
+    path = 'fuzz.bin'
+    seen = {}
+    for i in range(count):
+        b = bytearray(good)
+        for _ in range(int(rng.integers(1, 4))):
+            op, at = int(rng.integers(0, 4)), int(rng.integers(0, len(b)))
+            if op == 0:
+                b[at] = int(rng.integers(0, 256))
+            elif op == 1:
+                b[at] ^= 1 << int(rng.integers(0, 8))
+            elif op == 2:
+                del b[at:]
+            else:
+                b[at:at] = bytes(rng.integers(0, 256, int(rng.integers(1, 9)), dtype=np.uint8))
+            if not b:
+                break
+        open(path, 'wb').write(bytes(b))
+        r = subprocess.run([path if a == '@FILE' else a for a in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err = r.stderr.decode(errors='replace')
+        if r.returncode not in (0, code) or (r.returncode and err.count('\n') != 1):
+            print('mutation %d: exit %d\n%s' % (i, r.returncode, err))
+            open('fuzz-failure.bin', 'wb').write(bytes(b))
+            sys.exit(1)
+        seen[r.returncode] = seen.get(r.returncode, 0) + 1
+    print('fuzz ok: %d runs, %d rejected' % (count, seen.get(code, 0)))
+
+
 def main():
     if sys.argv[1:2] == ['expect']:
         return cmd_expect(sys.argv[2:])
+    if sys.argv[1:2] == ['interrupt']:
+        return cmd_interrupt(sys.argv[2:])
+    if sys.argv[1:2] == ['fuzz']:
+        return cmd_fuzz(sys.argv[2:])
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest='cmd', required=True)
     w = sub.add_parser('weights')
