@@ -775,6 +775,12 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
     case OP_ADD:
         fputs("output size: the shape of the operands (they must agree)\n", out);
         break;
+    case OP_SOFTMAX:
+        fputs("output size: unchanged (softmax over the channels or features)\n", out);
+        break;
+    case OP_DROPOUT:
+        fputs("output size: unchanged (dropout is the identity at inference)\n", out);
+        break;
     default:
         fputs("output size: unchanged (elementwise)\n", out);
         break;
@@ -833,6 +839,30 @@ static const char *closest_layer(const Graph *g, const char *name)
     return best;
 }
 
+/* `--explain down1` where down1 is a block instance: its layers are named
+ * "down1.*"; list them with their shapes and parameters. */
+static bool explain_instance(FILE *out, const Graph *g, const char *name)
+{
+    size_t n = strlen(name);
+    int64_t params = 0, buffers = 0, count = 0;
+    char shape[96], num[32];
+    for (int i = 0; i < g->nlayers; i++) {
+        const Layer *l = &g->layers[i];
+        if (strncmp(l->name, name, n) || l->name[n] != '.')
+            continue;
+        if (!count++)
+            fprintf(out, "%s: block instance; its layers:\n", name);
+        fprintf(out, "  %-24s %-16s %-18s %s params\n", l->name, fe_op_names[l->op],
+                fmt_shape(shape, sizeof shape, l->shape), group3(num, l->params));
+        params += l->params;
+        buffers += l->buffers;
+    }
+    if (count)
+        fprintf(out, "parameters: %s in %lld layers (buffers: %lld); --explain one of them for its formulas\n",
+                group3(num, params), (long long)count, (long long)buffers);
+    return count > 0;
+}
+
 bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
 {
     for (int i = 0; i < g->nlayers; i++) {
@@ -844,6 +874,8 @@ bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
         explain_footer(out, l);
         return true;
     }
+    if (*layer_name && explain_instance(out, g, layer_name))
+        return true;
     const char *near = closest_layer(g, layer_name);
     fprintf(stderr, "convc: error: no layer named '%s' in network '%s'", layer_name, g->name);
     if (near)

@@ -238,5 +238,24 @@ def explain_attributes():
                   ('p', nn.MaxPool2d(3, 2, ceil_mode=True), ['t'], None)]), (8, 32, 32)
 
 
-MODELS.update({f.__name__: f for f in [rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+def ops_zoo():
+    return Graph([('c1', nn.Conv2d(3, 8, 3, padding=1, bias=False), ['x'], None),
+                  ('bn', nn.BatchNorm2d(8), ['c1'], None),
+                  ('a', nn.LeakyReLU(0.1), ['bn'], None),
+                  ('b', nn.ReLU6(), ['a'], None),
+                  ('s', nn.Sigmoid(), ['b'], None),
+                  ('t', nn.Tanh(), ['s'], None),
+                  ('u', nn.SiLU(), ['t'], None),
+                  ('p', nn.AvgPool2d(2), ['u'], None),
+                  ('up', nn.Upsample(scale_factor=2, mode='bilinear'), ['p'], None),
+                  ('c2', nn.Conv2d(8, 8, 3, padding=1, groups=2), ['up'], None),
+                  ('m', nn.MaxPool2d(3, 2, 1), ['c2'], None),
+                  ('gp', nn.AdaptiveAvgPool2d(1), ['m'], None),
+                  ('f', nn.Flatten(), ['gp'], None),
+                  ('d', nn.Dropout(), ['f'], None),
+                  ('fc', nn.Linear(8, 10), ['d'], None),
+                  ('sm', nn.Softmax(dim=1), ['fc'], None)]), (3, 32, 32)
+
+
+MODELS.update({f.__name__: f for f in [ops_zoo, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
                                        explain_attributes]})
