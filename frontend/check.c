@@ -98,8 +98,12 @@ static void context_notes(Ctx *c)
         diag_note(c->stack[i].call, "in block '%s' (instance '%s')", c->stack[i].block->def.name, c->stack[i].inst);
 }
 
+/* After a syntax error an undefined name is most likely defined on a
+ * dropped line, so it is not reported. */
 static void report_undefined(Ctx *c, Scope *s, const Value *v)
 {
+    if (c->syntax_errors)
+        return;
     const char **cands = arena_alloc(c->a, (size_t)(s->n + 1) * sizeof *cands);
     for (int i = 0; i < s->n; i++)
         cands[i] = s->b[i].name;

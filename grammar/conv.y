@@ -135,10 +135,10 @@ arg:
   ;
 
 expr:
-    expr '+' expr            { $$ = ast_binary(ctx, SP(@2), '+', $1, $3); }
-  | expr '-' expr            { $$ = ast_binary(ctx, SP(@2), '-', $1, $3); }
-  | expr '*' expr            { $$ = ast_binary(ctx, SP(@2), '*', $1, $3); }
-  | expr '/' expr            { $$ = ast_binary(ctx, SP(@2), '/', $1, $3); }
+    expr '+' expr            { $$ = ast_binary(ctx, SP(@$), '+', $1, $3); }
+  | expr '-' expr            { $$ = ast_binary(ctx, SP(@$), '-', $1, $3); }
+  | expr '*' expr            { $$ = ast_binary(ctx, SP(@$), '*', $1, $3); }
+  | expr '/' expr            { $$ = ast_binary(ctx, SP(@$), '/', $1, $3); }
   | '-' expr %prec NEG       { $$ = ast_neg(ctx, SP(@$), $2); }
   | primary
   ;
@@ -196,6 +196,14 @@ static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size
     }
 }
 
+static bool expects(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k)
+{
+    for (int i = 0; i < n; i++)
+        if (exp[i] == k)
+            return true;
+    return false;
+}
+
 /* The innermost bracket that the expected ')' or ']' would close, if any. */
 static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpan *at, char *ch)
 {
@@ -203,11 +211,7 @@ static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpa
     if (s->depth > 0) { *at = s->open[i]; *ch = s->open_ch[i]; }
     else if (s->unclosed_ch) { *at = s->unclosed; *ch = s->unclosed_ch; }
     else return false;
-    yysymbol_kind_t want = YYTRANSLATE(*ch == '(' ? ')' : ']');
-    for (int j = 0; j < n; j++)
-        if (exp[j] == want)
-            return true;
-    return false;
+    return expects(exp, n, YYTRANSLATE(*ch == '(' ? ')' : ']'));
 }
 
 /* Drops "end of line" and "end of file" from the expected list when it has
@@ -256,7 +260,12 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     describe_expected(exp, n, expected, sizeof expected);
     SrcSpan open;
     char ch;
-    if (open_bracket(s, exp, n, &open, &ch)) {
+    if (tok == YYSYMBOL_YYEOF && s->brace.line && expects(exp, n, YYTRANSLATE('}'))) {
+        diag_error(at, "expected '}' to close '{' at %d:%d, found end of file", s->brace.line, s->brace.col);
+        diag_note(s->brace, "'{' opened here");
+    } else if ((tok == YYTRANSLATE(')') || tok == YYTRANSLATE(']')) && s->unmatched) {
+        diag_error(at, "unmatched '%s'", s->last_text);
+    } else if (open_bracket(s, exp, n, &open, &ch)) {
         diag_error(at, "expected '%c' to close '%c' at %d:%d, found %s", ch == '(' ? ')' : ']', ch,
                    open.line, open.col, found);
         diag_note(open, "'%c' opened here", ch);

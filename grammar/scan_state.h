@@ -27,6 +27,8 @@ typedef struct ScanState {
     char last_text[40], prev_text[40];
     SrcSpan last_span, prev_span;
     const char *error_msg;           /* message of the last ERROR token */
+    SrcSpan brace;                   /* the last '{' */
+    bool unmatched;                  /* the last ')' or ']' closed nothing */
 } ScanState;
 
 static inline SrcSpan scan_span(YYLTYPE l)
@@ -72,6 +74,7 @@ static inline void scan_open(ScanState *s, YYLTYPE loc, char c)
 
 static inline void scan_close(ScanState *s)
 {
+    s->unmatched = s->depth == 0;
     if (s->depth > 0)
         s->depth--;
 }
