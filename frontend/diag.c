@@ -117,12 +117,31 @@ static size_t col_offset(size_t b, size_t e, int col)
     return i;
 }
 
-static void put_src_char(FILE *f, unsigned char c)
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    if (c == '\t' || (c >= 0x20 && c < 0x7f) || (c >= 0x80 && c < 0xf8 && c != 0xc0 && c != 0xc1))
-        fputc(c, f);
-    else
-        fputc('?', f);
+    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* Prints [b, e) with control bytes and invalid UTF-8 as '?'. */
+static void put_src(FILE *f, size_t b, size_t e)
+{
+    const unsigned char *s = (const unsigned char *)D.src;
+    for (size_t i = b; i < e; i++) {
+        size_t n = s[i] >= 0x80 ? utf8_len(s + i, e - i) : 0;
+        if (n) {
+            fwrite(s + i, 1, n, f);
+            i += n - 1;
+        } else {
+            fputc(s[i] == '\t' || (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?', f);
+        }
+    }
 }
 
 /* Prints the source line and a caret line under columns [col, end]. */
@@ -143,7 +162,7 @@ static void show_source(SrcSpan sp)
     size_t ce = sp.end_line == sp.line ? col_offset(b, e, sp.end_col) : e;
     if (ce < cb) ce = cb;
     fputs(wb > b ? "  ..." : "  ", f);
-    for (size_t i = wb; i < we; i++) put_src_char(f, (unsigned char)D.src[i]);
+    put_src(f, wb, we);
     fputs(we < e ? "...\n" : "\n", f);
     fputs(wb > b ? "     " : "  ", f);
     for (size_t i = wb; i < cb && i < we; i++)
