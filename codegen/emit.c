@@ -126,7 +126,7 @@ static const char *find_runtime(void)
     static char path[PATH_MAX + 64];
     const char *env = getenv("CONVC_RUNTIME");
     if (env && *env)
-        return env;
+        return access(env, R_OK) == 0 ? env : NULL;
     char *dir = self_dir();
     if (!dir)
         return NULL;
@@ -144,8 +144,12 @@ static int link_exe(const char *obj, const char *out)
 {
     const char *rt = find_runtime();
     if (!rt) {
-        fputs("convc: error: cannot find the runtime library libconvrt.a next to convc "
-              "(set CONVC_RUNTIME)\n", stderr);
+        const char *env = getenv("CONVC_RUNTIME");
+        if (env && *env)
+            fprintf(stderr, "convc: error: cannot read the runtime library '%s' (CONVC_RUNTIME)\n", env);
+        else
+            fputs("convc: error: cannot find the runtime library libconvrt.a next to convc "
+                  "(set CONVC_RUNTIME)\n", stderr);
         return 0;
     }
     const char *cc = getenv("CONVC_CC");
