@@ -11,7 +11,6 @@
  * rank-1 tensor, N >= 1, and exactly as many data bytes as the shape needs.
  * Outputs: version 1.0, '<f4', C order, [N, C, H, W] or [N, F].
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,14 +152,14 @@ static bool lex_header(Lexer *l, NpyHeader *h)
     return true;
 }
 
-static int item_size(const char *descr)
+/* descr -> element size and type; 0 when not a little-endian float */
+static int item_size(const char *descr, RtFloatType *type)
 {
-    if (strcmp(descr, "<f4") == 0)
-        return 4;
-    if (strcmp(descr, "<f8") == 0)
-        return 8;
-    if (strcmp(descr, "<f2") == 0)
-        return 2;
+    static const struct { const char *descr; int size; RtFloatType type; } known[] = {
+        {"<f4", 4, RT_F32}, {"<f8", 8, RT_F64}, {"<f2", 2, RT_F16}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(descr, known[i].descr) == 0)
+            return *type = known[i].type, known[i].size;
     return 0;
 }
 
@@ -205,30 +204,6 @@ static int match_shape(const char *path, const char *name, const RtTensor *t, co
                     exp + 1, exp);
 }
 
-static float half_bits_to_float(unsigned lo, unsigned hi)
-{
-    unsigned h = lo | hi << 8, exp = h >> 10 & 0x1F, man = h & 0x3FF;
-    float v = exp == 0x1F ? (man ? NAN : INFINITY) : exp ? ldexpf((float)(man | 0x400), (int)exp - 25) : ldexpf((float)man, -24);
-    return h & 0x8000 ? -v : v;
-}
-
-static void convert(float *dst, const unsigned char *src, int64_t n, int size)
-{
-    if (size == 4) {
-        memcpy(dst, src, (size_t)n * 4);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (size == 8) {
-            double d;
-            memcpy(&d, src + 8 * i, 8);
-            dst[i] = (float)d;
-        } else {
-            dst[i] = half_bits_to_float(src[2 * i], src[2 * i + 1]);
-        }
-    }
-}
-
 /* Parses the whole file image; on success *data holds batch * t->size floats. */
 static int parse_npy(const char *path, const char *name, const RtTensor *t, const unsigned char *d, size_t n,
                      int64_t *batch, float **data)
@@ -241,7 +216,8 @@ static int parse_npy(const char *path, const char *name, const RtTensor *t, cons
     Lexer l = {(const char *)d + off, (const char *)d + off + len, NULL};
     if (!lex_header(&l, &h))
         return rt_error(RT_EXIT_INPUT, "%s: malformed .npy header: %s", path, l.err);
-    int size = item_size(h.descr);
+    RtFloatType type;
+    int size = item_size(h.descr, &type);
     if (!size)
         return rt_error(RT_EXIT_INPUT, "%s: dtype '%s' not supported; expected '<f4' (float32, little-endian)", path, h.descr);
     if (h.fortran)
@@ -263,7 +239,7 @@ static int parse_npy(const char *path, const char *name, const RtTensor *t, cons
                         (long long)bytes, have < (uint64_t)bytes ? " (truncated file?)" : "");
     if (!(*data = rt_alloc_floats(numel)))
         return rt_error(RT_EXIT_RUNTIME, "out of memory for input '%s'", name);
-    convert(*data, d + off + len, numel, size);
+    rt_convert_to_f32(*data, d + off + len, numel, type);
     return 0;
 }
 

@@ -29,6 +29,10 @@ float *rt_alloc_floats(int64_t n); /* 64-byte aligned, zeroed; NULL on overflow 
 void rt_format_shape(char *buf, size_t size, const int64_t *dims, int rank);
 int rt_read_file(const char *path, const char *what, int code, unsigned char **data, size_t *size);
 
+/* --- convert.c: element types of files, to float32 ---------------------- */
+typedef enum { RT_F32, RT_F16, RT_BF16, RT_F64 } RtFloatType;
+void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatType type);
+
 /* --- json.c: a small strict JSON parser (RFC 8259) ------------------------ */
 typedef enum {
     JSON_NULL,   /* null */

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,17 +24,20 @@
 
 enum { ST_MAX_RANK = 8, ST_LIST_MAX = 3 };
 
-typedef enum { DT_F32, DT_F16, DT_BF16, DT_F64, DT_OTHER } DtypeClass;
 
+enum { NOT_FLOAT = -1 };
+
+/* Every dtype of the format, so that sizes of unused tensors are checked too;
+ * only the first four can hold parameters. */
 static const struct {
     const char *name;
     int size;
-    DtypeClass cls;
+    int type; /* RtFloatType or NOT_FLOAT */
 } dtypes[] = {
-    {"F32", 4, DT_F32},    {"F16", 2, DT_F16},    {"BF16", 2, DT_BF16},  {"F64", 8, DT_F64},
-    {"BOOL", 1, DT_OTHER}, {"U8", 1, DT_OTHER},   {"I8", 1, DT_OTHER},   {"F8_E5M2", 1, DT_OTHER},
-    {"F8_E4M3", 1, DT_OTHER}, {"I16", 2, DT_OTHER}, {"U16", 2, DT_OTHER}, {"I32", 4, DT_OTHER},
-    {"U32", 4, DT_OTHER},  {"I64", 8, DT_OTHER},  {"U64", 8, DT_OTHER},
+    {"F32", 4, RT_F32},       {"F16", 2, RT_F16},       {"BF16", 2, RT_BF16},     {"F64", 8, RT_F64},
+    {"BOOL", 1, NOT_FLOAT},   {"U8", 1, NOT_FLOAT},     {"I8", 1, NOT_FLOAT},     {"F8_E5M2", 1, NOT_FLOAT},
+    {"F8_E4M3", 1, NOT_FLOAT}, {"I16", 2, NOT_FLOAT},   {"U16", 2, NOT_FLOAT},    {"I32", 4, NOT_FLOAT},
+    {"U32", 4, NOT_FLOAT},    {"I64", 8, NOT_FLOAT},    {"U64", 8, NOT_FLOAT},
 };
 
 typedef struct {
@@ -128,11 +130,10 @@ static int parse_entry(StFile *f, Entry *e, const char *key, const Json *v)
     if (v->n != 3)
         return st_fail(f, "header entry needs exactly 'dtype', 'shape' and 'data_offsets'", e->key);
     const Json *dt = rt_json_get(v, "dtype");
-    e->dtype = dt && dt->kind == JSON_STRING ? find_dtype(dt->text) : -1;
-    if (e->dtype < 0)
-        return rt_error(RT_EXIT_WEIGHTS, "%s: tensor '%s': unknown dtype %s%s%s", f->path, e->key,
-                        dt && dt->kind == JSON_STRING ? "'" : "", dt && dt->kind == JSON_STRING ? dt->text : "(not a string)",
-                        dt && dt->kind == JSON_STRING ? "'" : "");
+    if (!dt || dt->kind != JSON_STRING)
+        return st_fail(f, "'dtype' must be a string", e->key);
+    if ((e->dtype = find_dtype(dt->text)) < 0)
+        return rt_error(RT_EXIT_WEIGHTS, "%s: tensor '%s': unknown dtype '%s'", f->path, e->key, dt->text);
     int rc = parse_shape(f, e, rt_json_get(v, "shape"));
     return rc ? rc : parse_offsets(f, e, rt_json_get(v, "data_offsets"));
 }
@@ -288,7 +289,7 @@ static int match_params(StFile *f, const RtModel *m)
         rt_format_shape(got, sizeof got, e->dims, e->rank);
         if (e->rank != p->rank || memcmp(e->dims, p->dims, (size_t)p->rank * sizeof p->dims[0]) != 0)
             return rt_error(RT_EXIT_WEIGHTS, "%s: tensor '%s' has shape %s, expected %s", f->path, p->name, got, want);
-        if (dtypes[e->dtype].cls == DT_OTHER)
+        if (dtypes[e->dtype].type == NOT_FLOAT)
             return rt_error(RT_EXIT_WEIGHTS, "%s: tensor '%s' has dtype %s, expected F32 (F16, BF16 and F64 are converted)",
                             f->path, p->name, dtypes[e->dtype].name);
     }
@@ -314,45 +315,6 @@ static int check_extras(StFile *f, const RtModel *m)
                     extra, m->name);
 }
 
-/* IEEE binary16 -> binary32, exact (subnormals, infinities and NaNs included). */
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = h >> 10 & 0x1F, man = h & 0x3FF, bits;
-    if (exp == 0x1F) {
-        bits = sign | 0x7F800000u | man << 13;
-    } else if (exp != 0) {
-        bits = sign | (exp + 112) << 23 | man << 13;
-    } else {
-        float v = ldexpf((float)man, -24);
-        return sign ? -v : v;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-static void convert(float *dst, const unsigned char *src, int64_t n, DtypeClass cls)
-{
-    if (cls == DT_F32) {
-        memcpy(dst, src, (size_t)n * sizeof(float));
-        return;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (cls == DT_F64) {
-            double d;
-            memcpy(&d, src + 8 * i, sizeof d);
-            dst[i] = (float)d;
-        } else {
-            uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
-            uint32_t bits = (uint32_t)h << 16;
-            if (cls == DT_F16)
-                dst[i] = half_to_float(h);
-            else
-                memcpy(&dst[i], &bits, sizeof bits);
-        }
-    }
-}
-
 int rt_load_safetensors(const RtModel *m, const char *path, float *params)
 {
     StFile f = {.path = path};
@@ -366,7 +328,7 @@ int rt_load_safetensors(const RtModel *m, const char *path, float *params)
         if (p->source != RT_PARAM_LOAD)
             continue;
         const Entry *e = lookup(&f, p->name);
-        convert(params + p->offset, f.data + e->begin, e->numel, dtypes[e->dtype].cls);
+        rt_convert_to_f32(params + p->offset, f.data + e->begin, e->numel, (RtFloatType)dtypes[e->dtype].type);
     }
     close_file(&f);
     return rc;

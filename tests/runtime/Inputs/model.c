@@ -9,6 +9,10 @@
  *   y = relu(t * dw.weight[c] + dw.bias[c]) dw.weight [4, 1, 1, 1], dw.bias [4]
  * y reuses x's arena space, so a correct run must copy the input in each time.
  *
+ * Built with -DIDENTITY: network "ident" copies its input x [2, 3, 4] to y and
+ * its parameter w.weight [2, 3, 4] to p [24], so conversions can be checked bit
+ * for bit.
+ *
  * Built with -DTWO_IO instead: network "two" (two inputs, two outputs):
  *   a [2, 3, 3], feat [3]
  *   scaled = a * s[c] + s0[c]               s, s0 = fold(scale.weight [2,1,1,1], no bias, bn [2])
@@ -16,7 +20,40 @@
  */
 #include "runtime/convrt.h"
 
-#ifndef TWO_IO
+#if defined(IDENTITY)
+
+#include <string.h>
+
+static void copy_input(float *const *args, int64_t begin, int64_t end)
+{
+    memcpy(args[0] + begin * 24, args[1] + begin * 24, (size_t)(end - begin) * 24 * sizeof(float));
+}
+
+static void copy_param(float *const *args, int64_t begin, int64_t end)
+{
+    for (int64_t n = begin; n < end; n++)
+        memcpy(args[0] + n * 24, args[1], 24 * sizeof(float));
+}
+
+static const RtTensor tensors[] = {
+    {"x", 0, 24, 3, 2, 3, 4},
+    {"y", 24, 24, 3, 2, 3, 4},
+    {"p", 48, 24, 1, 24, 1, 1},
+};
+static const RtParam params[] = {{"w.weight", 0, {2, 3, 4}, 3, RT_PARAM_LOAD}};
+static const RtStep steps[] = {
+    {"copy_input", copy_input, 1, 2, 0, {1, 0}, {0}},
+    {"copy_param", copy_param, 1, 1, 1, {2}, {0}},
+};
+static const int32_t inputs[] = {0}, outputs[] = {1, 2};
+static const char *const input_names[] = {"x"}, *const output_names[] = {"y", "p"};
+
+const RtModel convc_model = {
+    "ident", 3, 1, 0, 2, 1, 2, tensors, params, NULL, steps, inputs, outputs, input_names, output_names,
+    72, 24, 0,
+};
+
+#elif !defined(TWO_IO)
 
 /* item = n * 16 + o * 4 + h: one output row */
 static void conv_bn(float *const *args, int64_t begin, int64_t end)

@@ -200,7 +200,11 @@ def npy_bytes(arr, descr=None, fortran=False, version=1, shape=None, header=None
 
 def cmd_input(a):
     shape = tuple(int(d) for d in a.shape.split(','))
-    arr = np.random.default_rng(a.seed).uniform(-1, 1, shape).astype(np.dtype(a.dtype))
+    rng = np.random.default_rng(a.seed)
+    arr = rng.uniform(-1, 1, shape)
+    if a.wide:  # magnitudes from float16 subnormals to near its maximum
+        arr *= rng.choice([1e-7, 3e-6, 1e-3, 1.0, 6e4], shape)
+    arr = arr.astype(np.dtype(a.dtype))
     with open(a.out, 'wb') as f:
         f.write(npy_bytes(arr, fortran=a.fortran, version=a.version))
 
@@ -275,6 +279,31 @@ def reference(model, p, x):
     b = (0 - p['bn.running_mean']) * s + p['bn.bias']
     scaled = x['a'] * w[None, :, None, None] + b[None, :, None, None]
     return {'scaled': scaled, 'fc': x['feat'] @ p['fc.weight'].T + p['fc.bias']}
+
+
+SPECIAL = [0.0, -0.0, 1.0, -2.5, 1e-30, 6e-8, -3e-6, 5.9e-5, 65504.0, -65504.0, 1e5, 3.4e38,
+           1.0000001, 0.1, np.pi, -np.e, np.inf, -np.inf, np.nan, 1e-45, -7.0, 1234.5678, 2.0 ** -14, 0.33]
+
+
+def cmd_special(a):
+    """w.weight [2, 3, 4] (safetensors) or x [1, 2, 3, 4] (.npy) holding SPECIAL values."""
+    v = np.array(SPECIAL, np.float64).reshape(2, 3, 4)
+    with np.errstate(over='ignore'):
+        if a.kind == 'weights':
+            write_safetensors(a.out, [('w.weight', a.dtype, (2, 3, 4), to_bytes(v, a.dtype))])
+        else:
+            open(a.out, 'wb').write(npy_bytes(v.reshape(1, 2, 3, 4).astype(np.dtype(a.dtype))))
+
+
+def cmd_exact(a):
+    """The executable's outputs must equal the files' values converted to float32, bit for bit."""
+    with np.errstate(over='ignore'):
+        x = np.load(a.x).astype(np.float32)
+        w = read_safetensors(a.weights)['w.weight'].astype(np.float32)
+    y, p = np.load(a.y), np.load(a.p)
+    same = lambda u, v: u.dtype == v.dtype and u.shape == v.shape and u.tobytes() == v.tobytes()
+    print('y exact' if same(y, x) else 'y differs:\n%r\n%r' % (y, x))
+    print('p exact' if same(p, w.reshape(1, 24)) else 'p differs:\n%r\n%r' % (p, w.reshape(1, 24)))
 
 
 def cmd_check(a):
@@ -411,7 +440,15 @@ def main():
     i.add_argument('--seed', type=int, default=2)
     i.add_argument('--dtype', default='<f4')
     i.add_argument('--fortran', action='store_true')
+    i.add_argument('--wide', action='store_true')
     i.add_argument('--version', type=int, default=1)
+    sp = sub.add_parser('special')
+    sp.add_argument('kind', choices=['weights', 'input'])
+    sp.add_argument('out')
+    sp.add_argument('--dtype', default='F32')
+    ex = sub.add_parser('exact')
+    for arg in ('--weights', '--x', '--y', '--p'):
+        ex.add_argument(arg, required=True)
     bi = sub.add_parser('bad-input')
     bi.add_argument('out')
     bi.add_argument('case')
@@ -430,6 +467,10 @@ def main():
         cmd_input(a)
     elif a.cmd == 'bad-input':
         bad_input(a.out, a.case)
+    elif a.cmd == 'special':
+        cmd_special(a)
+    elif a.cmd == 'exact':
+        cmd_exact(a)
     else:
         cmd_check(a)
 
