@@ -21,7 +21,10 @@
 
 #include "frontend/internal.h"
 
-enum { MAX_CALL_DEPTH = 64, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
+/* MAX_EVAL_DEPTH bounds expression nesting through block calls (each level
+ * of a single expression is already bounded by AST_MAX_DEPTH), so that the
+ * C stack stays small even under AddressSanitizer. */
+enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
 
 typedef struct { const char *name; Value v; Node *def; } Binding;
 
@@ -52,11 +55,13 @@ typedef struct {
     Frame stack[MAX_CALL_DEPTH];
     int depth;
     bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
-    bool aborted;              /* the network grew too large: stop evaluating */
+    bool aborted;              /* the network grew too large or too deep: stop evaluating */
+    int eval_depth;            /* nested eval() calls */
     int expansions;            /* block instances so far (bounded by MAX_LAYERS) */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
+static Value eval_node(Ctx *c, Scope *s, Node *n, const char *bind);
 
 static Value poison(void) { return (Value){.k = V_POISON}; }
 
@@ -582,6 +587,20 @@ static Value eval(Ctx *c, Scope *s, Node *n, const char *bind)
 {
     if (c->aborted)
         return poison();
+    if (c->eval_depth >= MAX_EVAL_DEPTH) {
+        diag_error(n->span, "expressions nested too deeply through block calls (more than %d levels)", MAX_EVAL_DEPTH);
+        context_notes(c);
+        c->aborted = true;
+        return poison();
+    }
+    c->eval_depth++;
+    Value v = eval_node(c, s, n, bind);
+    c->eval_depth--;
+    return v;
+}
+
+static Value eval_node(Ctx *c, Scope *s, Node *n, const char *bind)
+{
     switch (n->kind) {
     case N_INT: return int_value(n->ival, n->span);
     case N_FLOAT: return float_value(n->fval, n->span);
