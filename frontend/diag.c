@@ -30,11 +30,14 @@ static struct {
     bool suppressed;          /* the last error/warning was not printed: drop its notes */
     uint64_t *seen;           /* hashes of printed diagnostics */
     size_t seen_cap, seen_n;
+    size_t *line_start;       /* offset of each line, built on first use */
+    int nlines;
 } D;
 
 void diag_begin(const char *path, const char *src, size_t len, const DiagOptions *opts)
 {
     free(D.seen);
+    free(D.line_start);
     memset(&D, 0, sizeof D);
     D.path = path;
     D.src = src;
@@ -88,15 +91,26 @@ static bool seen_before(uint64_t h)
 
 static const char *color(const char *code) { return D.opts.color ? code : ""; }
 
+static void index_lines(void)
+{
+    int cap = 1024;
+    D.line_start = malloc((size_t)cap * sizeof *D.line_start);
+    D.line_start[D.nlines++] = 0;
+    for (const char *p = D.src; (p = memchr(p, '\n', D.len - (size_t)(p - D.src))); p++) {
+        if (D.nlines == cap)
+            D.line_start = realloc(D.line_start, (size_t)(cap *= 2) * sizeof *D.line_start);
+        D.line_start[D.nlines++] = (size_t)(p - D.src) + 1;
+    }
+}
+
 /* The byte range [*b, *e) of line `line` (1-based). */
 static bool find_line(int line, size_t *b, size_t *e)
 {
-    size_t i = 0;
-    for (int l = 1; l < line; l++) {
-        const char *nl = memchr(D.src + i, '\n', D.len - i);
-        if (!nl) return false;
-        i = (size_t)(nl - D.src) + 1;
-    }
+    if (!D.line_start)
+        index_lines();
+    if (line < 1 || line > D.nlines)
+        return false;
+    size_t i = D.line_start[line - 1];
     const char *nl = memchr(D.src + i, '\n', D.len - i);
     *b = i;
     *e = nl ? (size_t)(nl - D.src) : D.len;
