@@ -182,6 +182,11 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
     L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, op));
     if (!(op_spec(L->op)->flags & OPF_PARAMS))
         return true;
+    if (override && override->k == V_STRING && !override->s[0]) {
+        diag_error(override->span, "name=\"\" cannot be empty: it is a state_dict key");
+        context_notes(c);
+        return false;
+    }
     if (override && override->k == V_STRING)
         return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, override->s));
     if (bind)
@@ -193,6 +198,13 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 }
 
 /* ---- argument binding --------------------------------------------------- */
+
+/* The bare words some op argument accepts. */
+static bool known_word(const char *w)
+{
+    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
+}
+
 
 /* The bare words an argument accepts ("same|valid"), or NULL. */
 static const char *enum_words(const OpSpec *sp, const char *arg, size_t *len)
@@ -260,7 +272,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     if (v.k == V_WORD && words) {
         if (!word_allowed(words, wl, v.s)) { bad_word(c, k, a, &v, words, wl); return false; }
         ok = true;
-    } else if (v.k == V_WORD) {
+    } else if (v.k == V_WORD && !known_word(v.s)) {
         report_undefined(c, s, &v);
         return false;
     } else switch (a->type) {
@@ -743,11 +755,6 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 }
 
 /* ---- statements ------------------------------------------------------- */
-
-static bool known_word(const char *w)
-{
-    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
-}
 
 static void exec_assign(Ctx *c, Scope *s, Node *st)
 {
