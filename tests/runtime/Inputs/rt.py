@@ -11,7 +11,7 @@ expecting an exact exit code.
   rt.py input OUT --shape D,D,.. [--seed S] [--dtype <f4] [--fortran] [--version 1|2|3]
   rt.py bad-input OUT CASE          (CASE: see BAD_INPUTS)
   rt.py check --model M --weights W [--in NAME=FILE]... [--out NAME=FILE]...
-  rt.py expect CODE [--absent PATH]... [--no-temps DIR] -- CMD ARGS...
+  rt.py expect CODE [--absent PATH]... [--no-temps DIR] [--limit-memory MIB] -- CMD ARGS...
   rt.py interrupt DIR -- CMD ARGS...  (SIGTERM once CMD's output temporary exists in DIR)
   rt.py fuzz weights|input GOOD COUNT -- CMD ARGS...  (CMD gets the mutated file as @FILE)
 """
@@ -336,9 +336,15 @@ def cmd_expect(argv):
     ap.add_argument('code', type=int)
     ap.add_argument('--absent', action='append', default=[])
     ap.add_argument('--no-temps')
+    ap.add_argument('--limit-memory', type=int, help='address-space limit in MiB')
     a = ap.parse_args(argv[:split])
     cmd = argv[split + 1:]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    limit = None
+    if a.limit_memory:
+        import resource
+        size = a.limit_memory << 20
+        limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (size, size))
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit)
     sys.stdout.write(r.stdout.decode(errors='replace'))
     sys.stdout.write(r.stderr.decode(errors='replace'))
     ok = r.returncode == a.code
