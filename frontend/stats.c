@@ -256,6 +256,216 @@ static void compute_rf(Graph *g)
     free(all);
 }
 
+/* ---- receptive field, exact: periodic windows ---------------------------- */
+
+/* The continuous rule above composes per-layer maxima; where up- and
+ * down-sampled branches meet, the pixels one output really reads depend on
+ * its position modulo the upsampling factors. This pass tracks them exactly:
+ * output position o = m*p + q of a dimension reads network-input pixels
+ * [lo[q] + m*jump, hi[q] + m*jump] (virtual coordinates: padding counts as
+ * pixels outside 0..n-1, so fields are not clipped at the image border).
+ * A stride-S conv divides the period p by gcd(p, S); a transposed conv or an
+ * integer upsampling multiplies it by S. Where that is not representable
+ * (period over the cap, fractional scale factor, branches with different
+ * jumps) the continuous result stands. */
+typedef struct {
+    bool ok;
+    int64_t p, jump;   /* period in output positions; input pixels per period */
+    int64_t *lo, *hi;  /* [p]; lo > hi: that position reads no input pixel */
+} Win;
+
+enum { WIN_MAX_PERIOD = 1 << 16 };
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static bool win_empty(const Win *w, int64_t q)
+{
+    return w->lo[q] > w->hi[q];
+}
+
+static bool win_alloc(Win *w, int64_t p, int64_t jump)
+{
+    if (p < 1 || p > WIN_MAX_PERIOD)
+        return false;
+    w->p = p;
+    w->jump = jump;
+    w->lo = malloc((size_t)p * sizeof *w->lo);
+    w->hi = malloc((size_t)p * sizeof *w->hi);
+    if (!w->lo || !w->hi)
+        return false;
+    for (int64_t q = 0; q < p; q++) {
+        w->lo[q] = INT64_MAX;
+        w->hi[q] = INT64_MIN;
+    }
+    return w->ok = true;
+}
+
+/* Widens output position q of `o` by what input position i of `in` reads. */
+static void win_add(Win *o, int64_t q, const Win *in, int64_t i)
+{
+    int64_t m = floor_div(i, in->p), r = i - m * in->p;
+    if (win_empty(in, r))
+        return;
+    int64_t lo = in->lo[r] + m * in->jump, hi = in->hi[r] + m * in->jump;
+    o->lo[q] = lo < o->lo[q] ? lo : o->lo[q];
+    o->hi[q] = hi > o->hi[q] ? hi : o->hi[q];
+}
+
+/* conv2d and pools: output o reads i = o*S - P + D*t, t in [0, K). */
+static bool win_conv(Win *o, const Win *in, const Layer *l, int d)
+{
+    int64_t s = or1(l->stride[d]), dil = or1(l->dilation[d]), p = in->p / gcd64(in->p, s);
+    if (!win_alloc(o, p, in->jump * (p * s / in->p)))
+        return false;
+    for (int64_t q = 0; q < p; q++)
+        for (int64_t t = 0; t < l->kernel[d]; t++)
+            win_add(o, q, in, q * s - l->pad_begin[d] + dil * t);
+    return true;
+}
+
+/* conv_transpose2d: output o reads i where i*S = o + P - D*t. */
+static bool win_transposed(Win *o, const Win *in, const Layer *l, int d)
+{
+    int64_t s = or1(l->stride[d]), dil = or1(l->dilation[d]);
+    if (!win_alloc(o, in->p * s, in->jump))
+        return false;
+    for (int64_t q = 0; q < o->p; q++)
+        for (int64_t t = 0; t < l->kernel[d]; t++) {
+            int64_t n = q + l->pad_begin[d] - dil * t;
+            if (n % s == 0)
+                win_add(o, q, in, n / s);
+        }
+    return true;
+}
+
+/* upsample by an integer f: nearest reads floor(o/f); bilinear
+ * (align_corners=False) reads floor(x) and, unless x is whole, floor(x) + 1,
+ * x = (o + 0.5)/f - 0.5 = (2o + 1 - f) / 2f. */
+static bool win_upsample(Win *o, const Win *in, const Layer *l, int d)
+{
+    double sf = l->scale[d];
+    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD)
+        return false;
+    int64_t f = (int64_t)sf;
+    if (!win_alloc(o, in->p * f, in->jump))
+        return false;
+    for (int64_t q = 0; q < o->p; q++) {
+        if (l->mode != UPSAMPLE_BILINEAR) {
+            win_add(o, q, in, q / f);
+            continue;
+        }
+        int64_t n = 2 * q + 1 - f, i0 = floor_div(n, 2 * f);
+        win_add(o, q, in, i0);
+        if (n != i0 * 2 * f)
+            win_add(o, q, in, i0 + 1);
+    }
+    return true;
+}
+
+/* One window for the whole input map (global pooling; [F] tensors). */
+static bool win_whole(Win *o, const Win *in, int64_t n)
+{
+    if (!win_alloc(o, 1, 1))
+        return false;
+    for (int64_t i = 0; i < n; i++)
+        win_add(o, 0, in, i);
+    return true;
+}
+
+/* Output position q reads input position q + shift of every input (concat,
+ * add: shift 0; crop: its offset; elementwise ops). */
+static bool win_union(Win *o, const Win *const *ins, int n, int64_t shift)
+{
+    int64_t p = 1;
+    for (int k = 0; k < n; k++) {
+        if (ins[k]->jump * ins[0]->p != ins[0]->jump * ins[k]->p)
+            return false;  /* branches with different jumps: no common period */
+        p = p / gcd64(p, ins[k]->p) * ins[k]->p;
+        if (p > WIN_MAX_PERIOD)
+            return false;
+    }
+    if (!win_alloc(o, p, ins[0]->jump * (p / ins[0]->p)))
+        return false;
+    for (int64_t q = 0; q < p; q++)
+        for (int k = 0; k < n; k++)
+            win_add(o, q, ins[k], q + shift);
+    return true;
+}
+
+static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
+{
+    const Win *ins[16];
+    int n = l->ninputs < 16 ? l->ninputs : 16;
+    for (int k = 0; k < n; k++) {
+        ins[k] = &all[l->inputs[k] * 2 + d];
+        if (!ins[k]->ok)
+            return false;
+    }
+    if (l->op == OP_INPUT) {
+        if (!win_alloc(o, 1, 1))
+            return false;
+        o->lo[0] = o->hi[0] = 0;
+        return true;
+    }
+    if (n == 0 || l->ninputs > 16)
+        return false;
+    Shape in = input_of(g, l, 0)->shape;
+    if (l->shape.rank == 1)
+        return in.rank == 3 ? win_whole(o, ins[0], extent(in, d)) : win_union(o, ins, 1, 0);
+    switch (l->op) {
+    case OP_CONV2D:
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D: return win_conv(o, ins[0], l, d);
+    case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
+    case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
+    case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_CONCAT:
+    case OP_ADD: return win_union(o, ins, n, 0);
+    default: return win_union(o, ins, 1, 0);
+    }
+}
+
+/* Largest window over the period, and the jump; false if no position reads anything. */
+static bool win_result(const Win *w, double *size, double *stride)
+{
+    int64_t best = 0;
+    for (int64_t q = 0; q < w->p; q++)
+        if (!win_empty(w, q) && w->hi[q] - w->lo[q] + 1 > best)
+            best = w->hi[q] - w->lo[q] + 1;
+    *size = (double)best;
+    *stride = (double)w->jump / (double)w->p;
+    return best > 0;
+}
+
+static void compute_exact_rf(Graph *g)
+{
+    Win *all = calloc((size_t)g->nlayers * 2 + 1, sizeof *all);
+    if (!all)
+        return;
+    for (int i = 0; i < g->nlayers; i++) {
+        Layer *l = &g->layers[i];
+        for (int d = 0; d < 2; d++) {
+            Win *w = &all[i * 2 + d];
+            double size, stride;
+            w->ok = win_step(g, l, d, w, all) && win_result(w, &size, &stride);
+            if (w->ok) {
+                l->rf_size[d] = size;
+                l->rf_stride[d] = stride;
+            }
+        }
+    }
+    for (int i = 0; i < g->nlayers * 2; i++) {
+        free(all[i].lo);
+        free(all[i].hi);
+    }
+    free(all);
+}
+
 void fe_compute_costs(Graph *g)
 {
     for (int i = 0; i < g->nlayers; i++) {
@@ -265,6 +475,7 @@ void fe_compute_costs(Graph *g)
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
+    compute_exact_rf(g);
 }
 
 /* ---- formatting helpers --------------------------------------------------- */

@@ -257,5 +257,19 @@ def ops_zoo():
                   ('sm', nn.Softmax(dim=1), ['fc'], None)]), (3, 32, 32)
 
 
-MODELS.update({f.__name__: f for f in [ops_zoo, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+def rf_skip_alignment():
+    return Graph([('e1', nn.Conv2d(4, 4, 3, padding=1), ['x'], None),
+                  ('p1', nn.MaxPool2d(2), ['e1'], None),
+                  ('e2', nn.Conv2d(4, 4, 3, padding=1), ['p1'], None),
+                  ('p2', nn.MaxPool2d(2), ['e2'], None),
+                  ('e3', nn.Conv2d(4, 4, 3, padding=1), ['p2'], None),
+                  ('u2', nn.ConvTranspose2d(4, 4, 2, stride=2), ['e3'], None),
+                  ('k2', None, ['e2', 'u2'], 'cat'),
+                  ('d2', nn.Conv2d(8, 4, 3, padding=1), ['k2'], None),
+                  ('u1', nn.ConvTranspose2d(4, 4, 2, stride=2), ['d2'], None),
+                  ('k1', None, ['e1', 'u1'], 'cat'),
+                  ('d1', nn.Conv2d(8, 4, 3, padding=1), ['k1'], None)]), (4, 64, 64)
+
+
+MODELS.update({f.__name__: f for f in [ops_zoo, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
                                        explain_attributes]})
