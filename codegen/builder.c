@@ -54,6 +54,18 @@ void cg_if_end(Cg *g, LLVMBasicBlockRef merge)
 
 LLVMValueRef cg_i64(Cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
 LLVMValueRef cg_f32(Cg *g, double v) { return LLVMConstReal(g->f32, v); }
+
+/* A float constant of type t: a scalar, or a splat for a vector type. */
+LLVMValueRef cg_fconst(Cg *g, LLVMTypeRef t, double v)
+{
+    if (LLVMGetTypeKind(t) != LLVMVectorTypeKind)
+        return LLVMConstReal(t, v);
+    unsigned n = LLVMGetVectorSize(t);
+    LLVMValueRef e[64];
+    for (unsigned i = 0; i < n; i++)
+        e[i] = LLVMConstReal(LLVMGetElementType(t), v);
+    return LLVMConstVector(e, n);
+}
 LLVMValueRef cg_add(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWAdd(g->b, a, b, ""); }
 LLVMValueRef cg_sub(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWSub(g->b, a, b, ""); }
 LLVMValueRef cg_mul(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWMul(g->b, a, b, ""); }
@@ -108,7 +120,7 @@ void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v) { LLVMBuildStore(g->b, v, v
 static LLVMValueRef intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n)
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMTypeRef ty = g->f32;
+    LLVMTypeRef ty = LLVMTypeOf(args[0]);
     LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
     LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
     return LLVMBuildCall2(g->b, fty, fn, args, n, "");
@@ -144,10 +156,12 @@ static LLVMValueRef sigmoid(Cg *g, LLVMValueRef v)
     return LLVMBuildFDiv(g->b, cg_f32(g, 1.0), LLVMBuildFAdd(g->b, cg_f32(g, 1.0), e, ""), "");
 }
 
-/* The activation epilogue applied to one value. */
+/* The activation epilogue applied to one value (relu, relu6 and leaky_relu
+ * also to a vector). */
 LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v)
 {
-    LLVMValueRef zero = cg_f32(g, 0.0);
+    LLVMTypeRef t = LLVMTypeOf(v);
+    LLVMValueRef zero = cg_fconst(g, t, 0.0), six = cg_fconst(g, t, 6.0);
     LLVMValueRef neg = LLVMBuildFCmp(g->b, LLVMRealOLT, v, zero, "");
     switch (act) {
     case ACT_NONE:
@@ -156,11 +170,11 @@ LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v)
         return LLVMBuildSelect(g->b, neg, zero, v, "");
     case ACT_RELU6: {
         LLVMValueRef r = LLVMBuildSelect(g->b, neg, zero, v, "");
-        LLVMValueRef big = LLVMBuildFCmp(g->b, LLVMRealOGT, r, cg_f32(g, 6.0), "");
-        return LLVMBuildSelect(g->b, big, cg_f32(g, 6.0), r, "");
+        LLVMValueRef big = LLVMBuildFCmp(g->b, LLVMRealOGT, r, six, "");
+        return LLVMBuildSelect(g->b, big, six, r, "");
     }
     case ACT_LEAKY_RELU:
-        return LLVMBuildSelect(g->b, neg, LLVMBuildFMul(g->b, v, cg_f32(g, alpha), ""), v, "");
+        return LLVMBuildSelect(g->b, neg, LLVMBuildFMul(g->b, v, cg_fconst(g, t, alpha), ""), v, "");
     case ACT_SIGMOID:
         return sigmoid(g, v);
     case ACT_TANH:

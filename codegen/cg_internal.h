@@ -16,7 +16,15 @@ typedef struct {
     LLVMValueRef fn;        /* kernel being emitted */
     LLVMValueRef *kernels;  /* one per IR node */
     const IrModule *m;
+    int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
+    LLVMTypeRef vf, vi32, vi1; /* <vec x float>, <vec x i32>, <vec x i1> */
 } Cg;
+
+/* The register tile of the tiled conv kernel: ocb output channels x t
+ * vectors of output columns. */
+typedef struct {
+    int ocb, t;
+} CgConvTile;
 
 /* A counted loop `for (iv = lo; iv < hi; iv++)` under construction. */
 typedef struct {
@@ -31,6 +39,7 @@ void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge);
 void cg_if_end(Cg *g, LLVMBasicBlockRef merge);
 LLVMValueRef cg_i64(Cg *g, int64_t v);
 LLVMValueRef cg_f32(Cg *g, double v);
+LLVMValueRef cg_fconst(Cg *g, LLVMTypeRef t, double v); /* scalar or splat */
 LLVMValueRef cg_add(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_sub(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_mul(Cg *g, LLVMValueRef a, LLVMValueRef b);
@@ -52,9 +61,17 @@ LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name);
 LLVMValueRef cg_const_string(Cg *g, const char *s);
 
 /* kernels.c */
-int64_t cg_work(const IrModule *m, const IrNode *n);
+int64_t cg_work(const Cg *g, const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
+
+/* conv_tiled.c */
+CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n);
+void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
+                        LLVMValueRef b, LLVMValueRef r);
+CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n);
+void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
+                          LLVMValueRef b, LLVMValueRef r);
 
 /* model.c */
 void cg_emit_model(Cg *g);

@@ -58,6 +58,27 @@ static LLVMTargetMachineRef target_machine(const CgOptions *o)
     return tm;
 }
 
+/* 16 float lanes where the target has AVX-512F, else 8 (AVX2; LLVM
+ * legalises wider vectors for older targets). A named CPU is matched
+ * against the families LLVM gives AVX-512. */
+static int vector_lanes(const CgOptions *o)
+{
+    static const char *const avx512[] = {
+        "x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
+        "icelake-server", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids",
+        "graniterapids", "graniterapids-d", "knl", "knm", "znver4", "znver5"};
+    if (!o->cpu || !strcmp(o->cpu, "native")) {
+        char *f = LLVMGetHostCPUFeatures();
+        int lanes = strstr(f, "+avx512f") ? 16 : 8;
+        LLVMDisposeMessage(f);
+        return lanes;
+    }
+    for (size_t i = 0; i < sizeof avx512 / sizeof *avx512; i++)
+        if (!strcmp(o->cpu, avx512[i]))
+            return 16;
+    return 8;
+}
+
 static void init_types(Cg *g)
 {
     g->i1 = LLVMInt1TypeInContext(g->ctx);
@@ -69,6 +90,9 @@ static void init_types(Cg *g)
     g->void_t = LLVMVoidTypeInContext(g->ctx);
     LLVMTypeRef params[3] = {g->ptr, g->i64, g->i64};
     g->kernel_t = LLVMFunctionType(g->void_t, params, 3, 0);
+    g->vf = LLVMVectorType(g->f32, (unsigned)g->vec);
+    g->vi32 = LLVMVectorType(g->i32, (unsigned)g->vec);
+    g->vi1 = LLVMVectorType(g->i1, (unsigned)g->vec);
 }
 
 /* Builds the module: one kernel per node, then the descriptor. */
@@ -232,7 +256,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMTargetMachineRef tm = target_machine(o);
     if (!tm)
         return false;
-    Cg g = {.ctx = LLVMContextCreate(), .m = m};
+    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = vector_lanes(o)};
     build_module(&g, tm);
     char *err = NULL;
     int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);

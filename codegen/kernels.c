@@ -35,9 +35,14 @@ static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
 static int64_t rows_of(const IrTensor *t) { return t->rank == 1 ? 1 : t->c * t->h; }
 static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w; }
 
-int64_t cg_work(const IrModule *m, const IrNode *n)
+int64_t cg_work(const Cg *g, const IrNode *n)
 {
+    const IrModule *m = g->m;
     const IrTensor *o = &m->tensors[n->out];
+    if (n->kernel == KERNEL_CONV_TILED)
+        return o->c / cg_conv_tile(g, m, n).ocb * o->h;
+    if (n->kernel == KERNEL_CONV_T_TILED)
+        return o->c / cg_conv_t_tile(g, m, n).ocb * o->h;
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_UPSAMPLE: case IR_CROP: case IR_BATCHNORM: case IR_CONCAT:
@@ -491,6 +496,14 @@ static void emit_softmax(K *k)
 
 static void emit_body(K *k)
 {
+    if (k->n->kernel == KERNEL_CONV_TILED) {
+        cg_emit_conv_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
+        return;
+    }
+    if (k->n->kernel == KERNEL_CONV_T_TILED) {
+        cg_emit_conv_t_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
+        return;
+    }
     switch (k->n->kind) {
     case IR_CONV: emit_conv(k); break;
     case IR_CONV_T: emit_conv_t(k); break;
@@ -538,7 +551,7 @@ LLVMValueRef cg_emit_kernel(Cg *g, int index)
     for (int j = 0; j < np; j++)
         k.p[j] = arg_ptr(g, args, 1 + n->nin + j);
 
-    int64_t work = cg_work(m, n);
+    int64_t work = cg_work(g, n);
     CgLoop item = cg_loop(g, LLVMGetParam(g->fn, 1), LLVMGetParam(g->fn, 2), "item");
     LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
     k.r = cg_rem(g, item.iv, cg_i64(g, work));

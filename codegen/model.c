@@ -106,7 +106,7 @@ static LLVMValueRef steps(Cg *g)
         for (int j = 0; j < n->nin; j++)
             t[j + 1] = n->in[j];
         int np = cg_step_params(n, p);
-        LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(m, n)),
+        LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(g, n)),
                             i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS)};
         v[i] = LLVMConstNamedStruct(ty, e, 7);

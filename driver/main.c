@@ -41,6 +41,7 @@ typedef struct {
     StatsFormat stats_fmt;
     CountConvention count;
     int color;                 /* -1 auto */
+    IrOptions ir;
 } Options;
 
 static void usage(FILE *f)
@@ -53,6 +54,8 @@ static void usage(FILE *f)
           "  --emit=WHAT           print tokens|ast|ir|llvm to stdout (or -o FILE) and stop\n"
           "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
+          "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
+          "                        reference loops for every layer\n"
           "  --network NAME        which network of the file to use\n"
           "  --stats[=table|json]  print per-layer shapes, parameters, MACs, receptive fields\n"
           "  --count=default|ptflops  MAC convention for --stats (see docs/stats.md)\n"
@@ -102,6 +105,10 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--network"))) o->network = v;
         else if ((v = opt_value(argc, argv, &i, "--explain"))) o->explain = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
+        else if ((v = opt_value(argc, argv, &i, "--kernels"))) {
+            if (!strcmp(v, "reference")) o->ir.reference_only = 1;
+            else if (strcmp(v, "auto")) return bad_usage("unknown --kernels choice '%s' (auto, reference)", v);
+        }
         else if ((v = opt_value(argc, argv, &i, "--count"))) {
             if (!strcmp(v, "ptflops")) o->count = COUNT_PTFLOPS;
             else if (strcmp(v, "default")) return bad_usage("unknown --count convention '%s' (default, ptflops)", v);
@@ -169,7 +176,7 @@ int main(int argc, char **argv)
     if (o.explain)
         return fe_explain(stdout, g, o.explain) ? 0 : EXIT_USAGE;
 
-    IrModule *ir = produced.ir = ir_build(g);
+    IrModule *ir = produced.ir = ir_build(g, &o.ir);
     if (o.stats) {
         fe_print_stats(stdout, g, o.stats_fmt, o.count, ir_arena_bytes(ir));
         return 0;

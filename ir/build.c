@@ -206,7 +206,7 @@ static void own_output(IrModule *m, const Graph *g, int k, int *value)
     m->outputs[k] = t;
 }
 
-IrModule *ir_build(const Graph *g)
+IrModule *ir_build(const Graph *g, const IrOptions *o)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
@@ -232,6 +232,7 @@ IrModule *ir_build(const Graph *g)
     ir_fold_batchnorm(m);
     ir_fuse_activation(m);
     ir_compact(m);
+    ir_choose_kernels(m, o);
     ir_plan_memory(m);
     return m;
 }

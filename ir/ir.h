@@ -9,8 +9,10 @@
  *      nowhere else is folded into that conv's weights at load time (RtFold);
  *   3. fuse_activation: an elementwise activation whose input is produced by a
  *      conv/linear/batchnorm used nowhere else becomes that node's epilogue;
- *   4. plan_memory: every tensor gets an arena offset; tensors whose
- *      lifetimes do not overlap share space (greedy, first-fit by size).
+ *   4. choose_kernels: the lowering of each node (reference loops, or a
+ *      faster kernel where one applies);
+ *   5. plan_memory: every tensor gets an arena offset; tensors whose
+ *      lifetimes do not overlap share space (greedy, first-fit).
  *
  * Every tensor carries a layout; today all are NCHW. A later layout pass can
  * choose blocked layouts per node and insert IR_REORDER nodes between them.
@@ -49,6 +51,20 @@ typedef enum {
     LAYOUT_NCHW     /* per sample [C, H, W], row-major */
 } IrLayout;
 
+/* How a node is lowered. The reference lowering exists for every kind and
+ * is always correct; others are chosen by ir_choose_kernels where they apply. */
+typedef enum {
+    KERNEL_REFERENCE,   /* simple loops, one output row per work item */
+    KERNEL_CONV_TILED,  /* conv2d, stride 1, groups 1: a register tile of
+                           output channels x output columns, explicit vectors */
+    KERNEL_CONV_T_TILED /* conv_transpose2d with stride == kernel (width 1 or 2), no
+                           padding or dilation, groups 1: vectors over input columns */
+} IrKernel;
+
+typedef struct {
+    int reference_only; /* --kernels=reference: every node uses KERNEL_REFERENCE */
+} IrOptions;
+
 typedef struct {
     const char *name;
     int rank;
@@ -70,6 +86,7 @@ typedef struct {
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
     double act_alpha;   /* leaky_relu negative_slope */
+    IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
     int dead;           /* removed by a pass */
 } IrNode;
 
@@ -103,7 +120,7 @@ typedef struct IrModule {
 } IrModule;
 
 /* Lowers g and runs every pass. Never fails on a checked graph. */
-IrModule *ir_build(const Graph *g);
+IrModule *ir_build(const Graph *g, const IrOptions *o);
 
 /* Activation arena size for a batch of one, in bytes. */
 int64_t ir_arena_bytes(const IrModule *m);

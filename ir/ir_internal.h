@@ -14,6 +14,7 @@ int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, i
 void ir_fold_batchnorm(IrModule *m);
 void ir_fuse_activation(IrModule *m);
 void ir_compact(IrModule *m);
+void ir_choose_kernels(IrModule *m, const IrOptions *o);
 void ir_plan_memory(IrModule *m);
 
 #endif

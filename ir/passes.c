@@ -124,3 +124,32 @@ void ir_compact(IrModule *m)
         m->outputs[j] = map[m->outputs[j]];
     free(map);
 }
+
+/* Transposed conv whose windows tile the output exactly: stride == kernel,
+ * kernel width 1 or 2, no padding, dilation or output padding, groups 1. */
+static int conv_t_is_upsampling(const Layer *l)
+{
+    return l->stride[0] == l->kernel[0] && l->stride[1] == l->kernel[1] &&
+           (l->kernel[1] == 1 || l->kernel[1] == 2) && l->groups == 1 &&
+           l->pad_begin[0] == 0 && l->pad_begin[1] == 0 && l->pad_end[0] == 0 && l->pad_end[1] == 0 &&
+           l->output_padding[0] == 0 && l->output_padding[1] == 0 &&
+           l->dilation[0] <= 1 && l->dilation[1] <= 1;
+}
+
+/* The tiled conv kernel handles stride 1, groups 1, kernel widths up to 16,
+ * padding and dilation; everything else keeps the reference lowering. */
+void ir_choose_kernels(IrModule *m, const IrOptions *o)
+{
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode *n = &m->nodes[i];
+        const Layer *l = n->layer;
+        n->kernel = KERNEL_REFERENCE;
+        if (o->reference_only)
+            continue;
+        if (n->kind == IR_CONV && l->stride[0] == 1 && l->stride[1] == 1 && l->groups == 1 &&
+            l->kernel[1] <= 16)
+            n->kernel = KERNEL_CONV_TILED;
+        if (n->kind == IR_CONV_T && conv_t_is_upsampling(l))
+            n->kernel = KERNEL_CONV_T_TILED;
+    }
+}

@@ -58,6 +58,8 @@ void ir_print(FILE *out, const IrModule *m)
         print_param(out, m, "bias", n->bias);
         if (n->act != ACT_NONE)
             fprintf(out, " act=%s", act_names[n->act]);
+        if (n->kernel != KERNEL_REFERENCE)
+            fputs(" kernel=tiled", out);
         fputc('\n', out);
     }
 }

@@ -1,0 +1,309 @@
+/*
+ * conv_tiled.c - conv2d with stride 1 and groups 1 as a register tile.
+ *
+ * One work item is a block of `ocb` output channels on one output row oh.
+ * The row is covered by tiles of t vectors (vec lanes each) of output
+ * columns; for every tile the ocb x t accumulators stay in registers while
+ *
+ *   acc[j][u] += w[oc0 + j, ic, kh, kw] * x[ic, oh + kh*D - P, ow0 + u*vec + lane + kw*D - P]
+ *
+ * runs over ic, kh (a row outside the image is skipped as a whole) and kw
+ * (unrolled). Columns that fall in the padding are masked loads (masked
+ * lanes read nothing and give 0), so no padded copy of the input is needed;
+ * the columns past the end of the row are masked stores. The weight is a
+ * scalar load broadcast to all lanes (an embedded broadcast on AVX-512).
+ *
+ * Per kw step: t vector loads of x, ocb broadcasts of w, ocb * t FMAs.
+ * Semantics are the reference conv's (same formula, same padding rule);
+ * only the summation order differs within floating-point rounding.
+ */
+#include <string.h>
+
+#include "codegen/cg_internal.h"
+
+/* The largest tile that fits the register file: up to 16 accumulators with
+ * AVX-512 (32 registers), 12 with AVX2 (16 registers), ocb dividing Cout. */
+CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
+{
+    static const int ocbs[] = {16, 8, 6, 4, 3, 2, 1};
+    const IrTensor *o = &m->tensors[n->out];
+    int max_acc = g->vec == 16 ? 16 : 12;
+    CgConvTile tile = {.t = o->w > g->vec ? 2 : 1};
+    for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
+        if (ocbs[i] * tile.t <= max_acc && o->c % ocbs[i] == 0) {
+            tile.ocb = ocbs[i];
+            break;
+        }
+    }
+    return tile;
+}
+
+static LLVMValueRef splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
+{
+    LLVMValueRef undef = LLVMGetUndef(vt);
+    LLVMValueRef v = LLVMBuildInsertElement(g->b, undef, scalar, LLVMConstInt(g->i32, 0, 0), "");
+    LLVMValueRef zeros = LLVMConstNull(g->vi32);
+    return LLVMBuildShuffleVector(g->b, v, undef, zeros, "");
+}
+
+/* lanes where 0 <= start + lane < limit, as one unsigned compare */
+static LLVMValueRef lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
+{
+    LLVMValueRef lanes[64];
+    for (int i = 0; i < g->vec; i++)
+        lanes[i] = LLVMConstInt(g->i32, (unsigned long long)i, 0);
+    LLVMValueRef s32 = LLVMBuildTrunc(g->b, start, g->i32, "");
+    LLVMValueRef idx = LLVMBuildAdd(g->b, splat(g, s32, g->vi32), LLVMConstVector(lanes, (unsigned)g->vec), "");
+    LLVMValueRef lim = splat(g, LLVMConstInt(g->i32, (unsigned long long)limit, 0), g->vi32);
+    return LLVMBuildICmp(g->b, LLVMIntULT, idx, lim, "");
+}
+
+static LLVMValueRef masked_intrinsic(Cg *g, const char *name, LLVMTypeRef *fty)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMTypeRef tys[2] = {g->vf, g->ptr};
+    *fty = LLVMIntrinsicGetType(g->ctx, id, tys, 2);
+    return LLVMGetIntrinsicDeclaration(g->mod, id, tys, 2);
+}
+
+static LLVMValueRef masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.load", &fty);
+    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
+    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+static void masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.store", &fty);
+    LLVMValueRef args[4] = {v, p, LLVMConstInt(g->i32, 4, 0), mask};
+    LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+static int vector_act(IrAct a)
+{
+    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_LEAKY_RELU;
+}
+
+/* Everything one tile's code needs. */
+typedef struct {
+    const IrNode *n;
+    const IrTensor *in, *out;
+    CgConvTile tile;
+    LLVMValueRef acc[16];      /* allocas, ocb * t */
+    LLVMValueRef mask[2][64];  /* [u][kw]: input columns inside the row */
+    LLVMValueRef x, w, oc0, oh, ow0;
+} Tile;
+
+/* The kw-unrolled step for one input row: t loads, ocb x t FMAs. */
+static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
+{
+    const Layer *l = T->n->layer;
+    int64_t kw_n = l->kernel[1], dw = l->dilation[1] > 0 ? l->dilation[1] : 1, pw = l->pad_begin[1];
+    int64_t wstride = T->in->c * l->kernel[0] * kw_n; /* floats between output channels */
+    for (int64_t kw = 0; kw < kw_n; kw++) {
+        LLVMValueRef xv[2];
+        for (int u = 0; u < T->tile.t; u++) {
+            LLVMValueRef col = cg_add(g, T->ow0, cg_i64(g, u * g->vec + kw * dw - pw));
+            xv[u] = masked_load(g, cg_gep(g, src, col), T->mask[u][kw]);
+        }
+        for (int j = 0; j < T->tile.ocb; j++) {
+            LLVMValueRef wv = cg_load(g, wrow, cg_i64(g, j * wstride + kw));
+            LLVMValueRef ws = splat(g, wv, g->vf);
+            for (int u = 0; u < T->tile.t; u++) {
+                LLVMValueRef a = T->acc[j * T->tile.t + u];
+                cg_set(g, a, cg_fmuladd(g, ws, xv[u], cg_get(g, a)));
+            }
+        }
+    }
+}
+
+/* acc over ic, kh for the tile at ow0 */
+static void tile_accumulate(Cg *g, Tile *T)
+{
+    const Layer *l = T->n->layer;
+    const IrTensor *in = T->in;
+    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1];
+    int64_t dh = l->dilation[0] > 0 ? l->dilation[0] : 1, ph = l->pad_begin[0];
+    LLVMValueRef wbase = cg_mul(g, T->oc0, cg_i64(g, in->c * kh_n * kw_n));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, in->c), "ic");
+    LLVMValueRef plane = cg_gep(g, T->x, cg_mul(g, ic.iv, cg_i64(g, in->h * in->w)));
+    LLVMValueRef wic = cg_add(g, wbase, cg_mul(g, ic.iv, cg_i64(g, kh_n * kw_n)));
+    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, kh_n), "kh");
+    LLVMValueRef ih = cg_add(g, T->oh, cg_sub(g, cg_mul(g, kh.iv, cg_i64(g, dh)), cg_i64(g, ph)));
+    LLVMBasicBlockRef merge;
+    cg_if(g, cg_in_range(g, ih, in->h), &merge);
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
+    LLVMValueRef wrow = cg_gep(g, T->w, cg_add(g, wic, cg_mul(g, kh.iv, cg_i64(g, kw_n))));
+    tile_row(g, T, src, wrow);
+    cg_if_end(g, merge);
+    cg_loop_end(g, &kh);
+    cg_loop_end(g, &ic);
+}
+
+/* activation and masked store of the ocb x t accumulators */
+static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
+{
+    const IrTensor *o = T->out;
+    for (int u = 0; u < T->tile.t; u++) {
+        LLVMValueRef col = cg_add(g, T->ow0, cg_i64(g, u * g->vec));
+        LLVMValueRef smask = lane_mask(g, col, o->w);
+        for (int j = 0; j < T->tile.ocb; j++) {
+            LLVMValueRef v = cg_get(g, T->acc[j * T->tile.t + u]);
+            if (vector_act(T->n->act))
+                v = cg_act(g, T->n->act, T->n->act_alpha, v);
+            LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
+            masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
+        }
+    }
+}
+
+/* transcendental activations (sigmoid, tanh, silu) run on the stored rows */
+static void scalar_epilogue(Cg *g, Tile *T, LLVMValueRef y)
+{
+    const IrTensor *o = T->out;
+    for (int j = 0; j < T->tile.ocb; j++) {
+        LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
+        LLVMValueRef p = cg_gep(g, y, cg_mul(g, row, cg_i64(g, o->w)));
+        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
+        cg_store(g, p, i.iv, cg_act(g, T->n->act, T->n->act_alpha, cg_load(g, p, i.iv)));
+        cg_loop_end(g, &i);
+    }
+}
+
+/* item r = ob * Hout + oh; oc0 = ob * ocb */
+void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
+                        LLVMValueRef b, LLVMValueRef r)
+{
+    const IrModule *m = g->m;
+    Tile T = {.n = n, .in = &m->tensors[n->in[0]], .out = &m->tensors[n->out],
+              .tile = cg_conv_tile(g, m, n), .x = x, .w = w};
+    const IrTensor *o = T.out;
+    const Layer *l = n->layer;
+    int64_t span = (int64_t)g->vec * T.tile.t;
+    T.oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, T.tile.ocb));
+    T.oh = cg_rem(g, r, cg_i64(g, o->h));
+    for (int i = 0; i < T.tile.ocb * T.tile.t; i++)
+        T.acc[i] = cg_var(g, g->vf, NULL);
+
+    CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (o->w + span - 1) / span), "tile");
+    T.ow0 = cg_mul(g, tl.iv, cg_i64(g, span));
+    int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1;
+    for (int u = 0; u < T.tile.t; u++)
+        for (int64_t kw = 0; kw < l->kernel[1]; kw++)
+            T.mask[u][kw] = lane_mask(g, cg_add(g, T.ow0, cg_i64(g, u * g->vec + kw * dw - l->pad_begin[1])), T.in->w);
+    for (int j = 0; j < T.tile.ocb; j++) {
+        LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, T.oc0, cg_i64(g, j))), g->vf)
+                              : LLVMConstNull(g->vf);
+        for (int u = 0; u < T.tile.t; u++)
+            cg_set(g, T.acc[j * T.tile.t + u], init);
+    }
+    tile_accumulate(g, &T);
+    tile_store(g, &T, y);
+    cg_loop_end(g, &tl);
+    if (!vector_act(n->act))
+        scalar_epilogue(g, &T, y);
+}
+
+/*
+ * conv_transpose2d with stride == kernel (kh x 2 or kh x 1), no padding, no
+ * dilation, groups 1: the usual learned 2x upsampling. Every output pixel
+ * receives exactly one input pixel per input channel:
+ *
+ *   y[oc, ih*S + kh, iw*S + kw] = b[oc] + sum_ic x[ic, ih, iw] * w[ic, oc, kh, kw]
+ *
+ * One work item is a block of ocb output channels on one output row oh
+ * (ih = oh / S, kh = oh % S). For a tile of input columns the accumulators
+ * acc[j][kw] are vectors over iw; the kw = 0 and kw = 1 vectors are
+ * interleaved into two contiguous output vectors before the store.
+ */
+CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
+{
+    static const int ocbs[] = {8, 6, 4, 3, 2, 1};
+    const IrTensor *o = &m->tensors[n->out];
+    CgConvTile tile = {.t = 1};
+    int per_oc = (int)n->layer->kernel[1];
+    for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
+        if (ocbs[i] * per_oc <= 16 && o->c % ocbs[i] == 0) {
+            tile.ocb = ocbs[i];
+            break;
+        }
+    }
+    return tile;
+}
+
+/* <a0, b0, a1, b1, ...> from lanes [first, first + vec/2) of a and b */
+static LLVMValueRef interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first)
+{
+    LLVMValueRef idx[64];
+    for (int i = 0; i < g->vec; i++)
+        idx[i] = LLVMConstInt(g->i32, (unsigned long long)(first + i / 2 + (i % 2) * g->vec), 0);
+    return LLVMBuildShuffleVector(g->b, a, b, LLVMConstVector(idx, (unsigned)g->vec), "");
+}
+
+void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
+                          LLVMValueRef b, LLVMValueRef r)
+{
+    const IrModule *m = g->m;
+    const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
+    const Layer *l = n->layer;
+    CgConvTile tile = cg_conv_t_tile(g, m, n);
+    int64_t sh = l->stride[0], kh_n = l->kernel[0], kw_n = l->kernel[1];
+    LLVMValueRef oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, tile.ocb));
+    LLVMValueRef oh = cg_rem(g, r, cg_i64(g, o->h));
+    LLVMValueRef ih = cg_div(g, oh, cg_i64(g, sh)), kh = cg_rem(g, oh, cg_i64(g, sh));
+    LLVMValueRef acc[16];
+    for (int i = 0; i < tile.ocb * kw_n; i++)
+        acc[i] = cg_var(g, g->vf, NULL);
+
+    CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (in->w + g->vec - 1) / g->vec), "tile");
+    LLVMValueRef iw0 = cg_mul(g, tl.iv, cg_i64(g, g->vec));
+    LLVMValueRef lmask = lane_mask(g, iw0, in->w);
+    for (int j = 0; j < tile.ocb; j++) {
+        LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, oc0, cg_i64(g, j))), g->vf) : LLVMConstNull(g->vf);
+        for (int kw = 0; kw < kw_n; kw++)
+            cg_set(g, acc[j * kw_n + kw], init);
+    }
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, in->c), "ic");
+    LLVMValueRef src = cg_gep(g, x, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, in->h)), ih),
+                                                     cg_i64(g, in->w)), iw0));
+    LLVMValueRef xv = masked_load(g, src, lmask);
+    /* w[ic, oc0 + j, kh, kw] */
+    LLVMValueRef wrow = cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, o->c)), oc0),
+                                                                 cg_i64(g, kh_n)), kh), cg_i64(g, kw_n)));
+    for (int j = 0; j < tile.ocb; j++) {
+        for (int kw = 0; kw < kw_n; kw++) {
+            LLVMValueRef ws = splat(g, cg_load(g, wrow, cg_i64(g, j * kh_n * kw_n + kw)), g->vf);
+            LLVMValueRef a = acc[j * kw_n + kw];
+            cg_set(g, a, cg_fmuladd(g, ws, xv, cg_get(g, a)));
+        }
+    }
+    cg_loop_end(g, &ic);
+
+    for (int j = 0; j < tile.ocb; j++) {
+        LLVMValueRef row = cg_gep(g, y, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, oc0, cg_i64(g, j)), cg_i64(g, o->h)), oh),
+                                               cg_i64(g, o->w)));
+        LLVMValueRef v[2];
+        for (int kw = 0; kw < kw_n; kw++) {
+            v[kw] = cg_get(g, acc[j * kw_n + kw]);
+            if (vector_act(n->act))
+                v[kw] = cg_act(g, n->act, n->act_alpha, v[kw]);
+        }
+        LLVMValueRef ow0 = cg_mul(g, iw0, cg_i64(g, kw_n));
+        if (kw_n == 1) {
+            masked_store(g, v[0], cg_gep(g, row, ow0), lane_mask(g, ow0, o->w));
+            continue;
+        }
+        for (int half = 0; half < 2; half++) {
+            LLVMValueRef at = cg_add(g, ow0, cg_i64(g, half * g->vec));
+            masked_store(g, interleave(g, v[0], v[1], half * g->vec / 2), cg_gep(g, row, at), lane_mask(g, at, o->w));
+        }
+    }
+    cg_loop_end(g, &tl);
+    if (!vector_act(n->act)) {
+        Tile T = {.n = n, .out = o, .tile = tile, .oc0 = oc0, .oh = oh};
+        scalar_epilogue(g, &T, y);
+    }
+}
