@@ -270,11 +270,25 @@ static void compute_rf(Graph *g)
  * jumps) the continuous result stands. */
 typedef struct {
     bool ok;
+    bool overflow;     /* a coordinate left int64: give up on this layer */
     int64_t p, jump;   /* period in output positions; input pixels per period */
     int64_t *lo, *hi;  /* [p]; lo > hi: that position reads no input pixel */
+    int64_t *budget;   /* work left for the whole graph (shared) */
 } Win;
 
+/* Bounds that keep the pass linear in the graph whatever the attributes:
+ * one period at most WIN_MAX_PERIOD positions, all the work (positions times
+ * taps) at most WIN_BUDGET per graph. */
 enum { WIN_MAX_PERIOD = 1 << 16 };
+#define WIN_BUDGET ((int64_t)1 << 26)
+
+static bool win_spend(Win *w, int64_t work)
+{
+    if (work < 0 || work > *w->budget)
+        return false;
+    *w->budget -= work;
+    return true;
+}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -289,7 +303,7 @@ static bool win_empty(const Win *w, int64_t q)
 
 static bool win_alloc(Win *w, int64_t p, int64_t jump)
 {
-    if (p < 1 || p > WIN_MAX_PERIOD)
+    if (p < 1 || p > WIN_MAX_PERIOD || jump < 1 || !win_spend(w, p))
         return false;
     w->p = p;
     w->jump = jump;
@@ -307,10 +321,14 @@ static bool win_alloc(Win *w, int64_t p, int64_t jump)
 /* Widens output position q of `o` by what input position i of `in` reads. */
 static void win_add(Win *o, int64_t q, const Win *in, int64_t i)
 {
-    int64_t m = floor_div(i, in->p), r = i - m * in->p;
+    int64_t m = floor_div(i, in->p), r = i - m * in->p, shift, lo, hi;
     if (win_empty(in, r))
         return;
-    int64_t lo = in->lo[r] + m * in->jump, hi = in->hi[r] + m * in->jump;
+    if (__builtin_mul_overflow(m, in->jump, &shift) || __builtin_add_overflow(in->lo[r], shift, &lo) ||
+        __builtin_add_overflow(in->hi[r], shift, &hi)) {
+        o->overflow = true;
+        return;
+    }
     o->lo[q] = lo < o->lo[q] ? lo : o->lo[q];
     o->hi[q] = hi > o->hi[q] ? hi : o->hi[q];
 }
@@ -318,8 +336,9 @@ static void win_add(Win *o, int64_t q, const Win *in, int64_t i)
 /* conv2d and pools: output o reads i = o*S - P + D*t, t in [0, K). */
 static bool win_conv(Win *o, const Win *in, const Layer *l, int d)
 {
-    int64_t s = or1(l->stride[d]), dil = or1(l->dilation[d]), p = in->p / gcd64(in->p, s);
-    if (!win_alloc(o, p, in->jump * (p * s / in->p)))
+    int64_t s = or1(l->stride[d]), dil = or1(l->dilation[d]), p = in->p / gcd64(in->p, s), jump;
+    if (__builtin_mul_overflow(in->jump, p * s / in->p, &jump) || !win_alloc(o, p, jump) ||
+        !win_spend(o, p > 0 && l->kernel[d] > WIN_BUDGET / p ? WIN_BUDGET + 1 : p * l->kernel[d]))
         return false;
     for (int64_t q = 0; q < p; q++)
         for (int64_t t = 0; t < l->kernel[d]; t++)
@@ -331,7 +350,8 @@ static bool win_conv(Win *o, const Win *in, const Layer *l, int d)
 static bool win_transposed(Win *o, const Win *in, const Layer *l, int d)
 {
     int64_t s = or1(l->stride[d]), dil = or1(l->dilation[d]);
-    if (!win_alloc(o, in->p * s, in->jump))
+    if (s > WIN_MAX_PERIOD || !win_alloc(o, in->p * s, in->jump) ||
+        !win_spend(o, l->kernel[d] > WIN_BUDGET / o->p ? WIN_BUDGET + 1 : o->p * l->kernel[d]))
         return false;
     for (int64_t q = 0; q < o->p; q++)
         for (int64_t t = 0; t < l->kernel[d]; t++) {
@@ -366,12 +386,16 @@ static bool win_upsample(Win *o, const Win *in, const Layer *l, int d)
     return true;
 }
 
-/* One window for the whole input map (global pooling; [F] tensors). */
+/* One window for the whole input map (global pooling; [F] tensors). Windows
+ * only move forward from one period to the next, so the first and the last
+ * period of positions bound the union. */
 static bool win_whole(Win *o, const Win *in, int64_t n)
 {
-    if (!win_alloc(o, 1, 1))
+    if (!win_alloc(o, 1, 1) || !win_spend(o, 2 * in->p))
         return false;
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n && i < in->p; i++)
+        win_add(o, 0, in, i);
+    for (int64_t i = n - in->p > 0 ? n - in->p : 0; i < n; i++)
         win_add(o, 0, in, i);
     return true;
 }
@@ -388,7 +412,9 @@ static bool win_union(Win *o, const Win *const *ins, int n, int64_t shift)
         if (p > WIN_MAX_PERIOD)
             return false;
     }
-    if (!win_alloc(o, p, ins[0]->jump * (p / ins[0]->p)))
+    int64_t jump;
+    if (__builtin_mul_overflow(ins[0]->jump, p / ins[0]->p, &jump) || !win_alloc(o, p, jump) ||
+        !win_spend(o, p * n))
         return false;
     for (int64_t q = 0; q < p; q++)
         for (int k = 0; k < n; k++)
@@ -445,6 +471,7 @@ static bool win_result(const Win *w, double *size, double *stride)
 static void compute_exact_rf(Graph *g)
 {
     Win *all = calloc((size_t)g->nlayers * 2 + 1, sizeof *all);
+    int64_t budget = WIN_BUDGET;
     if (!all)
         return;
     for (int i = 0; i < g->nlayers; i++) {
@@ -452,7 +479,8 @@ static void compute_exact_rf(Graph *g)
         for (int d = 0; d < 2; d++) {
             Win *w = &all[i * 2 + d];
             double size, stride;
-            w->ok = win_step(g, l, d, w, all) && win_result(w, &size, &stride);
+            w->budget = &budget;
+            w->ok = win_step(g, l, d, w, all) && !w->overflow && win_result(w, &size, &stride);
             if (w->ok) {
                 l->rf_size[d] = size;
                 l->rf_stride[d] = stride;
@@ -497,18 +525,23 @@ static const char *group3(char *buf, int64_t v)
     return buf;
 }
 
-/* Integers without a fraction, others with up to 4 decimals: 5, 0.5, 2.3333 */
+/* Integers without a fraction, others with up to 4 decimals: 5, 0.5, 2.3333;
+ * 6 significant digits from 1e15 on (1.15292e+18). */
 static const char *fmt_num(char *buf, size_t n, double v)
 {
     if (!isfinite(v))
         snprintf(buf, n, "?");
-    else if (v == floor(v) && fabs(v) < 1e15)
+    else if (fabs(v) >= 1e15)
+        snprintf(buf, n, "%.6g", v);
+    else if (v == floor(v))
         snprintf(buf, n, "%lld", (long long)v);
     else {
         snprintf(buf, n, "%.4f", v);
         char *e = buf + strlen(buf) - 1;
         while (*e == '0')
             *e-- = '\0';
+        if (*e == '.')
+            *e = '\0';
     }
     return buf;
 }
