@@ -31,10 +31,10 @@ char *fe_read_file(const char *path, size_t *len)
             cap *= 2;
         }
     }
-    bool err = ferror(f);
+    int err = ferror(f) ? errno : 0;
     if (f != stdin) fclose(f);
     if (!buf || err) {
-        fprintf(stderr, "convc: error: cannot read '%s'%s\n", path, buf ? "" : ": out of memory");
+        fprintf(stderr, "convc: error: cannot read '%s': %s\n", path, buf ? strerror(err) : "out of memory");
         free(buf);
         return NULL;
     }
