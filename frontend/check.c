@@ -109,10 +109,12 @@ static void report_undefined(Ctx *c, Scope *s, const Value *v)
 {
     if (c->syntax_errors)
         return;
-    const char **cands = arena_alloc(c->a, (size_t)(s->n + 1) * sizeof *cands);
+    const char **cands = arena_alloc(c->a, (size_t)(s->n + 2) * sizeof *cands);
     for (int i = 0; i < s->n; i++)
         cands[i] = s->b[i].name;
-    const char *sug = diag_suggest(v->s, cands, s->n);
+    cands[s->n] = "true";     /* bias=False from PyTorch habits */
+    cands[s->n + 1] = "false";
+    const char *sug = diag_suggest(v->s, cands, s->n + 2);
     if (sug)
         diag_error(v->span, "undefined name '%s'; did you mean '%s'?", v->s, sug);
     else
@@ -269,6 +271,8 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     k->given[idx] = true;   /* even when wrong: no "missing argument" follow-up */
     if (v.k == V_POISON)
         return false;
+    if (v.k == V_STRING && words)   /* padding="same", as written in PyTorch */
+        v.k = V_WORD;
     if (v.k == V_WORD && words) {
         if (!word_allowed(words, wl, v.s)) { bad_word(c, k, a, &v, words, wl); return false; }
         ok = true;
