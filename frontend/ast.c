@@ -159,6 +159,14 @@ Node *ast_def(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan nam
     return n;
 }
 
+/* A block or network whose header was unparsable. Its body was parsed (so
+ * its syntax errors are reported); calls to such a block are not checked. */
+Node *ast_broken(Node *def)
+{
+    def->broken = true;
+    return def;
+}
+
 /* ---- --emit=ast -------------------------------------------------------- */
 
 static void dump(FILE *out, const Node *n, int ind);

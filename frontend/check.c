@@ -466,29 +466,35 @@ static Value eval_add(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *b
 
 static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind);
 
-static Value eval_call(Ctx *c, Scope *s, Node *n, const char *bind)
+static void unknown_callee(Ctx *c, Scope *s, Node *n)
 {
     const char *name = n->call.callee;
-    int op = op_lookup(name);
-    if (op >= 0)
-        return eval_op(c, s, n, (OpKind)op, bind);
-    int *bi = ptrmap_get(&c->blocks, name);
-    if (bi)
-        return expand_block(c, s, n, c->items->v[*bi], bind);
     if (lookup(s, name)) {
         diag_error(n->call.callee_span, "'%s' is a value, not an op or a block", name);
-    } else {
-        int nb = (int)c->blocks.n;
-        const char **cands = arena_alloc(c->a, (size_t)(OP_COUNT + nb + 1) * sizeof *cands);
-        int m = 0;
-        for (int i = 1; i < OP_COUNT; i++) cands[m++] = fe_op_names[i];
-        for (int i = 0; i < c->items->n; i++)
-            if (c->items->v[i]->kind == N_BLOCK) cands[m++] = c->items->v[i]->def.name;
-        const char *sug = diag_suggest(name, cands, m);
-        diag_error(n->call.callee_span, "unknown op or block '%s'%s%s%s", name, sug ? "; did you mean '" : "",
-                   sug ? sug : "", sug ? "'?" : "");
+        context_notes(c);
+        return;
     }
+    const char **cands = arena_alloc(c->a, (size_t)(OP_COUNT + c->items->n) * sizeof *cands);
+    int m = 0;
+    for (int i = 1; i < OP_COUNT; i++) cands[m++] = fe_op_names[i];
+    for (int i = 0; i < c->items->n; i++)
+        if (c->items->v[i]->kind == N_BLOCK) cands[m++] = c->items->v[i]->def.name;
+    const char *sug = diag_suggest(name, cands, m);
+    diag_error(n->call.callee_span, "unknown op or block '%s'%s%s%s", name, sug ? "; did you mean '" : "",
+               sug ? sug : "", sug ? "'?" : "");
     context_notes(c);
+}
+
+static Value eval_call(Ctx *c, Scope *s, Node *n, const char *bind)
+{
+    int op = op_lookup(n->call.callee);
+    if (op >= 0)
+        return eval_op(c, s, n, (OpKind)op, bind);
+    int *bi = ptrmap_get(&c->blocks, n->call.callee);
+    if (bi && !c->items->v[*bi]->broken)
+        return expand_block(c, s, n, c->items->v[*bi], bind);
+    if (!bi)   /* a block with a broken header: its arity is unknown, stay silent */
+        unknown_callee(c, s, n);
     for (int i = 0; i < n->call.args.n; i++) {   /* still resolve the arguments' names */
         Node *a = n->call.args.v[i];
         eval(c, s, a->kind == N_KWARG ? a->bind.value : a, NULL);

@@ -79,6 +79,7 @@ struct Node {
     int depth;          /* expression nesting depth, bounded by AST_MAX_DEPTH */
     bool used;          /* N_ASSIGN/N_INPUT/N_PARAM: referenced somewhere */
     bool expanded;      /* N_BLOCK: instantiated at least once */
+    bool broken;        /* N_BLOCK/N_NETWORK: its header had a syntax error */
     union {
         int64_t ival;
         double fval;
@@ -116,6 +117,7 @@ Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, Node
 Node *ast_list_stmt(ParseCtx *c, NodeKind k, SrcSpan sp, NodeList items);
 Node *ast_return(ParseCtx *c, SrcSpan sp, Node *e);
 Node *ast_def(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList params, NodeList body);
+Node *ast_broken(Node *def);
 NodeList ast_list0(void);
 NodeList ast_list1(ParseCtx *c, Node *n);
 NodeList ast_append(ParseCtx *c, NodeList l, Node *n);

@@ -83,6 +83,8 @@ program:
 item:
     BLOCK IDENT '(' params_opt ')' opt_nl body  { $$ = ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), $4, $7); }
   | NETWORK IDENT opt_nl body                   { $$ = ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4); }
+  | BLOCK IDENT error body                      { $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | NETWORK IDENT error body                    { $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
   ;
 
 opt_nl: %empty | opt_nl NEWLINE ;
