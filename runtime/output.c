@@ -74,14 +74,15 @@ int rt_out_open(RtOutFile *o, const char *path)
         return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': not a file name", path);
     if (!(o->tmp = temp_template(path)))
         return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    track(o->tmp, true); /* before the file exists, so no signal can orphan it */
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         int e = errno;
+        track(o->tmp, false);
         free(o->tmp);
         o->tmp = NULL;
         return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s': %s", path, strerror(e));
     }
-    track(o->tmp, true);
     /* mkstemp creates the file 0600; give it the mode a plain fopen would. */
     mode_t mask = umask(0);
     umask(mask);
