@@ -1,0 +1,726 @@
+"""PyTorch reference models for the end-to-end tests in tests/run.
+
+Every test tests/run/NAME.conv describes a network in .conv; MODELS[NAME]
+builds the same network as a hand-written nn.Module, written from PyTorch's
+documentation and the .conv source, never from anything convc prints. Module
+attributes are named like the .conv bindings, so state_dict keys equal the
+network's parameter keys (`s1.down.c.weight` <-> instance s1, block layer
+down.c). forward() takes the inputs in declaration order and returns the
+outputs in `output` order (one tensor, or a tuple).
+
+A Spec also gives each input's [C, H, W] (or [F]) shape and, where a test
+needs it, the range its random values are drawn from (e.g. (-8, 8) so relu6
+clips and sigmoid saturates).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Spec:
+    def __init__(self, build, inputs, outputs, ranges=None):
+        self.build = build          # () -> nn.Module
+        self.inputs = inputs        # [(name, shape)] in declaration order
+        self.outputs = outputs      # [name] in output order
+        self.ranges = ranges or {}  # input name -> (low, high); default (-1, 1)
+
+
+MODELS = {}
+
+
+def model(name, inputs, outputs, ranges=None):
+    """Registers the decorated nn.Module class (or factory) as MODELS[name]."""
+    def register(build):
+        MODELS[name] = Spec(build, inputs, outputs, ranges)
+        return build
+    return register
+
+
+class Seq(nn.Module):
+    """Applies named children in order (like nn.Sequential with chosen names)."""
+
+    def __init__(self, *named):
+        super().__init__()
+        for name, m in named:
+            self.add_module(name, m)
+
+    def forward(self, x):
+        for m in self.children():
+            x = m(x)
+        return x
+
+
+def center_crop(x, like):
+    """crop(x, like): x's channels at like's H x W, from offset floor(dH/2), floor(dW/2)."""
+    h, w = like.shape[-2], like.shape[-1]
+    top = (x.shape[-2] - h) // 2
+    left = (x.shape[-1] - w) // 2
+    return x[..., top:top + h, left:left + w]
+
+
+def up(x, scale, mode):
+    if mode == 'nearest':
+        return F.interpolate(x, scale_factor=scale, mode='nearest')
+    return F.interpolate(x, scale_factor=scale, mode='bilinear', align_corners=False)
+
+
+# --- conv2d ------------------------------------------------------------------
+
+@model('conv_stride2', [('x', (3, 17, 15))], ['c2'])
+class ConvStride2(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)  # 8 x 9 x 8
+        self.c2 = nn.Conv2d(8, 6, 4, stride=2)                         # 6 x 3 x 3
+
+    def forward(self, x):
+        return self.c2(F.relu(self.c1(x)))
+
+
+@model('conv_stride3', [('x', (4, 23, 19))], ['c1', 'c2', 'c3'])
+class ConvStride3(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(4, 5, (3, 5), stride=3, padding=(1, 2))     # 5 x 8 x 7
+        self.c2 = nn.Conv2d(5, 7, (2, 3), stride=(3, 2), padding=(0, 1))  # 7 x 3 x 4
+        self.c3 = nn.Conv2d(4, 6, 3, stride=3)                          # 6 x 7 x 6
+
+    def forward(self, x):
+        c1 = self.c1(x)
+        return c1, self.c2(c1), self.c3(x)
+
+
+@model('conv_padding', [('x', (3, 13, 11))], ['a', 'b', 'c', 'd', 'e', 'f'])
+class ConvPadding(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding='same')
+        self.b = nn.Conv2d(3, 4, 4, padding='same')                    # pads 1 top/left, 2 bottom/right
+        self.c = nn.Conv2d(3, 5, (2, 5), padding='same', dilation=(3, 1))
+        self.d = nn.Conv2d(3, 6, 3, padding='valid')
+        self.e = nn.Conv2d(3, 6, (1, 3), padding=(2, 0))
+        self.f = nn.Conv2d(3, 2, 6, padding=3)
+
+    def forward(self, x):
+        return self.a(x), self.b(x), self.c(x), self.d(x), self.e(x), self.f(x)
+
+
+@model('conv_dilation', [('x', (5, 19, 17))], ['d2', 'd23', 'ds', 'dc'])
+class ConvDilation(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.d2 = nn.Conv2d(5, 6, 3, dilation=2)
+        self.d23 = nn.Conv2d(5, 6, 3, padding=(2, 3), dilation=(2, 3))
+        self.ds = nn.Conv2d(5, 4, 3, stride=2, padding=2, dilation=2)
+        self.dc = nn.Conv2d(6, 3, (2, 3), dilation=(4, 2), bias=False)
+
+    def forward(self, x):
+        d2 = self.d2(x)
+        return d2, self.d23(x), self.ds(x), self.dc(d2)
+
+
+@model('conv_groups', [('x', (8, 11, 13))], ['g2', 'g4', 'dw', 'dwm', 'dws'])
+class ConvGroups(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.g2 = nn.Conv2d(8, 6, 3, padding=1, groups=2)
+        self.g4 = nn.Conv2d(8, 12, (3, 1), stride=2, groups=4, bias=False)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.dwm = nn.Conv2d(8, 16, 5, padding=2, groups=8, bias=False)
+        self.dws = nn.Conv2d(8, 8, 3, stride=2, padding=2, dilation=2, groups=8)
+
+    def forward(self, x):
+        return self.g2(x), self.g4(x), self.dw(x), self.dwm(x), self.dws(x)
+
+
+@model('conv_wide', [('x', (5, 9, 37))], ['b', 's'])
+class ConvWide(nn.Module):
+    """Channel counts and widths that are not multiples of any vector width."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(5, 37, 3, padding=1)
+        self.b = nn.Conv2d(37, 19, 1)
+        self.s = nn.Conv2d(5, 17, 1, stride=2)
+
+    def forward(self, x):
+        return self.b(F.relu(self.a(x))), self.s(x)
+
+
+@model('conv_1x1_input', [('x', (7, 1, 1))], ['c2'])
+class Conv1x1Input(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(7, 9, 1)
+        self.c2 = nn.Conv2d(9, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.c2(torch.tanh(self.c1(x)))
+
+
+# --- conv_transpose2d --------------------------------------------------------
+
+@model('conv_transpose', [('x', (6, 7, 9))], ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'])
+class ConvTranspose(nn.Module):
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.t1 = T(6, 4, 3, stride=2, padding=1, output_padding=1)
+        self.t2 = T(6, 5, 4, stride=3, padding=2, output_padding=2, bias=False)
+        self.t3 = T(6, 4, 3, padding=1, dilation=2)
+        self.t4 = T(6, 6, 3, stride=2, groups=3)
+        self.t5 = T(6, 4, (2, 3), stride=(2, 1), padding=(0, 1))
+        self.t6 = T(6, 3, 2, stride=2)
+        self.t7 = T(6, 4, 3, output_padding=1, dilation=2)
+        self.t8 = T(6, 4, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2)
+
+    def forward(self, x):
+        return (self.t1(x), self.t2(x), self.t3(x), self.t4(x), self.t5(x), self.t6(x),
+                self.t7(x), self.t8(x))
+
+
+@model('conv_transpose_chain', [('x', (5, 6, 5))], ['y'])
+class ConvTransposeChain(nn.Module):
+    """A transposed conv reading an intermediate and feeding further layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(5, 8, 3, stride=2, padding=1)              # 8 x 3 x 3
+        self.t = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1)  # 6 x 6 x 6
+        self.dw = nn.ConvTranspose2d(6, 6, 3, stride=2, groups=6, bias=False)       # 6 x 13 x 13
+        self.bn = nn.BatchNorm2d(6)
+
+    def forward(self, x):
+        t = self.t(F.relu(self.c(x)))
+        return F.silu(self.bn(self.dw(t)))
+
+
+# --- linear, flatten, global_avgpool, softmax, dropout ------------------------
+
+@model('linear_flatten', [('x', (3, 9, 7))], ['fc2', 'y'])
+class LinearFlatten(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, stride=2)     # 4 x 4 x 3
+        self.fc1 = nn.Linear(48, 10)
+        self.fc2 = nn.Linear(10, 5, bias=False)
+
+    def forward(self, x):
+        f = torch.flatten(F.relu(self.c(x)), 1)
+        fc2 = self.fc2(F.relu(self.fc1(f)))
+        return fc2, F.softmax(fc2, dim=1)
+
+
+@model('linear_gap', [('x', (3, 15, 13))], ['g', 'fc'])
+class LinearGap(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 16, 3, padding=1)
+        self.fc = nn.Linear(16, 7)
+
+    def forward(self, x):
+        g = F.adaptive_avg_pool2d(F.relu(self.c(x)), 1)
+        return g, self.fc(F.dropout(torch.flatten(g, 1), 0.3, training=False))
+
+
+@model('linear_input', [('v', (12,))], ['y'])
+class LinearInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 9)
+        self.fc2 = nn.Linear(9, 3)
+
+    def forward(self, v):
+        return F.softmax(self.fc2(torch.sigmoid(self.fc1(v))), dim=1)
+
+
+@model('softmax', [('x', (5, 4, 3)), ('big', (6, 2, 3))], ['s', 'sb', 'sf'],
+       ranges={'x': (-4, 4), 'big': (-100, 100)})
+class Softmax(nn.Module):
+    """Softmax over channels of a [C, H, W] tensor, also with logits whose exp overflows float32."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(5, 6, 1)
+
+    def forward(self, x, big):
+        return (F.softmax(self.c(x), dim=1), F.softmax(big, dim=1),
+                F.softmax(torch.flatten(big, 1), dim=1))
+
+
+@model('dropout', [('x', (4, 6, 5))], ['y'])
+class Dropout(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        d1 = F.dropout(x, 0.5, training=False)
+        d2 = F.dropout(self.c(d1), 0.2, training=False)
+        return torch.relu(d2)
+
+
+# --- batchnorm2d ---------------------------------------------------------------
+
+@model('batchnorm_fold', [('x', (4, 10, 9))], ['b3'])
+class BatchnormFold(nn.Module):
+    """Batchnorm right after a conv (with and without bias, depthwise): folded by convc."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(4, 6, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(6)
+        self.c2 = nn.Conv2d(6, 5, 3, stride=2)
+        self.b2 = nn.BatchNorm2d(5, eps=0.1)
+        self.c3 = nn.Conv2d(5, 5, 3, padding=1, groups=5)
+        self.b3 = nn.BatchNorm2d(5, eps=1e-3)
+
+    def forward(self, x):
+        r = F.relu(self.b1(self.c1(x)))
+        r6 = F.relu6(self.b2(self.c2(r)))
+        return self.b3(self.c3(r6))
+
+
+@model('batchnorm_standalone', [('x', (3, 9, 11))], ['b4', 'b5', 'c4'])
+class BatchnormStandalone(nn.Module):
+    """Batchnorm that has no conv to fold into: on the input, after concat, add,
+    a transposed conv, an activation, and after a conv whose output is also an output."""
+
+    def __init__(self):
+        super().__init__()
+        self.b0 = nn.BatchNorm2d(3)
+        self.c1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.c2 = nn.Conv2d(3, 5, 1)
+        self.b1 = nn.BatchNorm2d(9, eps=0.01)
+        self.c3 = nn.Conv2d(9, 9, 3, padding=1)
+        self.b2 = nn.BatchNorm2d(9)
+        self.t = nn.ConvTranspose2d(9, 4, 2, stride=2)
+        self.b3 = nn.BatchNorm2d(4)
+        self.b4 = nn.BatchNorm2d(4)
+        self.c4 = nn.Conv2d(4, 4, 3, padding=1)
+        self.b5 = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        b0 = self.b0(x)
+        cat = torch.cat([self.c1(b0), self.c2(b0)], 1)
+        r = F.relu(self.b1(cat))
+        b2 = self.b2(self.c3(r) + r)
+        r2 = F.relu(self.b3(self.t(b2)))
+        b4 = self.b4(r2)
+        c4 = self.c4(b4)
+        return b4, self.b5(c4), c4
+
+
+# --- activations ----------------------------------------------------------------
+
+def _activations(x, negative_slope=0.1):
+    return (F.relu(x), F.relu6(x), F.leaky_relu(x, negative_slope), F.leaky_relu(x),
+            torch.sigmoid(x), torch.tanh(x), F.silu(x))
+
+
+@model('activations', [('x', (4, 7, 9))], ['r', 'r6', 'l', 'ld', 's', 't', 'si'],
+       ranges={'x': (-8, 8)})
+class Activations(nn.Module):
+    def forward(self, x):
+        return _activations(x)
+
+
+@model('activations_fused', [('x', (3, 8, 7))], ['r', 'r6', 'l', 'ld', 's', 't', 'si', 'rs'],
+       ranges={'x': (-4, 4)})
+class ActivationsFused(nn.Module):
+    """Each activation right after a conv (fusable), and after an add."""
+
+    def __init__(self):
+        super().__init__()
+        for i in range(1, 8):
+            setattr(self, 'c%d' % i, nn.Conv2d(3, 4, 3, padding=1))
+
+    def forward(self, x):
+        c = [getattr(self, 'c%d' % i)(x) for i in range(1, 8)]
+        return (F.relu(c[0]), F.relu6(c[1]), F.leaky_relu(c[2], 0.2), F.leaky_relu(c[3]),
+                torch.sigmoid(c[4]), torch.tanh(c[5]), F.silu(c[6]), F.relu6(c[0] + c[1]))
+
+
+# --- pooling ---------------------------------------------------------------------
+
+@model('maxpool', [('x', (3, 12, 13)), ('n', (2, 7, 9))],
+       ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'pn'],
+       ranges={'n': (-2, -1)})
+class Maxpool(nn.Module):
+    def forward(self, x, n):
+        M = F.max_pool2d
+        return (M(x, 2), M(x, 3, 2, 1), M(x, 3, stride=2, ceil_mode=True), M(x, 2, stride=1),
+                M(x, (2, 3), stride=(1, 2), padding=(1, 1)), M(x, 3, stride=2, padding=1, dilation=2),
+                M(x, 2, ceil_mode=True), M(x, 3, 3, 1, ceil_mode=True),
+                M(n, 3, 2, 1, ceil_mode=True))  # every value negative: padding must not win
+
+
+@model('avgpool', [('x', (3, 12, 13))], ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9'])
+class Avgpool(nn.Module):
+    def forward(self, x):
+        A = F.avg_pool2d
+        return (A(x, 2), A(x, 3, 2, 1), A(x, 3, 2, 1, count_include_pad=False),
+                A(x, 3, stride=2, ceil_mode=True), A(x, 3, 2, 1, ceil_mode=True),
+                A(x, (3, 2), stride=(2, 1), padding=(1, 0)), A(x, 2, stride=1),
+                A(x, 3, 2, 1, True, False), A(x, 4, 3, 2, ceil_mode=True))
+
+
+@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f'])
+class GlobalAvgpool(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 11, 3)
+
+    def forward(self, x):
+        g = F.adaptive_avg_pool2d(self.c(x), 1)
+        return g, torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
+
+# --- upsample ---------------------------------------------------------------------
+
+@model('upsample', [('x', (3, 5, 7))], ['n2', 'n3', 'b2', 'b3', 'bp', 'np'])
+class Upsample(nn.Module):
+    def forward(self, x):
+        return (up(x, 2, 'nearest'), up(x, 3, 'nearest'), up(x, 2, 'bilinear'),
+                up(x, 3, 'bilinear'), up(x, (2, 3), 'bilinear'), up(x, (3, 2), 'nearest'))
+
+
+@model('upsample_chain', [('x', (4, 6, 5))], ['y'])
+class UpsampleChain(nn.Module):
+    """Upsampling of intermediates, as in a decoder."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(4, 6, 3, stride=2, padding=1)   # 6 x 3 x 3
+        self.c2 = nn.Conv2d(12, 4, 3, padding=1)
+
+    def forward(self, x):
+        c1 = self.c1(x)
+        cat = torch.cat([up(F.relu(c1), 2, 'bilinear'), up(c1, 2, 'nearest')], 1)  # 12 x 6 x 6
+        return torch.sigmoid(self.c2(cat))
+
+
+@model('upsample_fractional', [('x', (3, 5, 7))], ['n15', 'b15', 'b25'])
+class UpsampleFractional(nn.Module):
+    """Non-integer scale factors: PyTorch maps output to input coordinates with
+    the given scale (1/scale_factor), not with the ratio of the sizes."""
+
+    def forward(self, x):
+        return up(x, 1.5, 'nearest'), up(x, 1.5, 'bilinear'), up(x, 2.5, 'bilinear')
+
+
+# --- concat, add, crop --------------------------------------------------------------
+
+@model('concat3', [('x', (3, 9, 7))], ['e'])
+class Concat3(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 5, 1)
+        self.d = nn.Conv2d(12, 6, 3, padding=1)
+
+    def forward(self, x):
+        c = torch.cat([x, F.relu(self.a(x)), self.b(x)], 1)
+        d = self.d(c)
+        return torch.cat([d, d, c], 1)
+
+
+@model('add', [('x', (4, 9, 11)), ('y', (4, 9, 11))], ['s1', 's2', 'r'])
+class Add(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x, y):
+        a = self.a(x)
+        s1 = a + y
+        s2 = a + x + y
+        return s1, s2, F.relu(s1 + s2)
+
+
+@model('crop', [('x', (3, 17, 16)), ('like', (2, 10, 9))], ['c', 'm'])
+class Crop(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3)                        # 4 x 15 x 14
+        self.u = nn.ConvTranspose2d(4, 4, 2, stride=2)    # 4 x 14 x 14
+
+    def forward(self, x, like):
+        a = self.a(x)
+        u = self.u(F.max_pool2d(a, 2))
+        return center_crop(x, like), torch.cat([center_crop(x, u), center_crop(a, u), u], 1)
+
+
+# --- several inputs and outputs, blocks, keys ------------------------------------------
+
+@model('multi_io', [('img', (3, 12, 10)), ('meta', (6,))], ['fc', 'seg', 'g'])
+class MultiIO(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3, stride=2, padding=1)   # 8 x 6 x 5
+        self.fc = nn.Linear(14, 4)
+        self.seg = nn.Conv2d(8, 2, 1)
+
+    def forward(self, img, meta):
+        c = self.c(img)
+        g = torch.flatten(F.adaptive_avg_pool2d(F.relu(c), 1), 1)
+        return self.fc(torch.cat([g, meta], 1)), self.seg(c), g
+
+
+class ConvBnRelu(nn.Module):
+    def __init__(self, cin, ch, k=3, s=1):
+        super().__init__()
+        self.c = nn.Conv2d(cin, ch, k, stride=s, padding=k // 2, bias=False)
+        self.bn = nn.BatchNorm2d(ch)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.c(x)))
+
+
+class Residual(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.a = ConvBnRelu(ch, ch)
+        self.b = ConvBnRelu(ch, ch, k=1)
+
+    def forward(self, x):
+        return F.relu(self.b(self.a(x)) + x)
+
+
+class Stage(nn.Module):
+    def __init__(self, cin, ch):
+        super().__init__()
+        self.down = ConvBnRelu(cin, ch, s=2)
+        self.res = Residual(ch)
+
+    def forward(self, x):
+        return self.res(self.down(x))
+
+
+@model('blocks', [('x', (3, 16, 15))], ['head'])
+class Blocks(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.s1 = Stage(3, 8)
+        self.layer2 = Stage(8, 12)           # s2 = stage(s1, 12, name="layer2")
+        self.classifier = nn.Sequential(nn.Identity(), nn.Conv2d(12, 3, 1))
+
+    def forward(self, x):
+        return self.classifier(self.layer2(self.s1(x)))
+
+
+@model('vgg_keys', [('x', (3, 16, 16))], ['fc2'])
+class VggKeys(nn.Module):
+    """torchvision-style keys (features.0, classifier.3) through name=."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Linear(256, 32), nn.ReLU(), nn.Dropout(),
+                                        nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+# --- small complete networks ---------------------------------------------------------------
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        self.expand = nn.Conv2d(cin, hidden, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(hidden)
+        self.dw = nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False)
+        self.bn2 = nn.BatchNorm2d(hidden)
+        self.project = nn.Conv2d(hidden, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        h = F.relu6(self.bn1(self.expand(x)))
+        h = F.relu6(self.bn2(self.dw(h)))
+        h = self.bn3(self.project(h))
+        return h + x if self.residual else h
+
+
+@model('mobilenet_tiny', [('x', (3, 33, 31))], ['logits'])
+class MobilenetTiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False)   # 8 x 17 x 16
+        self.stem_bn = nn.BatchNorm2d(8)
+        self.b1 = InvertedResidual(8, 8, 1, 2)
+        self.b2 = InvertedResidual(8, 16, 2, 3)                           # 16 x 9 x 8
+        self.b3 = InvertedResidual(16, 16, 1, 2)
+        self.head = nn.Conv2d(16, 32, 1)
+        self.logits = nn.Linear(32, 10)
+
+    def forward(self, x):
+        h = F.relu6(self.stem_bn(self.stem(x)))
+        h = self.b3(self.b2(self.b1(h)))
+        h = F.silu(self.head(h))
+        return self.logits(F.dropout(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1), 0.2, False))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity)
+
+
+@model('resnet_tiny', [('x', (3, 32, 29))], ['fc', 'prob'])
+class ResnetTiny(nn.Module):
+    """torchvision ResNet's structure and keys (layer1.0.conv1, layer2.0.downsample.0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)   # 8 x 16 x 15
+        self.bn1 = nn.BatchNorm2d(8)
+        self.layer1 = nn.Sequential(BasicBlock(8, 8, 1))
+        self.layer2 = nn.Sequential(BasicBlock(8, 16, 2), BasicBlock(16, 16, 1))
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)        # 8 x 8 x 8
+        h = self.layer2(self.layer1(h))
+        fc = self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+        return fc, F.softmax(fc, dim=1)
+
+
+class DoubleConv(nn.Module):
+    """conv-bn-relu twice, without conv bias (examples/unet.conv's double_conv)."""
+
+    def __init__(self, cin, ch):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, ch, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(ch)
+        self.c2 = nn.Conv2d(ch, ch, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(ch)
+
+    def forward(self, x):
+        return F.relu(self.b2(self.c2(F.relu(self.b1(self.c1(x))))))
+
+
+class UNet(nn.Module):
+    def __init__(self, cin=3, classes=2, base=64):
+        super().__init__()
+        b = base
+        self.inc = DoubleConv(cin, b)
+        self.down1 = DoubleConv(b, 2 * b)
+        self.down2 = DoubleConv(2 * b, 4 * b)
+        self.down3 = DoubleConv(4 * b, 8 * b)
+        self.down4 = DoubleConv(8 * b, 16 * b)
+        self.up1 = nn.ConvTranspose2d(16 * b, 8 * b, 2, stride=2)
+        self.dec1 = DoubleConv(16 * b, 8 * b)
+        self.up2 = nn.ConvTranspose2d(8 * b, 4 * b, 2, stride=2)
+        self.dec2 = DoubleConv(8 * b, 4 * b)
+        self.up3 = nn.ConvTranspose2d(4 * b, 2 * b, 2, stride=2)
+        self.dec3 = DoubleConv(4 * b, 2 * b)
+        self.up4 = nn.ConvTranspose2d(2 * b, b, 2, stride=2)
+        self.dec4 = DoubleConv(2 * b, b)
+        self.outc = nn.Conv2d(b, classes, 1)
+
+    def forward(self, x):
+        inc = self.inc(x)
+        d1 = self.down1(F.max_pool2d(inc, 2))
+        d2 = self.down2(F.max_pool2d(d1, 2))
+        d3 = self.down3(F.max_pool2d(d2, 2))
+        d4 = self.down4(F.max_pool2d(d3, 2))
+        u = self.dec1(torch.cat([d3, self.up1(d4)], 1))
+        u = self.dec2(torch.cat([d2, self.up2(u)], 1))
+        u = self.dec3(torch.cat([d1, self.up3(u)], 1))
+        u = self.dec4(torch.cat([inc, self.up4(u)], 1))
+        return self.outc(u)
+
+
+model('unet', [('x', (3, 256, 256))], ['outc'])(lambda: UNet())
+model('unet_small', [('x', (3, 32, 48))], ['outc'])(lambda: UNet(3, 2, 4))
+
+
+class ConvBlock2015(nn.Module):
+    """Two valid 3x3 convs with bias, each followed by a relu."""
+
+    def __init__(self, cin, ch):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, ch, 3)
+        self.c2 = nn.Conv2d(ch, ch, 3)
+
+    def forward(self, x):
+        return F.relu(self.c2(F.relu(self.c1(x))))
+
+
+class UNet2015(nn.Module):
+    def __init__(self, cin=1, classes=2, base=64):
+        super().__init__()
+        b = base
+        self.enc1 = ConvBlock2015(cin, b)
+        self.enc2 = ConvBlock2015(b, 2 * b)
+        self.enc3 = ConvBlock2015(2 * b, 4 * b)
+        self.enc4 = ConvBlock2015(4 * b, 8 * b)
+        self.enc5 = ConvBlock2015(8 * b, 16 * b)
+        self.up1 = nn.ConvTranspose2d(16 * b, 8 * b, 2, stride=2)
+        self.dec1 = ConvBlock2015(16 * b, 8 * b)
+        self.up2 = nn.ConvTranspose2d(8 * b, 4 * b, 2, stride=2)
+        self.dec2 = ConvBlock2015(8 * b, 4 * b)
+        self.up3 = nn.ConvTranspose2d(4 * b, 2 * b, 2, stride=2)
+        self.dec3 = ConvBlock2015(4 * b, 2 * b)
+        self.up4 = nn.ConvTranspose2d(2 * b, b, 2, stride=2)
+        self.dec4 = ConvBlock2015(2 * b, b)
+        self.outc = nn.Conv2d(b, classes, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(F.max_pool2d(e1, 2))
+        e3 = self.enc3(F.max_pool2d(e2, 2))
+        e4 = self.enc4(F.max_pool2d(e3, 2))
+        e5 = self.enc5(F.max_pool2d(e4, 2))
+        u = self.up1(e5)
+        d = self.dec1(torch.cat([center_crop(e4, u), u], 1))
+        u = self.up2(d)
+        d = self.dec2(torch.cat([center_crop(e3, u), u], 1))
+        u = self.up3(d)
+        d = self.dec3(torch.cat([center_crop(e2, u), u], 1))
+        u = self.up4(d)
+        d = self.dec4(torch.cat([center_crop(e1, u), u], 1))
+        return self.outc(d)
+
+
+model('unet_2015', [('x', (1, 572, 572))], ['outc'])(lambda: UNet2015())
+model('unet_2015_small', [('x', (1, 204, 220))], ['outc'])(lambda: UNet2015(1, 2, 4))
+
+
+# --- the tutorial's networks (examples/seed/*.conv; ../shared/seed) ---------------------------
+
+def _single(name, shape, out, layers):
+    model(name, [('x', shape)], [out])(lambda: Seq(*layers()))
+
+
+_single('net1', (1, 512, 512), 'conv1', lambda: [('conv1', nn.Conv2d(1, 32, 5, padding=1))])
+_single('net2', (8, 256, 256), 'conv1', lambda: [('conv1', nn.Conv2d(8, 32, 3, padding=1))])
+_single('net1_5x5', (32, 128, 128), 'conv1', lambda: [('conv1', nn.Conv2d(32, 32, 5, padding=2))])
+_single('net3', (32, 128, 128), 'y', lambda: [
+    ('conv1', nn.Conv2d(32, 32, 3, padding=1)), ('r1', nn.ReLU()),
+    ('conv2', nn.Conv2d(32, 32, 3, padding=1)), ('r2', nn.ReLU())])
+_single('net4', (256, 64, 64), 'conv1', lambda: [('conv1', nn.Conv2d(256, 512, 3, padding=1))])
+_single('net5', (256, 64, 64), 'conv2', lambda: [
+    ('conv1', nn.Conv2d(256, 32, 1)), ('conv2', nn.Conv2d(32, 512, 3, padding=1))])
+_single('net6', (32, 128, 128), 'conv2', lambda: [('conv2', nn.Conv2d(32, 512, 3, padding='same'))])
+_single('net7', (32, 128, 128), 'conv2', lambda: [
+    ('conv2', nn.Conv2d(32, 512, 5, padding=1, stride=2))])
+_single('net8', (32, 128, 128), 'conv_transpose', lambda: [
+    ('conv_transpose', nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1))])
