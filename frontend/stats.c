@@ -605,7 +605,7 @@ static void ptflops_strings(char *macs, char *params, size_t n, int64_t m, int64
 /* ---- --stats: the table -------------------------------------------------- */
 
 typedef struct {
-    int64_t params, buffers, macs, act;
+    int64_t params, buffers, macs, act, in;  /* act: layer outputs; in: network inputs (bytes) */
 } Totals;
 
 static Totals totals(const Graph *g, CountConvention cc)
@@ -618,6 +618,8 @@ static Totals totals(const Graph *g, CountConvention cc)
         t.macs += count_macs(g, l, cc);
         if (l->op != OP_INPUT)
             t.act += numel(l->shape) * BYTES_PER_FLOAT;
+        else
+            t.in += numel(l->shape) * BYTES_PER_FLOAT;
     }
     return t;
 }
@@ -652,7 +654,7 @@ static void rule(FILE *out, char c, int n)
 static void table_row(FILE *out, const Graph *g, const Layer *l, Widths w, CountConvention cc)
 {
     char shape[96], p[32], m[32], rf[128], act[32];
-    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %13s  %15s\n", w.name, l->name, w.op, fe_op_names[l->op],
+    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %16s  %15s\n", w.name, l->name, w.op, fe_op_names[l->op],
             w.shape, fmt_shape(shape, sizeof shape, l->shape), group3(p, l->params),
             group3(m, count_macs(g, l, cc)), fmt_rf(rf, sizeof rf, l),
             group3(act, numel(l->shape) * BYTES_PER_FLOAT));
@@ -677,6 +679,7 @@ static void table_totals(FILE *out, const Graph *g, CountConvention cc, int64_t 
     }
     fprintf(out, "Weight bytes:      %s (parameters + buffers, fp32)\n",
             group3(a, (t.params + t.buffers) * BYTES_PER_FLOAT));
+    fprintf(out, "Input bytes:       %s (network inputs, batch 1, fp32)\n", group3(a, t.in));
     fprintf(out, "Activation bytes:  %s (sum of all layer outputs except the inputs, batch 1, fp32)\n", group3(a, t.act));
     if (arena >= 0)
         fprintf(out, "Activation arena:  %s (planned activation arena, batch 1)\n", group3(a, arena));
@@ -685,10 +688,10 @@ static void table_totals(FILE *out, const Graph *g, CountConvention cc, int64_t 
 static void print_table(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
 {
     Widths w = column_widths(g);
-    int width = w.name + w.op + w.shape + 13 + 17 + 13 + 15 + 12;
+    int width = w.name + w.op + w.shape + 13 + 17 + 16 + 15 + 12;
     fprintf(out, "network %s\n", g->name);
     rule(out, '=', width);
-    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %13s  %15s\n", w.name, "Layer", w.op, "Op", w.shape,
+    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %16s  %15s\n", w.name, "Layer", w.op, "Op", w.shape,
             "Output shape", "Params", cc == COUNT_PTFLOPS ? "MACs (ptflops)" : "MACs", "RF size / stride",
             "Activation (B)");
     rule(out, '=', width);
@@ -835,8 +838,8 @@ static void print_json(FILE *out, const Graph *g, CountConvention cc, int64_t ar
     }
     fprintf(out, "  ],\n  \"total_params\": %lld,\n  \"total_buffers\": %lld,\n  \"total_macs\": %lld,\n",
             (long long)t.params, (long long)t.buffers, (long long)t.macs);
-    fprintf(out, "  \"weight_bytes\": %lld,\n  \"activation_bytes\": %lld",
-            (long long)((t.params + t.buffers) * BYTES_PER_FLOAT), (long long)t.act);
+    fprintf(out, "  \"weight_bytes\": %lld,\n  \"input_bytes\": %lld,\n  \"activation_bytes\": %lld",
+            (long long)((t.params + t.buffers) * BYTES_PER_FLOAT), (long long)t.in, (long long)t.act);
     if (arena >= 0)
         fprintf(out, ",\n  \"arena_bytes\": %lld", (long long)arena);
     fputs("\n}\n", out);
