@@ -13,9 +13,12 @@
  *            (num_batches_tracked is an integer and is not counted)
  *   macs     fvcore/thop: conv and linear multiply-accumulates, bias excluded;
  *            a transposed conv is counted over its input positions
- *   rf       r_out = r_in + span * j_in  (span = input positions one output
- *            element reaches past the first, e.g. D*(K-1) for a conv)
- *            j_out = j_in * S (conv, pool), j_in / S (transposed, upsample)
+ *   rf       size: the widest window of network-input pixels one output
+ *            element reads; stride (jump): input pixels between neighbours.
+ *            First composed per layer, r_out = r_in + span * j_in and
+ *            j_out = j_in * S (conv, pool) or j_in / S (transposed, upsample);
+ *            then replaced by the exact per-position windows, which differ
+ *            where up-sampled branches meet skips (UNet: 204, not 200).
  *
  * Invariants: every function here is total on a Graph fe_check() accepted
  * (all extents >= 1, inputs index earlier layers); nothing is allocated that
