@@ -77,7 +77,7 @@ program:
     %empty
   | program NEWLINE
   | program item             { ctx->items = ast_append(ctx, ctx->items, $2); }
-  | program error NEWLINE
+  | program error NEWLINE      { yyerrok; }
   ;
 
 item:
@@ -98,8 +98,8 @@ stmts:
     %empty                   { $$ = ast_list0(); }
   | stmts NEWLINE            { $$ = $1; }
   | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
-  | stmts error NEWLINE      { $$ = $1; }
-  | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); }
+  | stmts error NEWLINE      { $$ = $1; yyerrok; }
+  | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); yyerrok; }
   ;
 
 stmt:
@@ -198,6 +198,7 @@ static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_INT && n > 4) { snprintf(buf, size, "an expression"); return; }
+        if (exp[i] == YYSYMBOL_INPUT) { snprintf(buf, size, "a statement"); return; }
         const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
         len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep,
                                 token_name(exp[i], name, sizeof name));
@@ -213,6 +214,31 @@ static bool expects(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k)
     return false;
 }
 
+/* Keeps the expected list short and to the point: no "end of file"; inside
+ * a body "end of line" rather than '}' (a statement ends at the line's end);
+ * at the top level "'block' or 'network'" without "end of line". */
+static int filter_expected(yysymbol_kind_t *exp, int n)
+{
+    bool nl = expects(exp, n, YYSYMBOL_NEWLINE), item = expects(exp, n, YYSYMBOL_BLOCK);
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        yysymbol_kind_t k = exp[i];
+        if (k == YYSYMBOL_YYEOF || k == YYSYMBOL_YYerror || (nl && k == YYTRANSLATE('}')) ||
+            (item && k == YYSYMBOL_NEWLINE))
+            continue;
+        exp[m++] = k;
+    }
+    if (m == 0)
+        return n;
+    for (int i = 0; nl && i < m - 1; i++)   /* "end of line" last */
+        if (exp[i] == YYSYMBOL_NEWLINE) {
+            memmove(exp + i, exp + i + 1, (size_t)(m - i - 1) * sizeof *exp);
+            exp[m - 1] = YYSYMBOL_NEWLINE;
+            break;
+        }
+    return m;
+}
+
 /* The innermost bracket that the expected ')' or ']' would close, if any. */
 static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpan *at, char *ch)
 {
@@ -223,16 +249,6 @@ static bool open_bracket(ScanState *s, const yysymbol_kind_t *exp, int n, SrcSpa
     return expects(exp, n, YYTRANSLATE(*ch == '(' ? ')' : ']'));
 }
 
-/* Drops "end of line" and "end of file" from the expected list when it has
- * anything else: "expected 'block' or 'network'" reads better. */
-static int filter_expected(yysymbol_kind_t *exp, int n)
-{
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (exp[i] != YYSYMBOL_NEWLINE && exp[i] != YYSYMBOL_YYEOF && exp[i] != YYSYMBOL_YYerror)
-            exp[m++] = exp[i];
-    return m ? m : n;
-}
 
 /* A misspelt keyword: `inptu x[...]` (an identifier where '=' must follow)
  * or `netwrok n {` (an identifier where a keyword is expected). */
@@ -261,7 +277,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
         diag_error(at, "%s", s->error_msg);
         return 0;
     }
-    int n = filter_expected(exp, yypcontext_expected_tokens(yyctx, exp, YYNTOKENS));
+    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
+    bool want_brace = expects(exp, n, YYTRANSLATE('}'));
+    n = filter_expected(exp, n);
     if (misspelt_keyword(s, tok, exp, n))
         return 0;
     char found[128], expected[256];
@@ -269,7 +287,7 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     describe_expected(exp, n, expected, sizeof expected);
     SrcSpan open;
     char ch;
-    if (tok == YYSYMBOL_YYEOF && s->brace.line && expects(exp, n, YYTRANSLATE('}'))) {
+    if (tok == YYSYMBOL_YYEOF && s->brace.line && want_brace) {
         diag_error(at, "expected '}' to close '{' at %d:%d, found end of file", s->brace.line, s->brace.col);
         diag_note(s->brace, "'{' opened here");
     } else if ((tok == YYTRANSLATE(')') || tok == YYTRANSLATE(']')) && s->unmatched) {
