@@ -524,6 +524,20 @@ class VggKeys(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
+# --- the network of the negative tests (weights_*.conv, input_*.conv) ---------------------
+
+@model('checked', [('x', (3, 10, 9))], ['fc'])
+class Checked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(F.relu(self.b(self.c(x))), 1), 1))
+
+
 # --- small complete networks ---------------------------------------------------------------
 
 class InvertedResidual(nn.Module):

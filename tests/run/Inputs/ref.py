@@ -28,9 +28,11 @@ rounded values, so the comparison stays exact up to float32 arithmetic.
 
 Negative runs: the weights can be made not to match the network
 (--weights-model OTHER exports another model's weights, --drop KEY, --extra KEY,
---reshape KEY), an input can get a wrong shape (--input-shape NAME=D,D,D,D),
-and --expect-exit CODE then checks the exit code, prints `exit=CODE` and the
-executable's stderr, and checks that no output file and no temporary is left.
+--reshape KEY), an input can get a wrong shape (--input-shape NAME=D,D,D,D;
+also a right shape without the batch dimension), and --expect-exit CODE then
+checks the exit code, prints `exit=CODE` and the executable's stderr, and
+checks that no output file and no temporary is left (--stale-output: output
+files that existed before the run are left unchanged).
 """
 import argparse
 import math
@@ -146,9 +148,14 @@ def make_inputs(a, spec):
     return out
 
 
-def reference(model, inputs):
+def reference(model, spec, inputs):
+    """The model's outputs for the inputs; an input without the batch dimension
+    ([C, H, W], which the executable reads as N = 1) gets one."""
+    xs = []
+    for (name, x), (_, shape) in zip(inputs, spec.inputs):
+        xs.append(torch.from_numpy(x[None] if x.ndim == len(shape) else x))
     with torch.no_grad():
-        ys = model(*[torch.from_numpy(x) for _, x in inputs])
+        ys = model(*xs)
     if not isinstance(ys, tuple):
         ys = (ys,)
     return [y.detach().numpy().astype(np.float32) for y in ys]
@@ -223,9 +230,17 @@ def compare(a, name, y, ref):
     return ratio, lines, err, peak
 
 
-def check_clean(workdir, created):
-    """After a failed run: no output file, no temporary left in the directory."""
-    left = sorted(set(os.listdir(workdir)) - set(created))
+STALE = b'stale output of an earlier run\n'
+
+
+def check_clean(workdir, created, stale):
+    """After a failed run: no new file (output or temporary) in the directory,
+    and the stale outputs written before the run unchanged."""
+    left = sorted(set(os.listdir(workdir)) - set(created) - set(stale))
+    for path in stale:
+        with open(os.path.join(workdir, path), 'rb') as f:
+            if f.read() != STALE:
+                left.append(path + ' (changed)')
     return left
 
 
@@ -248,6 +263,8 @@ def main():
     p.add_argument('--extra', action='append', default=[], metavar='KEY')
     p.add_argument('--reshape', action='append', default=[], metavar='KEY')
     p.add_argument('--input-shape', action='append', default=[], metavar='NAME=D,D,D,D')
+    p.add_argument('--stale-output', action='store_true',
+                   help='create the output files before the run; a failing run must not change them')
     p.add_argument('--expect-exit', type=int)
     a = p.parse_args()
     torch.set_num_threads(max(1, a.threads))
@@ -277,13 +294,17 @@ def run(a, spec, model, workdir):
         in_files.append((name, 'in_%s.npy' % name))
     out_files = [(name, 'out_%s.npy' % name) for name in spec.outputs]
     created = ['w.safetensors'] + [f for _, f in in_files]
+    stale = [f for _, f in out_files] if a.stale_output else []
+    for path in stale:
+        with open(os.path.join(workdir, path), 'wb') as f:
+            f.write(STALE)
 
     code, stderr = run_exe(a, workdir, in_files, out_files)
     head = 'model=%s batch=%d threads=%d' % (a.model, a.batch, a.threads)
     if a.expect_exit is not None:
         print('exit=%s' % code)
         sys.stdout.write(stderr)
-        left = check_clean(workdir, created)
+        left = check_clean(workdir, created, stale)
         if left:
             print('left behind: %s' % ' '.join(left))
         ok = code == a.expect_exit and not left
@@ -296,7 +317,7 @@ def run(a, spec, model, workdir):
         print('%s FAILED' % head)
         return 1
 
-    refs = reference(model, inputs)
+    refs = reference(model, spec, inputs)
     if len(refs) != len(spec.outputs):
         raise SystemExit('ref.py: model %s returned %d outputs, spec lists %d'
                          % (a.model, len(refs), len(spec.outputs)))
