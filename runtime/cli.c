@@ -10,6 +10,7 @@
  * several, every file is NAME=FILE. Every number is validated: a malformed
  * or out-of-range value is a usage error (exit RT_EXIT_USAGE).
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

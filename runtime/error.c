@@ -5,6 +5,7 @@
  * Every diagnostic is `PROGRAM: error: message` on stderr, where PROGRAM is
  * the basename of argv[0].
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
  * SIGINT, SIGTERM and SIGHUP during a run remove them too, before the
  * signal's default action ends the process.
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>

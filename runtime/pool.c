@@ -9,6 +9,7 @@
  * the barrier between steps. With T = 1 nothing is created and kernels run
  * inline.
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

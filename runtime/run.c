@@ -12,6 +12,7 @@
  * arena and copied in at the start of every run, because the arena planner
  * may reuse an input's space once it is dead.
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

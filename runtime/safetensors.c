@@ -12,6 +12,7 @@
  * with its exact shape and a float dtype, and every other tensor is a
  * `num_batches_tracked` counter. F16, BF16 and F64 are converted to F32.
  */
+#define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
