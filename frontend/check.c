@@ -65,7 +65,7 @@ static Value eval_node(Ctx *c, Scope *s, Node *n, const char *bind);
 
 static Value poison(void) { return (Value){.k = V_POISON}; }
 
-const char *value_desc(const Value *v)
+static const char *value_desc(const Value *v)
 {
     static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
         [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",

@@ -49,13 +49,6 @@ void diag_begin(const char *path, const char *src, size_t len, const DiagOptions
 
 int diag_error_count(void) { return D.errors; }
 
-SrcSpan span_join(SrcSpan a, SrcSpan b)
-{
-    if (!a.line) return b;
-    if (!b.line) return a;
-    return (SrcSpan){a.line, a.col, b.end_line, b.end_col};
-}
-
 static uint64_t hash_diag(SrcSpan sp, const char *kind, const char *msg)
 {
     uint64_t h = 1469598103934665603u ^ (uint64_t)sp.line * 31 ^ (uint64_t)sp.col << 32;

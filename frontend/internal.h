@@ -46,7 +46,6 @@ int diag_error_count(void);
 /* Edit distance based suggestion: the candidate closest to `word`, or NULL. */
 const char *diag_suggest(const char *word, const char *const *cands, int n);
 extern const SrcSpan NO_SPAN;
-SrcSpan span_join(SrcSpan a, SrcSpan b);
 
 /* ---- ast.c ---------------------------------------------------------------- */
 typedef enum {
@@ -204,8 +203,6 @@ typedef struct {
  * and returns false on an error. */
 bool rule_apply(OpCall *k, Layer *L);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
-void shape_str(char *buf, size_t n, Shape s);          /* "[64, 128, 128]" */
-const char *value_desc(const Value *v);                 /* "an integer", "a tensor", ... */
 
 Program *fe_build(const char *path, Arena *a, const NodeList *items);
 

@@ -19,7 +19,8 @@
 enum { MAX_DIM = 1 << 30 };
 #define MAX_ELEMS ((int64_t)1 << 40)
 
-void shape_str(char *buf, size_t n, Shape s)
+/* "[64, 128, 128]" or "[F]" */
+static void shape_str(char *buf, size_t n, Shape s)
 {
     if (s.rank == 1)
         snprintf(buf, n, "[%lld]", (long long)s.c);
