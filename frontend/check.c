@@ -935,6 +935,84 @@ static void register_item(Ctx *c, PtrMap *nets, Node *it, int i)
                 diag_error(it->def.params.v[j]->bind.name_span, "duplicate parameter '%s'", it->def.params.v[j]->bind.name);
 }
 
+/* ---- recursion between blocks (static, also for blocks never called) ------ */
+
+typedef struct { int to; SrcSpan at; } CallEdge;
+typedef struct { CallEdge *v; int n, cap; } EdgeList;
+
+/* The block calls in an expression or statement (depth bounded by AST_MAX_DEPTH). */
+static void collect_calls(Ctx *c, Node *n, EdgeList *out)
+{
+    if (!n) return;
+    switch (n->kind) {
+    case N_CALL: {
+        int *bi = ptrmap_get(&c->blocks, n->call.callee);
+        if (bi) VEC_PUSH(c->a, out->v, out->n, out->cap, ((CallEdge){*bi, n->call.callee_span}));
+        for (int i = 0; i < n->call.args.n; i++) collect_calls(c, n->call.args.v[i], out);
+        break;
+    }
+    case N_BINARY: collect_calls(c, n->bin.lhs, out); collect_calls(c, n->bin.rhs, out); break;
+    case N_NEG: case N_RETURN: collect_calls(c, n->operand, out); break;
+    case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) collect_calls(c, n->list.v[i], out); break;
+    case N_KWARG: case N_ASSIGN: case N_PARAM: collect_calls(c, n->bind.value, out); break;
+    default: break;
+    }
+}
+
+static EdgeList block_calls(Ctx *c, Node *blk)
+{
+    EdgeList e = {0};
+    for (int i = 0; i < blk->def.params.n; i++) collect_calls(c, blk->def.params.v[i], &e);
+    for (int i = 0; i < blk->def.body.n; i++) collect_calls(c, blk->def.body.v[i], &e);
+    return e;
+}
+
+/* Reports the cycle path[from..top] -> path[from] closed by the call at `at`;
+ * its blocks are marked broken so that no call to them is expanded. */
+static void report_cycle(Ctx *c, const int *path, int from, int top, SrcSpan at)
+{
+    char chain[512];
+    int len = 0;
+    for (int j = from; j <= top && len < 400; j++) {
+        Node *b = c->items->v[path[j]];
+        b->broken = true;
+        len += snprintf(chain + len, sizeof chain - (size_t)len, "'%s' -> ", b->def.name);
+    }
+    Node *head = c->items->v[path[from]];
+    snprintf(chain + len, sizeof chain - (size_t)len, "'%s'", head->def.name);
+    diag_error(at, "recursion between blocks: %s", chain);
+    diag_note(head->def.name_span, "block '%s' is defined here", head->def.name);
+}
+
+/* Iterative depth-first search over the block call graph (a long chain of
+ * blocks must not exhaust the C stack). */
+static void check_cycles(Ctx *c)
+{
+    int n = c->items->n;
+    EdgeList *edges = arena_alloc(c->a, (size_t)(n + 1) * sizeof *edges);
+    char *color = arena_alloc(c->a, (size_t)n + 1);          /* 0 new, 1 on path, 2 done */
+    int *path = arena_alloc(c->a, (size_t)(n + 1) * sizeof *path), *pos = arena_alloc(c->a, (size_t)(n + 1) * sizeof *pos);
+    for (int i = 0; i < n; i++)
+        if (c->items->v[i]->kind == N_BLOCK) edges[i] = block_calls(c, c->items->v[i]);
+    for (int root = 0; root < n; root++) {
+        if (c->items->v[root]->kind != N_BLOCK || color[root]) continue;
+        int top = 0;
+        path[0] = root, pos[0] = 0, color[root] = 1;
+        while (top >= 0) {
+            int b = path[top];
+            if (pos[top] == edges[b].n) { color[b] = 2; top--; continue; }
+            CallEdge e = edges[b].v[pos[top]++];
+            if (color[e.to] == 1) {
+                int from = top;
+                while (path[from] != e.to) from--;
+                report_cycle(c, path, from, top, e.at);
+            } else if (!color[e.to]) {
+                path[++top] = e.to, pos[top] = 0, color[e.to] = 1;
+            }
+        }
+    }
+}
+
 Program *fe_build(const char *path, Arena *a, const NodeList *items)
 {
     Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0};
@@ -944,11 +1022,12 @@ Program *fe_build(const char *path, Arena *a, const NodeList *items)
     p->graphs = arena_alloc(a, (size_t)(items->n + 1) * sizeof *p->graphs);
     for (int i = 0; i < items->n; i++)
         register_item(&c, &nets, items->v[i], i);
+    check_cycles(&c);
     for (int i = 0; i < items->n; i++)
         if (items->v[i]->kind == N_NETWORK)
             p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
     for (int i = 0; i < items->n; i++)
-        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && diag_error_count() == 0)
+        if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && !items->v[i]->broken && diag_error_count() == 0)
             diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);
     if (p->ngraphs == 0 && diag_error_count() == 0)
         diag_error(NO_SPAN, "no network is defined in this file");
