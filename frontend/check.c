@@ -973,10 +973,12 @@ static void report_cycle(Ctx *c, const int *path, int from, int top, SrcSpan at)
 {
     char chain[512];
     int len = 0;
-    for (int j = from; j <= top && len < 400; j++) {
+    for (int j = from; j <= top; j++) {
         Node *b = c->items->v[path[j]];
         b->broken = true;
-        len += snprintf(chain + len, sizeof chain - (size_t)len, "'%s' -> ", b->def.name);
+        if (len < 400)
+            len += snprintf(chain + len, sizeof chain - (size_t)len, "'%s' -> %s", b->def.name,
+                            len + strlen(b->def.name) + 6 >= 400 && j < top ? "... -> " : "");
     }
     Node *head = c->items->v[path[from]];
     snprintf(chain + len, sizeof chain - (size_t)len, "'%s'", head->def.name);
