@@ -473,6 +473,5 @@ static bool check_size(const OpCall *k, const Layer *L)
 bool rule_apply(OpCall *k, Layer *L)
 {
     L->op = k->op;
-    L->groups = 1;
     return rules[k->op](k, L) && check_size(k, L);
 }
