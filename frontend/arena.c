@@ -117,7 +117,8 @@ static void intern_rehash(InternTable *t)
     t->cap = ncap;
 }
 
-/* Interned strings never contain NUL (the scanner rejects NUL bytes). */
+/* Interned strings never contain NUL (the scanner rejects NUL bytes outside
+ * comments); the comparison stays in bounds even if one did. */
 const char *intern(Arena *a, const char *s, size_t n)
 {
     InternTable *t = &a->strings;
@@ -125,7 +126,7 @@ const char *intern(Arena *a, const char *s, size_t n)
         intern_rehash(t);
     size_t j = hash_bytes(s, n) & (t->cap - 1);
     for (; t->slot[j]; j = (j + 1) & (t->cap - 1))
-        if (!strncmp(t->slot[j], s, n) && t->slot[j][n] == '\0')
+        if (strnlen(t->slot[j], n + 1) == n && !memcmp(t->slot[j], s, n))
             return t->slot[j];
     t->n++;
     return t->slot[j] = arena_strndup(a, s, n);
