@@ -24,7 +24,7 @@ static const int64_t MAX_BENCH = 1000000, MAX_BATCH = 1 << 20;
 void rt_print_usage(const RtModel *m, FILE *f)
 {
     fprintf(f,
-            "usage: %s (--weights FILE | --random-weights SEED)\n"
+            "usage: %s (--weights FILE | --random-weights SEED)   (none for a network without parameters)\n"
             "       %*s (--input [NAME=]FILE ... | --random-input SEED [--batch N])\n"
             "       %*s [--output [NAME=]FILE ...] [--threads N] [--bench N] [--info]\n"
             "Runs the network '%s' compiled by convc.\n"
@@ -172,8 +172,10 @@ static int check_combination(const RtModel *m, RtOptions *o)
 {
     if (o->help || o->version || o->info)
         return 0;
-    if (!o->weights == !o->random_weights)
-        return rt_error(RT_EXIT_USAGE, "give exactly one of --weights FILE and --random-weights SEED");
+    if (o->weights && o->random_weights)
+        return rt_error(RT_EXIT_USAGE, "give only one of --weights FILE and --random-weights SEED");
+    if (!o->weights && !o->random_weights && m->nparams > 0)
+        return rt_error(RT_EXIT_USAGE, "give --weights FILE or --random-weights SEED");
     for (int32_t i = 0; i < m->ninputs && !o->random_input; i++)
         if (!o->input_paths[i])
             return rt_error(RT_EXIT_USAGE, "no file for input '%s': give --input %s%s or --random-input SEED",

@@ -37,7 +37,7 @@ static int load_params(Run *r)
         return rt_error(RT_EXIT_RUNTIME, "out of memory for %lld parameters", (long long)m->param_floats);
     if (r->opt.random_weights) {
         rt_random_params(m, r->opt.weights_seed, r->params);
-    } else {
+    } else if (r->opt.weights) {
         int rc = rt_load_safetensors(m, r->opt.weights, r->params);
         if (rc)
             return rc;
