@@ -196,7 +196,7 @@ static LLVMValueRef table(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n,
     return gv;
 }
 
-/* A constant i64 table, read with a GEP on i64. */
+/* Constant tables (interpolation taps): i64 or f32, read with a GEP on the element type. */
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 {
     LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);

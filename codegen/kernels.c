@@ -88,6 +88,31 @@ static void init_row(K *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
     cg_loop_end(g, &i);
 }
 
+/* The geometry of a conv or transposed conv, [0] = H, [1] = W. */
+typedef struct {
+    int64_t kh, kw, sh, sw, dh, dw, ph, pw, cin_g, cout_g;
+} ConvGeom;
+
+static ConvGeom conv_geom(const K *k)
+{
+    const Layer *l = k->n->layer;
+    return (ConvGeom){
+        .kh = l->kernel[0], .kw = l->kernel[1], .sh = l->stride[0], .sw = l->stride[1],
+        .dh = at_least_1(l->dilation[0]), .dw = at_least_1(l->dilation[1]),
+        .ph = l->pad_begin[0], .pw = l->pad_begin[1],
+        .cin_g = k->in[0]->c / l->groups, .cout_g = k->out->c / l->groups};
+}
+
+/* The j in [lo, hi) with 0 <= j*s + off < lim and j < jmax; false if none. */
+static int stride_range(int64_t off, int64_t s, int64_t lim, int64_t jmax, int64_t *lo, int64_t *hi)
+{
+    *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    *hi = lim - 1 - off < 0 ? 0 : (lim - 1 - off) / s + 1;
+    if (*hi > jmax)
+        *hi = jmax;
+    return *lo < *hi;
+}
+
 /*
  * conv2d, one output row (oc, oh):
  *   y[oc,oh,ow] = b[oc] + sum_{ic in group, kh, kw} x[ic, oh*S - P + kh*D, ow*S - P + kw*D] * w[oc, ic, kh, kw]
@@ -97,12 +122,10 @@ static void init_row(K *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
 static void emit_conv(K *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
     const IrTensor *in = k->in[0], *out = k->out;
-    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], sh = l->stride[0], sw = l->stride[1];
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
-    int64_t ph = l->pad_begin[0], pw = l->pad_begin[1];
-    int64_t cin_g = in->c / l->groups, cout_g = out->c / l->groups;
+    ConvGeom c = conv_geom(k);
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
@@ -119,11 +142,8 @@ static void emit_conv(K *k)
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
     LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
     for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw; /* iw = ow*S + off */
-        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t hi = in->w - 1 - off < 0 ? 0 : (in->w - 1 - off) / sw + 1;
-        if (hi > out->w) hi = out->w;
-        if (lo >= hi)
+        int64_t off = kw * dw - pw, lo, hi; /* iw = ow*S + off */
+        if (!stride_range(off, sw, in->w, out->w, &lo, &hi))
             continue;
         LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
         CgLoop ow = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "ow");
@@ -147,12 +167,10 @@ static void emit_conv(K *k)
 static void emit_conv_t(K *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
     const IrTensor *in = k->in[0], *out = k->out;
-    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], sh = l->stride[0], sw = l->stride[1];
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
-    int64_t ph = l->pad_begin[0], pw = l->pad_begin[1];
-    int64_t cin_g = in->c / l->groups, cout_g = out->c / l->groups;
+    ConvGeom c = conv_geom(k);
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
@@ -173,11 +191,8 @@ static void emit_conv_t(K *k)
     LLVMValueRef src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w)));
     LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
     for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw; /* ow = iw*S + off */
-        int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t hi = out->w - 1 - off < 0 ? 0 : (out->w - 1 - off) / sw + 1;
-        if (hi > in->w) hi = in->w;
-        if (lo >= hi)
+        int64_t off = kw * dw - pw, lo, hi; /* ow = iw*S + off */
+        if (!stride_range(off, sw, out->w, in->w, &lo, &hi))
             continue;
         LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
         CgLoop iw = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "iw");
