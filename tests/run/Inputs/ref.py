@@ -42,10 +42,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+# PyTorch's note that padding='same' with an even kernel copies the input
+warnings.filterwarnings('ignore', message='Using padding=.same.')
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
