@@ -158,6 +158,52 @@ class Conv1x1Input(nn.Module):
         return self.c2(torch.tanh(self.c1(x)))
 
 
+@model('conv_tiles', [('x', (32, 21, 45))], ['s2', 's3', 'd2', 'g2', 'dw', 'k1', 'r', 'same'])
+class ConvTiles(nn.Module):
+    """Channel counts and widths large enough for the vectorised, tiled kernels
+    (several output-channel and column tiles plus remainders), with every option."""
+
+    def __init__(self):
+        super().__init__()
+        self.s2 = nn.Conv2d(32, 48, 3, stride=2, padding=1)
+        self.s3 = nn.Conv2d(32, 40, 5, stride=3, padding=2, bias=False)
+        self.d2 = nn.Conv2d(32, 33, 3, padding=2, dilation=2)
+        self.g2 = nn.Conv2d(32, 64, 3, padding=1, groups=2)
+        self.dw = nn.Conv2d(32, 32, 3, stride=2, padding=1, groups=32)
+        self.k1 = nn.Conv2d(32, 70, 1)
+        self.r = nn.Conv2d(32, 24, (1, 7), padding=(0, 3))
+        self.same = nn.Conv2d(32, 16, (4, 2), padding='same')
+
+    def forward(self, x):
+        return (self.s2(x), self.s3(x), self.d2(x), self.g2(x), F.relu6(self.dw(x)),
+                F.relu(self.k1(x)), self.r(x), self.same(x))
+
+
+@model('conv_transpose_tiles', [('x', (32, 11, 23))], ['t2', 't3', 'tg', 'td'])
+class ConvTransposeTiles(nn.Module):
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.t2 = T(32, 40, 3, stride=2, padding=1, output_padding=1)
+        self.t3 = T(32, 24, 3, stride=3, bias=False)
+        self.tg = T(32, 64, 4, stride=2, padding=1, groups=4)
+        self.td = T(32, 17, 3, padding=2, dilation=2)
+
+    def forward(self, x):
+        return self.t2(x), self.t3(x), self.tg(x), self.td(x)
+
+
+@model('linear_wide', [('x', (16, 9, 10))], ['fc2'])
+class LinearWide(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(1440, 100)
+        self.fc2 = nn.Linear(100, 37, bias=False)
+
+    def forward(self, x):
+        return self.fc2(F.silu(self.fc1(torch.flatten(x, 1))))
+
+
 # --- conv_transpose2d --------------------------------------------------------
 
 @model('conv_transpose', [('x', (6, 7, 9))], ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'])
