@@ -497,6 +497,34 @@ class Crop(nn.Module):
         return center_crop(x, like), torch.cat([center_crop(x, u), center_crop(a, u), u], 1)
 
 
+@model('edges', [('x', (3, 5, 4)), ('v', (6,))], ['x', 'd', 'f', 's', 't', 'one'])
+class Edges(nn.Module):
+    """Outputs that are an input itself or an identity of it, ops on flat tensors,
+    a pooling window larger than the input (ceil_mode)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 6)
+
+    def forward(self, x, v):
+        s = F.relu(self.a(v) + v)
+        t = torch.tanh(s + v)
+        one = F.max_pool2d(x, 5, ceil_mode=True)
+        return x, x, torch.flatten(x, 1), s, t, one
+
+
+@model('wide_ops', [('x', (16, 20, 37))], ['mp', 'ap', 'ub', 'un', 'g', 'sm', 'sg', 'cat', 'sum'],
+       ranges={'x': (-3, 3)})
+class WideOps(nn.Module):
+    """The non-conv ops on rows longer than any vector (37 = 4 * 8 + 5, 2 * 16 + 5)."""
+
+    def forward(self, x):
+        return (F.max_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+                up(x, 2, 'bilinear'), up(x, 3, 'nearest'), F.adaptive_avg_pool2d(x, 1),
+                F.softmax(x, dim=1), torch.sigmoid(x), torch.cat([x, F.leaky_relu(x, 0.1)], 1),
+                F.silu(x + torch.tanh(x)))
+
+
 # --- several inputs and outputs, blocks, keys ------------------------------------------
 
 @model('multi_io', [('img', (3, 12, 10)), ('meta', (6,))], ['fc', 'seg', 'g'])
