@@ -47,10 +47,23 @@ char *ir_strcat(const char *a, const char *sep, const char *b)
     return s;
 }
 
+/* Grows an array of n elements before it takes element n: capacities
+ * 64, 128, 256, ... (the arrays hold no capacity of their own). */
+void *ir_grow(void *a, int n, size_t elt)
+{
+    if (n != 0 && (n < 64 || (n & (n - 1)) != 0))
+        return a;
+    void *p = realloc(a, (size_t)(n ? 2 * n : 64) * elt);
+    if (!p) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
+
 int ir_add_tensor(IrModule *m, const char *name, Shape s)
 {
-    if (m->ntensors % 64 == 0)
-        m->tensors = realloc(m->tensors, (m->ntensors + 64) * sizeof *m->tensors);
+    m->tensors = ir_grow(m->tensors, m->ntensors, sizeof *m->tensors);
     IrTensor *t = &m->tensors[m->ntensors];
     *t = (IrTensor){.name = name, .rank = s.rank, .c = s.c, .h = s.h, .w = s.w,
                     .layout = LAYOUT_NCHW, .def = -1, .last_use = -1};
@@ -59,8 +72,7 @@ int ir_add_tensor(IrModule *m, const char *name, Shape s)
 
 int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out)
 {
-    if (m->nnodes % 64 == 0)
-        m->nodes = realloc(m->nodes, (m->nnodes + 64) * sizeof *m->nodes);
+    m->nodes = ir_grow(m->nodes, m->nnodes, sizeof *m->nodes);
     IrNode *n = &m->nodes[m->nnodes];
     *n = (IrNode){.kind = kind, .layer = l, .name = l ? l->name : m->tensors[out].name,
                   .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1};
@@ -69,8 +81,7 @@ int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out)
 
 int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived)
 {
-    if (m->nparams % 64 == 0)
-        m->params = realloc(m->params, (m->nparams + 64) * sizeof *m->params);
+    m->params = ir_grow(m->params, m->nparams, sizeof *m->params);
     IrParam *p = &m->params[m->nparams];
     *p = (IrParam){.name = name, .rank = rank, .derived = derived};
     for (int i = 0; i < rank; i++)

@@ -42,50 +42,59 @@ static int by_offset(const void *a, const void *b)
     return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
-/* Lowest offset where `size` floats fit between the tensors live at time
- * `def` (placed[] holds the tensors placed so far). */
-static int64_t first_fit(IrTensor **placed, int n, int def, int64_t size)
+/* The tensors placed so far that are still live, kept sorted by offset. */
+typedef struct {
+    IrTensor **t;
+    int n;
+} Live;
+
+/* Drops tensors whose last reader runs before node `def`. */
+static void expire(Live *live, int def)
 {
-    IrTensor **live = calloc(n + 1, sizeof *live);
     int k = 0;
-    for (int i = 0; i < n; i++)
-        if (placed[i]->last_use >= def)
-            live[k++] = placed[i];
-    qsort(live, k, sizeof *live, by_offset);
+    for (int i = 0; i < live->n; i++)
+        if (live->t[i]->last_use >= def)
+            live->t[k++] = live->t[i];
+    live->n = k;
+}
+
+/* Lowest offset where `size` floats fit between the live tensors. */
+static int64_t first_fit(const Live *live, int64_t size)
+{
     int64_t at = 0;
-    for (int i = 0; i < k; i++) {
-        if (at + size <= live[i]->offset)
+    for (int i = 0; i < live->n; i++) {
+        if (at + size <= live->t[i]->offset)
             break;
-        int64_t end = align_up(live[i]->offset + ir_tensor_size(live[i]));
+        int64_t end = align_up(live->t[i]->offset + ir_tensor_size(live->t[i]));
         if (end > at)
             at = end;
     }
-    free(live);
     return at;
+}
+
+static void place(IrModule *m, Live *live, IrTensor *t)
+{
+    expire(live, t->def);
+    t->offset = first_fit(live, ir_tensor_size(t));
+    live->t[live->n++] = t;
+    qsort(live->t, live->n, sizeof *live->t, by_offset);
+    int64_t end = align_up(t->offset + ir_tensor_size(t));
+    if (end > m->arena_floats)
+        m->arena_floats = end;
 }
 
 void ir_plan_memory(IrModule *m)
 {
     compute_lifetimes(m);
-    IrTensor **placed = calloc(m->ntensors + 1, sizeof *placed);
-    int n = 0;
+    Live live = {calloc(m->ntensors + 1, sizeof *live.t), 0};
     m->arena_floats = 0;
-    /* inputs first (def -1), then in node order */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int t = 0; t < m->ntensors; t++) {
-            IrTensor *tt = &m->tensors[t];
-            if ((pass == 0) != (tt->def < 0))
-                continue;
-            if (tt->def < 0 && !tt->is_input)
-                continue;
-            tt->offset = first_fit(placed, n, tt->def, ir_tensor_size(tt));
-            placed[n++] = tt;
-            int64_t end = align_up(tt->offset + ir_tensor_size(tt));
-            if (end > m->arena_floats)
-                m->arena_floats = end;
-        }
-    }
-    free(placed);
+    /* inputs first (def -1), then in the order nodes write them */
+    for (int t = 0; t < m->ntensors; t++)
+        if (m->tensors[t].is_input)
+            place(m, &live, &m->tensors[t]);
+    for (int i = 0; i < m->nnodes; i++)
+        place(m, &live, &m->tensors[m->nodes[i].out]);
+    free(live.t);
 
     m->param_floats = 0;
     for (int p = 0; p < m->nparams; p++) {

@@ -9,63 +9,81 @@
 
 #include "ir/ir_internal.h"
 
-/* Number of live node inputs reading tensor t, plus one if it is an output. */
-static int uses(const IrModule *m, int t)
+/* Who writes and how many read each tensor, kept up to date by the
+ * rewrites so each pass is linear in the size of the graph. */
+typedef struct {
+    int *producer; /* live node writing tensor t, or -1 (a network input) */
+    int *uses;     /* live node inputs reading t, plus one if it is an output */
+} Uses;
+
+static Uses count_uses(const IrModule *m)
 {
-    int n = m->tensors[t].is_output;
+    Uses u = {calloc(m->ntensors + 1, sizeof(int)), calloc(m->ntensors + 1, sizeof(int))};
+    for (int t = 0; t < m->ntensors; t++) {
+        u.producer[t] = -1;
+        u.uses[t] = m->tensors[t].is_output;
+    }
     for (int i = 0; i < m->nnodes; i++) {
         if (m->nodes[i].dead)
             continue;
+        u.producer[m->nodes[i].out] = i;
         for (int j = 0; j < m->nodes[i].nin; j++)
-            n += m->nodes[i].in[j] == t;
+            u.uses[m->nodes[i].in[j]]++;
     }
-    return n;
+    return u;
 }
 
-/* The live node writing tensor t, or -1 (a network input). */
-static int producer(const IrModule *m, int t)
+static void free_uses(Uses *u)
 {
-    for (int i = 0; i < m->nnodes; i++)
-        if (!m->nodes[i].dead && m->nodes[i].out == t)
-            return i;
-    return -1;
+    free(u->producer);
+    free(u->uses);
+}
+
+/* Node p now writes what node `gone` wrote; `gone` and p's old output disappear. */
+static void absorb(Uses *u, IrNode *nodes, int p, int gone)
+{
+    u->uses[nodes[p].out]--;
+    nodes[p].out = nodes[gone].out;
+    u->producer[nodes[gone].out] = p;
+    nodes[gone].dead = 1;
 }
 
 /* Folds batchnorm n into conv c: the fold writes derived parameters that
  * replace the conv's weight and bias, computed by the runtime at load time. */
 static void fold_into(IrModule *m, IrNode *c, IrNode *bn)
 {
-    const IrParam *w = &m->params[c->weight];
-    int64_t oc = w->dims[0], row = ir_param_size(w) / oc;
+    /* copies: ir_add_param may move m->params */
+    IrParam w = m->params[c->weight];
+    int64_t oc = w.dims[0], row = ir_param_size(&w) / oc;
     int64_t bdims[1] = {oc};
     IrFold f = {.weight = c->weight, .bias = c->bias, .gamma = bn->weight, .beta = bn->bias,
                 .mean = bn->mean, .var = bn->var, .out_channels = oc, .row = row,
                 .eps = bn->layer->eps};
-    f.out_weight = ir_add_param(m, ir_strcat(bn->name, "", ".folded_weight"), w->rank, m->params[c->weight].dims, 1);
+    f.out_weight = ir_add_param(m, ir_strcat(bn->name, "", ".folded_weight"), w.rank, w.dims, 1);
     f.out_bias = ir_add_param(m, ir_strcat(bn->name, "", ".folded_bias"), 1, bdims, 1);
-    m->folds = realloc(m->folds, (m->nfolds + 1) * sizeof *m->folds);
+    m->folds = ir_grow(m->folds, m->nfolds, sizeof *m->folds);
     m->folds[m->nfolds++] = f;
     c->weight = f.out_weight;
     c->bias = f.out_bias;
-    c->out = bn->out;
     c->name = ir_strcat(c->name, "+", bn->name);
-    bn->dead = 1;
 }
 
 /* batchnorm2d(conv2d(x)) -> conv2d with folded weights, when the conv's
  * output feeds nothing else. */
 void ir_fold_batchnorm(IrModule *m)
 {
+    Uses u = count_uses(m);
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *bn = &m->nodes[i];
         if (bn->dead || bn->kind != IR_BATCHNORM)
             continue;
-        int p = producer(m, bn->in[0]);
-        if (p < 0 || m->nodes[p].kind != IR_CONV || m->nodes[p].act != ACT_NONE ||
-            uses(m, bn->in[0]) != 1)
+        int p = u.producer[bn->in[0]];
+        if (p < 0 || m->nodes[p].kind != IR_CONV || m->nodes[p].act != ACT_NONE || u.uses[bn->in[0]] != 1)
             continue;
         fold_into(m, &m->nodes[p], bn);
+        absorb(&u, m->nodes, p, i);
     }
+    free_uses(&u);
 }
 
 static int has_epilogue(IrKind k)
@@ -76,21 +94,21 @@ static int has_epilogue(IrKind k)
 /* act(producer(x)) -> producer(x) with an activation epilogue. */
 void ir_fuse_activation(IrModule *m)
 {
+    Uses u = count_uses(m);
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *a = &m->nodes[i];
         if (a->dead || a->kind != IR_ACT)
             continue;
-        int p = producer(m, a->in[0]);
-        if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE ||
-            uses(m, a->in[0]) != 1)
+        int p = u.producer[a->in[0]];
+        if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE || u.uses[a->in[0]] != 1)
             continue;
         IrNode *n = &m->nodes[p];
         n->act = a->act;
         n->act_alpha = a->act_alpha;
-        n->out = a->out;
         n->name = ir_strcat(n->name, "+", a->name);
-        a->dead = 1;
+        absorb(&u, m->nodes, p, i);
     }
+    free_uses(&u);
 }
 
 /* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
@@ -102,11 +120,12 @@ void ir_compact(IrModule *m)
         if (!m->nodes[i].dead)
             m->nodes[k++] = m->nodes[i];
     m->nnodes = k;
+    Uses u = count_uses(m);
     int nt = 0;
     for (int t = 0; t < m->ntensors; t++) {
         IrTensor *tt = &m->tensors[t];
         map[t] = -1;
-        if (tt->is_input || tt->is_output || producer(m, t) >= 0) {
+        if (tt->is_input || tt->is_output || u.producer[t] >= 0) {
             map[t] = nt;
             m->tensors[nt++] = *tt;
         }
@@ -123,6 +142,7 @@ void ir_compact(IrModule *m)
     for (int j = 0; j < m->noutputs; j++)
         m->outputs[j] = map[m->outputs[j]];
     free(map);
+    free_uses(&u);
 }
 
 /* Transposed conv whose windows tile the output exactly: stride == kernel,
