@@ -525,6 +525,29 @@ class WideOps(nn.Module):
                 F.silu(x + torch.tanh(x)))
 
 
+@model('aliasing', [('x', (3, 8, 9)), ('like', (1, 6, 5))], ['c1', 'c2', 'k', 'y'])
+class Aliasing(nn.Module):
+    """Tensors read by several consumers after activations, adds and concats
+    that a memory planner might want to do in place or without copies."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(3, 5, 1)
+        self.m = nn.Conv2d(22, 4, 3, padding=1)
+
+    def forward(self, x, like):
+        a, b = self.a(x), self.b(x)
+        r = F.relu(a)                       # a is read again below
+        s = torch.sigmoid(b)
+        c1 = torch.cat([a, b], 1)
+        c2 = torch.cat([b, a, r], 1)
+        t = a + r                           # a and r both read later
+        k = center_crop(torch.cat([c1, t], 1), like)
+        m = self.m(torch.cat([c2, s, a], 1))
+        return c1, c2, k, F.relu(m + t + a)
+
+
 # --- several inputs and outputs, blocks, keys ------------------------------------------
 
 @model('multi_io', [('img', (3, 12, 10)), ('meta', (6,))], ['fc', 'seg', 'g'])
