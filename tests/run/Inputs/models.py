@@ -835,3 +835,115 @@ _single('net7', (32, 128, 128), 'conv2', lambda: [
     ('conv2', nn.Conv2d(32, 512, 5, padding=1, stride=2))])
 _single('net8', (32, 128, 128), 'conv_transpose', lambda: [
     ('conv_transpose', nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1))])
+
+
+# --- random sweeps over every option (sweep_*.test, with Inputs/sweep.py) ---------------------
+#
+# sweep_conv_S / sweep_tconv_S / sweep_pool_S: SWEEP_LAYERS layers, each reading
+# the input x[12, 17, 19] directly and each a network output, with options drawn
+# from a generator seeded with S. Inputs/sweep.py prints the same network as .conv.
+
+SWEEP_INPUT = (12, 17, 19)
+SWEEP_LAYERS = 24
+
+
+def _out(size, k, s, p_total, d, ceil=False, pad_begin=None):
+    span = size + p_total - d * (k - 1) - 1
+    if span < 0:
+        return 0
+    n = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (n - 1) * s >= size + (pad_begin if pad_begin is not None else p_total // 2):
+        n -= 1
+    return n
+
+
+def sweep_configs(kind, seed):
+    """-> [dict] of layer options; deterministic for (kind, seed)."""
+    import random
+    rng = random.Random('%s/%d' % (kind, seed))
+    c, h, w = SWEEP_INPUT
+    divisors = [g for g in range(1, c + 1) if c % g == 0]
+    out = []
+    while len(out) < SWEEP_LAYERS:
+        k = (rng.randint(1, 5), rng.randint(1, 5)) if rng.random() < 0.5 else (rng.randint(1, 5),) * 2
+        s = (rng.randint(1, 3), rng.randint(1, 3)) if rng.random() < 0.3 else (rng.randint(1, 3),) * 2
+        d = (rng.randint(1, 3), rng.randint(1, 3)) if rng.random() < 0.3 else (rng.randint(1, 3),) * 2
+        if kind == 'conv':
+            g = rng.choice(divisors)
+            cfg = dict(op='conv', k=k, s=s, d=d, groups=g, out=g * rng.randint(1, 3),
+                       bias=rng.random() < 0.7)
+            r = rng.random()
+            if r < 0.15 and s == (1, 1):
+                cfg['padding'] = 'same'
+                pads = [d[i] * (k[i] - 1) for i in range(2)]
+            elif r < 0.25:
+                cfg['padding'] = 'valid'
+                pads = [0, 0]
+            else:
+                p = (rng.randint(0, 3), rng.randint(0, 3))
+                cfg['padding'] = p
+                pads = [2 * p[0], 2 * p[1]]
+            if _out(h, k[0], s[0], pads[0], d[0]) < 1 or _out(w, k[1], s[1], pads[1], d[1]) < 1:
+                continue
+        elif kind == 'tconv':
+            g = rng.choice(divisors)
+            k = tuple(min(x, 4) for x in k)
+            d = tuple(min(x, 2) for x in d)
+            p = tuple(rng.randint(0, d[i] * (k[i] - 1)) for i in range(2))
+            op = tuple(rng.randint(0, max(s[i], d[i]) - 1) for i in range(2))
+            cfg = dict(op='tconv', k=k, s=s, d=d, groups=g, out=g * rng.randint(1, 3),
+                       bias=rng.random() < 0.7, padding=p, output_padding=op)
+            sizes = [(n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1
+                     for i, n in enumerate((h, w))]
+            if min(sizes) < 1:
+                continue
+        else:
+            op = rng.choice(['max', 'avg'])
+            k = tuple(min(x, 4) for x in k)
+            d = d if op == 'max' else (1, 1)
+            d = tuple(min(x, 2) for x in d)
+            p = tuple(rng.randint(0, k[i] // 2) for i in range(2))
+            cfg = dict(op=op, k=k, s=s, d=d, padding=p, ceil=rng.random() < 0.5,
+                       count_include_pad=rng.random() < 0.6)
+            if min(_out(n, k[i], s[i], 2 * p[i], d[i], cfg['ceil'], p[i])
+                   for i, n in enumerate((h, w))) < 1:
+                continue
+        out.append(cfg)
+    return out
+
+
+class Sweep(nn.Module):
+    def __init__(self, kind, seed):
+        super().__init__()
+        self.cfgs = sweep_configs(kind, seed)
+        c = SWEEP_INPUT[0]
+        for i, cfg in enumerate(self.cfgs):
+            if cfg['op'] == 'conv':
+                m = nn.Conv2d(c, cfg['out'], cfg['k'], cfg['s'], cfg['padding'], cfg['d'],
+                              cfg['groups'], cfg['bias'])
+            elif cfg['op'] == 'tconv':
+                m = nn.ConvTranspose2d(c, cfg['out'], cfg['k'], cfg['s'], cfg['padding'],
+                                       cfg['output_padding'], cfg['groups'], cfg['bias'], cfg['d'])
+            else:
+                continue
+            self.add_module('l%d' % i, m)
+
+    def forward(self, x):
+        outs = []
+        for i, cfg in enumerate(self.cfgs):
+            if cfg['op'] == 'max':
+                outs.append(F.max_pool2d(x, cfg['k'], cfg['s'], cfg['padding'], cfg['d'],
+                                         ceil_mode=cfg['ceil']))
+            elif cfg['op'] == 'avg':
+                outs.append(F.avg_pool2d(x, cfg['k'], cfg['s'], cfg['padding'], cfg['ceil'],
+                                         cfg['count_include_pad']))
+            else:
+                outs.append(getattr(self, 'l%d' % i)(x))
+        return tuple(outs)
+
+
+for _kind in ('conv', 'tconv', 'pool'):
+    for _seed in (1, 2):
+        model('sweep_%s_%d' % (_kind, _seed), [('x', SWEEP_INPUT)],
+              ['l%d' % i for i in range(SWEEP_LAYERS)])(
+            lambda kind=_kind, seed=_seed: Sweep(kind, seed))
