@@ -1,17 +1,19 @@
 /*
- * conv_tiled.c - conv2d with stride 1 and groups 1 as a register tile.
+ * conv_tiled.c - conv2d as a register tile.
  *
- * One work item is a block of `ocb` output channels on one output row oh.
- * The row is covered by tiles of t vectors (vec lanes each) of output
- * columns; for every tile the ocb x t accumulators stay in registers while
+ * One work item is a block of `ocb` output channels (inside one group) on
+ * one output row oh. The row is covered by tiles of t vectors (vec lanes
+ * each) of output columns; for every tile the ocb x t accumulators stay in
+ * registers while
  *
- *   acc[j][u] += w[oc0 + j, ic, kh, kw] * x[ic, oh + kh*D - P, ow0 + u*vec + lane + kw*D - P]
+ *   acc[j][u] += w[oc0 + j, ic, kh, kw] * x[g*Cin_g + ic, oh*S + kh*D - P, (ow0 + u*vec + lane)*S + kw*D - P]
  *
- * runs over ic, kh (a row outside the image is skipped as a whole) and kw
- * (unrolled). Columns that fall in the padding are masked loads (masked
- * lanes read nothing and give 0), so no padded copy of the input is needed;
- * the columns past the end of the row are masked stores. The weight is a
- * scalar load broadcast to all lanes (an embedded broadcast on AVX-512).
+ * runs over ic in the group, kh (a row outside the image is skipped as a
+ * whole) and kw (unrolled). Columns that fall in the padding are masked
+ * loads (masked lanes read nothing and give 0), so no padded copy of the
+ * input is needed; with a column stride > 1 the loads are masked gathers.
+ * Columns past the end of the row are masked stores. The weight is a scalar
+ * load broadcast to all lanes (an embedded broadcast on AVX-512).
  *
  * Per kw step: t vector loads of x, ocb broadcasts of w, ocb * t FMAs.
  * Semantics are the reference conv's (same formula, same padding rule);
@@ -29,8 +31,9 @@ CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
     const IrTensor *o = &m->tensors[n->out];
     int max_acc = g->vec == 16 ? 16 : 12;
     CgConvTile tile = {.t = o->w > g->vec ? 2 : 1};
+    int64_t cout_g = o->c / n->layer->groups;
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
-        if (ocbs[i] * tile.t <= max_acc && o->c % ocbs[i] == 0) {
+        if (ocbs[i] * tile.t <= max_acc && cout_g % ocbs[i] == 0) {
             tile.ocb = ocbs[i];
             break;
         }
@@ -46,22 +49,34 @@ static LLVMValueRef splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
     return LLVMBuildShuffleVector(g->b, v, undef, zeros, "");
 }
 
-/* lanes where 0 <= start + lane < limit, as one unsigned compare */
-static LLVMValueRef lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
+/* <0, step, 2*step, ...> */
+static LLVMValueRef lane_steps(Cg *g, int64_t step)
 {
     LLVMValueRef lanes[64];
     for (int i = 0; i < g->vec; i++)
-        lanes[i] = LLVMConstInt(g->i32, (unsigned long long)i, 0);
+        lanes[i] = LLVMConstInt(g->i32, (unsigned long long)(i * step), 0);
+    return LLVMConstVector(lanes, (unsigned)g->vec);
+}
+
+/* lanes where 0 <= start + lane*step < limit, as one unsigned compare */
+static LLVMValueRef lane_mask_step(Cg *g, LLVMValueRef start, int64_t step, int64_t limit)
+{
     LLVMValueRef s32 = LLVMBuildTrunc(g->b, start, g->i32, "");
-    LLVMValueRef idx = LLVMBuildAdd(g->b, splat(g, s32, g->vi32), LLVMConstVector(lanes, (unsigned)g->vec), "");
+    LLVMValueRef idx = LLVMBuildAdd(g->b, splat(g, s32, g->vi32), lane_steps(g, step), "");
     LLVMValueRef lim = splat(g, LLVMConstInt(g->i32, (unsigned long long)limit, 0), g->vi32);
     return LLVMBuildICmp(g->b, LLVMIntULT, idx, lim, "");
+}
+
+static LLVMValueRef lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
+{
+    return lane_mask_step(g, start, 1, limit);
 }
 
 static LLVMValueRef masked_intrinsic(Cg *g, const char *name, LLVMTypeRef *fty)
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMTypeRef tys[2] = {g->vf, g->ptr};
+    int gather = strstr(name, "gather") != NULL;
+    LLVMTypeRef tys[2] = {g->vf, gather ? LLVMVectorType(g->ptr, (unsigned)g->vec) : g->ptr};
     *fty = LLVMIntrinsicGetType(g->ctx, id, tys, 2);
     return LLVMGetIntrinsicDeclaration(g->mod, id, tys, 2);
 }
@@ -71,6 +86,17 @@ static LLVMValueRef masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask)
     LLVMTypeRef fty;
     LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.load", &fty);
     LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
+    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+/* lanes p[0], p[step], p[2*step], ... where mask is set, else 0 */
+static LLVMValueRef masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.gather", &fty);
+    LLVMValueRef idx = lane_steps(g, step);
+    LLVMValueRef ptrs = LLVMBuildGEP2(g->b, g->f32, p, &idx, 1, "");
+    LLVMValueRef args[4] = {ptrs, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
     return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
 }
 
@@ -94,7 +120,7 @@ typedef struct {
     CgConvTile tile;
     LLVMValueRef acc[16];      /* allocas, ocb * t */
     LLVMValueRef mask[2][64];  /* [u][kw]: input columns inside the row */
-    LLVMValueRef x, w, oc0, oh, ow0;
+    LLVMValueRef x, w, oc0, oh, ow0, ic0;
 } Tile;
 
 /* The kw-unrolled step for one input row: t loads, ocb x t FMAs. */
@@ -102,12 +128,15 @@ static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
 {
     const Layer *l = T->n->layer;
     int64_t kw_n = l->kernel[1], dw = l->dilation[1] > 0 ? l->dilation[1] : 1, pw = l->pad_begin[1];
-    int64_t wstride = T->in->c * l->kernel[0] * kw_n; /* floats between output channels */
+    int64_t sw = l->stride[1];
+    int64_t wstride = T->in->c / l->groups * l->kernel[0] * kw_n; /* floats between output channels */
     for (int64_t kw = 0; kw < kw_n; kw++) {
         LLVMValueRef xv[2];
         for (int u = 0; u < T->tile.t; u++) {
-            LLVMValueRef col = cg_add(g, T->ow0, cg_i64(g, u * g->vec + kw * dw - pw));
-            xv[u] = masked_load(g, cg_gep(g, src, col), T->mask[u][kw]);
+            /* input column of lane 0: (ow0 + u*vec)*S + kw*D - P */
+            LLVMValueRef col = cg_add(g, cg_mul(g, T->ow0, cg_i64(g, sw)), cg_i64(g, u * g->vec * sw + kw * dw - pw));
+            xv[u] = sw == 1 ? masked_load(g, cg_gep(g, src, col), T->mask[u][kw])
+                            : masked_gather(g, cg_gep(g, src, col), sw, T->mask[u][kw]);
         }
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef wv = cg_load(g, wrow, cg_i64(g, j * wstride + kw));
@@ -125,14 +154,15 @@ static void tile_accumulate(Cg *g, Tile *T)
 {
     const Layer *l = T->n->layer;
     const IrTensor *in = T->in;
-    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1];
+    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], cin_g = in->c / l->groups;
     int64_t dh = l->dilation[0] > 0 ? l->dilation[0] : 1, ph = l->pad_begin[0];
-    LLVMValueRef wbase = cg_mul(g, T->oc0, cg_i64(g, in->c * kh_n * kw_n));
-    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, in->c), "ic");
-    LLVMValueRef plane = cg_gep(g, T->x, cg_mul(g, ic.iv, cg_i64(g, in->h * in->w)));
+    LLVMValueRef wbase = cg_mul(g, T->oc0, cg_i64(g, cin_g * kh_n * kw_n));
+    LLVMValueRef ih0 = cg_sub(g, cg_mul(g, T->oh, cg_i64(g, l->stride[0])), cg_i64(g, ph));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin_g), "ic");
+    LLVMValueRef plane = cg_gep(g, T->x, cg_mul(g, cg_add(g, T->ic0, ic.iv), cg_i64(g, in->h * in->w)));
     LLVMValueRef wic = cg_add(g, wbase, cg_mul(g, ic.iv, cg_i64(g, kh_n * kw_n)));
     CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, kh_n), "kh");
-    LLVMValueRef ih = cg_add(g, T->oh, cg_sub(g, cg_mul(g, kh.iv, cg_i64(g, dh)), cg_i64(g, ph)));
+    LLVMValueRef ih = cg_add(g, ih0, cg_mul(g, kh.iv, cg_i64(g, dh)));
     LLVMBasicBlockRef merge;
     cg_if(g, cg_in_range(g, ih, in->h), &merge);
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
@@ -185,15 +215,19 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
     int64_t span = (int64_t)g->vec * T.tile.t;
     T.oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, T.tile.ocb));
     T.oh = cg_rem(g, r, cg_i64(g, o->h));
+    /* first input channel of oc0's group */
+    T.ic0 = cg_mul(g, cg_div(g, T.oc0, cg_i64(g, o->c / l->groups)), cg_i64(g, T.in->c / l->groups));
     for (int i = 0; i < T.tile.ocb * T.tile.t; i++)
         T.acc[i] = cg_var(g, g->vf, NULL);
 
     CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (o->w + span - 1) / span), "tile");
     T.ow0 = cg_mul(g, tl.iv, cg_i64(g, span));
-    int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1;
+    int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1, sw = l->stride[1];
+    LLVMValueRef col0 = cg_mul(g, T.ow0, cg_i64(g, sw));
     for (int u = 0; u < T.tile.t; u++)
         for (int64_t kw = 0; kw < l->kernel[1]; kw++)
-            T.mask[u][kw] = lane_mask(g, cg_add(g, T.ow0, cg_i64(g, u * g->vec + kw * dw - l->pad_begin[1])), T.in->w);
+            T.mask[u][kw] = lane_mask_step(g, cg_add(g, col0, cg_i64(g, u * g->vec * sw + kw * dw - l->pad_begin[1])),
+                                           sw, T.in->w);
     for (int j = 0; j < T.tile.ocb; j++) {
         LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, T.oc0, cg_i64(g, j))), g->vf)
                               : LLVMConstNull(g->vf);

@@ -156,8 +156,10 @@ static int conv_t_is_upsampling(const Layer *l)
            l->dilation[0] <= 1 && l->dilation[1] <= 1;
 }
 
-/* The tiled conv kernel handles stride 1, groups 1, kernel widths up to 16,
- * padding and dilation; everything else keeps the reference lowering. */
+/* The tiled conv kernel handles any groups, padding, dilation and row
+ * stride, kernel widths up to 16 and column strides up to 4 (gathers beyond
+ * 1); the tiled transposed conv the upsampling case; everything else keeps
+ * the reference lowering. */
 void ir_choose_kernels(IrModule *m, const IrOptions *o)
 {
     for (int i = 0; i < m->nnodes; i++) {
@@ -166,8 +168,7 @@ void ir_choose_kernels(IrModule *m, const IrOptions *o)
         n->kernel = KERNEL_REFERENCE;
         if (o->reference_only)
             continue;
-        if (n->kind == IR_CONV && l->stride[0] == 1 && l->stride[1] == 1 && l->groups == 1 &&
-            l->kernel[1] <= 16)
+        if (n->kind == IR_CONV && l->kernel[1] <= 16 && l->stride[1] <= 4)
             n->kernel = KERNEL_CONV_TILED;
         if (n->kind == IR_CONV_T && conv_t_is_upsampling(l))
             n->kernel = KERNEL_CONV_T_TILED;
