@@ -11,7 +11,8 @@
  * runs over ic in the group, kh (a row outside the image is skipped as a
  * whole) and kw (unrolled). Columns that fall in the padding are masked
  * loads (masked lanes read nothing and give 0), so no padded copy of the
- * input is needed; with a column stride > 1 the loads are masked gathers.
+ * input is needed. With column stride 2 two contiguous loads are shuffled to
+ * their even lanes; with strides 3 and 4 the loads are masked gathers.
  * Columns past the end of the row are masked stores. The weight is a scalar
  * load broadcast to all lanes (an embedded broadcast on AVX-512).
  *
@@ -100,6 +101,12 @@ static LLVMValueRef masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValue
     return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
 }
 
+/* lanes 0, 2, 4, ... of the concatenation a ++ b */
+static LLVMValueRef even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildShuffleVector(g->b, a, b, lane_steps(g, 2), "");
+}
+
 static void masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
 {
     LLVMTypeRef fty;
@@ -120,6 +127,7 @@ typedef struct {
     CgConvTile tile;
     LLVMValueRef acc[16];      /* allocas, ocb * t */
     LLVMValueRef mask[2][64];  /* [u][kw]: input columns inside the row */
+    LLVMValueRef mask_hi[2][64]; /* stride 2: the second of the two loads */
     LLVMValueRef x, w, oc0, oh, ow0, ic0;
 } Tile;
 
@@ -135,8 +143,14 @@ static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
         for (int u = 0; u < T->tile.t; u++) {
             /* input column of lane 0: (ow0 + u*vec)*S + kw*D - P */
             LLVMValueRef col = cg_add(g, cg_mul(g, T->ow0, cg_i64(g, sw)), cg_i64(g, u * g->vec * sw + kw * dw - pw));
-            xv[u] = sw == 1 ? masked_load(g, cg_gep(g, src, col), T->mask[u][kw])
-                            : masked_gather(g, cg_gep(g, src, col), sw, T->mask[u][kw]);
+            LLVMValueRef p = cg_gep(g, src, col);
+            if (sw == 1)
+                xv[u] = masked_load(g, p, T->mask[u][kw]);
+            else if (sw == 2)
+                xv[u] = even_lanes(g, masked_load(g, p, T->mask[u][kw]),
+                                   masked_load(g, cg_gep(g, p, cg_i64(g, g->vec)), T->mask_hi[u][kw]));
+            else
+                xv[u] = masked_gather(g, p, sw, T->mask[u][kw]);
         }
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef wv = cg_load(g, wrow, cg_i64(g, j * wstride + kw));
@@ -224,10 +238,17 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
     T.ow0 = cg_mul(g, tl.iv, cg_i64(g, span));
     int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1, sw = l->stride[1];
     LLVMValueRef col0 = cg_mul(g, T.ow0, cg_i64(g, sw));
-    for (int u = 0; u < T.tile.t; u++)
-        for (int64_t kw = 0; kw < l->kernel[1]; kw++)
-            T.mask[u][kw] = lane_mask_step(g, cg_add(g, col0, cg_i64(g, u * g->vec * sw + kw * dw - l->pad_begin[1])),
-                                           sw, T.in->w);
+    for (int u = 0; u < T.tile.t; u++) {
+        for (int64_t kw = 0; kw < l->kernel[1]; kw++) {
+            LLVMValueRef start = cg_add(g, col0, cg_i64(g, u * g->vec * sw + kw * dw - l->pad_begin[1]));
+            if (sw == 2) { /* two contiguous loads, then the even lanes */
+                T.mask[u][kw] = lane_mask(g, start, T.in->w);
+                T.mask_hi[u][kw] = lane_mask(g, cg_add(g, start, cg_i64(g, g->vec)), T.in->w);
+            } else {
+                T.mask[u][kw] = lane_mask_step(g, start, sw, T.in->w);
+            }
+        }
+    }
     for (int j = 0; j < T.tile.ocb; j++) {
         LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, T.oc0, cg_i64(g, j))), g->vf)
                               : LLVMConstNull(g->vf);
