@@ -90,14 +90,26 @@ def main():
     if a.markdown:
         with open(a.markdown, 'w') as f:
             f.write('# Benchmarks\n\n')
-            f.write('Produced by `make bench` (`bench/run.py`): convc and PyTorch %s (oneDNN) timed in the '
-                    'same run, batch 1, median of %d runs after a warm-up. ratio = PyTorch ms / convc ms '
+            f.write('Produced by `make bench` (`bench/run.py`): convc and PyTorch %s timed in the '
+                    'same run, batch 1, fp32, median of %d runs after a warm-up. ratio = PyTorch ms / convc ms '
                     '(above 1: convc is faster).\n\n' % (torch.__version__, a.runs))
+            f.write('PyTorch is Debian\'s python3-torch: %s.\n\n' % torch_build())
             f.write('Machine: %s, %d cores, %s.\n\n' % (platform.machine(), os.cpu_count(), cpu_name()))
             f.write('| network | threads | convc ms | convc GFLOP/s | PyTorch ms | ratio |\n')
             f.write('|---|---:|---:|---:|---:|---:|\n')
             for r in rows:
                 f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f |\n' % r)
+
+
+def torch_build():
+    """What this PyTorch runs convolutions with, from its own build report."""
+    cfg = torch.__config__.show()
+    dnn = re.search(r'MKL-DNN (v[0-9.]+)', cfg)
+    cap = re.search(r'CPU capability usage: (\w+)', cfg)
+    return 'oneDNN (MKL-DNN) %s %s, ATen CPU kernels %s' % (
+        dnn.group(1) if dnn else '(version unknown)',
+        'enabled' if torch.backends.mkldnn.is_available() else 'NOT available',
+        cap.group(1) if cap else 'unknown')
 
 
 def cpu_name():
