@@ -217,7 +217,9 @@ static void scalar_epilogue(Cg *g, Tile *T, LLVMValueRef y)
     }
 }
 
-/* item r = ob * Hout + oh; oc0 = ob * ocb */
+/* item r = oh * blocks + ob; oc0 = ob * ocb. Consecutive items (and the
+ * threads working side by side) share the same input rows, which stay in
+ * cache while every block of output channels reads them. */
 void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
                         LLVMValueRef b, LLVMValueRef r)
 {
@@ -227,8 +229,9 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
     const IrTensor *o = T.out;
     const Layer *l = n->layer;
     int64_t span = (int64_t)g->vec * T.tile.t;
-    T.oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, T.tile.ocb));
-    T.oh = cg_rem(g, r, cg_i64(g, o->h));
+    int64_t blocks = o->c / T.tile.ocb;
+    T.oc0 = cg_mul(g, cg_rem(g, r, cg_i64(g, blocks)), cg_i64(g, T.tile.ocb));
+    T.oh = cg_div(g, r, cg_i64(g, blocks));
     /* first input channel of oc0's group */
     T.ic0 = cg_mul(g, cg_div(g, T.oc0, cg_i64(g, o->c / l->groups)), cg_i64(g, T.in->c / l->groups));
     for (int i = 0; i < T.tile.ocb * T.tile.t; i++)
