@@ -51,7 +51,7 @@ static void usage(FILE *f)
           "  -c                    emit an object file only\n"
           "  -S                    emit assembly\n"
           "  --emit-llvm           emit textual LLVM IR (same as --emit=llvm)\n"
-          "  --emit=WHAT           print tokens|ast|ir|llvm to stdout (or -o FILE) and stop\n"
+          "  --emit=WHAT           print tokens|ast|ir|llvm to stdout and stop (llvm: -o FILE too)\n"
           "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
           "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
