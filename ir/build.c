@@ -164,6 +164,34 @@ static IrKind kind_of(OpKind op)
     }
 }
 
+/* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
+ * concatenated into intermediate tensors first, until few enough remain.
+ * Channel order is kept, so the result is the same. Leaves the final
+ * inputs in t[0..*n). */
+static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
+{
+    while (*n > IR_MAX_IN) {
+        int k = 0;
+        for (int i = 0; i < *n; i += IR_MAX_IN) {
+            int c = *n - i < IR_MAX_IN ? *n - i : IR_MAX_IN;
+            Shape s = l->shape;
+            s.c = 0;
+            for (int j = 0; j < c; j++)
+                s.c += m->tensors[t[i + j]].c;
+            int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
+            if (c > 1) {
+                int k2 = ir_add_node(m, IR_CONCAT, l, part); /* may move m->nodes */
+                IrNode *p = &m->nodes[k2];
+                p->nin = c;
+                for (int j = 0; j < c; j++)
+                    p->in[j] = t[i + j];
+            }
+            t[k++] = part;
+        }
+        *n = k;
+    }
+}
+
 /* Lowers layer i; value[] maps layer index -> tensor. */
 static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
 {
@@ -177,12 +205,17 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         value[i] = value[l->inputs[0]];
         return;
     }
+    int nin = l->ninputs, *in = calloc(nin + 1, sizeof *in);
+    for (int j = 0; j < nin; j++)
+        in[j] = value[l->inputs[j]];
+    concat_tree(m, l, in, &nin);
     int out = ir_add_tensor(m, l->name, l->shape);
-    int k = ir_add_node(m, kind_of(l->op), l, out);
+    int k = ir_add_node(m, kind_of(l->op), l, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
-    n->nin = l->ninputs;
-    for (int j = 0; j < l->ninputs; j++)
-        n->in[j] = value[l->inputs[j]];
+    n->nin = nin;
+    for (int j = 0; j < nin; j++)
+        n->in[j] = in[j];
+    free(in);
     n->act = act_of(l->op);
     n->act_alpha = l->negative_slope;
     switch (l->op) {

@@ -43,6 +43,10 @@ typedef enum {
     IR_KIND_COUNT
 } IrKind;
 
+/* Inputs of one node: a step passes its output and inputs in at most
+ * RT_MAX_STEP_TENSORS pointers. A longer concat becomes a tree of concats. */
+enum { IR_MAX_IN = 15 };
+
 typedef enum {
     ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU
 } IrAct;
@@ -81,7 +85,7 @@ typedef struct {
     const char *name;
     int out;            /* output tensor */
     int nin;
-    int in[15];         /* input tensors (RT_MAX_STEP_TENSORS - 1 at most) */
+    int in[IR_MAX_IN];  /* input tensors */
     int weight, bias;   /* params, -1 if none (batchnorm: weight=gamma, bias=beta) */
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
