@@ -185,9 +185,9 @@ LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v)
     return v;
 }
 
-static LLVMValueRef table(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name)
+/* A private constant global holding init; the global is its address. */
+static LLVMValueRef private_constant(Cg *g, LLVMValueRef init, const char *name)
 {
-    LLVMValueRef init = LLVMConstArray2(elt, vals, (uint64_t)n);
     LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
     LLVMSetInitializer(gv, init);
     LLVMSetGlobalConstant(gv, 1);
@@ -196,13 +196,18 @@ static LLVMValueRef table(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n,
     return gv;
 }
 
+LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name)
+{
+    return private_constant(g, LLVMConstArray2(elt, vals, (uint64_t)n), name);
+}
+
 /* Constant tables (interpolation taps): i64 or f32, read with a GEP on the element type. */
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 {
     LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_i64(g, v[i]);
-    LLVMValueRef t = table(g, g->i64, vals, n, name);
+    LLVMValueRef t = cg_const_array(g, g->i64, vals, n, name);
     free(vals);
     return t;
 }
@@ -212,7 +217,7 @@ LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
     LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_f32(g, v[i]);
-    LLVMValueRef t = table(g, g->f32, vals, n, name);
+    LLVMValueRef t = cg_const_array(g, g->f32, vals, n, name);
     free(vals);
     return t;
 }
@@ -220,11 +225,5 @@ LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
 /* A private NUL-terminated string constant; the global is its address. */
 LLVMValueRef cg_const_string(Cg *g, const char *s)
 {
-    LLVMValueRef init = LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), ".str");
-    LLVMSetInitializer(gv, init);
-    LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
-    LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-    return gv;
+    return private_constant(g, LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0), ".str");
 }

@@ -15,14 +15,7 @@ static LLVMValueRef i32c(Cg *g, int64_t v) { return LLVMConstInt(g->i32, (unsign
 
 static LLVMValueRef global_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int n, const char *name)
 {
-    if (n == 0)
-        return LLVMConstNull(g->ptr);
-    LLVMValueRef init = LLVMConstArray2(elt, vals, (uint64_t)n);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
-    LLVMSetInitializer(gv, init);
-    LLVMSetGlobalConstant(gv, 1);
-    LLVMSetLinkage(gv, LLVMPrivateLinkage);
-    return gv;
+    return n == 0 ? LLVMConstNull(g->ptr) : cg_const_array(g, elt, vals, n, name);
 }
 
 static LLVMValueRef i32_array(Cg *g, const int *v, int n, int pad_to)
