@@ -444,12 +444,13 @@ static void emit_upsample(K *k)
 }
 
 /* concat along channels, one output row (c, h): copied from the input whose
- * channel range holds c. */
+ * channel range holds c (an input's channels: its elements / (H*W), so a
+ * flattened alias counts C*H*W features). */
 static void emit_concat(K *k)
 {
     Cg *g = k->g;
     const IrTensor *out = k->out;
-    int64_t rows_per_c = out->rank == 1 ? 1 : out->h, cols = out->rank == 1 ? 1 : out->w;
+    int64_t rows_per_c = out->h, cols = out->w; /* 1, 1 for [F] */
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c));
     LLVMValueRef src = k->x[0], first = cg_i64(g, 0);
     int64_t c0 = 0;
@@ -458,7 +459,7 @@ static void emit_concat(K *k)
         LLVMValueRef off = cg_sub(g, k->r, cg_i64(g, c0 * rows_per_c));
         src = LLVMBuildSelect(g->b, here, k->x[j], src, "");
         first = LLVMBuildSelect(g->b, here, off, first, "");
-        c0 += k->in[j]->c;
+        c0 += ir_channels_as(k->in[j], out->h, out->w);
     }
     LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, cols)));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, cols)));

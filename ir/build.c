@@ -177,7 +177,7 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
             Shape s = l->shape;
             s.c = 0;
             for (int j = 0; j < c; j++)
-                s.c += m->tensors[t[i + j]].c;
+                s.c += ir_channels_as(&m->tensors[t[i + j]], s.h, s.w);
             int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
             if (c > 1) {
                 int k2 = ir_add_node(m, IR_CONCAT, l, part); /* may move m->nodes */

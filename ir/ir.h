@@ -139,6 +139,15 @@ const char *ir_act_name(IrAct a);
 /* Elements of a tensor per sample. */
 static inline int64_t ir_tensor_size(const IrTensor *t) { return t->c * t->h * t->w; }
 
+/* Channels of t read as planes of h x w elements. A flatten or dropout is
+ * an alias: its readers get the source tensor, shaped as the source (a
+ * flattened [C, H, W] is still c = C, h = H, w = W), so readers that see it
+ * as [F] must count C*H*W features, never t->c. */
+static inline int64_t ir_channels_as(const IrTensor *t, int64_t h, int64_t w)
+{
+    return ir_tensor_size(t) / (h * w);
+}
+
 /* Elements of a parameter. */
 static inline int64_t ir_param_size(const IrParam *p)
 {

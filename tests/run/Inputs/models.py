@@ -471,6 +471,24 @@ class Concat3(nn.Module):
         return torch.cat([d, d, c], 1)
 
 
+@model('alias_concat', [('x', (2, 2, 3)), ('v', (5,))], ['c', 'd', 'e', 't', 's', 'a', 'l', 'f'])
+class AliasConcat(nn.Module):
+    """Ops reading flattened and dropped-out tensors (aliases in convc)."""
+
+    def __init__(self):
+        super().__init__()
+        self.k = nn.Conv2d(2, 3, 1)
+        self.l = nn.Linear(18 + 5, 4)
+
+    def forward(self, x, v):
+        f = torch.flatten(x, 1)
+        k = self.k(x)
+        fk = torch.flatten(k, 1)
+        return (torch.cat([f, f], 1), torch.cat([f, v, f], 1), torch.cat([k, x, x], 1),
+                torch.cat([f] * 17 + [v], 1), F.softmax(fk, dim=1), fk + fk,
+                self.l(torch.cat([fk, v], 1)), f)
+
+
 @model('add', [('x', (4, 9, 11)), ('y', (4, 9, 11))], ['s1', 's2', 'r'])
 class Add(nn.Module):
     def __init__(self):
