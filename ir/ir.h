@@ -8,7 +8,8 @@
  *   2. fold_batchnorm: a batchnorm2d whose only producer is a conv2d used
  *      nowhere else is folded into that conv's weights at load time (RtFold);
  *   3. fuse_activation: an elementwise activation whose input is produced by a
- *      conv/linear/batchnorm used nowhere else becomes that node's epilogue;
+ *      conv/linear/batchnorm/add used nowhere else, with the same [C, H, W]
+ *      (not across a flatten), becomes that node's epilogue;
  *   4. choose_kernels: the lowering of each node (reference loops, or a
  *      faster kernel where one applies);
  *   5. plan_memory: every tensor gets an arena offset; tensors whose

@@ -91,7 +91,16 @@ static int has_epilogue(IrKind k)
     return k == IR_CONV || k == IR_CONV_T || k == IR_LINEAR || k == IR_BATCHNORM || k == IR_ADD;
 }
 
-/* act(producer(x)) -> producer(x) with an activation epilogue. */
+/* Whether tensors a and b have the same [C, H, W]. An activation of a
+ * flattened alias writes [F] while its producer computes [C, H, W]: the
+ * producer's kernel indexes by its output's shape, so it keeps its own. */
+static int same_shape(const IrTensor *a, const IrTensor *b)
+{
+    return a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+/* act(producer(x)) -> producer(x) with an activation epilogue, when the
+ * activation's output has the producer's shape (not across a flatten). */
 void ir_fuse_activation(IrModule *m)
 {
     Uses u = count_uses(m);
@@ -100,7 +109,8 @@ void ir_fuse_activation(IrModule *m)
         if (a->dead || a->kind != IR_ACT)
             continue;
         int p = u.producer[a->in[0]];
-        if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE || u.uses[a->in[0]] != 1)
+        if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE || u.uses[a->in[0]] != 1 ||
+            !same_shape(&m->tensors[a->in[0]], &m->tensors[a->out]))
             continue;
         IrNode *n = &m->nodes[p];
         n->act = a->act;

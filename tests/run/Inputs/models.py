@@ -489,6 +489,25 @@ class AliasConcat(nn.Module):
                 self.l(torch.cat([fk, v], 1)), f)
 
 
+@model('alias_fusion', [('x', (3, 7, 105))], ['r', 's', 'l', 'h', 'e'], ranges={'x': (-4, 4)})
+class AliasFusion(nn.Module):
+    """Activations after flatten / dropout of layers convc fuses activations into."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 5, 4, padding=2)
+        self.t = nn.ConvTranspose2d(3, 4, 2, stride=2)
+        self.b = nn.BatchNorm2d(3)
+        self.d = nn.Conv2d(3, 6, 3)
+        self.n = nn.BatchNorm2d(6)
+
+    def forward(self, x):
+        fl = lambda v: torch.flatten(v, 1)  # noqa: E731
+        return (F.relu6(fl(self.c(x))), torch.sigmoid(fl(self.t(x))),
+                F.leaky_relu(fl(self.b(x)), 0.1), torch.tanh(fl(x + x)),
+                F.relu(self.n(self.d(x))))
+
+
 @model('add', [('x', (4, 9, 11)), ('y', (4, 9, 11))], ['s1', 's2', 'r'])
 class Add(nn.Module):
     def __init__(self):
