@@ -355,12 +355,16 @@ static void emit_global_avgpool(K *k)
     cg_store(g, k->y, k->r, LLVMBuildFDiv(g->b, cg_get(g, acc), cg_f32(g, (double)hw), ""));
 }
 
-/* PyTorch's source index for nearest: floor(dst * (1/scale)), clamped. */
-static int64_t nearest_src(int64_t dst, int64_t in, int64_t out, double scale)
+/* PyTorch's source index for nearest: floor(dst * float(1/scale)), clamped.
+ * PyTorch 1.13 has two CPU kernels: the channels-last one (taken for C == 1,
+ * where an NCHW tensor is also channels-last contiguous) copies when
+ * out == in and halves when out == 2*in, whatever the scale; the NCHW one
+ * (C > 1) always uses the formula. `shortcuts` says which one to match. */
+static int64_t nearest_src(int64_t dst, int64_t in, int64_t out, double scale, int shortcuts)
 {
-    if (out == in)
+    if (shortcuts && out == in)
         return dst;
-    if (out == 2 * in)
+    if (shortcuts && out == 2 * in)
         return dst >> 1;
     float s = scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
     int64_t i = (int64_t)floorf((float)dst * s);
@@ -383,14 +387,15 @@ static void linear_taps(int64_t dst, int64_t in, int64_t out, double scale,
 
 typedef struct { LLVMValueRef i0, i1, l0, l1; } Taps;
 
-/* Tables of taps for every output index along one axis. */
-static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest)
+/* Tables of taps for every output index along one axis; `shortcuts` as in
+ * nearest_src. */
+static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest, int shortcuts)
 {
     int64_t *i0 = malloc(out * sizeof *i0), *i1 = malloc(out * sizeof *i1);
     float *l0 = malloc(out * sizeof *l0), *l1 = malloc(out * sizeof *l1);
     for (int64_t d = 0; d < out; d++) {
         if (nearest) {
-            i0[d] = i1[d] = nearest_src(d, in, out, scale);
+            i0[d] = i1[d] = nearest_src(d, in, out, scale, shortcuts);
             l0[d] = 1, l1[d] = 0;
         } else {
             linear_taps(d, in, out, scale, &i0[d], &i1[d], &l0[d], &l1[d]);
@@ -417,8 +422,8 @@ static void emit_upsample(K *k)
     const Layer *l = k->n->layer;
     const IrTensor *in = k->in[0], *out = k->out;
     int nearest = l->mode == UPSAMPLE_NEAREST;
-    Taps th = taps_table(g, in->h, out->h, l->scale[0], nearest);
-    Taps tw = taps_table(g, in->w, out->w, l->scale[1], nearest);
+    Taps th = taps_table(g, in->h, out->h, l->scale[0], nearest, in->c == 1);
+    Taps tw = taps_table(g, in->w, out->w, l->scale[1], nearest, in->c == 1);
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));

@@ -455,6 +455,15 @@ class UpsampleFractional(nn.Module):
         return up(x, 1.5, 'nearest'), up(x, 1.5, 'bilinear'), up(x, 2.5, 'bilinear')
 
 
+@model('upsample_shortcuts', [('x', (3, 5, 7)), ('y', (1, 5, 7))], ['n', 'n1', 'h', 'h1'])
+class UpsampleShortcuts(nn.Module):
+    """floor(in * s) equal to in or 2 * in with s not 1 or 2, for C > 1 and C = 1."""
+
+    def forward(self, x, y):
+        return (up(x, (1.1, 2.2), 'nearest'), up(y, (1.1, 2.2), 'nearest'),
+                up(x, (2.1, 1.1), 'nearest'), up(y, (2.1, 1.1), 'nearest'))
+
+
 # --- concat, add, crop --------------------------------------------------------------
 
 @model('concat3', [('x', (3, 9, 7))], ['e'])
