@@ -371,10 +371,16 @@ static int64_t nearest_src(int64_t dst, int64_t in, int64_t out, double scale, i
     return i < in - 1 ? i : in - 1;
 }
 
-/* PyTorch's linear interpolation taps (align_corners=False), in float. */
+/* PyTorch's linear interpolation taps (align_corners=False), in float.
+ * Where out == in PyTorch copies along the axis, whatever the scale. */
 static void linear_taps(int64_t dst, int64_t in, int64_t out, double scale,
                         int64_t *i0, int64_t *i1, float *l0, float *l1)
 {
+    if (out == in) {
+        *i0 = *i1 = dst;
+        *l0 = 1, *l1 = 0;
+        return;
+    }
     float s = scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
     float src = s * ((float)dst + 0.5f) - 0.5f;
     if (src < 0)

@@ -455,13 +455,14 @@ class UpsampleFractional(nn.Module):
         return up(x, 1.5, 'nearest'), up(x, 1.5, 'bilinear'), up(x, 2.5, 'bilinear')
 
 
-@model('upsample_shortcuts', [('x', (3, 5, 7)), ('y', (1, 5, 7))], ['n', 'n1', 'h', 'h1'])
+@model('upsample_shortcuts', [('x', (3, 5, 7)), ('y', (1, 5, 7))], ['n', 'n1', 'h', 'h1', 'b', 'b1'])
 class UpsampleShortcuts(nn.Module):
     """floor(in * s) equal to in or 2 * in with s not 1 or 2, for C > 1 and C = 1."""
 
     def forward(self, x, y):
         return (up(x, (1.1, 2.2), 'nearest'), up(y, (1.1, 2.2), 'nearest'),
-                up(x, (2.1, 1.1), 'nearest'), up(y, (2.1, 1.1), 'nearest'))
+                up(x, (2.1, 1.1), 'nearest'), up(y, (2.1, 1.1), 'nearest'),
+                up(x, 1.1, 'bilinear'), up(y, (1.1, 2.5), 'bilinear'))
 
 
 # --- concat, add, crop --------------------------------------------------------------
@@ -987,6 +988,58 @@ class Sweep(nn.Module):
                 outs.append(getattr(self, 'l%d' % i)(x))
         return tuple(outs)
 
+
+# sweep_up_S: SWEEP_LAYERS upsamples, nearest or bilinear, of a C > 1 input x
+# or a C = 1 input y (PyTorch 1.13 takes another kernel for C = 1), with
+# scale factors drawn to hit floor(n*s) == n and == 2n with s not 1 or 2,
+# integers, and any fraction (also below 1).
+
+SWEEP_UP_INPUTS = [('x', SWEEP_INPUT), ('y', (1, 13, 11))]
+
+
+def _up_scale(rng, n):
+    r = rng.random()
+    if r < 0.3:
+        s = 1 + rng.random() / n            # floor(n*s) == n
+    elif r < 0.55:
+        s = 2 + rng.random() / n            # floor(n*s) == 2n
+    elif r < 0.65:
+        s = rng.randint(1, 3)
+    else:
+        s = rng.uniform(0.4, 3.5)
+    return round(float(s), 4)
+
+
+def upsample_configs(seed):
+    """-> [dict] of upsample options; deterministic for seed."""
+    import random
+    rng = random.Random('up/%d' % seed)
+    shapes = dict(SWEEP_UP_INPUTS)
+    out = []
+    for _ in range(SWEEP_LAYERS):
+        src = rng.choice(['x', 'y'])
+        _, h, w = shapes[src]
+        if rng.random() < 0.25:
+            scale = _up_scale(rng, min(h, w))
+        else:
+            scale = (_up_scale(rng, h), _up_scale(rng, w))
+        out.append(dict(op='up', src=src, mode=rng.choice(['nearest', 'bilinear']), scale=scale))
+    return out
+
+
+class SweepUp(nn.Module):
+    def __init__(self, seed):
+        super().__init__()
+        self.cfgs = upsample_configs(seed)
+
+    def forward(self, x, y):
+        src = dict(x=x, y=y)
+        return tuple(up(src[cfg['src']], cfg['scale'], cfg['mode']) for cfg in self.cfgs)
+
+
+for _seed in (1, 2):
+    model('sweep_up_%d' % _seed, SWEEP_UP_INPUTS, ['l%d' % i for i in range(SWEEP_LAYERS)])(
+        lambda seed=_seed: SweepUp(seed))
 
 for _kind in ('conv', 'tconv', 'pool'):
     for _seed in (1, 2):

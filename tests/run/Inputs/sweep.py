@@ -1,6 +1,6 @@
 """Prints the .conv network of a random sweep model (models.py, sweep_*):
 
-  sweep.py sweep_conv_1 > net.conv
+  sweep.py sweep_conv_1 > net.conv     (also sweep_tconv_S, sweep_pool_S, sweep_up_S)
 
 Each layer is written with keyword arguments from its options, the way a user
 would write the PyTorch call."""
@@ -13,7 +13,13 @@ def pair(v):
     return '(%d, %d)' % v if v[0] != v[1] else '%d' % v[0]
 
 
+def scale(s):
+    return '(%r, %r)' % s if isinstance(s, tuple) else '%r' % s
+
+
 def layer(i, cfg):
+    if cfg['op'] == 'up':
+        return 'upsample(%s, %s, mode=%s)' % (cfg['src'], scale(cfg['scale']), cfg['mode'])
     if cfg['op'] == 'conv':
         pad = cfg['padding'] if isinstance(cfg['padding'], str) else pair(cfg['padding'])
         return ('conv2d(x, %d, %s, stride=%s, padding=%s, dilation=%s, groups=%d, bias=%s)'
@@ -38,8 +44,12 @@ def main():
     name = sys.argv[1]
     _, kind, seed = name.split('_')
     print('network %s {' % name)
-    print('    input x[%d, %d, %d]' % models.SWEEP_INPUT)
-    cfgs = models.sweep_configs(kind, int(seed))
+    if kind == 'up':
+        inputs, cfgs = models.SWEEP_UP_INPUTS, models.upsample_configs(int(seed))
+    else:
+        inputs, cfgs = [('x', models.SWEEP_INPUT)], models.sweep_configs(kind, int(seed))
+    for name, shape in inputs:
+        print('    input %s[%d, %d, %d]' % ((name,) + shape))
     for i, cfg in enumerate(cfgs):
         print('    l%d = %s' % (i, layer(i, cfg)))
     print('    output %s' % ', '.join('l%d' % i for i in range(len(cfgs))))
