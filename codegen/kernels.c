@@ -277,26 +277,36 @@ static Window window(Cg *g, LLVMValueRef o, int64_t kn, int64_t s, int64_t p, in
     return w;
 }
 
-/* max pool: y = max over the window (padding ignored, NaN propagates) */
+/* The taps t of a dilated window whose input index start + t*d lies in
+ * [w.lo, w.hi): t in [ceil((lo - start) / d), ceil((hi - start) / d)), an
+ * empty range when hi <= lo. Loops over these, never over the whole kernel,
+ * keep a window far larger than the input cheap. */
+static void window_taps(Cg *g, Window w, int64_t d, LLVMValueRef *t_lo, LLVMValueRef *t_hi)
+{
+    LLVMValueRef dm1 = cg_i64(g, d - 1), dd = cg_i64(g, d);
+    *t_lo = cg_div(g, cg_add(g, cg_sub(g, w.lo, w.start), dm1), dd);
+    LLVMValueRef span = smax(g, cg_sub(g, w.hi, w.start), cg_i64(g, 0));
+    *t_hi = smax(g, cg_div(g, cg_add(g, span, dm1), dd), *t_lo);
+}
+
+/* max pool: y = max over the window's taps inside the input (padding
+ * ignored, NaN propagates) */
 static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
     const Layer *l = k->n->layer;
     int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, -INFINITY));
-    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, l->kernel[0]), "kh");
+    LLVMValueRef h_lo, h_hi, w_lo, w_hi;
+    window_taps(g, wh, dh, &h_lo, &h_hi);
+    window_taps(g, ww, dw, &w_lo, &w_hi);
+    CgLoop kh = cg_loop(g, h_lo, h_hi, "kh");
     LLVMValueRef ih = cg_add(g, wh.start, cg_mul(g, kh.iv, cg_i64(g, dh)));
-    LLVMBasicBlockRef mh;
-    cg_if(g, cg_in_range(g, ih, k->in[0]->h), &mh);
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, k->in[0]->w)));
-    CgLoop kw = cg_loop(g, cg_i64(g, 0), cg_i64(g, l->kernel[1]), "kw");
+    CgLoop kw = cg_loop(g, w_lo, w_hi, "kw");
     LLVMValueRef iw = cg_add(g, ww.start, cg_mul(g, kw.iv, cg_i64(g, dw)));
-    LLVMBasicBlockRef mw;
-    cg_if(g, cg_in_range(g, iw, k->in[0]->w), &mw);
     cg_set(g, acc, cg_fmax(g, cg_get(g, acc), cg_load(g, src, iw)));
-    cg_if_end(g, mw);
     cg_loop_end(g, &kw);
-    cg_if_end(g, mh);
     cg_loop_end(g, &kh);
     cg_store(g, row, ow, cg_get(g, acc));
 }

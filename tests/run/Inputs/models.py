@@ -465,6 +465,24 @@ class UpsampleShortcuts(nn.Module):
                 up(x, 1.1, 'bilinear'), up(y, (1.1, 2.5), 'bilinear'))
 
 
+@model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
+class MaxpoolHuge(nn.Module):
+    """Windows far larger than the input, and large dilated windows.
+
+    PyTorch 1.13's own max_pool2d visits every tap of a 2^30 window (minutes),
+    so h and w are written as what those calls compute: every window along an
+    axis with kernel 2^30 and padding 2^29 covers the whole 64-wide input, so
+    the pool along it is the max over it, repeated for each output position
+    (1 for stride 2^30, 65 for stride 1)."""
+
+    def forward(self, x):
+        return (x.amax(dim=(2, 3), keepdim=True),
+                F.max_pool2d(x.amax(dim=3, keepdim=True), (3, 1), stride=(2, 1),
+                             padding=(1, 0)).expand(-1, -1, -1, 65),
+                F.max_pool2d(x, 21, stride=1, padding=10, dilation=2),
+                F.max_pool2d(x, (9, 40), stride=3, padding=(4, 20), dilation=(3, 1), ceil_mode=True))
+
+
 # --- concat, add, crop --------------------------------------------------------------
 
 @model('concat3', [('x', (3, 9, 7))], ['e'])
