@@ -8,6 +8,7 @@
  * Exit status: 0 success, 1 errors in the source, 2 bad command line,
  * 3 I/O or toolchain failure (unreadable file, LLVM or linker error).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "codegen/codegen.h"
+#include "driver/driver.h"
 #include "frontend/frontend.h"
 #include "ir/ir.h"
 
@@ -34,7 +36,8 @@ typedef struct {
     const char *output;
     const char *network;
     const char *explain;
-    const char *emit;          /* --emit=tokens|ast|ir|llvm */
+    const char *emit;          /* --emit=tokens|ast|ir|llvm|dot */
+    const char *profile;       /* --profile FILE: shade --emit=dot by measured time */
     CgEmit cg_emit;
     CgOptions cg;
     bool stats;
@@ -51,7 +54,8 @@ static void usage(FILE *f)
           "  -c                    emit an object file only\n"
           "  -S                    emit assembly\n"
           "  --emit-llvm           emit textual LLVM IR (same as --emit=llvm)\n"
-          "  --emit=WHAT           print tokens|ast|ir|llvm to stdout and stop (llvm: -o FILE too)\n"
+          "  --emit=WHAT           print tokens|ast|ir|llvm|dot to stdout and stop (llvm, dot: -o FILE too)\n"
+          "  --profile FILE        with --emit=dot: shade layers by the times of a ./net --profile=json run\n"
           "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
           "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
@@ -105,6 +109,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--network"))) o->network = v;
         else if ((v = opt_value(argc, argv, &i, "--explain"))) o->explain = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
+        else if ((v = opt_value(argc, argv, &i, "--profile"))) o->profile = v;
         else if ((v = opt_value(argc, argv, &i, "--kernels"))) {
             if (!strcmp(v, "reference")) o->ir.reference_only = 1;
             else if (strcmp(v, "auto")) return bad_usage("unknown --kernels choice '%s' (auto, reference)", v);
@@ -120,8 +125,10 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!o->input)
         return bad_usage("%s", "no input file");
     if (o->emit && strcmp(o->emit, "tokens") && strcmp(o->emit, "ast") &&
-        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm"))
-        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm)", o->emit);
+        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot"))
+        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot)", o->emit);
+    if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
+        return bad_usage("%s", "--profile FILE goes with --emit=dot");
     return 0;
 }
 
@@ -151,6 +158,34 @@ static const char *default_output(const Options *o, const Graph *g)
     return produced.out;
 }
 
+/* --emit=dot [--profile FILE] [-o FILE]: the graph to stdout or a file. */
+static int emit_dot(const Options *o, const Graph *g)
+{
+    int code = 0;
+    double *ms = o->profile ? drv_read_profile(o->profile, g, &code) : NULL;
+    if (o->profile && !ms)
+        return code;
+    FILE *f = o->output && strcmp(o->output, "-") ? fopen(o->output, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "convc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+        free(ms);
+        return EXIT_IO;
+    }
+    fe_print_dot(f, g, ms);
+    free(ms);
+    bool ok = !ferror(f);
+    if (f != stdout && fclose(f))
+        ok = false;
+    else if (f == stdout && fflush(f))
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "convc: error: cannot write '%s': %s\n", o->output ? o->output : "stdout", strerror(errno));
+        if (f != stdout)
+            remove(o->output); /* no partial output */
+    }
+    return ok ? 0 : EXIT_IO;
+}
+
 int main(int argc, char **argv)
 {
     Options o = {.cg_emit = CG_EMIT_EXE, .cg = {.cpu = "native", .opt_level = 2}, .color = -1};
@@ -175,6 +210,9 @@ int main(int argc, char **argv)
 
     if (o.explain)
         return fe_explain(stdout, g, o.explain) ? 0 : EXIT_USAGE;
+
+    if (o.emit && !strcmp(o.emit, "dot"))
+        return emit_dot(&o, g);
 
     IrModule *ir = produced.ir = ir_build(g, &o.ir);
     if (o.stats) {

@@ -131,6 +131,11 @@ void fe_print_stats(FILE *out, const Graph *g, StatsFormat fmt, CountConvention 
  * Returns false (with a diagnostic) if there is no such layer. */
 bool fe_explain(FILE *out, const Graph *g, const char *layer_name);
 
+/* --emit=dot: a Graphviz graph of g (frontend/dot.c). layer_ms, if not NULL,
+ * holds a measured time per layer (< 0: not timed) and shades nodes by it;
+ * otherwise nodes are shaded by their share of the MACs. */
+void fe_print_dot(FILE *out, const Graph *g, const double *layer_ms);
+
 /* --emit=tokens|ast: print the token stream or the parsed AST (before
  * checking) to out. Returns false if errors were reported. */
 bool fe_emit(FILE *out, const char *what, const char *path, const char *src, size_t len,

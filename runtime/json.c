@@ -9,10 +9,11 @@
  * Errors name the byte offset where parsing stopped.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/rt_internal.h"
+#include "runtime/json.h"
 
 enum { JSON_MAX_DEPTH = 64 };
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "runtime/convrt.h"
+#include "runtime/json.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the convc runtime reads and writes little-endian files on little-endian hosts only"
@@ -33,31 +34,7 @@ int rt_read_file(const char *path, const char *what, int code, unsigned char **d
 typedef enum { RT_F32, RT_F16, RT_BF16, RT_F64 } RtFloatType;
 void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatType type);
 
-/* --- json.c: a small strict JSON parser (RFC 8259) ------------------------ */
-typedef enum {
-    JSON_NULL,   /* null */
-    JSON_FALSE,  /* false */
-    JSON_TRUE,   /* true */
-    JSON_NUMBER, /* text holds the number as written */
-    JSON_STRING, /* text holds the decoded string, NUL-terminated */
-    JSON_ARRAY,  /* items[0..n) */
-    JSON_OBJECT  /* keys[0..n) and items[0..n), in file order */
-} JsonKind;
-
-typedef struct Json Json;
-struct Json {
-    JsonKind kind;
-    char *text;
-    size_t len;
-    int64_t n;
-    char **keys;
-    Json **items;
-};
-
-Json *rt_json_parse(const char *src, size_t len, char *err, size_t errsize);
-void rt_json_free(Json *v);
-const Json *rt_json_get(const Json *obj, const char *key);
-bool rt_json_uint(const Json *v, int64_t *out); /* a non-negative integer that fits int64 */
+/* --- json.c: a small strict JSON parser (RFC 8259), see runtime/json.h -- */
 
 /* --- safetensors.c, random.c, fold.c: the parameter buffer ---------------- */
 int rt_load_safetensors(const RtModel *m, const char *path, float *params);
