@@ -6,6 +6,7 @@
  * non-packed struct layout for x86-64 is the C ABI layout, so the runtime
  * reads them directly. Change both together.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "codegen/cg_internal.h"
@@ -85,12 +86,29 @@ static LLVMValueRef folds(Cg *g)
     return a;
 }
 
-/* RtStep { ptr name, fn; i64 work; i32 ntensors, nparams; [16 x i32] tensors; [4 x i32] params; } */
+/* Names --profile prints (RtStep.kernel, .layout). */
+static const char *const kernel_names[] = {
+    [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_TILED] = "conv_t_tiled",
+};
+static const char *const layout_names[] = {[LAYOUT_NCHW] = "nchw"};
+
+/* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
+static LLVMValueRef op_name(Cg *g, const IrNode *n)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s%s%s", ir_kind_name(n->kind), n->act != ACT_NONE ? "+" : "",
+             n->act != ACT_NONE ? ir_act_name(n->act) : "");
+    return cg_const_string(g, buf);
+}
+
+/* RtStep { ptr name, fn; i64 work; i32 ntensors, nparams; [16 x i32] tensors; [4 x i32] params;
+ *          ptr op, kernel, layout; i64 macs; }   (layout pinned by convrt.h's _Static_assert) */
 static LLVMValueRef steps(Cg *g)
 {
     LLVMTypeRef f[] = {g->ptr, g->ptr, g->i64, g->i32, g->i32,
-                       LLVMArrayType2(g->i32, RT_MAX_STEP_TENSORS), LLVMArrayType2(g->i32, RT_MAX_STEP_PARAMS)};
-    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 7, 0);
+                       LLVMArrayType2(g->i32, RT_MAX_STEP_TENSORS), LLVMArrayType2(g->i32, RT_MAX_STEP_PARAMS),
+                       g->ptr, g->ptr, g->ptr, g->i64};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
     const IrModule *m = g->m;
     LLVMValueRef *v = calloc(m->nnodes + 1, sizeof *v);
     for (int i = 0; i < m->nnodes; i++) {
@@ -101,8 +119,11 @@ static LLVMValueRef steps(Cg *g)
         int np = cg_step_params(n, p);
         LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(g, n)),
                             i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
-                            i32_array(g, p, np, RT_MAX_STEP_PARAMS)};
-        v[i] = LLVMConstNamedStruct(ty, e, 7);
+                            i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
+                            cg_const_string(g, kernel_names[n->kernel]),
+                            cg_const_string(g, layout_names[m->tensors[n->out].layout]),
+                            cg_i64(g, n->layer ? n->layer->macs : 0)};
+        v[i] = LLVMConstNamedStruct(ty, e, 11);
     }
     LLVMValueRef a = global_array(g, ty, v, m->nnodes, "convc.steps");
     free(v);

@@ -3,7 +3,7 @@
  *
  *   NET (--weights FILE | --random-weights SEED)
  *       (--input [NAME=]FILE ... | --random-input SEED [--batch N])
- *       [--output [NAME=]FILE ...] [--threads N] [--bench N] [--info]
+ *       [--output [NAME=]FILE ...] [--threads N] [--bench N [--profile[=MODE]]] [--info]
  *
  * Options take their value as the next argument or after '='. A bare FILE
  * is accepted only when the network has exactly one input (output); with
@@ -26,7 +26,7 @@ void rt_print_usage(const RtModel *m, FILE *f)
     fprintf(f,
             "usage: %s (--weights FILE | --random-weights SEED)   (none for a network without parameters)\n"
             "       %*s (--input [NAME=]FILE ... | --random-input SEED [--batch N])\n"
-            "       %*s [--output [NAME=]FILE ...] [--threads N] [--bench N] [--info]\n"
+            "       %*s [--output [NAME=]FILE ...] [--threads N] [--bench N [--profile[=MODE]]] [--info]\n"
             "Runs the network '%s' compiled by convc.\n"
             "  --weights FILE         parameters (safetensors, PyTorch state_dict keys)\n"
             "  --random-weights SEED  deterministic random parameters instead\n"
@@ -36,6 +36,8 @@ void rt_print_usage(const RtModel *m, FILE *f)
             "  --output [NAME=]FILE   write an output (.npy float32, [N,C,H,W])\n"
             "  --threads N            worker threads, 1..%d (default: online CPUs)\n"
             "  --bench N              time N runs after a warm-up; print one 'bench:' line\n"
+            "  --profile[=MODE]       with --bench: per-step medians, GFLOP/s, %% of peak; MODE is\n"
+            "                         table (slowest first, default), order (network order) or json\n"
             "  --info                 print the network's inputs, outputs and sizes\n"
             "  --help, --version\n",
             rt_progname(), (int)strlen(rt_progname()), "", (int)strlen(rt_progname()), "", m->name, MAX_THREADS);
@@ -152,6 +154,8 @@ static int parse_one(const RtModel *m, RtOptions *o, int argc, char **argv, int 
         return o->version = true, 0;
     if (!strcmp(arg, "--info"))
         return o->info = true, 0;
+    if (is_flag(arg, "--profile", &v))
+        return rt_profile_option(v, &o->profile);
     for (int k = 0; k < NOPTS; k++) {
         if (!is_flag(arg, value_opts[k], &v))
             continue;
@@ -185,6 +189,8 @@ static int check_combination(const RtModel *m, RtOptions *o)
     bool any_output = false;
     for (int32_t i = 0; i < m->noutputs; i++)
         any_output |= o->output_paths[i] != NULL;
+    if (o->profile && !o->bench)
+        return rt_error(RT_EXIT_USAGE, "--profile needs --bench N");
     if (!any_output && !o->bench)
         return rt_error(RT_EXIT_USAGE, "no --output given (only --bench runs without one)");
     for (int32_t i = 0; i < m->noutputs; i++)

@@ -19,6 +19,7 @@
 #ifndef CONVC_CONVRT_H
 #define CONVC_CONVRT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* An activation tensor in the arena. */
@@ -73,7 +74,19 @@ typedef struct {
     int32_t nparams;
     int32_t tensors[RT_MAX_STEP_TENSORS];
     int32_t params[RT_MAX_STEP_PARAMS];
+    /* What --profile reports; any string may be NULL (printed as "-"). */
+    const char *op;      /* IR kind, with a fused activation: "conv+relu" */
+    const char *kernel;  /* its lowering: "reference", "conv_tiled", "conv_t_tiled" */
+    const char *layout;  /* of the output tensor: "nchw" */
+    int64_t macs;        /* multiply-accumulates per sample (conv, linear; else 0) */
 } RtStep;
+
+/* codegen/model.c emits RtStep as a plain LLVM struct; these pin the layout it
+ * mirrors, so a field added on one side only fails the build. */
+_Static_assert(offsetof(RtStep, work) == 16 && offsetof(RtStep, tensors) == 32 &&
+                   offsetof(RtStep, params) == 96 && offsetof(RtStep, op) == 112 &&
+                   offsetof(RtStep, macs) == 136 && sizeof(RtStep) == 144,
+               "RtStep changed: update codegen/model.c's steps() to match");
 
 typedef struct {
     const char *name;           /* the network's name */

@@ -63,6 +63,31 @@ int rt_pool_create(RtPool **out, int nthreads);
 void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total);
 void rt_pool_destroy(RtPool *p);
 
+/* --- timing.c: CLOCK_MONOTONIC seconds; median of n > 0 values (sorts v) -- */
+double rt_now_seconds(void);
+double rt_median(double *v, int64_t n);
+
+/* --- profile.c: --profile, per-step medians against the machine's peak ---- */
+typedef enum {
+    RT_PROFILE_OFF,   /* no --profile */
+    RT_PROFILE_TIME,  /* --profile, --profile=table|time: a table, slowest step first */
+    RT_PROFILE_ORDER, /* --profile=order: a table in network order */
+    RT_PROFILE_JSON   /* --profile=json: one JSON object instead of the bench line */
+} RtProfileMode;
+typedef struct {
+    const RtModel *m;
+    RtProfileMode mode;
+    int threads;
+    int64_t batch, runs;
+    const double *seconds;     /* [runs][nsteps]: each step's time in each timed run */
+    double median_ms, min_ms;  /* of whole runs, as on the bench line */
+    double peak;               /* GFLOP/s of all threads; 0 when unknown */
+    char source[128];          /* where peak came from */
+} RtProfile;
+int rt_profile_option(const char *value, RtProfileMode *mode);
+int rt_profile_peak(RtProfile *p, RtPool *pool);
+int rt_profile_report(const RtProfile *p, FILE *out);
+
 /* --- cli.c: the command line ---------------------------------------------- */
 typedef struct {
     const char *weights;        /* --weights FILE */
@@ -75,6 +100,7 @@ typedef struct {
     const char **output_paths;  /* per network output; NULL when not given */
     int threads;                /* --threads N; default: online CPUs */
     int64_t bench;              /* --bench N; 0 when not given */
+    RtProfileMode profile;      /* --profile[=MODE] */
     bool info, help, version;
 } RtOptions;
 int rt_parse_args(const RtModel *m, int argc, char **argv, RtOptions *o);

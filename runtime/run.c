@@ -16,7 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "runtime/rt_internal.h"
 
@@ -28,6 +27,7 @@ typedef struct {
     int64_t batch;
     RtPool *pool;
     RtOutFile *outs;  /* per output; tmp == NULL when not requested */
+    RtProfile *profile; /* --profile */
 } Run;
 
 static int load_params(Run *r)
@@ -123,7 +123,8 @@ static float *tensor_base(const Run *r, int32_t t)
     return r->arena + r->m->tensors[t].offset * r->batch;
 }
 
-static void run_once(Run *r)
+/* One run; with step_seconds, each step's time (its pool run, barrier included). */
+static void run_once(Run *r, double *step_seconds)
 {
     const RtModel *m = r->m;
     for (int32_t i = 0; i < m->ninputs; i++)
@@ -136,43 +137,67 @@ static void run_once(Run *r)
             args[j] = tensor_base(r, s->tensors[j]);
         for (int j = 0; j < s->nparams; j++)
             args[s->ntensors + j] = r->params + m->params[s->params[j]].offset;
+        double start = step_seconds ? rt_now_seconds() : 0;
         rt_pool_run(r->pool, s->fn, args, s->work * r->batch);
+        if (step_seconds)
+            step_seconds[i] = rt_now_seconds() - start;
     }
 }
 
-static double now_seconds(void)
+/* bench: median_ms=.. min_ms=.. gflops=.. threads=.. batch=.. (gflops at the median),
+ * or with --profile the per-step report (profile.c); steps[run * nsteps + i]. */
+static int report(Run *r, double *t, const double *steps)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    int64_t n = r->opt.bench;
+    double median = rt_median(t, n); /* sorts t: t[0] is the minimum */
+    double gflops = median > 0 ? 2.0 * (double)r->m->macs * (double)r->batch / median / 1e9 : 0.0;
+    RtProfile *p = r->profile;
+    if (!p || p->mode != RT_PROFILE_JSON)
+        printf("bench: median_ms=%.4f min_ms=%.4f gflops=%.4f threads=%d batch=%lld\n", median * 1e3, t[0] * 1e3,
+               gflops, r->opt.threads, (long long)r->batch);
+    int rc = 0;
+    if (p) {
+        p->seconds = steps, p->runs = n, p->batch = r->batch;
+        p->median_ms = median * 1e3, p->min_ms = t[0] * 1e3;
+        rc = rt_profile_report(p, stdout);
+    }
+    return rc ? rc : fflush(stdout) == 0 ? 0 : rt_error(RT_EXIT_OUTPUT, "cannot write to standard output");
 }
 
-static int cmp_double(const void *a, const void *b)
+/* --profile: the peak (probe or CONVC_PEAK_GFLOPS) and room for every step's time in every run. */
+static int start_profile(Run *r, double **steps)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    int64_t n;
+    *steps = NULL;
+    if (!r->opt.profile)
+        return 0;
+    if (!(r->profile = calloc(1, sizeof *r->profile)))
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    *r->profile = (RtProfile){.m = r->m, .mode = r->opt.profile, .threads = r->opt.threads};
+    if (rt_mul_overflows(r->opt.bench, (int64_t)r->m->nsteps + 1, &n) || n > INT64_MAX / 8 ||
+        !(*steps = malloc((size_t)n * sizeof **steps)))
+        return rt_error(RT_EXIT_RUNTIME, "out of memory for --profile (%lld runs x %d steps)", (long long)r->opt.bench,
+                        r->m->nsteps);
+    return rt_profile_peak(r->profile, r->pool);
 }
 
-/* bench: median_ms=.. min_ms=.. gflops=.. threads=.. batch=.. (gflops at the median) */
 static int bench(Run *r)
 {
     int64_t n = r->opt.bench;
-    double *t = malloc((size_t)n * sizeof *t);
-    if (!t)
-        return rt_error(RT_EXIT_RUNTIME, "out of memory");
-    run_once(r); /* warm-up: page faults, caches, thread start */
-    for (int64_t i = 0; i < n; i++) {
-        double start = now_seconds();
-        run_once(r);
-        t[i] = now_seconds() - start;
+    double *t = malloc((size_t)n * sizeof *t), *steps = NULL;
+    int rc = t ? start_profile(r, &steps) : rt_error(RT_EXIT_RUNTIME, "out of memory");
+    if (!rc) {
+        run_once(r, NULL); /* warm-up: page faults, caches, thread start */
+        for (int64_t i = 0; i < n; i++) {
+            double start = rt_now_seconds();
+            run_once(r, steps ? steps + i * r->m->nsteps : NULL);
+            t[i] = rt_now_seconds() - start;
+        }
+        rc = report(r, t, steps);
     }
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    double median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-    double gflops = median > 0 ? 2.0 * (double)r->m->macs * (double)r->batch / median / 1e9 : 0.0;
-    printf("bench: median_ms=%.4f min_ms=%.4f gflops=%.4f threads=%d batch=%lld\n", median * 1e3, t[0] * 1e3, gflops,
-           r->opt.threads, (long long)r->batch);
+    free(steps);
     free(t);
-    return fflush(stdout) == 0 ? 0 : rt_error(RT_EXIT_OUTPUT, "cannot write to standard output");
+    return rc;
 }
 
 /* All outputs are written and closed before the first one is renamed. */
@@ -212,7 +237,7 @@ static int execute(Run *r)
     if (r->opt.bench)
         rc = bench(r);
     else
-        run_once(r);
+        run_once(r, NULL);
     return rc ? rc : write_outputs(r);
 }
 
@@ -226,6 +251,7 @@ static void cleanup(Run *r)
     free(r->inputs);
     free(r->arena);
     free(r->params);
+    free(r->profile);
     rt_pool_destroy(r->pool);
     rt_options_free(&r->opt);
 }
