@@ -1064,3 +1064,155 @@ for _kind in ('conv', 'tconv', 'pool'):
         model('sweep_%s_%d' % (_kind, _seed), [('x', SWEEP_INPUT)],
               ['l%d' % i for i in range(SWEEP_LAYERS)])(
             lambda kind=_kind, seed=_seed: Sweep(kind, seed))
+
+
+# --- the bench's networks (bench/nets/*.conv), with torchvision's structure and keys ---------
+#
+# Written from torchvision's model definitions (resnet.py, vgg.py, mobilenetv2.py,
+# segmentation/deeplabv3.py), so state_dict keys equal torchvision's; bench/run.py times
+# these same modules (and their ONNX exports) against convc.
+
+class Bottleneck(nn.Module):
+    """ResNet v1.5 bottleneck: 1x1, 3x3 (with the stride), 1x1 to 4 * width."""
+
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, 4 * width, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(4 * width)
+        self.downsample = None
+        if stride != 1 or cin != 4 * width:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, 4 * width, 1, stride=stride, bias=False),
+                                            nn.BatchNorm2d(4 * width))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(self, bottleneck, blocks, classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        cin, stages = 64, []
+        for i, (width, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+            layers = []
+            for j in range(n):
+                stride = 2 if i > 0 and j == 0 else 1
+                if bottleneck:
+                    layers.append(Bottleneck(cin, width, stride))
+                    cin = 4 * width
+                else:
+                    layers.append(BasicBlock(cin, width, stride))
+                    cin = width
+            stages.append(nn.Sequential(*layers))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
+model('resnet18', [('x', (3, 224, 224))], ['fc'])(lambda: ResNet(False, (2, 2, 2, 2)))
+model('resnet50', [('x', (3, 224, 224))], ['fc'])(lambda: ResNet(True, (3, 4, 6, 3)))
+
+
+@model('vgg11_features', [('x', (3, 224, 224))], ['features'])
+class Vgg11Features(nn.Module):
+    """torchvision vgg11().features: config A, 3x3 convs + relu, 2x2 maxpools."""
+
+    def __init__(self):
+        super().__init__()
+        layers, cin = [], 3
+        for v in (64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'):
+            if v == 'M':
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU()]
+                cin = v
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.features(x)
+
+
+def conv_bn_relu6(cin, cout, k, stride=1, groups=1):
+    """torchvision's Conv2dNormActivation: keys .0 (conv) and .1 (batchnorm)."""
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU6())
+
+
+class InvertedResidualV2(nn.Module):
+    """torchvision mobilenetv2.InvertedResidual: keys conv.0 .. conv.3 (conv.0 .. conv.2 for t = 1)."""
+
+    def __init__(self, cin, cout, stride, t):
+        super().__init__()
+        hidden = cin * t
+        layers = [conv_bn_relu6(cin, hidden, 1)] if t != 1 else []
+        layers += [conv_bn_relu6(hidden, hidden, 3, stride, hidden), nn.Conv2d(hidden, cout, 1, bias=False),
+                   nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+@model('mobilenet_v2', [('x', (3, 224, 224))], ['fc'])
+class MobileNetV2(nn.Module):
+    def __init__(self, classes=1000):
+        super().__init__()
+        layers, cin = [conv_bn_relu6(3, 32, 3, 2)], 32
+        for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                           (6, 160, 3, 2), (6, 320, 1, 1)):
+            for i in range(n):
+                layers.append(InvertedResidualV2(cin, c, s if i == 0 else 1, t))
+                cin = c
+        layers.append(conv_bn_relu6(cin, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+class AsppPooling(nn.Sequential):
+    """torchvision ASPPPooling: pool (.0), conv (.1), batchnorm (.2), relu (.3), back to the input size."""
+
+    def __init__(self, cin, cout):
+        super().__init__(nn.AdaptiveAvgPool2d(1), nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU())
+
+    def forward(self, x):
+        size = x.shape[-2:]
+        for m in self:
+            x = m(x)
+        return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
+
+@model('aspp', [('x', (2048, 33, 33))], ['out'])
+class Aspp(nn.Module):
+    """torchvision segmentation.deeplabv3.ASPP(2048, [6, 12, 18], 256)."""
+
+    def __init__(self, cin=2048, rates=(6, 12, 18), cout=256):
+        super().__init__()
+        convs = [nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())]
+        for r in rates:
+            convs.append(nn.Sequential(nn.Conv2d(cin, cout, 3, padding=r, dilation=r, bias=False),
+                                       nn.BatchNorm2d(cout), nn.ReLU()))
+        convs.append(AsppPooling(cin, cout))
+        self.convs = nn.ModuleList(convs)
+        self.project = nn.Sequential(nn.Conv2d(len(convs) * cout, cout, 1, bias=False), nn.BatchNorm2d(cout),
+                                     nn.ReLU(), nn.Dropout(0.5))
+
+    def forward(self, x):
+        return self.project(torch.cat([c(x) for c in self.convs], 1))
