@@ -2,7 +2,8 @@
 # so they work on a fresh bookworm machine as root.
 #   make demo   build convc, show --stats of examples/unet.conv, compile and run it
 #   make check  build convc and run every test, then again under ASan+UBSan
-#   make bench  time convc against PyTorch (writes docs/benchmarks.md)
+#   make bench  time convc against ONNX Runtime and PyTorch (writes docs/benchmarks.md);
+#               installs nodejs, npm, python3-onnx and onnxruntime-node first (bench/setup.sh)
 
 PY      := /usr/bin/python3
 LIT     := /usr/lib/llvm-19/build/utils/lit/lit.py
@@ -36,8 +37,9 @@ check-asan: build-asan
 
 check: check-fast check-asan
 
-# convc against PyTorch in the same run; rewrites docs/benchmarks.md
+# convc against ONNX Runtime and PyTorch in the same run; rewrites docs/benchmarks.md
 bench: build
+	sh bench/setup.sh
 	$(PY) bench/run.py --build $(CURDIR)/build --markdown docs/benchmarks.md
 
 clean:

@@ -1,19 +1,31 @@
 #!/usr/bin/python3
-"""convc against PyTorch, timed in the same run on the same machine.
+"""convc against ONNX Runtime and PyTorch, timed in the same run on the same machine.
 
-For each network: compile the .conv with convc, run the executable with
-`--bench R` (one warm-up, R timed runs, median), then time the equivalent
-PyTorch module (eval mode, no_grad, one warm-up, R timed runs, median) with the
-same number of threads. Reported: both medians and the ratio
-torch_ms / convc_ms (above 1: convc is faster).
+    /usr/bin/python3 bench/run.py [--build build] [--rounds 3] [--runs 3] [--threads 1,2]
+                                  [--nets unet,resnet18,...] [--markdown docs/benchmarks.md]
+    /usr/bin/python3 bench/run.py --list
 
-    /usr/bin/python3 bench/run.py [--build build] [--runs 5] [--threads 1,2]
-                                  [--nets unet,net4,...] [--markdown docs/benchmarks.md]
+`make bench` runs bench/setup.sh first (Debian's nodejs, npm and python3-onnx, and
+`npm ci` of onnxruntime-node into bench/node_modules), then this.
 
-The PyTorch modules come from tests/stats/Inputs/models.py, written from the
-tutorial and the UNet papers independently of convc.
+For each network: the PyTorch module of tests/run/Inputs/models.py (the one the
+tests/run tests check convc against) gets random weights (ref.py's randomize);
+the same weights go to convc as safetensors and to ONNX Runtime through
+torch.onnx.export. One random input is run through all three and their outputs
+compared (convc and ONNX Runtime against PyTorch). Then, per thread count, in
+`--rounds` rounds that alternate the runtimes (convc, PyTorch, ONNX Runtime,
+convc, ...), each runtime does one warm-up and `--runs` timed runs, batch 1:
+convc's executable with `--bench`, PyTorch in this process (eval, no_grad,
+torch.set_num_threads), ONNX Runtime in bench/ort.js (onnxruntime-node,
+intra-op threads = T). A runtime's time is the median of its round medians;
+ratios are its time / convc's (above 1: convc is faster).
+
+Also measured: the FMA peak of the machine (bench/fma.c, built here with
+-march=native, at each thread count) and, for both UNets, every conv step's
+GFLOP/s and % of that peak, from the executable's --profile=json.
 """
 import argparse
+import json
 import os
 import platform
 import re
@@ -24,92 +36,151 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'stats', 'Inputs'))
-
-import torch  # noqa: E402
-import models  # noqa: E402
+BENCH = os.path.join(ROOT, 'bench')
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'run', 'Inputs'))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
 
 NETS = {
-    # name: (.conv file, models.py factory)
-    'net4': ('examples/seed/net4.conv', 'net4'),
-    'net5': ('examples/seed/net5.conv', 'net5'),
-    'net7': ('examples/seed/net7.conv', 'net7'),
-    'net8': ('examples/seed/net8.conv', 'net8'),
-    'unet': ('examples/unet.conv', 'unet'),
-    'unet_2015': ('examples/unet_2015.conv', 'unet_2015'),
+    # name: (.conv file, tests/run/Inputs/models.py model, description)
+    'unet': ('examples/unet.conv', 'unet', 'UNet 3x256x256 (examples/unet.conv)'),
+    'unet_2015': ('examples/unet_2015.conv', 'unet_2015', 'UNet 2015, 1x572x572'),
+    'resnet18': ('bench/nets/resnet18.conv', 'resnet18', 'ResNet-18, 3x224x224'),
+    'resnet50': ('bench/nets/resnet50.conv', 'resnet50', 'ResNet-50, 3x224x224'),
+    'vgg11_features': ('bench/nets/vgg11_features.conv', 'vgg11_features', 'VGG-11 features, 3x224x224'),
+    'mobilenet_v2': ('bench/nets/mobilenet_v2.conv', 'mobilenet_v2', 'MobileNetV2, 3x224x224'),
+    'aspp': ('bench/nets/aspp.conv', 'aspp', 'DeepLabV3 ASPP head, 2048x33x33, dilation 6/12/18'),
 }
+for _i in range(1, 9):
+    NETS['net%d' % _i] = ('examples/seed/net%d.conv' % _i, 'net%d' % _i, 'tutorial net%d' % _i)
+PROFILED = ('unet', 'unet_2015')  # their conv steps get a GFLOP/s and % of peak table
+SEED = 1
 
 
-def convc_ms(build, conv, threads, runs, tmp):
-    exe = os.path.join(tmp, os.path.basename(conv) + '.exe')
-    if not os.path.exists(exe):
-        subprocess.run([os.path.join(build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', exe], check=True)
-    out = subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(threads),
-                          '--bench', str(runs)], check=True, capture_output=True, text=True).stdout
-    m = re.search(r'bench: median_ms=([0-9.]+) min_ms=([0-9.]+) gflops=([0-9.]+)', out)
-    if not m:
-        sys.exit('bench: no bench line from %s: %r' % (exe, out))
-    return float(m.group(1)), float(m.group(3))
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
 
 
-def torch_ms(factory, threads, runs):
-    torch.set_num_threads(threads)
-    model, shape = getattr(models, factory)()
-    model.eval()
-    x = torch.rand((1,) + tuple(shape)) * 2 - 1
-    times = []
+# --- the runtimes ---------------------------------------------------------------------------
+
+class Ort:
+    """bench/ort.js, one process for the whole run."""
+
+    def __init__(self):
+        if not os.path.isdir(os.path.join(BENCH, 'node_modules', 'onnxruntime-node')):
+            sys.exit('bench: bench/node_modules/onnxruntime-node is missing: run sh bench/setup.sh (make bench does)')
+        self.p = subprocess.Popen(['node', os.path.join(BENCH, 'ort.js')], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+
+    def ask(self, **req):
+        self.p.stdin.write(json.dumps(req) + '\n')
+        self.p.stdin.flush()
+        reply = json.loads(self.p.stdout.readline() or '{"error": "ort.js exited"}')
+        if 'error' in reply:
+            sys.exit('bench: onnxruntime: %s (request %r)' % (reply['error'], req))
+        return reply
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+class Net:
+    """One network: the PyTorch module, its weights file, the convc executable, the ONNX file."""
+
+    def __init__(self, name, a, tmp):
+        import torch
+        import ref
+        from export_weights import save_safetensors
+        self.name = name
+        conv, model, self.desc = NETS[name]
+        self.spec, self.model = ref.build(model, SEED)
+        if len(self.spec.inputs) != 1 or len(self.spec.outputs) != 1:
+            sys.exit('bench: %s: one input and one output expected' % name)
+        self.shape = (1,) + tuple(self.spec.inputs[0][1])
+        self.weights = os.path.join(tmp, name + '.safetensors')
+        save_safetensors(self.model.state_dict(), self.weights, drop_num_batches_tracked=True)
+        self.exe = os.path.join(tmp, name)
+        subprocess.run([os.path.join(a.build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', self.exe], check=True)
+        self.onnx = os.path.join(tmp, name + '.onnx')
+        with torch.no_grad():
+            torch.onnx.export(self.model, torch.zeros(self.shape), self.onnx, input_names=['x'],
+                              output_names=['y'], opset_version=13)
+
+    def convc_ms(self, threads, runs, extra=(), env=None):
+        out = subprocess.run([self.exe, '--weights', self.weights, '--random-input', '2', '--threads', str(threads),
+                              '--bench', str(runs)] + list(extra), check=True, capture_output=True, text=True,
+                             env=env).stdout
+        if extra:
+            return out
+        m = re.search(r'bench: median_ms=([0-9.]+)', out)
+        if not m:
+            sys.exit('bench: no bench line from %s: %r' % (self.exe, out))
+        return float(m.group(1))
+
+    def torch_ms(self, threads, runs):
+        import torch
+        torch.set_num_threads(threads)
+        x = torch.rand(self.shape) * 2 - 1
+        times = []
+        with torch.no_grad():
+            self.model(x)
+            for _ in range(runs):
+                t = time.perf_counter()
+                self.model(x)
+                times.append((time.perf_counter() - t) * 1e3)
+        return statistics.median(times)
+
+    def ort_ms(self, ort, threads, runs):
+        return statistics.median(ort.ask(op='time', model=self.onnx, threads=threads, runs=runs)['times_ms'])
+
+
+def agreement(net, ort, tmp):
+    """max |y - torch| / max(1, max |torch|) of convc and of ONNX Runtime, on one random input."""
+    import numpy as np
+    import torch
+    from export_weights import save_npy
+    x = np.random.default_rng(SEED).uniform(-1, 1, net.shape).astype(np.float32)
     with torch.no_grad():
-        model(x)
-        for _ in range(runs):
-            t = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
+        ref = net.model(torch.from_numpy(x)).numpy()
+    xin, yout, xraw, yraw = (os.path.join(tmp, net.name + s) for s in ('.x.npy', '.y.npy', '.x.bin', '.y.bin'))
+    save_npy(x, xin)
+    subprocess.run([net.exe, '--weights', net.weights, '--input', xin, '--output', yout, '--threads', '1'],
+                   check=True)
+    x.tofile(xraw)
+    ort.ask(op='run', model=net.onnx, threads=1, input=xraw, output=yraw)
+    scale = max(1.0, float(np.abs(ref).max()))
+    c = np.load(yout).reshape(ref.shape)
+    o = np.fromfile(yraw, dtype=np.float32).reshape(ref.shape)
+    return float(np.abs(c - ref).max()) / scale, float(np.abs(o - ref).max()) / scale
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
-    ap.add_argument('--runs', type=int, default=5)
-    ap.add_argument('--threads', default='1,2')
-    ap.add_argument('--nets', default=','.join(NETS))
-    ap.add_argument('--markdown', help='also write the results table to this file')
-    a = ap.parse_args()
-
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in a.nets.split(','):
-            conv, factory = NETS[name]
-            for t in [int(s) for s in a.threads.split(',')]:
-                c_ms, gflops = convc_ms(a.build, conv, t, a.runs, tmp)
-                p_ms = torch_ms(factory, t, a.runs)
-                rows.append((name, t, c_ms, gflops, p_ms, p_ms / c_ms))
-                print('%-10s threads=%d  convc %9.2f ms (%6.1f GFLOP/s)  pytorch %9.2f ms  ratio %.2f'
-                      % rows[-1], flush=True)
-
-    if a.markdown:
-        with open(a.markdown, 'w') as f:
-            f.write('# Benchmarks\n\n')
-            f.write('Produced by `make bench` (`bench/run.py`): convc and PyTorch %s timed in the '
-                    'same run, batch 1, fp32, median of %d runs after a warm-up. ratio = PyTorch ms / convc ms '
-                    '(above 1: convc is faster).\n\n' % (torch.__version__, a.runs))
-            f.write('PyTorch is Debian\'s python3-torch: %s.\n\n' % torch_build())
-            f.write('Machine: %s, %d cores, %s.\n\n' % (platform.machine(), os.cpu_count(), cpu_name()))
-            f.write('| network | threads | convc ms | convc GFLOP/s | PyTorch ms | ratio |\n')
-            f.write('|---|---:|---:|---:|---:|---:|\n')
-            for r in rows:
-                f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f |\n' % r)
+def time_net(net, ort, threads, a):
+    """{runtime: median of the round medians}, rounds alternating the runtimes."""
+    rounds = {'convc': [], 'pytorch': [], 'ort': []}
+    for _ in range(a.rounds):
+        rounds['convc'].append(net.convc_ms(threads, a.runs))
+        rounds['pytorch'].append(net.torch_ms(threads, a.runs))
+        rounds['ort'].append(net.ort_ms(ort, threads, a.runs))
+    return {k: statistics.median(v) for k, v in rounds.items()}
 
 
-def torch_build():
-    """What this PyTorch runs convolutions with, from its own build report."""
-    cfg = torch.__config__.show()
-    dnn = re.search(r'MKL-DNN (v[0-9.]+)', cfg)
-    cap = re.search(r'CPU capability usage: (\w+)', cfg)
-    return 'oneDNN (MKL-DNN) %s %s, ATen CPU kernels %s' % (
-        dnn.group(1) if dnn else '(version unknown)',
-        'enabled' if torch.backends.mkldnn.is_available() else 'NOT available',
-        cap.group(1) if cap else 'unknown')
+def profile(net, threads, peak, a):
+    """The conv steps of --profile=json, with % of the FMA probe's peak at this thread count."""
+    env = dict(os.environ, CONVC_PEAK_GFLOPS='%.3f' % (peak / threads))
+    d = json.loads(net.convc_ms(threads, a.runs, ['--profile=json'], env))
+    return [s for s in d['steps'] if s['op'].startswith('conv')]
+
+
+# --- the machine ------------------------------------------------------------------------------
+
+def fma_peak(threads, tmp):
+    exe = os.path.join(tmp, 'fma')
+    if not os.path.exists(exe):
+        subprocess.run(['cc', '-O2', '-march=native', '-ffp-contract=fast', '-pthread',
+                        os.path.join(BENCH, 'fma.c'), '-o', exe], check=True)
+    out = subprocess.run([exe, str(threads), '2'], check=True, capture_output=True, text=True).stdout
+    m = re.search(r'gflops=([0-9.]+) isa=(\w+)', out)
+    return float(m.group(1)), m.group(2)
 
 
 def cpu_name():
@@ -120,6 +191,146 @@ def cpu_name():
     except OSError:
         pass
     return 'unknown CPU'
+
+
+def cpu_flags():
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('flags'):
+                flags = line.split(':', 1)[1].split()
+                return ' '.join(f for f in ('avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile')
+                                if f in flags)
+    except OSError:
+        pass
+    return ''
+
+
+def torch_build():
+    """What this PyTorch runs convolutions with, from its own build report."""
+    import torch
+    cfg = torch.__config__.show()
+    dnn = re.search(r'MKL-DNN (v[0-9.]+)', cfg)
+    cap = re.search(r'CPU capability usage: (\w+)', cfg)
+    return 'oneDNN (MKL-DNN) %s %s, ATen CPU kernels %s' % (
+        dnn.group(1) if dnn else '(version unknown)',
+        'enabled' if torch.backends.mkldnn.is_available() else 'NOT available',
+        cap.group(1) if cap else 'unknown')
+
+
+def load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return -1.0
+
+
+def versions(a, ort):
+    import onnx
+    import torch
+    v = ort.ask(op='version')
+    convc = subprocess.run([os.path.join(a.build, 'bin', 'convc'), '--version'], capture_output=True,
+                           text=True).stdout.strip().split('\n')[0]
+    return {'convc': convc, 'pytorch': '%s (%s)' % (torch.__version__, torch_build()),
+            'ort': 'onnxruntime-node %s on Node.js %s' % (v['ort'], v['node']), 'onnx': onnx.__version__}
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def write_markdown(path, a, info, peaks, rows, agree, profiles):
+    threads = [int(s) for s in a.threads.split(',')]
+    with open(path, 'w') as f:
+        f.write('# Benchmarks\n\n')
+        f.write('Produced by `make bench` (`bench/run.py`): convc, ONNX Runtime and PyTorch timed in the same '
+                'run, batch 1, fp32, on the same weights (random, the same tensors for all three). Each runtime '
+                'does one warm-up and %d timed runs per round, %d rounds alternating the runtimes; a time is the '
+                'median of its round medians. ratio = that runtime\'s ms / convc ms (above 1: convc is faster).\n\n'
+                % (a.runs, a.rounds))
+        if info['load'] > info['cpus'] * 0.5:
+            f.write('**These numbers come from a run on a loaded machine** (load average %.1f on %d CPUs when it '
+                    'started, %.1f at the end: other jobs were running), so they are noisy, and low for whichever '
+                    'runtime was unlucky; rerun `make bench` on a quiet machine before drawing conclusions.\n\n'
+                    % (info['load'], info['cpus'], info['load_end']))
+        f.write('- Machine: %s, %s, %d CPUs, %s.\n' % (platform.machine(), info['cpu'], info['cpus'], info['flags']))
+        f.write('- convc: %s (`--kernels=auto`, `--target-cpu=native`).\n' % info['convc'])
+        f.write('- ONNX Runtime: %s (CPU execution provider, intra-op threads = T, sequential, all graph '
+                'optimisations); models from `torch.onnx.export` (opset 13, python3-onnx %s).\n'
+                % (info['ort'], info['onnx']))
+        f.write('- PyTorch: Debian\'s python3-torch %s, eval mode, no_grad.\n' % info['pytorch'])
+        f.write('- FMA peak (bench/fma.c, %s, best of short repetitions): %s.\n\n' % (
+            peaks[threads[0]][1], ', '.join('%.1f GFLOP/s at %d thread%s' % (peaks[t][0], t, 's' if t > 1 else '')
+                                           for t in threads)))
+        f.write('| network | threads | convc ms | convc GFLOP/s | ONNX Runtime ms | ratio | PyTorch ms | ratio |\n')
+        f.write('|---|---:|---:|---:|---:|---:|---:|---:|\n')
+        for r in rows:
+            f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n' % (
+                NETS[r['net']][2], r['threads'], r['convc'], r['gflops'], r['ort'], r['ort'] / r['convc'],
+                r['pytorch'], r['pytorch'] / r['convc']))
+        f.write('\nOutputs on one random input, max |y - PyTorch| / max(1, max |PyTorch|):\n\n')
+        f.write('| network | convc | ONNX Runtime |\n|---|---:|---:|\n')
+        for name, (c, o) in agree.items():
+            f.write('| %s | %.1e | %.1e |\n' % (name, c, o))
+        for name, per_t in profiles.items():
+            f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
+            f.write('%% of peak is of the FMA peak above at the same thread count.\n\n')
+            f.write('| step | output | MACs |' + ''.join(' %dT ms | %dT GFLOP/s | %dT %% peak |' % (t, t, t)
+                                                       for t in threads) + '\n')
+            f.write('|---|---|---:|' + '---:|---:|---:|' * len(threads) + '\n')
+            for i, s in enumerate(per_t[threads[0]]):
+                f.write('| %s | %s | %d |' % (s['name'], 'x'.join(map(str, s['shape'][1:])), s['macs']))
+                for t in threads:
+                    u = per_t[t][i]
+                    f.write(' %.2f | %.1f | %.1f |' % (u['median_ms'], u['gflops'] or 0, u['peak_pct'] or 0))
+                f.write('\n')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--threads', default='1,2')
+    ap.add_argument('--nets', default=','.join(NETS))
+    ap.add_argument('--markdown', help='also write the results to this file')
+    ap.add_argument('--list', action='store_true', help='print name, .conv file and model of every network')
+    a = ap.parse_args()
+    if a.list:
+        for name, (conv, model, desc) in NETS.items():
+            print(name, conv, model)
+        return
+    threads = [int(s) for s in a.threads.split(',')]
+    info = {'cpu': cpu_name(), 'cpus': os.cpu_count(), 'flags': cpu_flags(), 'load': load_average()}
+    ort = Ort()
+    info.update(versions(a, ort))
+    for k in ('cpu', 'flags', 'convc', 'ort', 'pytorch', 'onnx'):
+        print('%-8s %s' % (k, info[k]), flush=True)
+    rows, agree, profiles = [], {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        peaks = {t: fma_peak(t, tmp) for t in threads}
+        for t in threads:
+            print('fma peak  threads=%d  %.1f GFLOP/s (%s)' % (t, peaks[t][0], peaks[t][1]), flush=True)
+        for name in a.nets.split(','):
+            net = Net(name, a, tmp)
+            agree[name] = agreement(net, ort, tmp)
+            print('%-14s agree: convc %.1e  onnxruntime %.1e' % ((name,) + agree[name]), flush=True)
+            for t in threads:
+                r = dict(time_net(net, ort, t, a), net=name, threads=t)
+                r['gflops'] = 2 * net_macs(net) / r['convc'] / 1e6
+                rows.append(r)
+                print('%-14s threads=%d  convc %9.2f ms  onnxruntime %9.2f ms (%.2f)  pytorch %9.2f ms (%.2f)'
+                      % (name, t, r['convc'], r['ort'], r['ort'] / r['convc'], r['pytorch'],
+                         r['pytorch'] / r['convc']), flush=True)
+            if name in PROFILED:
+                profiles[name] = {t: profile(net, t, peaks[t][0], a) for t in threads}
+            ort.ask(op='release')
+    ort.close()
+    info['load_end'] = load_average()
+    if a.markdown:
+        write_markdown(a.markdown, a, info, peaks, rows, agree, profiles)
+
+
+def net_macs(net):
+    out = subprocess.run([net.exe, '--info'], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r'^macs (\d+) per sample$', out, re.M).group(1))
 
 
 if __name__ == '__main__':
