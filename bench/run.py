@@ -271,7 +271,7 @@ def write_markdown(path, a, info, peaks, rows, agree, profiles):
             f.write('| %s | %.1e | %.1e |\n' % (name, c, o))
         for name, per_t in profiles.items():
             f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
-            f.write('%% of peak is of the FMA peak above at the same thread count.\n\n')
+            f.write('% of peak is of the FMA peak above at the same thread count.\n\n')
             f.write('| step | output | MACs |' + ''.join(' %dT ms | %dT GFLOP/s | %dT %% peak |' % (t, t, t)
                                                        for t in threads) + '\n')
             f.write('|---|---|---:|' + '---:|---:|---:|' * len(threads) + '\n')
