@@ -103,7 +103,7 @@ class Net:
         subprocess.run([os.path.join(a.build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', self.exe], check=True)
         self.onnx = os.path.join(tmp, name + '.onnx')
         with torch.no_grad():
-            torch.onnx.export(self.model, torch.zeros(self.shape), self.onnx, input_names=['x'],
+            torch.onnx.export(exportable(self.model), torch.zeros(self.shape), self.onnx, input_names=['x'],
                               output_names=['y'], opset_version=13)
 
     def convc_ms(self, threads, runs, extra=(), env=None):
@@ -132,6 +132,21 @@ class Net:
 
     def ort_ms(self, ort, threads, runs):
         return statistics.median(ort.ask(op='time', model=self.onnx, threads=threads, runs=runs)['times_ms'])
+
+
+def exportable(model):
+    """A copy without padding='same' (torch 1.13 cannot export it): the same explicit padding,
+    which is symmetric for the odd effective kernels of the bench's networks."""
+    import copy
+    import torch.nn as nn
+    model = copy.deepcopy(model)
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d) and m.padding == 'same':
+            total = [d * (k - 1) for d, k in zip(m.dilation, m.kernel_size)]
+            if any(t % 2 for t in total):
+                sys.exit('bench: cannot export an asymmetric padding=same to ONNX')
+            m.padding = tuple(t // 2 for t in total)
+    return model
 
 
 def agreement(net, ort, tmp):
