@@ -263,7 +263,8 @@ def write_markdown(path, a, info, peaks, rows, agree, profiles):
         if info['load'] > info['cpus'] * 0.5:
             f.write('**These numbers come from a run on a loaded machine** (load average %.1f on %d CPUs when it '
                     'started, %.1f at the end: other jobs were running), so they are noisy, and low for whichever '
-                    'runtime was unlucky; rerun `make bench` on a quiet machine before drawing conclusions.\n\n'
+                    'runtime was unlucky (PyTorch\'s 2-thread times above all: its worker threads wait for '
+                    'each other at every op); rerun `make bench` on a quiet machine before drawing conclusions.\n\n'
                     % (info['load'], info['cpus'], info['load_end']))
         f.write('- Machine: %s, %s, %d CPUs, %s.\n' % (platform.machine(), info['cpu'], info['cpus'], info['flags']))
         f.write('- convc: %s (`--kernels=auto`, `--target-cpu=native`).\n' % info['convc'])
