@@ -20,6 +20,10 @@ typedef struct {
     int opt_level;     /* 0..3 */
 } CgOptions;
 
+/* Whether --target-cpu names a CPU the host target's LLVM backend knows and
+ * that runs its (x86-64) code; prints why not. "native" is always usable. */
+bool cg_cpu_usable(const char *cpu);
+
 /* Writes `out` ("-" is stdout for CG_EMIT_LLVM/ASM). Errors go to stderr. */
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out);
 

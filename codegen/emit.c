@@ -23,6 +23,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include "codegen/cg_cpu.h"
 #include "codegen/cg_internal.h"
 
 static void report(const char *what, char *msg)
@@ -31,17 +32,57 @@ static void report(const char *what, char *msg)
     LLVMDisposeMessage(msg);
 }
 
-static LLVMTargetMachineRef target_machine(const CgOptions *o)
+/* The host's triple and its LLVM target; NULL after an error. */
+static char *host_target(LLVMTargetRef *target)
 {
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
     char *triple = LLVMGetDefaultTargetTriple(), *err = NULL;
-    LLVMTargetRef target;
-    if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+    if (LLVMGetTargetFromTriple(triple, target, &err)) {
         report("no target for this host", err);
         LLVMDisposeMessage(triple);
         return NULL;
     }
+    return triple;
+}
+
+/* Prints s with every byte outside printable ASCII as \xNN. */
+static void print_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 0x20 && *s < 0x7f && *s != '\\')
+            fputc(*s, f);
+        else
+            fprintf(f, "\\x%02x", (unsigned char)*s);
+}
+
+bool cg_cpu_usable(const char *cpu)
+{
+    if (!cpu || !strcmp(cpu, "native"))
+        return true;
+    LLVMTargetRef target;
+    char *triple = host_target(&target);
+    if (!triple)
+        return false;
+    CgCpuCheck c = cg_cpu_check(target, triple, cpu);
+    if (c != CG_CPU_OK) {
+        fputs("convc: error: --target-cpu '", stderr);
+        print_escaped(stderr, cpu);
+        if (c == CG_CPU_UNKNOWN)
+            fprintf(stderr, "' is not a CPU LLVM knows for %s (list them with: llc -mtriple=%s -mcpu=help)\n", triple, triple);
+        else
+            fprintf(stderr, "' cannot run 64-bit code; convc generates code for %s\n", triple);
+    }
+    LLVMDisposeMessage(triple);
+    return c == CG_CPU_OK;
+}
+
+static LLVMTargetMachineRef target_machine(const CgOptions *o)
+{
+    LLVMTargetRef target;
+    char *triple = host_target(&target);
+    if (!triple)
+        return NULL;
     int native = !o->cpu || !strcmp(o->cpu, "native");
     char *cpu = native ? LLVMGetHostCPUName() : NULL;
     char *features = native ? LLVMGetHostCPUFeatures() : NULL;

@@ -129,6 +129,8 @@ static int parse_args(int argc, char **argv, Options *o)
         return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot)", o->emit);
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
+    if (!cg_cpu_usable(o->cg.cpu))
+        return EXIT_USAGE;
     return 0;
 }
 

@@ -1,0 +1,26 @@
+/*
+ * cg_cpu.h - the one function codegen implements in C++ (target_cpu.cpp),
+ * declared for C: whether a CPU name suits the target machine convc builds.
+ */
+#ifndef CONVC_CG_CPU_H
+#define CONVC_CG_CPU_H
+
+#include <llvm-c/TargetMachine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    CG_CPU_OK,        /* known to the backend and able to run the triple's code */
+    CG_CPU_UNKNOWN,   /* the backend does not know the name */
+    CG_CPU_NOT_64BIT  /* an x86 CPU without 64-bit mode (i686, pentium4) */
+} CgCpuCheck;
+
+CgCpuCheck cg_cpu_check(LLVMTargetRef target, const char *triple, const char *cpu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
