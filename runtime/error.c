@@ -28,14 +28,68 @@ void rt_set_progname(const char *argv0, const char *fallback)
 
 const char *rt_progname(void) { return progname; }
 
+/* A code point that must not reach a terminal raw: C1 controls, the line and
+ * paragraph separators, and the bidirectional overrides and isolates. */
+static bool unsafe_code_point(uint32_t cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes) that
+ * encodes a safe code point; 0 when it is malformed or unsafe. */
+static size_t safe_utf8(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : 2;
+    uint32_t cp = s[0] & (0x7F >> len);
+    if (s[0] < 0xC2 || s[0] > 0xF4 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    bool bad = overlong || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || unsafe_code_point(cp);
+    return bad ? 0 : len;
+}
+
+/* Text from files and the command line (tensor names, dtypes, paths) goes
+ * through here: control characters, DEL, malformed UTF-8 and the code points
+ * above are written as \xNN per byte, so a message stays one line and
+ * cannot drive the terminal. */
+static void put_escaped(FILE *f, const char *text, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < n;) {
+        size_t len = s[i] >= 0x20 && s[i] < 0x7F ? 1 : s[i] >= 0x80 ? safe_utf8(s + i, n - i) : 0;
+        if (len) {
+            fwrite(s + i, 1, len, f);
+            i += len;
+        } else {
+            fprintf(f, "\\x%02x", s[i++]);
+        }
+    }
+}
+
 int rt_error(int code, const char *fmt, ...)
 {
+    char small[512], *big = NULL;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: error: ", progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof small && (big = malloc((size_t)n + 1))) {
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    size_t len = n < 0 ? 0 : big || n < (int)sizeof small ? (size_t)n : sizeof small - 1;
+    put_escaped(stderr, progname, strlen(progname));
+    fputs(": error: ", stderr);
+    put_escaped(stderr, big ? big : small, len);
+    fputc('\n', stderr);
+    free(big);
     return code;
 }
 

@@ -47,7 +47,8 @@ static bool accept(Lexer *l, char c)
     return false;
 }
 
-/* pystr -> "'" chars "'" | '"' chars '"' (no escapes: numpy never writes them here) */
+/* pystr -> "'" chars "'" | '"' chars '"' (no escapes or control characters:
+ * numpy never writes them here, and Python refuses a NUL in the literal) */
 static bool lex_string(Lexer *l, char *out, size_t size)
 {
     skip_spaces(l);
@@ -58,6 +59,8 @@ static bool lex_string(Lexer *l, char *out, size_t size)
     while (l->s < l->end && *l->s != q) {
         if (n + 1 >= size || *l->s == '\\')
             return l->err = "unsupported string", false;
+        if ((unsigned char)*l->s < 0x20) /* NUL would cut the C string short: '<f4\0junk' is not '<f4' */
+            return l->err = "control character in a string", false;
         out[n++] = *l->s++;
     }
     if (l->s >= l->end)
@@ -168,7 +171,7 @@ static int read_preamble(const char *path, const unsigned char *d, size_t n, siz
 {
     if (n < 10 || memcmp(d, "\x93NUMPY", 6) != 0)
         return rt_error(RT_EXIT_INPUT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
-    if (d[6] < 1 || d[6] > 3)
+    if (d[6] < 1 || d[6] > 3 || d[7] != 0) /* 1.0, 2.0, 3.0: the only versions numpy defines */
         return rt_error(RT_EXIT_INPUT, "%s: unsupported .npy version %d.%d", path, d[6], d[7]);
     if (d[6] == 1) {
         *off = 10;

@@ -178,6 +178,13 @@ def bad_weights(path, case):
     elif case == 'metadata-not-object':
         h['__metadata__'] = 3
         write_raw(path, enc(), data)
+    elif case == 'hostile-key':
+        # An unused tensor whose key holds a newline, a terminal escape and a bidi override.
+        t = good_tensors() + [('evil\nline\x1b[31mred\u202eX', 'F32', (2,), to_bytes(np.ones(2), 'F32'))]
+        write_safetensors(path, t)
+    elif case == 'hostile-dtype':
+        h['conv.bias']['dtype'] = 'F\x1b[2J32\r'
+        write_raw(path, enc(), data)
     elif case == 'escaped-key':
         # "conv.bias" spelled with \u escapes must still be found.
         text = enc().replace(b'"conv.bias"', b'"conv\\u002ebias"')
@@ -237,6 +244,14 @@ def bad_input(path, case):
         b = npy_bytes(arr, header=b"{'descr': '<f4', 'shape': (1, 3, 4, 5), }")
     elif case == 'duplicate-key':
         b = npy_bytes(arr, header=b"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 4, 5), }")
+    elif case == 'version-1.9':
+        b = npy_bytes(arr)[:6] + b'\x01\x09' + npy_bytes(arr)[8:]
+    elif case == 'nul-descr':
+        b = npy_bytes(arr, header=b"{'descr': '<f4\0junk', 'fortran_order': False, 'shape': (1, 3, 4, 5), }")
+    elif case == 'nul-key':
+        b = npy_bytes(arr, header=b"{'descr\0': '<f4', 'fortran_order': False, 'shape': (1, 3, 4, 5), }")
+    elif case == 'hostile-descr':
+        b = npy_bytes(arr, header=b"{'descr': '<f4\xc2\x9b31m\xe2\x80\xae\xff', 'fortran_order': False, 'shape': (1, 3, 4, 5), }")
     elif case == 'zero-batch':
         b = npy_bytes(np.zeros((0, 3, 4, 5), '<f4'))
     elif case == 'empty':
