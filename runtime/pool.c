@@ -93,15 +93,21 @@ int rt_pool_create(RtPool **out, int nthreads)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->start, NULL);
     pthread_cond_init(&p->done, NULL);
+    /* Workers inherit a mask with every asynchronous signal blocked, so
+     * signals reach the main thread, where output.c keeps its table. */
+    sigset_t old;
+    rt_signals_block(&old);
     for (int i = 0; i < nthreads - 1; i++) {
         int err = pthread_create(&p->workers[i], NULL, worker_main, p);
         if (err) {
+            rt_signals_restore(&old);
             stop_workers(p, i);
             p->nthreads = 0;
             rt_pool_destroy(p);
             return rt_error(RT_EXIT_RUNTIME, "cannot create thread %d of %d: %s", i + 2, nthreads, strerror(err));
         }
     }
+    rt_signals_restore(&old);
     *out = p;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "runtime/convrt.h"
@@ -48,14 +49,20 @@ bool rt_npy_write(FILE *f, const RtTensor *t, int64_t batch, const float *data);
 
 /* --- output.c: files that appear only when everything succeeded ----------- */
 typedef struct {
-    const char *path; /* final name */
+    const char *path; /* final name; NULL when this output is not written */
     char *tmp;        /* temporary in the same directory; NULL once renamed or removed */
+    char *backup;     /* during the commit: a hard link to what path held */
     FILE *f;
 } RtOutFile;
-int rt_out_open(RtOutFile *o, const char *path);
-int rt_out_close(RtOutFile *o);   /* flush and close; error if anything failed to write */
-int rt_out_commit(RtOutFile *o);  /* rename into place */
-void rt_out_discard(RtOutFile *o); /* remove the temporary, if any */
+/* Checks every target, then creates the temporaries; paths[i] may be NULL. */
+int rt_outs_open(RtOutFile *outs, int32_t n, const char *const *paths);
+int rt_out_close(RtOutFile *o);                    /* flush and close; error if anything failed to write */
+int rt_out_write_error(const RtOutFile *o, int err); /* the error line for a failed write, with strerror */
+int rt_outs_commit(RtOutFile *outs, int32_t n);    /* rename all into place, or none */
+void rt_outs_discard(RtOutFile *outs, int32_t n);  /* remove the temporaries left */
+/* Blocks every signal but the synchronous faults (for pool threads and commits). */
+void rt_signals_block(sigset_t *old);
+void rt_signals_restore(const sigset_t *old);
 
 /* --- pool.c: a fixed set of pthreads that split each step's items -------- */
 typedef struct RtPool RtPool;

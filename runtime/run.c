@@ -1,9 +1,9 @@
 /*
  * run.c - rt_main: the life of one invocation of a compiled network.
  *
- *   check the model -> parse the command line -> parameters (file or random,
- *   then folds) -> inputs (files or random; one batch size N) -> output
- *   temporaries -> arena of arena_floats * N -> thread pool -> run (or bench)
+ *   check the model -> parse the command line -> output targets checked and
+ *   temporaries created -> parameters (file or random, then folds) -> inputs
+ *   (files or random; one batch size N) -> arena of arena_floats * N -> thread pool -> run (or bench)
  *   -> write outputs -> rename them into place.
  *
  * Each stage returns 0 or an exit code after printing one error line; the
@@ -13,6 +13,7 @@
  * may reuse an input's space once it is dead.
  */
 #define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +91,13 @@ static int load_inputs(Run *r)
     return rc;
 }
 
+/* Every target is checked before anything is created or run. */
 static int open_outputs(Run *r)
 {
     const RtModel *m = r->m;
-    if (!(r->outs = calloc((size_t)m->noutputs, sizeof *r->outs)))
+    if (!(r->outs = calloc((size_t)m->noutputs + 1, sizeof *r->outs)))
         return rt_error(RT_EXIT_RUNTIME, "out of memory");
-    for (int32_t i = 0; i < m->noutputs; i++) {
-        int rc = r->opt.output_paths[i] ? rt_out_open(&r->outs[i], r->opt.output_paths[i]) : 0;
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return rt_outs_open(r->outs, m->noutputs, r->opt.output_paths);
 }
 
 /* One arena for the whole batch; every step's item count must fit too. */
@@ -210,26 +207,21 @@ static int write_outputs(Run *r)
             continue;
         const RtTensor *t = &m->tensors[m->outputs[i]];
         if (!rt_npy_write(o->f, t, r->batch, tensor_base(r, m->outputs[i])))
-            return rt_error(RT_EXIT_OUTPUT, "cannot write output '%s'", o->path);
+            return rt_out_write_error(o, errno);
         int rc = rt_out_close(o);
         if (rc)
             return rc;
     }
-    for (int32_t i = 0; i < m->noutputs; i++) {
-        int rc = r->outs[i].tmp ? rt_out_commit(&r->outs[i]) : 0;
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return rt_outs_commit(r->outs, m->noutputs);
 }
 
 static int execute(Run *r)
 {
-    int rc = load_params(r);
+    int rc = open_outputs(r);
+    if (!rc)
+        rc = load_params(r);
     if (!rc)
         rc = load_inputs(r);
-    if (!rc)
-        rc = open_outputs(r);
     if (!rc)
         rc = prepare(r);
     if (rc)
@@ -243,8 +235,8 @@ static int execute(Run *r)
 
 static void cleanup(Run *r)
 {
-    for (int32_t i = 0; r->outs && i < r->m->noutputs; i++)
-        rt_out_discard(&r->outs[i]);
+    if (r->outs)
+        rt_outs_discard(r->outs, r->m->noutputs);
     free(r->outs);
     for (int32_t i = 0; r->inputs && i < r->m->ninputs; i++)
         free(r->inputs[i]);

@@ -25,6 +25,10 @@ for var in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'HOME', 'TMPDIR'):
     if var in os.environ:
         config.environment[var] = os.environ[var]
 
+# Tests that make a device node (inside %t only) need root.
+if os.geteuid() == 0:
+    config.available_features.add('root')
+
 cache = os.path.join(build, 'CMakeCache.txt')
 if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
     config.available_features.add('asan')

@@ -12,7 +12,10 @@ expecting an exact exit code.
   rt.py bad-input OUT CASE          (CASE: see BAD_INPUTS)
   rt.py check --model M --weights W [--in NAME=FILE]... [--out NAME=FILE]...
   rt.py expect CODE [--absent PATH]... [--no-temps DIR] [--limit-memory MIB] -- CMD ARGS...
-  rt.py interrupt DIR -- CMD ARGS...  (SIGTERM once CMD's output temporary exists in DIR)
+  rt.py interrupt DIR [--signal NAME] [--temps N] -- CMD ARGS...  (the signal once CMD's
+        N output temporaries exist in DIR)
+  rt.py hold DIR --then SHELLCMD [--temps N] -- CMD ARGS...  (SHELLCMD runs while CMD is held
+        after its run and before its outputs are renamed)
   rt.py fuzz weights|input GOOD COUNT -- CMD ARGS...  (CMD gets the mutated file as @FILE)
 """
 import argparse
@@ -377,24 +380,78 @@ def cmd_expect(argv):
     sys.exit(0 if ok else 1)
 
 
-def cmd_interrupt(argv):
-    """Starts CMD, waits for its output temporary, sends SIGTERM, and checks
-    that the process died of it and left neither temporary nor output."""
-    import signal
+def new_temps(d, before):
+    return [f for f in set(os.listdir(d)) - before if f.startswith('.')]
+
+
+def wait_for_temps(p, d, before, count):
+    """Polls until CMD has `count` output temporaries in d (or has exited)."""
     import time
-    d, cmd = argv[0], argv[argv.index('--') + 1:]
-    before = set(os.listdir(d))
-    p = subprocess.Popen(cmd)
-    deadline = time.time() + 60
-    while time.time() < deadline and p.poll() is None:
-        if any(f.startswith('.') for f in set(os.listdir(d)) - before):
-            break
+    while p.poll() is None and len(new_temps(d, before)) < count:
         time.sleep(0.01)
-    p.send_signal(signal.SIGTERM)
+
+
+def cmd_interrupt(argv):
+    """interrupt DIR [--signal NAME] [--temps N] [--outputs N] -- CMD...: starts CMD, waits
+    for N output temporaries, sends the signal (default TERM), and checks that
+    the process died of it and left neither temporary nor output."""
+    import signal
+    split = argv.index('--')
+    ap = argparse.ArgumentParser(prog='rt.py interrupt')
+    ap.add_argument('dir')
+    ap.add_argument('--signal', default='TERM')
+    ap.add_argument('--temps', type=int, default=1)
+    ap.add_argument('--outputs', type=int, default=0, help='append --output oI=oI.npy for I = 1..N')
+    a = ap.parse_args(argv[:split])
+    sig = getattr(signal, 'SIG' + a.signal)
+    before = set(os.listdir(a.dir))
+    outs = ['--output=o%d=o%d.npy' % (i, i) for i in range(1, a.outputs + 1)]
+    # lit's workers ignore SIGINT, and an ignored signal stays ignored across exec.
+    p = subprocess.Popen(argv[split + 1:] + outs, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    wait_for_temps(p, a.dir, before, a.temps)
+    temps = len(new_temps(a.dir, before))
+    p.send_signal(sig)
     rc = p.wait()
-    left = sorted(set(os.listdir(d)) - before)
-    print('exit %d, new files %s' % (rc, left))
-    sys.exit(0 if rc == -signal.SIGTERM and not left else 1)
+    left = sorted(set(os.listdir(a.dir)) - before)
+    print('%s: %d temporaries, exit %d, new files %s' % (a.signal, temps, rc, left))
+    sys.exit(0 if rc == -sig and not left and temps >= a.temps else 1)
+
+
+def cmd_hold(argv):
+    """hold DIR --then ACTION -- CMD...: runs CMD (with --bench) with its stdout
+    on a full pipe, so it blocks printing the bench line after its network ran
+    and before its outputs are renamed. Once its temporaries exist in DIR,
+    ACTION runs (a shell command), then the pipe is drained. Prints CMD's
+    exit code and error lines."""
+    import fcntl
+    import threading
+    split = argv.index('--')
+    ap = argparse.ArgumentParser(prog='rt.py hold')
+    ap.add_argument('dir')
+    ap.add_argument('--then', required=True)
+    ap.add_argument('--temps', type=int, default=1)
+    a = ap.parse_args(argv[:split])
+    r, w = os.pipe()
+    fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: the smallest pipe
+    os.set_blocking(w, False)
+    try:
+        while True:
+            os.write(w, b'#' * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(w, True)
+    before = set(os.listdir(a.dir))
+    p = subprocess.Popen(argv[split + 1:], stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    wait_for_temps(p, a.dir, before, a.temps)
+    subprocess.run(a.then, shell=True, check=True)
+    drain = threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(r, 65536), b'')])
+    drain.start()
+    err = p.stderr.read().decode(errors='replace')
+    rc = p.wait()
+    drain.join()
+    sys.stdout.write(err)
+    print('exit %d' % rc)
 
 
 def cmd_fuzz(argv):
@@ -436,6 +493,8 @@ def main():
         return cmd_expect(sys.argv[2:])
     if sys.argv[1:2] == ['interrupt']:
         return cmd_interrupt(sys.argv[2:])
+    if sys.argv[1:2] == ['hold']:
+        return cmd_hold(sys.argv[2:])
     if sys.argv[1:2] == ['fuzz']:
         return cmd_fuzz(sys.argv[2:])
     ap = argparse.ArgumentParser()
