@@ -18,6 +18,10 @@ typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM } CgEmit;
 typedef struct {
     const char *cpu;   /* "native" or an LLVM CPU name */
     int opt_level;     /* 0..3 */
+    /* Told the path of each temporary file codegen creates (the object file
+     * of an executable, in $TMPDIR or /tmp), then NULL once it is removed,
+     * so the driver can remove it when a signal ends convc. May be NULL. */
+    void (*on_temp)(const char *path);
 } CgOptions;
 
 /* Whether --target-cpu names a CPU the host target's LLVM backend knows and

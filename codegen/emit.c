@@ -278,17 +278,27 @@ static int emit_file(Cg *g, LLVMTargetMachineRef tm, CgEmit what, const char *ou
     return 1;
 }
 
-static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const char *out)
+static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, const char *out)
 {
-    char obj[] = "/tmp/convc-XXXXXX.o";
-    int fd = mkstemps(obj, 2);
-    if (fd < 0) {
-        fprintf(stderr, "convc: error: cannot create a temporary object file: %s\n", strerror(errno));
+    const char *dir = getenv("TMPDIR");
+    char obj[PATH_MAX];
+    if (snprintf(obj, sizeof obj, "%s/convc-XXXXXX.o", dir && *dir ? dir : "/tmp") >= (int)sizeof obj) {
+        fputs("convc: error: cannot create a temporary object file: TMPDIR is too long\n", stderr);
         return 0;
     }
+    int fd = mkstemps(obj, 2);
+    if (fd < 0) {
+        fprintf(stderr, "convc: error: cannot create a temporary object file in %s: %s\n", dir && *dir ? dir : "/tmp",
+                strerror(errno));
+        return 0;
+    }
+    if (o->on_temp)
+        o->on_temp(obj);
     close(fd);
     int ok = emit_file(g, tm, CG_EMIT_OBJ, obj) && link_exe(obj, out);
     unlink(obj);
+    if (o->on_temp)
+        o->on_temp(NULL);
     return ok;
 }
 
@@ -306,7 +316,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     else
         LLVMDisposeMessage(err);
     ok = ok && optimise(&g, tm, o->opt_level);
-    ok = ok && (what == CG_EMIT_EXE ? emit_exe(&g, tm, out) : emit_file(&g, tm, what, out));
+    ok = ok && (what == CG_EMIT_EXE ? emit_exe(&g, tm, o, out) : emit_file(&g, tm, what, out));
     LLVMDisposeBuilder(g.b);
     LLVMDisposeModule(g.mod);
     LLVMContextDispose(g.ctx);

@@ -4,11 +4,13 @@
  *   source -> fe_check (tokens, AST, checked graph) -> ir_build (IR + passes
  *   + memory plan) -> cg_compile (LLVM module -> object -> executable)
  *
- * Nothing is generated once an error was reported.
+ * Nothing is generated once an error was reported. A signal that ends convc
+ * (INT, TERM, HUP, QUIT, PIPE, ...) removes the temporary object file first.
  * Exit status: 0 success, 1 errors in the source, 2 bad command line,
  * 3 I/O or toolchain failure (unreadable file, LLVM or linker error).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,40 @@ typedef struct {
     int color;                 /* -1 auto */
     IrOptions ir;
 } Options;
+
+/* The temporary object file while an executable is linked; a signal that
+ * ends convc removes it first. */
+static const char *volatile temp_file;
+
+static void note_temp(const char *path)
+{
+    temp_file = path;
+}
+
+/* Async-signal-safe: unlink, sigaction and raise only. */
+static void on_signal(int sig)
+{
+    const char *t = temp_file;
+    if (t)
+        unlink(t);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig); /* pending until the handler returns, then the default action */
+}
+
+/* The asynchronous signals whose default action ends the process, unless
+ * convc was started with them ignored or handled. */
+static void handle_signals(void)
+{
+    static const int sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGPIPE,   SIGALRM,
+                               SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
+    struct sigaction sa = {.sa_handler = on_signal}, old;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sigs[i], &sa, NULL);
+}
 
 static void usage(FILE *f)
 {
@@ -190,7 +226,8 @@ static int emit_dot(const Options *o, const Graph *g)
 
 int main(int argc, char **argv)
 {
-    Options o = {.cg_emit = CG_EMIT_EXE, .cg = {.cpu = "native", .opt_level = 2}, .color = -1};
+    Options o = {.cg_emit = CG_EMIT_EXE, .cg = {.cpu = "native", .opt_level = 2, .on_temp = note_temp}, .color = -1};
+    handle_signals();
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;
