@@ -24,9 +24,10 @@ typedef struct {
     void (*on_temp)(const char *path);
 } CgOptions;
 
-/* Whether --target-cpu names a CPU the host target's LLVM backend knows and
- * that runs its (x86-64) code; prints why not. "native" is always usable. */
-bool cg_cpu_usable(const char *cpu);
+/* NULL when --target-cpu names a CPU the host target's LLVM backend knows
+ * and that runs its (x86-64) code ("native" always does); else why not, as
+ * a phrase that follows the name ("is not a CPU LLVM knows for ..."). */
+const char *cg_cpu_problem(const char *cpu);
 
 /* Writes `out` ("-" is stdout for CG_EMIT_LLVM/ASM). Errors go to stderr. */
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out);

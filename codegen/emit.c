@@ -46,35 +46,23 @@ static char *host_target(LLVMTargetRef *target)
     return triple;
 }
 
-/* Prints s with every byte outside printable ASCII as \xNN. */
-static void print_escaped(FILE *f, const char *s)
+const char *cg_cpu_problem(const char *cpu)
 {
-    for (; *s; s++)
-        if (*s >= 0x20 && *s < 0x7f && *s != '\\')
-            fputc(*s, f);
-        else
-            fprintf(f, "\\x%02x", (unsigned char)*s);
-}
-
-bool cg_cpu_usable(const char *cpu)
-{
+    static char why[256];
     if (!cpu || !strcmp(cpu, "native"))
-        return true;
+        return NULL;
     LLVMTargetRef target;
     char *triple = host_target(&target);
     if (!triple)
-        return false;
+        return "cannot be checked: LLVM has no target for this host";
     CgCpuCheck c = cg_cpu_check(target, triple, cpu);
-    if (c != CG_CPU_OK) {
-        fputs("convc: error: --target-cpu '", stderr);
-        print_escaped(stderr, cpu);
-        if (c == CG_CPU_UNKNOWN)
-            fprintf(stderr, "' is not a CPU LLVM knows for %s (list them with: llc -mtriple=%s -mcpu=help)\n", triple, triple);
-        else
-            fprintf(stderr, "' cannot run 64-bit code; convc generates code for %s\n", triple);
-    }
+    if (c == CG_CPU_UNKNOWN)
+        snprintf(why, sizeof why, "is not a CPU LLVM knows for %s (list them with: llc -mtriple=%s -mcpu=help)",
+                 triple, triple);
+    else if (c == CG_CPU_NOT_64BIT)
+        snprintf(why, sizeof why, "cannot run 64-bit code; convc generates code for %s", triple);
     LLVMDisposeMessage(triple);
-    return c == CG_CPU_OK;
+    return c == CG_CPU_OK ? NULL : why;
 }
 
 static LLVMTargetMachineRef target_machine(const CgOptions *o)

@@ -104,11 +104,24 @@ static void usage(FILE *f)
           "  --version, --help\n", f);
 }
 
+/* Writes s with every byte outside printable ASCII (and '\\') as \\xNN: a
+ * command-line argument cannot break the line or drive the terminal. */
+static void put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 0x20 && *s < 0x7f && *s != '\\')
+            fputc(*s, f);
+        else
+            fprintf(f, "\\x%02x", (unsigned char)*s);
+}
+
+/* fmt holds one %s, for arg */
 static int bad_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "convc: error: ");
-    fprintf(stderr, fmt, arg);
-    fputs("\n(run 'convc --help' for usage)\n", stderr);
+    const char *at = strstr(fmt, "%s");
+    fprintf(stderr, "convc: error: %.*s", (int)(at - fmt), fmt);
+    put_escaped(stderr, arg);
+    fprintf(stderr, "%s\n(run 'convc --help' for usage)\n", at + 2);
     return EXIT_USAGE;
 }
 
@@ -165,8 +178,13 @@ static int parse_args(int argc, char **argv, Options *o)
         return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot)", o->emit);
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
-    if (!cg_cpu_usable(o->cg.cpu))
+    const char *why = cg_cpu_problem(o->cg.cpu);
+    if (why) {
+        fputs("convc: error: --target-cpu '", stderr);
+        put_escaped(stderr, o->cg.cpu);
+        fprintf(stderr, "' %s\n", why);
         return EXIT_USAGE;
+    }
     return 0;
 }
 
