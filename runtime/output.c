@@ -129,6 +129,47 @@ static int check_target(const char *path, bool *exists)
     return 0;
 }
 
+/* Where a path puts its file: its directory's (device, inode) and its last
+ * component, so "y.npy", "./y.npy" and "link-to-here/y.npy" compare equal. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    const char *base;
+    bool known; /* false when the directory cannot be reached (reported later) */
+} Place;
+
+static Place place_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    Place p = {.base = slash ? slash + 1 : path};
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *dir = slash ? strndup(path, n ? n : 1) : NULL; /* "/y.npy" lives in "/" */
+    struct stat st;
+    if ((!slash || dir) && stat(slash ? dir : ".", &st) == 0)
+        p = (Place){st.st_dev, st.st_ino, p.base, true};
+    free(dir);
+    return p;
+}
+
+/* Two outputs written to one file would leave only the last: refused. */
+static int check_distinct(const char *const *paths, int32_t n)
+{
+    Place *places = calloc((size_t)n + 1, sizeof *places);
+    if (!places)
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    int rc = 0;
+    for (int32_t i = 0; i < n && !rc; i++) {
+        if (paths[i])
+            places[i] = place_of(paths[i]);
+        for (int32_t j = 0; j < i && !rc && places[i].known; j++)
+            if (places[j].known && places[j].dev == places[i].dev && places[j].ino == places[i].ino &&
+                !strcmp(places[j].base, places[i].base))
+                rc = rt_error(RT_EXIT_USAGE, "outputs '%s' and '%s' are the same file", paths[j], paths[i]);
+    }
+    free(places);
+    return rc;
+}
+
 /* "dir/name" -> "dir/.convc-XXXXXX" (a template for mkstemp) */
 static char *temp_name(const char *path)
 {
@@ -177,6 +218,9 @@ int rt_outs_open(RtOutFile *outs, int32_t n, const char *const *paths)
         if (rc)
             return rc;
     }
+    int rc = check_distinct(paths, n);
+    if (rc)
+        return rc;
     sigset_t old;
     rt_signals_block(&old);
     install_handlers();
