@@ -24,7 +24,7 @@
 /* MAX_EVAL_DEPTH bounds expression nesting through block calls (each level
  * of a single expression is already bounded by AST_MAX_DEPTH), so that the
  * C stack stays small even under AddressSanitizer. */
-enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
+enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500 };
 
 typedef struct { const char *name; Value v; Node *def; } Binding;
 
@@ -57,7 +57,7 @@ typedef struct {
     bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
-    int expansions;            /* block instances so far (bounded by MAX_LAYERS) */
+    int expansions;            /* block instances so far (bounded by LIMIT_LAYERS) */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
@@ -138,8 +138,8 @@ static bool need_tensor(Ctx *c, Scope *s, const Value *v, const char *what)
 
 static int push_layer(Ctx *c, Layer *L)
 {
-    if (c->nlayers >= MAX_LAYERS) {
-        diag_error(L->span, "the network is too large (more than %d layers)", MAX_LAYERS);
+    if (c->nlayers >= LIMIT_LAYERS) {
+        diag_error(L->span, "the network is too large (more than %d layers)", LIMIT_LAYERS);
         c->aborted = true;
         return -1;
     }
@@ -653,8 +653,8 @@ static bool check_recursion(Ctx *c, Node *n, Node *blk)
         diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
         return false;
     }
-    if (++c->expansions > MAX_LAYERS) {
-        diag_error(n->call.callee_span, "too many block instances (more than %d)", MAX_LAYERS);
+    if (++c->expansions > LIMIT_LAYERS) {
+        diag_error(n->call.callee_span, "too many block instances (more than %d)", LIMIT_LAYERS);
         c->aborted = true;
         return false;
     }
@@ -798,8 +798,8 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
         Value v = eval(c, s, d->v[i], NULL);
         if (v.k == V_WORD) { report_undefined(c, s, &v); ok = false; continue; }
         if (v.k == V_POISON) { ok = false; continue; }
-        if (v.k != V_INT || v.i[0] < 1 || v.i[0] > MAX_INPUT_DIM) {
-            diag_error(v.span, "input dimensions must be integers between 1 and %d", MAX_INPUT_DIM);
+        if (v.k != V_INT || v.i[0] < 1 || v.i[0] > LIMIT_DIM) {
+            diag_error(v.span, "input dimensions must be integers between 1 and %d", LIMIT_DIM);
             ok = false;
             continue;
         }
@@ -814,6 +814,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     }
     Layer L = {.op = OP_INPUT, .name = st->input.name, .span = st->span,
                .shape = {d->n == 1 ? 1 : 3, e[0], e[1], e[2]}};
+    ok = ok && rule_check_numel(st->span, arena_printf(c->a, "input '%s'", st->input.name), L.shape);
     int idx = ok ? push_layer(c, &L) : -1;
     if (idx >= 0)
         VEC_PUSH(c->a, c->inputs, c->ninputs, c->incap, idx);

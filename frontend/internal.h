@@ -163,6 +163,21 @@ typedef struct {
 const OpSpec *op_spec(OpKind k);
 int op_lookup(const char *name);           /* OpKind or -1 */
 
+/* ---- limits (docs/language.md, "Limits") ----------------------------------
+ * One set of bounds, checked where each size is computed, so that nothing a
+ * later phase derives can overflow:
+ *   LIMIT_DIM     every extent and integer argument (kernel, stride, ...);
+ *   LIMIT_NUMEL   elements of any one tensor: an activation per sample
+ *                 (also a flat [F]) or a parameter tensor. It is what the
+ *                 runtime descriptor's int32 c, h, w fields hold;
+ *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
+ *                 counting convention (default, ptflops);
+ *   LIMIT_LAYERS  layers of a network, and block instances.
+ * Then every total fits int64 with room: MACs <= 2^18 * 2^44 = 2^62,
+ * parameters and activation bytes < 2^18 * 2^34 = 2^52. */
+enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 18 };
+#define LIMIT_MACS ((int64_t)1 << 44)
+
 /* ---- check.c, rules.c ------------------------------------------------------ */
 typedef enum {
     V_POISON,   /* an error was reported for this value: consumers stay silent */
@@ -202,6 +217,9 @@ typedef struct {
 /* Computes L's attributes and output shape from the call (rules.c); reports
  * and returns false on an error. */
 bool rule_apply(OpCall *k, Layer *L);
+/* Reports (at sp) a tensor of more than LIMIT_NUMEL elements; `what` names it:
+ * "input 'x'", "the output of conv2d". */
+bool rule_check_numel(SrcSpan sp, const char *what, Shape s);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
 Program *fe_build(const char *path, Arena *a, const NodeList *items);
