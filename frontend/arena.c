@@ -152,7 +152,7 @@ void ptrmap_put(Arena *a, PtrMap *m, const void *key, int val)
     int *old = ptrmap_get(m, key);
     if (old) { *old = val; return; }
     if (2 * (m->n + 1) > m->cap) {
-        PtrMap n = {.cap = m->cap ? m->cap * 2 : 64};
+        PtrMap n = {.cap = m->cap ? m->cap * 2 : 8};   /* small: a block instance has a few maps */
         n.slot = arena_alloc(a, n.cap * sizeof *n.slot);
         n.val = arena_alloc(a, n.cap * sizeof *n.val);
         for (size_t i = 0; i < m->cap; i++)

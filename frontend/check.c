@@ -58,6 +58,7 @@ typedef struct {
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
     int expansions;            /* block instances so far (bounded by LIMIT_LAYERS) */
+    int64_t name_bytes;        /* layer names, keys and instance prefixes so far (LIMIT_NAME_BYTES) */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
@@ -136,6 +137,21 @@ static bool need_tensor(Ctx *c, Scope *s, const Value *v, const char *what)
 
 /* ---- layers and names --------------------------------------------------- */
 
+/* Counts the bytes of names the expansion made: block instances nested
+ * deeply make long names, and exponentially many of them, so the names
+ * (not only the layer count) bound the compiler's memory. */
+static bool charge_names(Ctx *c, SrcSpan sp, const char *a, const char *b)
+{
+    c->name_bytes += (int64_t)strlen(a) + (b ? (int64_t)strlen(b) : 0);
+    if (c->name_bytes <= LIMIT_NAME_BYTES)
+        return true;
+    if (!c->aborted)
+        diag_error(sp, "the network is too large (its layer and block instance names add up to more than %d bytes)",
+                   LIMIT_NAME_BYTES);
+    c->aborted = true;
+    return false;
+}
+
 static int push_layer(Ctx *c, Layer *L)
 {
     if (c->nlayers >= LIMIT_LAYERS) {
@@ -182,6 +198,8 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 {
     const char *op = fe_op_names[L->op];
     L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, op));
+    if (!charge_names(c, L->span, L->name, NULL))
+        return false;
     if (!(op_spec(L->op)->flags & OPF_PARAMS))
         return true;
     if (override && override->k == V_STRING && !override->s[0]) {
@@ -742,6 +760,8 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     const char *inst = bind ? bind : gen_name(c, s, blk->def.name);
     Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
                 .key_prefix = arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
+    if (!charge_names(c, n->call.callee_span, ns.prefix, ns.key_prefix))
+        return poison();
     declare_body(c, &ns, &blk->def.body);
     ok = bind_params(c, &ns, n, blk, vals, set, ok);
     c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
