@@ -113,18 +113,77 @@ static int stride_range(int64_t off, int64_t s, int64_t lim, int64_t jmax, int64
     return *lo < *hi;
 }
 
+/* stride_range at run time, for a column offset known only then; the
+ * range is empty (lo >= hi) where stride_range returns false. */
+static void stride_range_v(Cg *g, LLVMValueRef off, int64_t s, int64_t lim, int64_t jmax, LLVMValueRef *lo,
+                           LLVMValueRef *hi)
+{
+    LLVMValueRef zero = cg_i64(g, 0), t = cg_sub(g, cg_i64(g, lim - 1), off);
+    *lo = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, off, zero, ""), zero,
+                          cg_div(g, cg_sub(g, cg_i64(g, s - 1), off), cg_i64(g, s)), "");
+    LLVMValueRef h = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, t, zero, ""), zero,
+                                     cg_add(g, cg_div(g, t, cg_i64(g, s)), cg_i64(g, 1)), "");
+    *hi = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, h, cg_i64(g, jmax), ""), cg_i64(g, jmax), h, "");
+}
+
+/* Kernels at most this wide have their columns unrolled with constant loop
+ * bounds; wider ones loop over columns at run time, so compile time does not
+ * grow with the kernel width (conv2d(x, 1, (1, 16384)) took 150 s). */
+enum { UNROLL_KW = 16 };
+
+/* One kernel column kw of a conv row, over positions j in [lo, hi) with
+ * column offset off (conv2d: iw = ow*S + off, j = ow; transposed: ow = iw*S
+ * + off, j = iw). */
+typedef struct {
+    LLVMValueRef src, row, wrow;
+    int64_t sw, dw, pw, lim, jmax;
+    int transposed;
+} ConvColumns;
+
+static void conv_column(K *k, const ConvColumns *cc, LLVMValueRef kw, LLVMValueRef off, LLVMValueRef lo,
+                        LLVMValueRef hi)
+{
+    Cg *g = k->g;
+    LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, cc->wrow, kw));
+    CgLoop j = cg_loop(g, lo, hi, cc->transposed ? "iw" : "ow");
+    LLVMValueRef strided = cg_add(g, cg_mul(g, j.iv, cg_i64(g, cc->sw)), off);
+    LLVMValueRef ow = cc->transposed ? strided : j.iv, iw = cc->transposed ? j.iv : strided;
+    LLVMValueRef xv = cg_load(g, cc->src, iw);
+    cg_store(g, cc->row, ow, cg_fmuladd(g, wv, xv, cg_load(g, cc->row, ow)));
+    cg_loop_end(g, &j);
+}
+
+/* Every kernel column in order (the summation order of the reference). */
+static void conv_columns(K *k, const ConvColumns *cc, int64_t kw_n)
+{
+    Cg *g = k->g;
+    if (kw_n <= UNROLL_KW) {
+        for (int64_t kw = 0; kw < kw_n; kw++) {
+            int64_t off = kw * cc->dw - cc->pw, lo, hi;
+            if (stride_range(off, cc->sw, cc->lim, cc->jmax, &lo, &hi))
+                conv_column(k, cc, cg_i64(g, kw), cg_i64(g, off), cg_i64(g, lo), cg_i64(g, hi));
+        }
+        return;
+    }
+    CgLoop kw = cg_loop(g, cg_i64(g, 0), cg_i64(g, kw_n), "kw");
+    LLVMValueRef off = cg_sub(g, cg_mul(g, kw.iv, cg_i64(g, cc->dw)), cg_i64(g, cc->pw)), lo, hi;
+    stride_range_v(g, off, cc->sw, cc->lim, cc->jmax, &lo, &hi);
+    conv_column(k, cc, kw.iv, off, lo, hi);
+    cg_loop_end(g, &kw);
+}
+
 /*
  * conv2d, one output row (oc, oh):
  *   y[oc,oh,ow] = b[oc] + sum_{ic in group, kh, kw} x[ic, oh*S - P + kh*D, ow*S - P + kw*D] * w[oc, ic, kh, kw]
- * kw is unrolled here so each ow loop has constant bounds [lo, hi): the
- * positions whose input column lies inside the image (padding contributes 0).
+ * Each kernel column runs over the output positions [lo, hi) whose input
+ * column lies inside the image (padding contributes 0); see conv_columns.
  */
 static void emit_conv(K *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     ConvGeom c = conv_geom(k);
-    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, dh = c.dh, ph = c.ph;
     int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
@@ -139,18 +198,10 @@ static void emit_conv(K *k)
     LLVMValueRef ih = cg_add(g, cg_sub(g, cg_mul(g, oh, cg_i64(g, sh)), cg_i64(g, ph)), cg_mul(g, kh.iv, cg_i64(g, dh)));
     LLVMBasicBlockRef merge;
     cg_if(g, cg_in_range(g, ih, in->h), &merge);
-    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
-    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
-    for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw, lo, hi; /* iw = ow*S + off */
-        if (!stride_range(off, sw, in->w, out->w, &lo, &hi))
-            continue;
-        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
-        CgLoop ow = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "ow");
-        LLVMValueRef xv = cg_load(g, src, cg_add(g, cg_mul(g, ow.iv, cg_i64(g, sw)), cg_i64(g, off)));
-        cg_store(g, row, ow.iv, cg_fmuladd(g, wv, xv, cg_load(g, row, ow.iv)));
-        cg_loop_end(g, &ow);
-    }
+    ConvColumns cc = {.src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w))), .row = row,
+                      .wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n))),
+                      .sw = c.sw, .dw = c.dw, .pw = c.pw, .lim = in->w, .jmax = out->w, .transposed = 0};
+    conv_columns(k, &cc, kw_n);
     cg_if_end(g, merge);
     cg_loop_end(g, &kh);
     cg_loop_end(g, &ic);
@@ -169,7 +220,7 @@ static void emit_conv_t(K *k)
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     ConvGeom c = conv_geom(k);
-    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, dh = c.dh, ph = c.ph;
     int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
@@ -188,18 +239,10 @@ static void emit_conv_t(K *k)
                      cg_in_range(g, ih, in->h), ""), "");
     LLVMBasicBlockRef merge;
     cg_if(g, ok, &merge);
-    LLVMValueRef src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w)));
-    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
-    for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw, lo, hi; /* ow = iw*S + off */
-        if (!stride_range(off, sw, out->w, in->w, &lo, &hi))
-            continue;
-        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
-        CgLoop iw = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "iw");
-        LLVMValueRef ow = cg_add(g, cg_mul(g, iw.iv, cg_i64(g, sw)), cg_i64(g, off));
-        cg_store(g, row, ow, cg_fmuladd(g, wv, cg_load(g, src, iw.iv), cg_load(g, row, ow)));
-        cg_loop_end(g, &iw);
-    }
+    ConvColumns cc = {.src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w))),
+                      .row = row, .wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n))),
+                      .sw = c.sw, .dw = c.dw, .pw = c.pw, .lim = out->w, .jmax = in->w, .transposed = 1};
+    conv_columns(k, &cc, kw_n);
     cg_if_end(g, merge);
     cg_loop_end(g, &kh);
     cg_loop_end(g, &icl);

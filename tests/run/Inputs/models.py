@@ -241,6 +241,21 @@ class ConvTransposeChain(nn.Module):
         return F.silu(self.bn(self.dw(t)))
 
 
+@model('conv_wide_kernel', [('x', (3, 5, 70))], ['a', 'b', 't', 'g'])
+class ConvWideKernel(nn.Module):
+    """Kernels wider than convc unrolls (16 columns): a run-time column loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, (1, 40), padding=(0, 7))
+        self.b = nn.Conv2d(3, 2, (3, 21), stride=(1, 2), padding=(1, 5), dilation=(1, 2))
+        self.t = nn.ConvTranspose2d(3, 3, (2, 19), stride=(1, 3), padding=(0, 4), dilation=(1, 2))
+        self.g = nn.Conv2d(3, 6, (1, 17), padding=(0, 20), groups=3)
+
+    def forward(self, x):
+        return self.a(x), self.b(x), self.t(x), self.g(x)
+
+
 # --- linear, flatten, global_avgpool, softmax, dropout ------------------------
 
 @model('linear_flatten', [('x', (3, 9, 7))], ['fc2', 'y'])
