@@ -172,13 +172,16 @@ int op_lookup(const char *name);           /* OpKind or -1 */
  *                 runtime descriptor's int32 c, h, w fields hold;
  *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
  *                 counting convention (default, ptflops);
+ *   LIMIT_UPSAMPLE  output rows and columns of an upsample: the kernel reads
+ *                 a compiled table of taps per row and column (24 bytes each);
  *   LIMIT_LAYERS  layers of a network, and block instances;
  *   LIMIT_NAME_BYTES  bytes of all layer names, keys and instance prefixes
  *                 of a network (blocks expand exponentially: this and
  *                 LIMIT_LAYERS bound the compiler's time and memory).
  * Then every total fits int64 with room: MACs <= 2^16 * 2^44 = 2^60,
  * parameters and activation bytes < 2^16 * 2^34 = 2^50. */
-enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 16, LIMIT_NAME_BYTES = 1 << 24 };
+enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 16, LIMIT_NAME_BYTES = 1 << 24,
+       LIMIT_UPSAMPLE = 1 << 18 };
 #define LIMIT_MACS ((int64_t)1 << 44)
 
 /* ---- check.c, rules.c ------------------------------------------------------ */

@@ -354,6 +354,11 @@ static bool rule_UPSAMPLE(OpCall *k, Layer *L)
                    L->scale[1], h, w, (long long)in.h, (long long)in.w);
         return false;
     }
+    if (h > LIMIT_UPSAMPLE || w > LIMIT_UPSAMPLE) {
+        diag_error(s->span, "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
+                   "interpolation tables are compiled into the executable)", h, w, LIMIT_UPSAMPLE);
+        return false;
+    }
     L->shape = (Shape){3, in.c, (int64_t)h, (int64_t)w};
     return true;
 }
