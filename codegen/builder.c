@@ -6,10 +6,23 @@
  * extents checked by the front end, far from overflow. Constants fold as the
  * builder goes, so a loop bound known at compile time stays a constant.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cg_internal.h"
+
+/* calloc for temporary arrays; out of memory is fatal (exit status 3, as
+ * the front end and the IR). */
+void *cg_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
 
 /* for (iv = lo; iv < hi; iv++): header with the guard, body is current */
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name)
@@ -204,7 +217,7 @@ LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t 
 /* Constant tables (interpolation taps): i64 or f32, read with a GEP on the element type. */
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 {
-    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    LLVMValueRef *vals = cg_xcalloc((size_t)n, sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_i64(g, v[i]);
     LLVMValueRef t = cg_const_array(g, g->i64, vals, n, name);
@@ -214,7 +227,7 @@ LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
 {
-    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    LLVMValueRef *vals = cg_xcalloc((size_t)n, sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_f32(g, v[i]);
     LLVMValueRef t = cg_const_array(g, g->f32, vals, n, name);

@@ -33,6 +33,7 @@ typedef struct {
 } CgLoop;
 
 /* builder.c: loops, branches and scalar helpers */
+void *cg_xcalloc(size_t n, size_t size);   /* calloc or exit(3) with "convc: out of memory" */
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(Cg *g, CgLoop *l);
 void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge);

@@ -109,7 +109,7 @@ static void build_module(Cg *g, LLVMTargetMachineRef tm)
     LLVMDisposeTargetData(dl);
     g->b = LLVMCreateBuilderInContext(g->ctx);
     init_types(g);
-    g->kernels = calloc(g->m->nnodes + 1, sizeof *g->kernels);
+    g->kernels = cg_xcalloc(g->m->nnodes + 1, sizeof *g->kernels);
     for (int i = 0; i < g->m->nnodes; i++)
         g->kernels[i] = cg_emit_kernel(g, i);
     cg_emit_model(g);

@@ -450,8 +450,8 @@ typedef struct { LLVMValueRef i0, i1, l0, l1; } Taps;
  * nearest_src. */
 static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest, int shortcuts)
 {
-    int64_t *i0 = malloc(out * sizeof *i0), *i1 = malloc(out * sizeof *i1);
-    float *l0 = malloc(out * sizeof *l0), *l1 = malloc(out * sizeof *l1);
+    int64_t *i0 = cg_xcalloc(out, sizeof *i0), *i1 = cg_xcalloc(out, sizeof *i1);
+    float *l0 = cg_xcalloc(out, sizeof *l0), *l1 = cg_xcalloc(out, sizeof *l1);
     for (int64_t d = 0; d < out; d++) {
         if (nearest) {
             i0[d] = i1[d] = nearest_src(d, in, out, scale, shortcuts);

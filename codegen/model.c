@@ -33,7 +33,7 @@ static LLVMValueRef tensors(Cg *g, LLVMTypeRef *ty)
     LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32};
     *ty = LLVMStructTypeInContext(g->ctx, f, 7, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->ntensors + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->ntensors + 1, sizeof *v);
     for (int i = 0; i < m->ntensors; i++) {
         const IrTensor *t = &m->tensors[i];
         LLVMValueRef e[] = {cg_const_string(g, t->name), cg_i64(g, t->offset), cg_i64(g, ir_tensor_size(t)),
@@ -52,7 +52,7 @@ static LLVMValueRef params(Cg *g)
     LLVMTypeRef f[] = {g->ptr, g->i64, dims_t, g->i32, g->i32};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 5, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nparams + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nparams + 1, sizeof *v);
     for (int i = 0; i < m->nparams; i++) {
         const IrParam *p = &m->params[i];
         LLVMValueRef d[4];
@@ -73,7 +73,7 @@ static LLVMValueRef folds(Cg *g)
     LLVMTypeRef f[] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i64, g->i64, g->f64};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nfolds + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nfolds + 1, sizeof *v);
     for (int i = 0; i < m->nfolds; i++) {
         const IrFold *x = &m->folds[i];
         LLVMValueRef e[] = {i32c(g, x->weight), i32c(g, x->bias), i32c(g, x->gamma), i32c(g, x->beta),
@@ -110,7 +110,7 @@ static LLVMValueRef steps(Cg *g)
                        g->ptr, g->ptr, g->ptr, g->i64};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nnodes + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nnodes + 1, sizeof *v);
     for (int i = 0; i < m->nnodes; i++) {
         const IrNode *n = &m->nodes[i];
         int t[RT_MAX_STEP_TENSORS] = {n->out}, p[4];
@@ -132,7 +132,7 @@ static LLVMValueRef steps(Cg *g)
 
 static LLVMValueRef index_list(Cg *g, const int *idx, int n, const char *name)
 {
-    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(n + 1, sizeof *v);
     for (int i = 0; i < n; i++)
         v[i] = i32c(g, idx[i]);
     LLVMValueRef a = global_array(g, g->i32, v, n, name);
@@ -142,7 +142,7 @@ static LLVMValueRef index_list(Cg *g, const int *idx, int n, const char *name)
 
 static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char *name)
 {
-    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(n + 1, sizeof *v);
     for (int i = 0; i < n; i++)
         v[i] = cg_const_string(g, names[i]);
     LLVMValueRef a = global_array(g, g->ptr, v, n, name);

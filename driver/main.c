@@ -153,6 +153,10 @@ static const char *default_output(const Options *o, const Graph *g)
     base = base ? base + 1 : o->input;
     size_t n = strcspn(base, ".");
     produced.out = malloc(n + 4);
+    if (!produced.out) {
+        fputs("convc: out of memory\n", stderr);
+        exit(EXIT_IO);
+    }
     memcpy(produced.out, base, n);
     strcpy(produced.out + n, ext[o->cg_emit]);
     return produced.out;

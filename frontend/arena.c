@@ -26,14 +26,31 @@ struct Arena {
 
 static Arena *all_arenas;   /* keeps everything reachable until exit */
 
+static _Noreturn void out_of_memory(void)
+{
+    fputs("convc: out of memory\n", stderr);
+    exit(3);
+}
+
+void *fe_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *fe_xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        out_of_memory();
+    return q;
+}
+
 static void *xmalloc(size_t n)
 {
-    void *p = calloc(1, n);
-    if (!p) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    return p;
+    return fe_xcalloc(1, n);
 }
 
 Arena *arena_new(void)

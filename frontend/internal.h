@@ -20,6 +20,10 @@
 #include "frontend/frontend.h"
 
 /* ---- arena.c ------------------------------------------------------------ */
+/* calloc / realloc for the front end's temporary arrays; out of memory
+ * prints "convc: out of memory" and exits with status 3. */
+void *fe_xcalloc(size_t n, size_t size);
+void *fe_xrealloc(void *p, size_t size);
 typedef struct Arena Arena;
 Arena *arena_new(void);
 void *arena_alloc(Arena *a, size_t n);              /* zeroed, 16-byte aligned */

@@ -216,7 +216,7 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         value[i] = value[l->inputs[0]];
         return;
     }
-    int nin = l->ninputs, *in = calloc(nin + 1, sizeof *in);
+    int nin = l->ninputs, *in = ir_xcalloc(nin + 1, sizeof *in);
     for (int j = 0; j < nin; j++)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
@@ -265,7 +265,7 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
-    int *value = calloc(g->nlayers + 1, sizeof *value);
+    int *value = ir_xcalloc(g->nlayers + 1, sizeof *value);
     for (int i = 0; i < g->nlayers; i++) {
         lower_layer(m, g, i, value);
         m->macs += g->layers[i].macs;

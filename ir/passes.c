@@ -18,7 +18,7 @@ typedef struct {
 
 static Uses count_uses(const IrModule *m)
 {
-    Uses u = {calloc(m->ntensors + 1, sizeof(int)), calloc(m->ntensors + 1, sizeof(int))};
+    Uses u = {ir_xcalloc(m->ntensors + 1, sizeof(int)), ir_xcalloc(m->ntensors + 1, sizeof(int))};
     for (int t = 0; t < m->ntensors; t++) {
         u.producer[t] = -1;
         u.uses[t] = m->tensors[t].is_output;
@@ -124,7 +124,7 @@ void ir_fuse_activation(IrModule *m)
 /* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
 void ir_compact(IrModule *m)
 {
-    int *map = calloc(m->ntensors + 1, sizeof *map);
+    int *map = ir_xcalloc(m->ntensors + 1, sizeof *map);
     int k = 0;
     for (int i = 0; i < m->nnodes; i++)
         if (!m->nodes[i].dead)
