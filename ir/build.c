@@ -36,17 +36,6 @@ void *ir_alloc(size_t n)
     return b->data;
 }
 
-/* calloc for temporary arrays (freed by the caller); out of memory is fatal. */
-void *ir_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (!p) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    return p;
-}
-
 /* a, sep and b joined in one new string */
 char *ir_strcat(const char *a, const char *sep, const char *b)
 {

@@ -5,7 +5,6 @@
 #include "ir/ir.h"
 
 void *ir_alloc(size_t n);
-void *ir_xcalloc(size_t n, size_t size);   /* calloc or exit(3) with "out of memory" */
 void *ir_grow(void *a, int n, size_t elt); /* before appending element n */
 char *ir_strcat(const char *a, const char *sep, const char *b);
 int ir_add_tensor(IrModule *m, const char *name, Shape s);
@@ -18,5 +17,6 @@ void ir_fuse_activation(IrModule *m);
 void ir_compact(IrModule *m);
 void ir_choose_kernels(IrModule *m, const IrOptions *o);
 void ir_plan_memory(IrModule *m);
+void *ir_xcalloc(size_t n, size_t size);   /* memory.c: calloc or exit(3) with "out of memory" */
 
 #endif

@@ -10,11 +10,24 @@
  * per sample and multiples of 16 floats, so every tensor of a batch starts on
  * a 64-byte boundary (offset * N stays a multiple of 16).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ir/ir_internal.h"
 
 enum { ALIGN_FLOATS = 16 };
+
+/* calloc for the IR passes' temporary arrays (freed by the caller); out of
+ * memory is fatal, as for ir_alloc. */
+void *ir_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
 
 static int64_t align_up(int64_t n)
 {
