@@ -181,6 +181,8 @@ static const char *gen_name(Ctx *c, Scope *s, const char *base)
 static bool set_key(Ctx *c, Layer *L, const char *key)
 {
     L->key = intern(c->a, key, strlen(key));
+    if (!charge_names(c, L->span, L->key, NULL))
+        return false;
     int *other = ptrmap_get(&c->keys, L->key);
     if (!other) {
         ptrmap_put(c->a, &c->keys, L->key, c->nlayers);
