@@ -184,7 +184,7 @@ int op_lookup(const char *name);           /* OpKind or -1 */
  *                 LIMIT_LAYERS bound the compiler's time and memory).
  * Then every total fits int64 with room: MACs <= 2^16 * 2^44 = 2^60,
  * parameters and activation bytes < 2^16 * 2^34 = 2^50. */
-enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 16, LIMIT_NAME_BYTES = 1 << 24,
+enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 16, LIMIT_NAME_BYTES = 1 << 25,
        LIMIT_UPSAMPLE = 1 << 18 };
 #define LIMIT_MACS ((int64_t)1 << 44)
 
