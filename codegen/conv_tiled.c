@@ -32,7 +32,7 @@ CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
     const IrTensor *o = &m->tensors[n->out];
     int max_acc = g->vec == 16 ? 16 : 12;
     CgConvTile tile = {.t = o->w > g->vec ? 2 : 1};
-    int64_t cout_g = o->c / n->layer->groups;
+    int64_t cout_g = o->c / n->geom.groups;
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
         if (ocbs[i] * tile.t <= max_acc && cout_g % ocbs[i] == 0) {
             tile.ocb = ocbs[i];
@@ -134,8 +134,8 @@ typedef struct {
 /* The kw-unrolled step for one input row: t loads, ocb x t FMAs. */
 static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
 {
-    const Layer *l = T->n->layer;
-    int64_t kw_n = l->kernel[1], dw = l->dilation[1] > 0 ? l->dilation[1] : 1, pw = l->pad_begin[1];
+    const IrGeom *l = &T->n->geom;
+    int64_t kw_n = l->kernel[1], dw = l->dilation[1], pw = l->pad_begin[1];
     int64_t sw = l->stride[1];
     int64_t wstride = T->in->c / l->groups * l->kernel[0] * kw_n; /* floats between output channels */
     for (int64_t kw = 0; kw < kw_n; kw++) {
@@ -166,10 +166,10 @@ static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
 /* acc over ic, kh for the tile at ow0 */
 static void tile_accumulate(Cg *g, Tile *T)
 {
-    const Layer *l = T->n->layer;
+    const IrGeom *l = &T->n->geom;
     const IrTensor *in = T->in;
     int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], cin_g = in->c / l->groups;
-    int64_t dh = l->dilation[0] > 0 ? l->dilation[0] : 1, ph = l->pad_begin[0];
+    int64_t dh = l->dilation[0], ph = l->pad_begin[0];
     LLVMValueRef wbase = cg_mul(g, T->oc0, cg_i64(g, cin_g * kh_n * kw_n));
     LLVMValueRef ih0 = cg_sub(g, cg_mul(g, T->oh, cg_i64(g, l->stride[0])), cg_i64(g, ph));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin_g), "ic");
@@ -227,7 +227,7 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
     Tile T = {.n = n, .in = &m->tensors[n->in[0]], .out = &m->tensors[n->out],
               .tile = cg_conv_tile(g, m, n), .x = x, .w = w};
     const IrTensor *o = T.out;
-    const Layer *l = n->layer;
+    const IrGeom *l = &n->geom;
     int64_t span = (int64_t)g->vec * T.tile.t;
     int64_t blocks = o->c / T.tile.ocb;
     T.oc0 = cg_mul(g, cg_rem(g, r, cg_i64(g, blocks)), cg_i64(g, T.tile.ocb));
@@ -239,7 +239,7 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
 
     CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (o->w + span - 1) / span), "tile");
     T.ow0 = cg_mul(g, tl.iv, cg_i64(g, span));
-    int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1, sw = l->stride[1];
+    int64_t dw = l->dilation[1], sw = l->stride[1];
     LLVMValueRef col0 = cg_mul(g, T.ow0, cg_i64(g, sw));
     for (int u = 0; u < T.tile.t; u++) {
         for (int64_t kw = 0; kw < l->kernel[1]; kw++) {
@@ -282,7 +282,7 @@ CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
     static const int ocbs[] = {8, 6, 4, 3, 2, 1};
     const IrTensor *o = &m->tensors[n->out];
     CgConvTile tile = {.t = 1};
-    int per_oc = (int)n->layer->kernel[1];
+    int per_oc = (int)n->geom.kernel[1];
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
         if (ocbs[i] * per_oc <= 16 && o->c % ocbs[i] == 0) {
             tile.ocb = ocbs[i];
@@ -306,7 +306,7 @@ void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x
 {
     const IrModule *m = g->m;
     const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
-    const Layer *l = n->layer;
+    const IrGeom *l = &n->geom;
     CgConvTile tile = cg_conv_t_tile(g, m, n);
     int64_t sh = l->stride[0], kh_n = l->kernel[0], kw_n = l->kernel[1];
     LLVMValueRef oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, tile.ocb));

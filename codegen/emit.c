@@ -98,7 +98,7 @@ static void init_types(Cg *g)
 /* Builds the module: one kernel per node, then the descriptor. */
 static void build_module(Cg *g, LLVMTargetMachineRef tm)
 {
-    g->mod = LLVMModuleCreateWithNameInContext(g->m->graph->name, g->ctx);
+    g->mod = LLVMModuleCreateWithNameInContext(g->m->name, g->ctx);
     char *triple = LLVMGetTargetMachineTriple(tm);
     LLVMSetTarget(g->mod, triple);
     LLVMDisposeMessage(triple);

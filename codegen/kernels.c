@@ -29,11 +29,10 @@ typedef struct {
     LLVMValueRef r;          /* work item within the sample */
 } K;
 
-static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
-
-/* Rows x columns view of a tensor for elementwise kernels. */
-static int64_t rows_of(const IrTensor *t) { return t->rank == 1 ? 1 : t->c * t->h; }
-static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w; }
+/* Rows x columns view of a tensor's storage for elementwise kernels: a row
+ * is one line of W positions (times the channel block of a blocked layout). */
+static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w * ir_layout_block(t->layout); }
+static int64_t rows_of(const IrTensor *t) { return ir_tensor_size(t) / cols_of(t); }
 
 int64_t cg_work(const Cg *g, const IrNode *n)
 {
@@ -45,12 +44,14 @@ int64_t cg_work(const Cg *g, const IrNode *n)
         return o->c / cg_conv_t_tile(g, m, n).ocb * o->h;
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
-    case IR_UPSAMPLE: case IR_CROP: case IR_BATCHNORM: case IR_CONCAT:
+    case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
     case IR_SOFTMAX:
         return o->h * o->w;
+    case IR_REORDER: case IR_CROP:
+        return ir_tensor_size(o) / o->w; /* padded channels x H */
     default:
         return rows_of(o);
     }
@@ -95,10 +96,10 @@ typedef struct {
 
 static ConvGeom conv_geom(const K *k)
 {
-    const Layer *l = k->n->layer;
+    const IrGeom *l = &k->n->geom;
     return (ConvGeom){
         .kh = l->kernel[0], .kw = l->kernel[1], .sh = l->stride[0], .sw = l->stride[1],
-        .dh = at_least_1(l->dilation[0]), .dw = at_least_1(l->dilation[1]),
+        .dh = l->dilation[0], .dw = l->dilation[1],
         .ph = l->pad_begin[0], .pw = l->pad_begin[1],
         .cin_g = k->in[0]->c / l->groups, .cout_g = k->out->c / l->groups};
 }
@@ -210,7 +211,7 @@ static void emit_conv_t(K *k)
 static void emit_linear(K *k)
 {
     Cg *g = k->g;
-    int64_t nin = ir_tensor_size(k->in[0]);
+    int64_t nin = ir_tensor_elems(k->in[0]);
     LLVMValueRef acc = cg_var(g, g->f32, k->n->bias >= 0 ? cg_load(g, k->p[1], k->r) : cg_f32(g, 0.0));
     LLVMValueRef wrow = cg_gep(g, k->p[0], cg_mul(g, k->r, cg_i64(g, nin)));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, nin), "i");
@@ -226,7 +227,7 @@ static void emit_batchnorm(K *k)
     Cg *g = k->g;
     const IrTensor *o = k->out;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, o->h));
-    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->layer->eps), "");
+    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->eps), "");
     LLVMValueRef scale = LLVMBuildFDiv(g->b, cg_load(g, k->p[0], c), cg_call_f32(g, "sqrtf", var), "");
     LLVMValueRef mean = cg_load(g, k->p[2], c), beta = cg_load(g, k->p[1], c);
     LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, o->w));
@@ -294,8 +295,8 @@ static void window_taps(Cg *g, Window w, int64_t d, LLVMValueRef *t_lo, LLVMValu
 static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    const IrGeom *l = &k->n->geom;
+    int64_t dh = l->dilation[0], dw = l->dilation[1];
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, -INFINITY));
     LLVMValueRef h_lo, h_hi, w_lo, w_hi;
     window_taps(g, wh, dh, &h_lo, &h_hi);
@@ -323,7 +324,7 @@ static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
     cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, iw.iv), ""));
     cg_loop_end(g, &iw);
     cg_loop_end(g, &ih);
-    LLVMValueRef cnt = k->n->layer->count_include_pad
+    LLVMValueRef cnt = k->n->count_include_pad
         ? cg_mul(g, cg_sub(g, wh.end, wh.start), cg_sub(g, ww.end, ww.start))
         : cg_mul(g, cg_sub(g, wh.hi, wh.lo), cg_sub(g, ww.hi, ww.lo));
     LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSLE, cnt, cg_i64(g, 0), "");
@@ -336,9 +337,9 @@ static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
 static void emit_pool(K *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
+    const IrGeom *l = &k->n->geom;
     const IrTensor *in = k->in[0], *out = k->out;
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    int64_t dh = l->dilation[0], dw = l->dilation[1];
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
@@ -435,11 +436,11 @@ static LLVMValueRef load_i64(Cg *g, LLVMValueRef table, LLVMValueRef idx)
 static void emit_upsample(K *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
+    const IrNode *n = k->n;
     const IrTensor *in = k->in[0], *out = k->out;
-    int nearest = l->mode == UPSAMPLE_NEAREST;
-    Taps th = taps_table(g, in->h, out->h, l->scale[0], nearest, in->c == 1);
-    Taps tw = taps_table(g, in->w, out->w, l->scale[1], nearest, in->c == 1);
+    int nearest = n->interp == INTERP_NEAREST;
+    Taps th = taps_table(g, in->h, out->h, n->scale[0], nearest, in->c == 1);
+    Taps tw = taps_table(g, in->w, out->w, n->scale[1], nearest, in->c == 1);
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
@@ -489,19 +490,28 @@ static void emit_concat(K *k)
     cg_loop_end(g, &i);
 }
 
-/* crop, one output row (c, oh): y[c, oh, ow] = x[c, oh + top, ow + left] */
+/* Where (c, h, w) is stored in a sample of t:
+ *   NCHW: (c*H + h)*W + w;  blocks of B channels: ((c/B*H + h)*W + w)*B + c%B */
+static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMValueRef h, LLVMValueRef w)
+{
+    int64_t b = ir_layout_block(t->layout);
+    LLVMValueRef blk = cg_div(g, c, cg_i64(g, b)), lane = cg_rem(g, c, cg_i64(g, b));
+    LLVMValueRef pos = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, blk, cg_i64(g, t->h)), h), cg_i64(g, t->w)), w);
+    return cg_add(g, cg_mul(g, pos, cg_i64(g, b)), lane);
+}
+
+/* crop, one output row (c, oh) of the padded channels, in any layout:
+ *   y[c, oh, ow] = x[c, oh + top, ow + left] */
 static void emit_crop(K *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
-    const Layer *l = k->n->layer;
+    const int64_t *crop = k->n->crop;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
-    LLVMValueRef ih = cg_add(g, oh, cg_i64(g, l->crop_offset[0]));
-    LLVMValueRef from = cg_gep(g, k->x[0], cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, c, cg_i64(g, in->h)), ih),
-                                                           cg_i64(g, in->w)), cg_i64(g, l->crop_offset[1])));
-    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef ih = cg_add(g, oh, cg_i64(g, crop[0]));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
-    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, c, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    cg_store(g, k->y, layout_index(g, out, c, oh, i.iv), v);
     cg_loop_end(g, &i);
 }
 
@@ -531,6 +541,21 @@ static void emit_softmax(K *k)
     cg_loop_end(g, &c);
 }
 
+/* reorder, one row (c, h) of the output's padded channels:
+ *   y[c, h, w] = c < C ? x[c, h, w] : 0, each side indexed in its own layout */
+static void emit_reorder(K *k)
+{
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), h = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef real = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, out->c), "");
+    LLVMValueRef cin = LLVMBuildSelect(g->b, real, c, cg_i64(g, 0), "");
+    CgLoop w = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "w");
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, cin, h, w.iv));
+    cg_store(g, k->y, layout_index(g, out, c, h, w.iv), LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), ""));
+    cg_loop_end(g, &w);
+}
+
 static void emit_body(K *k)
 {
     if (k->n->kernel == KERNEL_CONV_TILED) {
@@ -552,6 +577,7 @@ static void emit_body(K *k)
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;
     case IR_SOFTMAX: emit_softmax(k); break;
+    case IR_REORDER: emit_reorder(k); break;
     case IR_ACT: case IR_ADD: case IR_COPY: case IR_KIND_COUNT: emit_elementwise(k); break;
     }
 }

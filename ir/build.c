@@ -9,85 +9,9 @@
  * value is an input, another output, or an alias) so the runtime can read
  * each output from a distinct place.
  */
-#include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "ir/ir_internal.h"
-
-/* Every IR allocation is chained from `blocks` and lives until exit, like
- * the rest of a compilation's data. */
-typedef struct Block {
-    struct Block *next;
-    max_align_t data[];
-} Block;
-
-static Block *blocks;
-
-void *ir_alloc(size_t n)
-{
-    Block *b = calloc(1, sizeof(Block) + n);
-    if (!b) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    b->next = blocks;
-    blocks = b;
-    return b->data;
-}
-
-/* a, sep and b joined in one new string */
-char *ir_strcat(const char *a, const char *sep, const char *b)
-{
-    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
-    char *s = ir_alloc(la + ls + lb + 1);
-    memcpy(s, a, la);
-    memcpy(s + la, sep, ls);
-    memcpy(s + la + ls, b, lb + 1);
-    return s;
-}
-
-/* Grows an array of n elements before it takes element n: capacities
- * 64, 128, 256, ... (the arrays hold no capacity of their own). */
-void *ir_grow(void *a, int n, size_t elt)
-{
-    if (n != 0 && (n < 64 || (n & (n - 1)) != 0))
-        return a;
-    void *p = realloc(a, (size_t)(n ? 2 * n : 64) * elt);
-    if (!p) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    return p;
-}
-
-int ir_add_tensor(IrModule *m, const char *name, Shape s)
-{
-    m->tensors = ir_grow(m->tensors, m->ntensors, sizeof *m->tensors);
-    IrTensor *t = &m->tensors[m->ntensors];
-    *t = (IrTensor){.name = name, .rank = s.rank, .c = s.c, .h = s.h, .w = s.w,
-                    .layout = LAYOUT_NCHW, .def = -1, .last_use = -1};
-    return m->ntensors++;
-}
-
-int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out)
-{
-    m->nodes = ir_grow(m->nodes, m->nnodes, sizeof *m->nodes);
-    IrNode *n = &m->nodes[m->nnodes];
-    *n = (IrNode){.kind = kind, .layer = l, .name = l ? l->name : m->tensors[out].name,
-                  .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1};
-    return m->nnodes++;
-}
-
-int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived)
-{
-    m->params = ir_grow(m->params, m->nparams, sizeof *m->params);
-    IrParam *p = &m->params[m->nparams];
-    *p = (IrParam){.name = name, .rank = rank, .derived = derived};
-    for (int i = 0; i < rank; i++)
-        p->dims[i] = dims[i];
-    return m->nparams++;
-}
 
 static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int64_t d0, int64_t d1,
                  int64_t d2, int64_t d3)
@@ -164,6 +88,31 @@ static IrKind kind_of(OpKind op)
     }
 }
 
+static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
+
+/* The layer's attributes in IR terms: what codegen needs, so it never reads
+ * the Layer. Extents the front end leaves 0 (no dilation, no groups) are 1. */
+static void set_attributes(IrNode *n, const Layer *l)
+{
+    IrGeom *g = &n->geom;
+    for (int i = 0; i < 2; i++) {
+        g->kernel[i] = at_least_1(l->kernel[i]);
+        g->stride[i] = at_least_1(l->stride[i]);
+        g->dilation[i] = at_least_1(l->dilation[i]);
+        g->pad_begin[i] = l->pad_begin[i];
+        g->pad_end[i] = l->pad_end[i];
+        g->output_padding[i] = l->output_padding[i];
+        n->scale[i] = l->scale[i];
+        n->crop[i] = l->crop_offset[i];
+    }
+    g->groups = at_least_1(l->groups);
+    n->act = act_of(l->op);
+    n->act_alpha = l->negative_slope;
+    n->eps = l->eps;
+    n->count_include_pad = l->count_include_pad;
+    n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
+}
+
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
  * concatenated into intermediate tensors first, until few enough remain.
  * Channel order is kept, so the result is the same. Leaves the final
@@ -180,7 +129,7 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
                 s.c += ir_channels_as(&m->tensors[t[i + j]], s.h, s.w);
             int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
             if (c > 1) {
-                int k2 = ir_add_node(m, IR_CONCAT, l, part); /* may move m->nodes */
+                int k2 = ir_add_node(m, IR_CONCAT, l->name, part); /* may move m->nodes */
                 IrNode *p = &m->nodes[k2];
                 p->nin = c;
                 for (int j = 0; j < c; j++)
@@ -210,14 +159,13 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
     int out = ir_add_tensor(m, l->name, l->shape);
-    int k = ir_add_node(m, kind_of(l->op), l, out); /* may move m->nodes */
+    int k = ir_add_node(m, kind_of(l->op), l->name, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
     n->nin = nin;
     for (int j = 0; j < nin; j++)
         n->in[j] = in[j];
     free(in);
-    n->act = act_of(l->op);
-    n->act_alpha = l->negative_slope;
+    set_attributes(n, l);
     switch (l->op) {
     case OP_CONV2D: lower_conv(m, n, l); break;
     case OP_CONV_TRANSPOSE2D: lower_conv_t(m, n, l); break;
@@ -240,10 +188,9 @@ static void own_output(IrModule *m, const Graph *g, int k, int *value)
             shared = 1; /* an alias (flatten, dropout) of another layer's tensor */
     if (shared) {
         int out = ir_add_tensor(m, g->output_names[k], l->shape);
-        int n = ir_add_node(m, IR_COPY, NULL, out);
+        int n = ir_add_node(m, IR_COPY, ir_strcat(g->output_names[k], "", ".copy"), out);
         m->nodes[n].nin = 1;
         m->nodes[n].in[0] = t;
-        m->nodes[n].name = ir_strcat(g->output_names[k], "", ".copy");
         t = out;
     }
     m->tensors[t].is_output = 1;
@@ -254,6 +201,7 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
+    m->name = g->name;
     int *value = calloc(g->nlayers + 1, sizeof *value);
     for (int i = 0; i < g->nlayers; i++) {
         lower_layer(m, g, i, value);
@@ -276,6 +224,7 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
     ir_fold_batchnorm(m);
     ir_fuse_activation(m);
     ir_compact(m);
+    ir_assign_layouts(m, o);
     ir_choose_kernels(m, o);
     ir_plan_memory(m);
     return m;
