@@ -1,9 +1,9 @@
 /*
- * kernels.c - one LLVM function per IR node: the reference lowering.
+ * kernels.c - the reference lowering: a body for every IR kind.
  *
- * Every kernel has the signature of RtKernel: (ptr args, i64 begin, i64 end)
- * and computes work items [begin, end) of the whole batch, item = n * work + r.
- * For most ops an item is one output row (one channel, one output line), so
+ * The body computes work item r of one sample (lower.c wraps it in the
+ * kernel function and the loop over the items of the whole batch). For most
+ * ops an item is one output row (one channel, one output line), so
  * the innermost loop runs along W with unit stride and LLVM's vectorizer can
  * widen it. Every extent, stride and padding is a compile-time constant; the
  * only run-time values are the item index and the buffer addresses.
@@ -18,30 +18,15 @@
 
 #include "codegen/cg_internal.h"
 
-/* What a kernel body needs: the node and the current sample's buffers. */
-typedef struct {
-    Cg *g;
-    const IrNode *n;
-    const IrTensor *out, *in[15];
-    LLVMValueRef y;          /* output, this sample */
-    LLVMValueRef x[15];      /* inputs, this sample */
-    LLVMValueRef p[4];       /* parameters */
-    LLVMValueRef r;          /* work item within the sample */
-} K;
-
 /* Rows x columns view of a tensor's storage for elementwise kernels: a row
  * is one line of W positions (times the channel block of a blocked layout). */
 static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w * ir_layout_block(t->layout); }
 static int64_t rows_of(const IrTensor *t) { return ir_tensor_size(t) / cols_of(t); }
 
-int64_t cg_work(const Cg *g, const IrNode *n)
+/* Items per sample: usually one output row (one channel, one line). */
+static int64_t reference_work(const Cg *g, const IrNode *n)
 {
-    const IrModule *m = g->m;
-    const IrTensor *o = &m->tensors[n->out];
-    if (n->kernel == KERNEL_CONV_TILED)
-        return o->c / cg_conv_tile(g, m, n).ocb * o->h;
-    if (n->kernel == KERNEL_CONV_T_TILED)
-        return o->c / cg_conv_t_tile(g, m, n).ocb * o->h;
+    const IrTensor *o = &g->m->tensors[n->out];
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
@@ -57,19 +42,8 @@ int64_t cg_work(const Cg *g, const IrNode *n)
     }
 }
 
-/* Parameters in the order the kernel reads them from args. */
-int cg_step_params(const IrNode *n, int params[4])
-{
-    int k = 0;
-    if (n->weight >= 0) params[k++] = n->weight;
-    if (n->bias >= 0) params[k++] = n->bias;
-    if (n->mean >= 0) params[k++] = n->mean;
-    if (n->var >= 0) params[k++] = n->var;
-    return k;
-}
-
 /* Applies the node's activation to y[base + i], i in [0, len). */
-static void epilogue_row(K *k, LLVMValueRef row, int64_t len)
+static void epilogue_row(CgKernel *k, LLVMValueRef row, int64_t len)
 {
     Cg *g = k->g;
     if (k->n->act == ACT_NONE)
@@ -80,7 +54,7 @@ static void epilogue_row(K *k, LLVMValueRef row, int64_t len)
 }
 
 /* Sets y[row + i] = bias (or 0) for i in [0, len). */
-static void init_row(K *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
+static void init_row(CgKernel *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
 {
     Cg *g = k->g;
     LLVMValueRef b = k->n->bias >= 0 ? cg_load(g, k->p[1], bias_idx) : cg_f32(g, 0.0);
@@ -94,7 +68,7 @@ typedef struct {
     int64_t kh, kw, sh, sw, dh, dw, ph, pw, cin_g, cout_g;
 } ConvGeom;
 
-static ConvGeom conv_geom(const K *k)
+static ConvGeom conv_geom(const CgKernel *k)
 {
     const IrGeom *l = &k->n->geom;
     return (ConvGeom){
@@ -120,7 +94,7 @@ static int stride_range(int64_t off, int64_t s, int64_t lim, int64_t jmax, int64
  * kw is unrolled here so each ow loop has constant bounds [lo, hi): the
  * positions whose input column lies inside the image (padding contributes 0).
  */
-static void emit_conv(K *k)
+static void emit_conv(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
@@ -165,7 +139,7 @@ static void emit_conv(K *k)
  * For each kh the input row is ih = (oh + P - kh*D) / S when that divides;
  * for each kw the input columns iw in [lo, hi) land on ow = iw*S + off.
  */
-static void emit_conv_t(K *k)
+static void emit_conv_t(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
@@ -208,7 +182,7 @@ static void emit_conv_t(K *k)
 }
 
 /* linear, one output feature o:  y[o] = b[o] + sum_i w[o, i] * x[i] */
-static void emit_linear(K *k)
+static void emit_linear(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t nin = ir_tensor_elems(k->in[0]);
@@ -222,7 +196,7 @@ static void emit_linear(K *k)
 
 /* batchnorm2d (inference), one row of channel c:
  *   y = (x - mean[c]) * (gamma[c] / sqrt(var[c] + eps)) + beta[c] */
-static void emit_batchnorm(K *k)
+static void emit_batchnorm(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *o = k->out;
@@ -240,7 +214,7 @@ static void emit_batchnorm(K *k)
 }
 
 /* activation, add, copy: one row, y = act(x0 [+ x1]) */
-static void emit_elementwise(K *k)
+static void emit_elementwise(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t cols = cols_of(k->out);
@@ -292,7 +266,7 @@ static void window_taps(Cg *g, Window w, int64_t d, LLVMValueRef *t_lo, LLVMValu
 
 /* max pool: y = max over the window's taps inside the input (padding
  * ignored, NaN propagates) */
-static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_maxpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
     const IrGeom *l = &k->n->geom;
@@ -314,7 +288,7 @@ static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
 
 /* avg pool: y = sum over the clamped window / divisor, where the divisor
  * counts padding (count_include_pad) or only the clamped window. */
-static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
@@ -334,7 +308,7 @@ static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
 }
 
 /* max/avg pool, one output row (c, oh) */
-static void emit_pool(K *k)
+static void emit_pool(CgKernel *k)
 {
     Cg *g = k->g;
     const IrGeom *l = &k->n->geom;
@@ -354,7 +328,7 @@ static void emit_pool(K *k)
 }
 
 /* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
-static void emit_global_avgpool(K *k)
+static void emit_global_avgpool(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t hw = k->in[0]->h * k->in[0]->w;
@@ -433,7 +407,7 @@ static LLVMValueRef load_i64(Cg *g, LLVMValueRef table, LLVMValueRef idx)
 /* upsample, one output row (c, oh):
  *   nearest:  y = x[c, src_h(oh), src_w(ow)]
  *   bilinear: y = lh0*(lw0*x[h0,w0] + lw1*x[h0,w1]) + lh1*(lw0*x[h1,w0] + lw1*x[h1,w1]) */
-static void emit_upsample(K *k)
+static void emit_upsample(CgKernel *k)
 {
     Cg *g = k->g;
     const IrNode *n = k->n;
@@ -468,7 +442,7 @@ static void emit_upsample(K *k)
 /* concat along channels, one output row (c, h): copied from the input whose
  * channel range holds c (an input's channels: its elements / (H*W), so a
  * flattened alias counts C*H*W features). */
-static void emit_concat(K *k)
+static void emit_concat(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *out = k->out;
@@ -502,7 +476,7 @@ static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMV
 
 /* crop, one output row (c, oh) of the padded channels, in any layout:
  *   y[c, oh, ow] = x[c, oh + top, ow + left] */
-static void emit_crop(K *k)
+static void emit_crop(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
@@ -517,7 +491,7 @@ static void emit_crop(K *k)
 
 /* softmax over channels at one position p:
  *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p] */
-static void emit_softmax(K *k)
+static void emit_softmax(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t channels = k->out->c, stride = k->out->rank == 1 ? 1 : k->out->h * k->out->w;
@@ -543,7 +517,7 @@ static void emit_softmax(K *k)
 
 /* reorder, one row (c, h) of the output's padded channels:
  *   y[c, h, w] = c < C ? x[c, h, w] : 0, each side indexed in its own layout */
-static void emit_reorder(K *k)
+static void emit_reorder(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
@@ -556,16 +530,8 @@ static void emit_reorder(K *k)
     cg_loop_end(g, &w);
 }
 
-static void emit_body(K *k)
+static void reference_body(CgKernel *k)
 {
-    if (k->n->kernel == KERNEL_CONV_TILED) {
-        cg_emit_conv_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
-        return;
-    }
-    if (k->n->kernel == KERNEL_CONV_T_TILED) {
-        cg_emit_conv_t_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
-        return;
-    }
     switch (k->n->kind) {
     case IR_CONV: emit_conv(k); break;
     case IR_CONV_T: emit_conv_t(k); break;
@@ -582,47 +548,6 @@ static void emit_body(K *k)
     }
 }
 
-/* Loads args[i] (a float pointer) in the entry block. */
-static LLVMValueRef arg_ptr(Cg *g, LLVMValueRef args, int i)
-{
-    LLVMValueRef idx = cg_i64(g, i);
-    LLVMValueRef p = LLVMBuildGEP2(g->b, g->ptr, args, &idx, 1, "");
-    return LLVMBuildLoad2(g->b, g->ptr, p, "");
-}
+static int reference_applies(const CgTarget *t, const IrModule *m, const IrNode *n) { return 1; }
 
-/* void kN(ptr args, i64 begin, i64 end):
- *   for item in [begin, end): n = item / work, r = item % work, body(n, r) */
-LLVMValueRef cg_emit_kernel(Cg *g, int index)
-{
-    const IrModule *m = g->m;
-    const IrNode *n = &m->nodes[index];
-    char name[64];
-    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
-    g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
-    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
-    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
-    LLVMValueRef args = LLVMGetParam(g->fn, 0);
-
-    K k = {.g = g, .n = n, .out = &m->tensors[n->out]};
-    LLVMValueRef base[16];
-    base[0] = arg_ptr(g, args, 0);
-    for (int j = 0; j < n->nin; j++) {
-        k.in[j] = &m->tensors[n->in[j]];
-        base[j + 1] = arg_ptr(g, args, j + 1);
-    }
-    int params[4], np = cg_step_params(n, params);
-    for (int j = 0; j < np; j++)
-        k.p[j] = arg_ptr(g, args, 1 + n->nin + j);
-
-    int64_t work = cg_work(g, n);
-    CgLoop item = cg_loop(g, LLVMGetParam(g->fn, 1), LLVMGetParam(g->fn, 2), "item");
-    LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
-    k.r = cg_rem(g, item.iv, cg_i64(g, work));
-    k.y = cg_gep(g, base[0], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
-    for (int j = 0; j < n->nin; j++)
-        k.x[j] = cg_gep(g, base[j + 1], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
-    emit_body(&k);
-    cg_loop_end(g, &item);
-    LLVMBuildRetVoid(g->b);
-    return g->fn;
-}
+const CgLowering cg_lower_reference = {reference_applies, reference_work, cg_no_scratch, reference_body};

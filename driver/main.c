@@ -28,6 +28,7 @@ static struct {
     char *src;
     Program *prog;
     IrModule *ir;
+    IrTarget *target;
     char *out;
 } produced;
 
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
     if (o.emit && !strcmp(o.emit, "dot"))
         return emit_dot(&o, g);
 
+    o.ir.target = produced.target = cg_target(&o.cg);
     IrModule *ir = produced.ir = ir_build(g, &o.ir);
     if (o.stats) {
         fe_print_stats(stdout, g, o.stats_fmt, o.count, ir_arena_bytes(ir));

@@ -13,8 +13,8 @@
  *      [C, H, W] (not across a flatten), becomes that node's epilogue;
  *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
  *      and a consumer disagree (layout.c);
- *   5. choose_kernels: the lowering of each node (reference loops, or a
- *      faster kernel where one applies);
+ *   5. choose_kernels: the lowering of each node: the reference loops, or
+ *      the first faster kernel that codegen says applies (IrTarget);
  *   6. plan_memory: every tensor gets an arena offset; tensors whose
  *      lifetimes do not overlap share space (greedy, first-fit).
  *
@@ -85,17 +85,33 @@ typedef struct {
     int64_t groups;            /* >= 1 */
 } IrGeom;
 
-/* How a node is lowered. The reference lowering exists for every kind and
- * is always correct; others are chosen by ir_choose_kernels where they apply. */
+/* How a node is lowered: a row of codegen's lowering table. The reference
+ * lowering exists for every kind and is always correct; ir_choose_kernels
+ * picks the first other one whose entry says it applies. What each kernel
+ * accepts is codegen's business (codegen/lower.c), not repeated here. */
 typedef enum {
-    KERNEL_REFERENCE,   /* simple loops, one output row per work item */
-    KERNEL_CONV_TILED,  /* conv2d, stride 1, groups 1: a register tile of
-                           output channels x output columns, explicit vectors */
-    KERNEL_CONV_T_TILED /* conv_transpose2d with stride == kernel (width 1 or 2), no
-                           padding or dilation, groups 1: vectors over input columns */
+    KERNEL_REFERENCE,    /* simple loops, one output row per work item (kernels.c) */
+    KERNEL_CONV_TILED,   /* conv2d: a register tile of output channels x output
+                            columns, explicit vectors (conv_tiled.c) */
+    KERNEL_CONV_T_TILED, /* conv_transpose2d whose windows tile the output:
+                            vectors over input columns (conv_tiled.c) */
+    KERNEL_COUNT
 } IrKernel;
 
+typedef struct IrModule IrModule;
+typedef struct IrNode IrNode;
+
+/* What the kernel choice asks the code generator. codegen/ implements it
+ * (cg_target()) and the driver hands it to ir_build, so the IR depends on
+ * this interface only, never on codegen's internals. */
+typedef struct IrTarget IrTarget;
+struct IrTarget {
+    /* 1 if kernel k can lower node n of m on this target */
+    int (*applies)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
+};
+
 typedef struct {
+    const IrTarget *target; /* NULL: every node uses KERNEL_REFERENCE */
     int reference_only; /* --kernels=reference: every node uses KERNEL_REFERENCE */
     IrLayout layout;    /* --layout (experimental): the layout of every node whose
                            lowering accepts any layout; LAYOUT_NCHW by default */
@@ -113,7 +129,7 @@ typedef struct {
     int is_input, is_output;
 } IrTensor;
 
-typedef struct {
+struct IrNode {
     IrKind kind;
     const char *name;   /* the source layer's (fused: joined by '+'), or made up by a pass */
     int out;            /* output tensor */
@@ -131,7 +147,7 @@ typedef struct {
     int64_t crop[2];    /* crop: top, left offset into the input */
     IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
     int dead;           /* removed by a pass */
-} IrNode;
+};
 
 typedef struct {
     const char *name;   /* state_dict key */
@@ -148,7 +164,7 @@ typedef struct {
     double eps;
 } IrFold;
 
-typedef struct IrModule {
+struct IrModule {
     const Graph *graph;                 /* the source, for --stats only */
     const char *name;                   /* the network's */
     IrTensor *tensors; int ntensors;
@@ -161,7 +177,7 @@ typedef struct IrModule {
     int64_t arena_floats;               /* per sample */
     int64_t param_floats;
     int64_t macs;                       /* per sample */
-} IrModule;
+};
 
 /* Lowers g and runs every pass. Never fails on a checked graph. */
 IrModule *ir_build(const Graph *g, const IrOptions *o);
