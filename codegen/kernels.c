@@ -37,9 +37,12 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
         return o->h * o->w;
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
-    default:
+    case IR_ACT: case IR_ADD: case IR_COPY:
         return rows_of(o);
+    case IR_KIND_COUNT:
+        break;
     }
+    return 0;
 }
 
 /* Applies the node's activation to y[base + i], i in [0, len). */
@@ -213,8 +216,12 @@ static void emit_batchnorm(CgKernel *k)
     cg_loop_end(g, &i);
 }
 
-/* activation, add, copy: one row, y = act(x0 [+ x1]) */
-static void emit_elementwise(CgKernel *k)
+/* The builder of a binary float instruction (LLVMBuildFAdd, LLVMBuildFMul). */
+typedef LLVMValueRef (*BinaryOp)(LLVMBuilderRef, LLVMValueRef, LLVMValueRef, const char *);
+
+/* activation, copy, add: one row, y = act(x0 op x1 op ...) (op unused with
+ * one input) */
+static void emit_elementwise(CgKernel *k, BinaryOp op)
 {
     Cg *g = k->g;
     int64_t cols = cols_of(k->out);
@@ -223,7 +230,7 @@ static void emit_elementwise(CgKernel *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
     LLVMValueRef v = cg_load(g, cg_gep(g, k->x[0], base), i.iv);
     for (int j = 1; j < k->n->nin; j++)
-        v = LLVMBuildFAdd(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
+        v = op(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
     cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
     cg_loop_end(g, &i);
 }
@@ -544,7 +551,9 @@ static void reference_body(CgKernel *k)
     case IR_CROP: emit_crop(k); break;
     case IR_SOFTMAX: emit_softmax(k); break;
     case IR_REORDER: emit_reorder(k); break;
-    case IR_ACT: case IR_ADD: case IR_COPY: case IR_KIND_COUNT: emit_elementwise(k); break;
+    case IR_ACT: case IR_COPY: emit_elementwise(k, NULL); break;
+    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;
+    case IR_KIND_COUNT: break;
     }
 }
 

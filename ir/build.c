@@ -56,37 +56,27 @@ static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
     n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
 }
 
-static IrAct act_of(OpKind op)
-{
-    switch (op) {
-    case OP_RELU: return ACT_RELU;
-    case OP_RELU6: return ACT_RELU6;
-    case OP_LEAKY_RELU: return ACT_LEAKY_RELU;
-    case OP_SIGMOID: return ACT_SIGMOID;
-    case OP_TANH: return ACT_TANH;
-    case OP_SILU: return ACT_SILU;
-    default: return ACT_NONE;
-    }
-}
+/* How each op lowers: the LOWER column of frontend/ops.def. */
+typedef enum { LOWER_INPUT, LOWER_ALIAS, LOWER_NODE } LowerHow;
+typedef struct {
+    LowerHow how;
+    IrKind kind;   /* LOWER_NODE */
+    IrAct act;     /* IR_ACT's activation */
+} OpLowering;
 
-static IrKind kind_of(OpKind op)
-{
-    switch (op) {
-    case OP_CONV2D: return IR_CONV;
-    case OP_CONV_TRANSPOSE2D: return IR_CONV_T;
-    case OP_LINEAR: return IR_LINEAR;
-    case OP_BATCHNORM2D: return IR_BATCHNORM;
-    case OP_MAXPOOL2D: return IR_MAXPOOL;
-    case OP_AVGPOOL2D: return IR_AVGPOOL;
-    case OP_GLOBAL_AVGPOOL: return IR_GLOBAL_AVGPOOL;
-    case OP_UPSAMPLE: return IR_UPSAMPLE;
-    case OP_CONCAT: return IR_CONCAT;
-    case OP_ADD: return IR_ADD;
-    case OP_CROP: return IR_CROP;
-    case OP_SOFTMAX: return IR_SOFTMAX;
-    default: return act_of(op) != ACT_NONE ? IR_ACT : IR_COPY;
-    }
-}
+#define INPUT {LOWER_INPUT, IR_KIND_COUNT, ACT_NONE}
+#define ALIAS {LOWER_ALIAS, IR_KIND_COUNT, ACT_NONE}
+#define NODE(k) {LOWER_NODE, IR_##k, ACT_NONE}
+#define ACT(a) {LOWER_NODE, IR_ACT, ACT_##a}
+static const OpLowering op_lowering[OP_COUNT] = {
+#define OP(id, name, nt, fl, args, enums, lower) [OP_##id] = lower,
+#include "frontend/ops.def"
+#undef OP
+};
+#undef INPUT
+#undef ALIAS
+#undef NODE
+#undef ACT
 
 static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
 
@@ -106,7 +96,7 @@ static void set_attributes(IrNode *n, const Layer *l)
         n->crop[i] = l->crop_offset[i];
     }
     g->groups = at_least_1(l->groups);
-    n->act = act_of(l->op);
+    n->act = op_lowering[l->op].act;
     n->act_alpha = l->negative_slope;
     n->eps = l->eps;
     n->count_include_pad = l->count_include_pad;
@@ -145,12 +135,12 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
 static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
 {
     const Layer *l = &g->layers[i];
-    if (l->op == OP_INPUT) {
+    if (op_lowering[l->op].how == LOWER_INPUT) {
         value[i] = ir_add_tensor(m, l->name, l->shape);
         m->tensors[value[i]].is_input = 1;
         return;
     }
-    if (l->op == OP_FLATTEN || l->op == OP_DROPOUT) {
+    if (op_lowering[l->op].how == LOWER_ALIAS) {
         value[i] = value[l->inputs[0]];
         return;
     }
@@ -159,19 +149,22 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
     int out = ir_add_tensor(m, l->name, l->shape);
-    int k = ir_add_node(m, kind_of(l->op), l->name, out); /* may move m->nodes */
+    int k = ir_add_node(m, op_lowering[l->op].kind, l->name, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
     n->nin = nin;
     for (int j = 0; j < nin; j++)
         n->in[j] = in[j];
     free(in);
     set_attributes(n, l);
-    switch (l->op) {
-    case OP_CONV2D: lower_conv(m, n, l); break;
-    case OP_CONV_TRANSPOSE2D: lower_conv_t(m, n, l); break;
-    case OP_LINEAR: lower_linear(m, n, l); break;
-    case OP_BATCHNORM2D: lower_batchnorm(m, n, l); break;
-    default: break;
+    switch (n->kind) {
+    case IR_CONV: lower_conv(m, n, l); break;
+    case IR_CONV_T: lower_conv_t(m, n, l); break;
+    case IR_LINEAR: lower_linear(m, n, l); break;
+    case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
+    case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
+    case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
+    case IR_KIND_COUNT:
+        break; /* no parameters */
     }
     value[i] = out;
 }
@@ -197,7 +190,7 @@ static void own_output(IrModule *m, const Graph *g, int k, int *value)
     m->outputs[k] = t;
 }
 
-IrModule *ir_build(const Graph *g, const IrOptions *o)
+IrModule *ir_lower(const Graph *g)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
@@ -220,17 +213,5 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
     for (int k = 0; k < g->noutputs; k++)
         own_output(m, g, k, value);
     free(value);
-
-    ir_fold_batchnorm(m);
-    ir_fuse_activation(m);
-    ir_compact(m);
-    ir_assign_layouts(m, o);
-    ir_choose_kernels(m, o);
-    ir_plan_memory(m);
     return m;
-}
-
-int64_t ir_arena_bytes(const IrModule *m)
-{
-    return m->arena_floats * (int64_t)sizeof(float);
 }

@@ -12,7 +12,10 @@ int ir_add_node(IrModule *m, IrKind kind, const char *name, int out);
 void ir_set_layout(IrTensor *t, IrLayout l);
 int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived);
 
-/* Passes, in the order ir_build() runs them. */
+/* build.c: the checked graph as IR, before any pass. */
+IrModule *ir_lower(const Graph *g);
+
+/* Passes, in the order ir_build() (pipeline.c) runs them. */
 void ir_fold_batchnorm(IrModule *m);
 void ir_fuse_activation(IrModule *m);
 void ir_compact(IrModule *m);
