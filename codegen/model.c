@@ -100,7 +100,6 @@ static LLVMValueRef folds(Cg *g)
 static const char *const kernel_names[] = {
     [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_TILED] = "conv_t_tiled",
 };
-static const char *const layout_names[] = {[LAYOUT_NCHW] = "nchw"};
 
 /* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
 static LLVMValueRef op_name(Cg *g, const IrNode *n)
@@ -131,8 +130,8 @@ static LLVMValueRef steps(Cg *g)
                             i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
                             cg_const_string(g, kernel_names[n->kernel]),
-                            cg_const_string(g, layout_names[m->tensors[n->out].layout]),
-                            cg_i64(g, n->layer ? n->layer->macs : 0)};
+                            cg_const_string(g, ir_layout_name(m->tensors[n->out].layout)),
+                            cg_i64(g, n->macs)};
         v[i] = LLVMConstNamedStruct(ty, e, 11);
     }
     LLVMValueRef a = global_array(g, ty, v, m->nnodes, "convc.steps");

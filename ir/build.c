@@ -156,6 +156,7 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         n->in[j] = in[j];
     free(in);
     set_attributes(n, l);
+    n->macs = l->macs;
     switch (n->kind) {
     case IR_CONV: lower_conv(m, n, l); break;
     case IR_CONV_T: lower_conv_t(m, n, l); break;

@@ -145,6 +145,7 @@ struct IrNode {
     IrInterp interp;    /* upsample */
     double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
     int64_t crop[2];    /* crop: top, left offset into the input */
+    int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */
     IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
     int dead;           /* removed by a pass */
 };
