@@ -130,20 +130,11 @@ LLVMValueRef cg_get(Cg *g, LLVMValueRef var)
 
 void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v) { LLVMBuildStore(g->b, v, var); }
 
-static LLVMValueRef intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n)
-{
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMTypeRef ty = LLVMTypeOf(args[0]);
-    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
-    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
-    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
-}
-
 /* a * b + c, fused where the target can */
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c)
 {
     LLVMValueRef args[3] = {a, b, c};
-    return intrinsic(g, "llvm.fmuladd", args, 3);
+    return cg_intrinsic(g, "llvm.fmuladd", args, 3);
 }
 
 /* A float -> float function of libm (expf, tanhf). */

@@ -20,6 +20,10 @@ typedef struct {
     int opt_level;     /* 0..3 */
 } CgOptions;
 
+/* The kernel choice's questions answered for o's target machine (which
+ * lowerings apply); lives until exit. */
+IrTarget *cg_target(const CgOptions *o);
+
 /* Writes `out` ("-" is stdout for CG_EMIT_LLVM/ASM). Errors go to stderr. */
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out);
 

@@ -551,6 +551,20 @@ class AliasFusion(nn.Module):
                 F.relu(self.n(self.d(x))))
 
 
+@model('layout', [('x', (20, 7, 9))], ['c', 'u', 'k'])
+class Layout(nn.Module):
+    """Elementwise ops and a crop between convs: run blocked under --layout=nchw16c."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(20, 20, 3, padding=1)
+        self.c = nn.Conv2d(20, 5, 1)
+        self.v = nn.Conv2d(20, 3, 3)
+
+    def forward(self, x):
+        s = self.a(x) + torch.sigmoid(x)
+        return self.c(torch.tanh(s)), F.relu(s), F.relu(center_crop(s, self.v(x)))
+
+
 @model('add', [('x', (4, 9, 11)), ('y', (4, 9, 11))], ['s1', 's2', 'r'])
 class Add(nn.Module):
     def __init__(self):
