@@ -9,7 +9,7 @@ for line in sys.stdin:
     m = re.match(r"network \S+\s+arena=(\d+) floats", line)
     if m:
         arena = int(m.group(1))
-    m = re.match(r"tensor t\d+ (\S+) \[([\d, ]+)\] \S+ offset=(\d+) live=(-?\d+)\.\.(-?\d+)", line)
+    m = re.match(r"tensor t\d+ (\S+) \[([\d, ]+)\] .*? offset=(\d+) live=(-?\d+)\.\.(-?\d+)", line)
     if m:
         size = 1
         for d in m.group(2).split(","):
