@@ -6,10 +6,23 @@
  * extents checked by the front end, far from overflow. Constants fold as the
  * builder goes, so a loop bound known at compile time stays a constant.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen/cg_internal.h"
+
+/* calloc for temporary arrays; out of memory is fatal (exit status 3, as
+ * the front end and the IR). */
+void *cg_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    return p;
+}
 
 /* for (iv = lo; iv < hi; iv++): header with the guard, body is current */
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name)
@@ -117,20 +130,11 @@ LLVMValueRef cg_get(Cg *g, LLVMValueRef var)
 
 void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v) { LLVMBuildStore(g->b, v, var); }
 
-static LLVMValueRef intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n)
-{
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMTypeRef ty = LLVMTypeOf(args[0]);
-    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
-    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
-    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
-}
-
 /* a * b + c, fused where the target can */
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c)
 {
     LLVMValueRef args[3] = {a, b, c};
-    return intrinsic(g, "llvm.fmuladd", args, 3);
+    return cg_intrinsic(g, "llvm.fmuladd", args, 3);
 }
 
 /* A float -> float function of libm (expf, tanhf). */
@@ -204,7 +208,7 @@ LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t 
 /* Constant tables (interpolation taps): i64 or f32, read with a GEP on the element type. */
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 {
-    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    LLVMValueRef *vals = cg_xcalloc((size_t)n, sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_i64(g, v[i]);
     LLVMValueRef t = cg_const_array(g, g->i64, vals, n, name);
@@ -214,7 +218,7 @@ LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name)
 
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
 {
-    LLVMValueRef *vals = malloc((size_t)n * sizeof *vals);
+    LLVMValueRef *vals = cg_xcalloc((size_t)n, sizeof *vals);
     for (int64_t i = 0; i < n; i++)
         vals[i] = cg_f32(g, v[i]);
     LLVMValueRef t = cg_const_array(g, g->f32, vals, n, name);

@@ -6,6 +6,13 @@
 
 #include "codegen/codegen.h"
 
+/* The target as the kernels see it: the questions ir_choose_kernels asks
+ * (IrTarget, first member) and what the answers depend on. */
+typedef struct {
+    IrTarget ir;
+    int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
+} CgTarget;
+
 /* The state of one module being built. */
 typedef struct {
     LLVMContextRef ctx;
@@ -18,13 +25,38 @@ typedef struct {
     const IrModule *m;
     int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
     LLVMTypeRef vf, vi32, vi1; /* <vec x float>, <vec x i32>, <vec x i1> */
+    char *cpu, *features;   /* the target machine's, for every kernel's attributes */
 } Cg;
 
-/* The register tile of the tiled conv kernel: ocb output channels x t
- * vectors of output columns. */
+/* What a kernel body needs: the node and the current sample's buffers. */
 typedef struct {
-    int ocb, t;
-} CgConvTile;
+    Cg *g;
+    const IrNode *n;
+    const IrTensor *out, *in[IR_MAX_IN];
+    LLVMValueRef y;              /* output, this sample */
+    LLVMValueRef x[IR_MAX_IN];   /* inputs, this sample */
+    LLVMValueRef p[4];           /* parameters, in cg_step_params order */
+    LLVMValueRef r;              /* work item within the sample */
+} CgKernel;
+
+/* One way to lower a node: a row of the lowering table (lower.c), indexed
+ * by IrKernel. A new kernel is one file defining one of these. */
+typedef struct {
+    /* whether it can lower n on target t (the reference lowering: always) */
+    int (*applies)(const CgTarget *t, const IrModule *m, const IrNode *n);
+    /* work items per sample: the body runs once per item */
+    int64_t (*work)(const Cg *g, const IrNode *n);
+    /* workspace bytes per sample the body needs besides its tensors (0: none) */
+    int64_t (*scratch)(const Cg *g, const IrNode *n);
+    /* the body for item k->r of the current sample */
+    void (*emit)(CgKernel *k);
+} CgLowering;
+
+extern const CgLowering cg_lower_reference;    /* kernels.c */
+extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
+extern const CgLowering cg_lower_conv_t_tiled; /* conv_tiled.c */
+
+int64_t cg_no_scratch(const Cg *g, const IrNode *n);
 
 /* A counted loop `for (iv = lo; iv < hi; iv++)` under construction. */
 typedef struct {
@@ -33,6 +65,7 @@ typedef struct {
 } CgLoop;
 
 /* builder.c: loops, branches and scalar helpers */
+void *cg_xcalloc(size_t n, size_t size);   /* calloc or exit(3) with "convc: out of memory" */
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(Cg *g, CgLoop *l);
 void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge);
@@ -61,18 +94,24 @@ LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name);
 LLVMValueRef cg_const_string(Cg *g, const char *s);
 
-/* kernels.c */
+/* vec.c: vector helpers (vectors of Cg.vec floats) */
+LLVMValueRef cg_intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n);
+LLVMValueRef cg_splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt);
+LLVMValueRef cg_lane_steps(Cg *g, int64_t step);                  /* <0, step, 2*step, ...> */
+LLVMValueRef cg_lane_mask_step(Cg *g, LLVMValueRef start, int64_t step, int64_t limit);
+LLVMValueRef cg_lane_mask(Cg *g, LLVMValueRef start, int64_t limit); /* 0 <= start + lane < limit */
+LLVMValueRef cg_masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask);
+LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask);
+void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask);
+LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first);
+int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
+
+/* lower.c: the lowering table and the kernel functions around the bodies */
+int cg_vector_lanes(const CgOptions *o);
 int64_t cg_work(const Cg *g, const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
-
-/* conv_tiled.c */
-CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n);
-void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
-                        LLVMValueRef b, LLVMValueRef r);
-CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n);
-void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
-                          LLVMValueRef b, LLVMValueRef r);
 
 /* model.c */
 void cg_emit_model(Cg *g);

@@ -29,6 +29,10 @@ typedef struct {
  * a phrase that follows the name ("is not a CPU LLVM knows for ..."). */
 const char *cg_cpu_problem(const char *cpu);
 
+/* The kernel choice's questions answered for o's target machine (which
+ * lowerings apply); lives until exit. */
+IrTarget *cg_target(const CgOptions *o);
+
 /* Writes `out` ("-" is stdout for CG_EMIT_LLVM/ASM). Errors go to stderr. */
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out);
 

@@ -17,22 +17,37 @@
  * load broadcast to all lanes (an embedded broadcast on AVX-512).
  *
  * Per kw step: t vector loads of x, ocb broadcasts of w, ocb * t FMAs.
- * Semantics are the reference conv's (same formula, same padding rule);
- * only the summation order differs within floating-point rounding.
+ * Semantics are the reference conv's (same formula, same padding rule) and
+ * so is the summation order: bias, then input channel, kernel row, kernel
+ * column, each with one FMA; a masked lane adds w * 0. The two agree bit for
+ * bit (docs/design.md).
  */
 #include <string.h>
 
 #include "codegen/cg_internal.h"
 
+/* The register tile: ocb output channels x t vectors of output columns. */
+typedef struct {
+    int ocb, t;
+} ConvTile;
+
+/* conv2d with a kernel at most 16 wide and a column stride at most 4 (any
+ * groups, padding, dilation, row stride), on NCHW tensors. */
+static int conv_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    return n->kind == IR_CONV && n->geom.kernel[1] <= 16 && n->geom.stride[1] <= 4 &&
+           m->tensors[n->in[0]].layout == LAYOUT_NCHW && m->tensors[n->out].layout == LAYOUT_NCHW;
+}
+
 /* The largest tile that fits the register file: up to 16 accumulators with
  * AVX-512 (32 registers), 12 with AVX2 (16 registers), ocb dividing Cout. */
-CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
+static ConvTile conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
 {
     static const int ocbs[] = {16, 8, 6, 4, 3, 2, 1};
     const IrTensor *o = &m->tensors[n->out];
     int max_acc = g->vec == 16 ? 16 : 12;
-    CgConvTile tile = {.t = o->w > g->vec ? 2 : 1};
-    int64_t cout_g = o->c / n->layer->groups;
+    ConvTile tile = {.t = o->w > g->vec ? 2 : 1};
+    int64_t cout_g = o->c / n->geom.groups;
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
         if (ocbs[i] * tile.t <= max_acc && cout_g % ocbs[i] == 0) {
             tile.ocb = ocbs[i];
@@ -42,89 +57,11 @@ CgConvTile cg_conv_tile(const Cg *g, const IrModule *m, const IrNode *n)
     return tile;
 }
 
-static LLVMValueRef splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
-{
-    LLVMValueRef undef = LLVMGetUndef(vt);
-    LLVMValueRef v = LLVMBuildInsertElement(g->b, undef, scalar, LLVMConstInt(g->i32, 0, 0), "");
-    LLVMValueRef zeros = LLVMConstNull(g->vi32);
-    return LLVMBuildShuffleVector(g->b, v, undef, zeros, "");
-}
-
-/* <0, step, 2*step, ...> */
-static LLVMValueRef lane_steps(Cg *g, int64_t step)
-{
-    LLVMValueRef lanes[64];
-    for (int i = 0; i < g->vec; i++)
-        lanes[i] = LLVMConstInt(g->i32, (unsigned long long)(i * step), 0);
-    return LLVMConstVector(lanes, (unsigned)g->vec);
-}
-
-/* lanes where 0 <= start + lane*step < limit, as one unsigned compare */
-static LLVMValueRef lane_mask_step(Cg *g, LLVMValueRef start, int64_t step, int64_t limit)
-{
-    LLVMValueRef s32 = LLVMBuildTrunc(g->b, start, g->i32, "");
-    LLVMValueRef idx = LLVMBuildAdd(g->b, splat(g, s32, g->vi32), lane_steps(g, step), "");
-    LLVMValueRef lim = splat(g, LLVMConstInt(g->i32, (unsigned long long)limit, 0), g->vi32);
-    return LLVMBuildICmp(g->b, LLVMIntULT, idx, lim, "");
-}
-
-static LLVMValueRef lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
-{
-    return lane_mask_step(g, start, 1, limit);
-}
-
-static LLVMValueRef masked_intrinsic(Cg *g, const char *name, LLVMTypeRef *fty)
-{
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    int gather = strstr(name, "gather") != NULL;
-    LLVMTypeRef tys[2] = {g->vf, gather ? LLVMVectorType(g->ptr, (unsigned)g->vec) : g->ptr};
-    *fty = LLVMIntrinsicGetType(g->ctx, id, tys, 2);
-    return LLVMGetIntrinsicDeclaration(g->mod, id, tys, 2);
-}
-
-static LLVMValueRef masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask)
-{
-    LLVMTypeRef fty;
-    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.load", &fty);
-    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
-    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
-}
-
-/* lanes p[0], p[step], p[2*step], ... where mask is set, else 0 */
-static LLVMValueRef masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask)
-{
-    LLVMTypeRef fty;
-    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.gather", &fty);
-    LLVMValueRef idx = lane_steps(g, step);
-    LLVMValueRef ptrs = LLVMBuildGEP2(g->b, g->f32, p, &idx, 1, "");
-    LLVMValueRef args[4] = {ptrs, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
-    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
-}
-
-/* lanes 0, 2, 4, ... of the concatenation a ++ b */
-static LLVMValueRef even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b)
-{
-    return LLVMBuildShuffleVector(g->b, a, b, lane_steps(g, 2), "");
-}
-
-static void masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
-{
-    LLVMTypeRef fty;
-    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.store", &fty);
-    LLVMValueRef args[4] = {v, p, LLVMConstInt(g->i32, 4, 0), mask};
-    LLVMBuildCall2(g->b, fty, fn, args, 4, "");
-}
-
-static int vector_act(IrAct a)
-{
-    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_LEAKY_RELU;
-}
-
 /* Everything one tile's code needs. */
 typedef struct {
     const IrNode *n;
     const IrTensor *in, *out;
-    CgConvTile tile;
+    ConvTile tile;
     LLVMValueRef acc[16];      /* allocas, ocb * t */
     LLVMValueRef mask[2][64];  /* [u][kw]: input columns inside the row */
     LLVMValueRef mask_hi[2][64]; /* stride 2: the second of the two loads */
@@ -134,8 +71,8 @@ typedef struct {
 /* The kw-unrolled step for one input row: t loads, ocb x t FMAs. */
 static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
 {
-    const Layer *l = T->n->layer;
-    int64_t kw_n = l->kernel[1], dw = l->dilation[1] > 0 ? l->dilation[1] : 1, pw = l->pad_begin[1];
+    const IrGeom *l = &T->n->geom;
+    int64_t kw_n = l->kernel[1], dw = l->dilation[1], pw = l->pad_begin[1];
     int64_t sw = l->stride[1];
     int64_t wstride = T->in->c / l->groups * l->kernel[0] * kw_n; /* floats between output channels */
     for (int64_t kw = 0; kw < kw_n; kw++) {
@@ -145,16 +82,16 @@ static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
             LLVMValueRef col = cg_add(g, cg_mul(g, T->ow0, cg_i64(g, sw)), cg_i64(g, u * g->vec * sw + kw * dw - pw));
             LLVMValueRef p = cg_gep(g, src, col);
             if (sw == 1)
-                xv[u] = masked_load(g, p, T->mask[u][kw]);
+                xv[u] = cg_masked_load(g, p, T->mask[u][kw]);
             else if (sw == 2)
-                xv[u] = even_lanes(g, masked_load(g, p, T->mask[u][kw]),
-                                   masked_load(g, cg_gep(g, p, cg_i64(g, g->vec)), T->mask_hi[u][kw]));
+                xv[u] = cg_even_lanes(g, cg_masked_load(g, p, T->mask[u][kw]),
+                                   cg_masked_load(g, cg_gep(g, p, cg_i64(g, g->vec)), T->mask_hi[u][kw]));
             else
-                xv[u] = masked_gather(g, p, sw, T->mask[u][kw]);
+                xv[u] = cg_masked_gather(g, p, sw, T->mask[u][kw]);
         }
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef wv = cg_load(g, wrow, cg_i64(g, j * wstride + kw));
-            LLVMValueRef ws = splat(g, wv, g->vf);
+            LLVMValueRef ws = cg_splat(g, wv, g->vf);
             for (int u = 0; u < T->tile.t; u++) {
                 LLVMValueRef a = T->acc[j * T->tile.t + u];
                 cg_set(g, a, cg_fmuladd(g, ws, xv[u], cg_get(g, a)));
@@ -166,10 +103,10 @@ static void tile_row(Cg *g, Tile *T, LLVMValueRef src, LLVMValueRef wrow)
 /* acc over ic, kh for the tile at ow0 */
 static void tile_accumulate(Cg *g, Tile *T)
 {
-    const Layer *l = T->n->layer;
+    const IrGeom *l = &T->n->geom;
     const IrTensor *in = T->in;
     int64_t kh_n = l->kernel[0], kw_n = l->kernel[1], cin_g = in->c / l->groups;
-    int64_t dh = l->dilation[0] > 0 ? l->dilation[0] : 1, ph = l->pad_begin[0];
+    int64_t dh = l->dilation[0], ph = l->pad_begin[0];
     LLVMValueRef wbase = cg_mul(g, T->oc0, cg_i64(g, cin_g * kh_n * kw_n));
     LLVMValueRef ih0 = cg_sub(g, cg_mul(g, T->oh, cg_i64(g, l->stride[0])), cg_i64(g, ph));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin_g), "ic");
@@ -193,13 +130,13 @@ static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
     const IrTensor *o = T->out;
     for (int u = 0; u < T->tile.t; u++) {
         LLVMValueRef col = cg_add(g, T->ow0, cg_i64(g, u * g->vec));
-        LLVMValueRef smask = lane_mask(g, col, o->w);
+        LLVMValueRef smask = cg_lane_mask(g, col, o->w);
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef v = cg_get(g, T->acc[j * T->tile.t + u]);
-            if (vector_act(T->n->act))
+            if (cg_vector_act(T->n->act))
                 v = cg_act(g, T->n->act, T->n->act_alpha, v);
             LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
-            masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
+            cg_masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
         }
     }
 }
@@ -217,17 +154,25 @@ static void scalar_epilogue(Cg *g, Tile *T, LLVMValueRef y)
     }
 }
 
+/* One item per block of ocb output channels and output row. */
+static int64_t conv_work(const Cg *g, const IrNode *n)
+{
+    const IrTensor *o = &g->m->tensors[n->out];
+    return o->c / conv_tile(g, g->m, n).ocb * o->h;
+}
+
 /* item r = oh * blocks + ob; oc0 = ob * ocb. Consecutive items (and the
  * threads working side by side) share the same input rows, which stay in
  * cache while every block of output channels reads them. */
-void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
-                        LLVMValueRef b, LLVMValueRef r)
+static void emit_conv_tiled(CgKernel *k)
 {
+    Cg *g = k->g;
     const IrModule *m = g->m;
-    Tile T = {.n = n, .in = &m->tensors[n->in[0]], .out = &m->tensors[n->out],
-              .tile = cg_conv_tile(g, m, n), .x = x, .w = w};
+    const IrNode *n = k->n;
+    LLVMValueRef y = k->y, b = n->bias >= 0 ? k->p[1] : NULL, r = k->r;
+    Tile T = {.n = n, .in = k->in[0], .out = k->out, .tile = conv_tile(g, m, n), .x = k->x[0], .w = k->p[0]};
     const IrTensor *o = T.out;
-    const Layer *l = n->layer;
+    const IrGeom *l = &n->geom;
     int64_t span = (int64_t)g->vec * T.tile.t;
     int64_t blocks = o->c / T.tile.ocb;
     T.oc0 = cg_mul(g, cg_rem(g, r, cg_i64(g, blocks)), cg_i64(g, T.tile.ocb));
@@ -239,21 +184,21 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
 
     CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (o->w + span - 1) / span), "tile");
     T.ow0 = cg_mul(g, tl.iv, cg_i64(g, span));
-    int64_t dw = l->dilation[1] > 0 ? l->dilation[1] : 1, sw = l->stride[1];
+    int64_t dw = l->dilation[1], sw = l->stride[1];
     LLVMValueRef col0 = cg_mul(g, T.ow0, cg_i64(g, sw));
     for (int u = 0; u < T.tile.t; u++) {
         for (int64_t kw = 0; kw < l->kernel[1]; kw++) {
             LLVMValueRef start = cg_add(g, col0, cg_i64(g, u * g->vec * sw + kw * dw - l->pad_begin[1]));
             if (sw == 2) { /* two contiguous loads, then the even lanes */
-                T.mask[u][kw] = lane_mask(g, start, T.in->w);
-                T.mask_hi[u][kw] = lane_mask(g, cg_add(g, start, cg_i64(g, g->vec)), T.in->w);
+                T.mask[u][kw] = cg_lane_mask(g, start, T.in->w);
+                T.mask_hi[u][kw] = cg_lane_mask(g, cg_add(g, start, cg_i64(g, g->vec)), T.in->w);
             } else {
-                T.mask[u][kw] = lane_mask_step(g, start, sw, T.in->w);
+                T.mask[u][kw] = cg_lane_mask_step(g, start, sw, T.in->w);
             }
         }
     }
     for (int j = 0; j < T.tile.ocb; j++) {
-        LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, T.oc0, cg_i64(g, j))), g->vf)
+        LLVMValueRef init = b ? cg_splat(g, cg_load(g, b, cg_add(g, T.oc0, cg_i64(g, j))), g->vf)
                               : LLVMConstNull(g->vf);
         for (int u = 0; u < T.tile.t; u++)
             cg_set(g, T.acc[j * T.tile.t + u], init);
@@ -261,7 +206,7 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
     tile_accumulate(g, &T);
     tile_store(g, &T, y);
     cg_loop_end(g, &tl);
-    if (!vector_act(n->act))
+    if (!cg_vector_act(n->act))
         scalar_epilogue(g, &T, y);
 }
 
@@ -277,12 +222,25 @@ void cg_emit_conv_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, 
  * acc[j][kw] are vectors over iw; the kw = 0 and kw = 1 vectors are
  * interleaved into two contiguous output vectors before the store.
  */
-CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
+/* Transposed conv whose windows tile the output exactly: stride == kernel,
+ * kernel width 1 or 2, no padding, dilation or output padding, groups 1. */
+static int conv_t_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    const IrGeom *l = &n->geom;
+    return n->kind == IR_CONV_T && l->stride[0] == l->kernel[0] && l->stride[1] == l->kernel[1] &&
+           (l->kernel[1] == 1 || l->kernel[1] == 2) && l->groups == 1 &&
+           l->pad_begin[0] == 0 && l->pad_begin[1] == 0 && l->pad_end[0] == 0 && l->pad_end[1] == 0 &&
+           l->output_padding[0] == 0 && l->output_padding[1] == 0 &&
+           l->dilation[0] == 1 && l->dilation[1] == 1 &&
+           m->tensors[n->in[0]].layout == LAYOUT_NCHW && m->tensors[n->out].layout == LAYOUT_NCHW;
+}
+
+static ConvTile conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
 {
     static const int ocbs[] = {8, 6, 4, 3, 2, 1};
     const IrTensor *o = &m->tensors[n->out];
-    CgConvTile tile = {.t = 1};
-    int per_oc = (int)n->layer->kernel[1];
+    ConvTile tile = {.t = 1};
+    int per_oc = (int)n->geom.kernel[1];
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
         if (ocbs[i] * per_oc <= 16 && o->c % ocbs[i] == 0) {
             tile.ocb = ocbs[i];
@@ -292,22 +250,20 @@ CgConvTile cg_conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
     return tile;
 }
 
-/* <a0, b0, a1, b1, ...> from lanes [first, first + vec/2) of a and b */
-static LLVMValueRef interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first)
+static int64_t conv_t_work(const Cg *g, const IrNode *n)
 {
-    LLVMValueRef idx[64];
-    for (int i = 0; i < g->vec; i++)
-        idx[i] = LLVMConstInt(g->i32, (unsigned long long)(first + i / 2 + (i % 2) * g->vec), 0);
-    return LLVMBuildShuffleVector(g->b, a, b, LLVMConstVector(idx, (unsigned)g->vec), "");
+    const IrTensor *o = &g->m->tensors[n->out];
+    return o->c / conv_t_tile(g, g->m, n).ocb * o->h;
 }
 
-void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x, LLVMValueRef w,
-                          LLVMValueRef b, LLVMValueRef r)
+static void emit_conv_t_tiled(CgKernel *k)
 {
-    const IrModule *m = g->m;
-    const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
-    const Layer *l = n->layer;
-    CgConvTile tile = cg_conv_t_tile(g, m, n);
+    Cg *g = k->g;
+    const IrNode *n = k->n;
+    const IrTensor *in = k->in[0], *o = k->out;
+    const IrGeom *l = &n->geom;
+    LLVMValueRef y = k->y, x = k->x[0], w = k->p[0], b = n->bias >= 0 ? k->p[1] : NULL, r = k->r;
+    ConvTile tile = conv_t_tile(g, g->m, n);
     int64_t sh = l->stride[0], kh_n = l->kernel[0], kw_n = l->kernel[1];
     LLVMValueRef oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, tile.ocb));
     LLVMValueRef oh = cg_rem(g, r, cg_i64(g, o->h));
@@ -318,22 +274,22 @@ void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x
 
     CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (in->w + g->vec - 1) / g->vec), "tile");
     LLVMValueRef iw0 = cg_mul(g, tl.iv, cg_i64(g, g->vec));
-    LLVMValueRef lmask = lane_mask(g, iw0, in->w);
+    LLVMValueRef lmask = cg_lane_mask(g, iw0, in->w);
     for (int j = 0; j < tile.ocb; j++) {
-        LLVMValueRef init = b ? splat(g, cg_load(g, b, cg_add(g, oc0, cg_i64(g, j))), g->vf) : LLVMConstNull(g->vf);
+        LLVMValueRef init = b ? cg_splat(g, cg_load(g, b, cg_add(g, oc0, cg_i64(g, j))), g->vf) : LLVMConstNull(g->vf);
         for (int kw = 0; kw < kw_n; kw++)
             cg_set(g, acc[j * kw_n + kw], init);
     }
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, in->c), "ic");
     LLVMValueRef src = cg_gep(g, x, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, in->h)), ih),
                                                      cg_i64(g, in->w)), iw0));
-    LLVMValueRef xv = masked_load(g, src, lmask);
+    LLVMValueRef xv = cg_masked_load(g, src, lmask);
     /* w[ic, oc0 + j, kh, kw] */
     LLVMValueRef wrow = cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, o->c)), oc0),
                                                                  cg_i64(g, kh_n)), kh), cg_i64(g, kw_n)));
     for (int j = 0; j < tile.ocb; j++) {
         for (int kw = 0; kw < kw_n; kw++) {
-            LLVMValueRef ws = splat(g, cg_load(g, wrow, cg_i64(g, j * kh_n * kw_n + kw)), g->vf);
+            LLVMValueRef ws = cg_splat(g, cg_load(g, wrow, cg_i64(g, j * kh_n * kw_n + kw)), g->vf);
             LLVMValueRef a = acc[j * kw_n + kw];
             cg_set(g, a, cg_fmuladd(g, ws, xv, cg_get(g, a)));
         }
@@ -346,22 +302,25 @@ void cg_emit_conv_t_tiled(Cg *g, const IrNode *n, LLVMValueRef y, LLVMValueRef x
         LLVMValueRef v[2];
         for (int kw = 0; kw < kw_n; kw++) {
             v[kw] = cg_get(g, acc[j * kw_n + kw]);
-            if (vector_act(n->act))
+            if (cg_vector_act(n->act))
                 v[kw] = cg_act(g, n->act, n->act_alpha, v[kw]);
         }
         LLVMValueRef ow0 = cg_mul(g, iw0, cg_i64(g, kw_n));
         if (kw_n == 1) {
-            masked_store(g, v[0], cg_gep(g, row, ow0), lane_mask(g, ow0, o->w));
+            cg_masked_store(g, v[0], cg_gep(g, row, ow0), cg_lane_mask(g, ow0, o->w));
             continue;
         }
         for (int half = 0; half < 2; half++) {
             LLVMValueRef at = cg_add(g, ow0, cg_i64(g, half * g->vec));
-            masked_store(g, interleave(g, v[0], v[1], half * g->vec / 2), cg_gep(g, row, at), lane_mask(g, at, o->w));
+            cg_masked_store(g, cg_interleave(g, v[0], v[1], half * g->vec / 2), cg_gep(g, row, at), cg_lane_mask(g, at, o->w));
         }
     }
     cg_loop_end(g, &tl);
-    if (!vector_act(n->act)) {
+    if (!cg_vector_act(n->act)) {
         Tile T = {.n = n, .out = o, .tile = tile, .oc0 = oc0, .oh = oh};
         scalar_epilogue(g, &T, y);
     }
 }
+
+const CgLowering cg_lower_conv_tiled = {conv_applies, conv_work, cg_no_scratch, emit_conv_tiled};
+const CgLowering cg_lower_conv_t_tiled = {conv_t_applies, conv_t_work, cg_no_scratch, emit_conv_t_tiled};

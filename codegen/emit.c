@@ -90,7 +90,7 @@ static LLVMTargetMachineRef target_machine(const CgOptions *o)
 /* 16 float lanes where the target has AVX-512F, else 8 (AVX2; LLVM
  * legalises wider vectors for older targets). A named CPU is matched
  * against the families LLVM gives AVX-512. */
-static int vector_lanes(const CgOptions *o)
+int cg_vector_lanes(const CgOptions *o)
 {
     static const char *const avx512[] = {
         "x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
@@ -127,7 +127,7 @@ static void init_types(Cg *g)
 /* Builds the module: one kernel per node, then the descriptor. */
 static void build_module(Cg *g, LLVMTargetMachineRef tm)
 {
-    g->mod = LLVMModuleCreateWithNameInContext(g->m->graph->name, g->ctx);
+    g->mod = LLVMModuleCreateWithNameInContext(g->m->name, g->ctx);
     char *triple = LLVMGetTargetMachineTriple(tm);
     LLVMSetTarget(g->mod, triple);
     LLVMDisposeMessage(triple);
@@ -137,8 +137,10 @@ static void build_module(Cg *g, LLVMTargetMachineRef tm)
     LLVMDisposeMessage(layout);
     LLVMDisposeTargetData(dl);
     g->b = LLVMCreateBuilderInContext(g->ctx);
+    g->cpu = LLVMGetTargetMachineCPU(tm);
+    g->features = LLVMGetTargetMachineFeatureString(tm);
     init_types(g);
-    g->kernels = calloc(g->m->nnodes + 1, sizeof *g->kernels);
+    g->kernels = cg_xcalloc(g->m->nnodes + 1, sizeof *g->kernels);
     for (int i = 0; i < g->m->nnodes; i++)
         g->kernels[i] = cg_emit_kernel(g, i);
     cg_emit_model(g);
@@ -295,7 +297,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMTargetMachineRef tm = target_machine(o);
     if (!tm)
         return false;
-    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = vector_lanes(o)};
+    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o)};
     build_module(&g, tm);
     char *err = NULL;
     int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);
@@ -310,5 +312,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMContextDispose(g.ctx);
     LLVMDisposeTargetMachine(tm);
     free(g.kernels);
+    LLVMDisposeMessage(g.cpu);
+    LLVMDisposeMessage(g.features);
     return ok;
 }

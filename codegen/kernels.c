@@ -1,9 +1,9 @@
 /*
- * kernels.c - one LLVM function per IR node: the reference lowering.
+ * kernels.c - the reference lowering: a body for every IR kind.
  *
- * Every kernel has the signature of RtKernel: (ptr args, i64 begin, i64 end)
- * and computes work items [begin, end) of the whole batch, item = n * work + r.
- * For most ops an item is one output row (one channel, one output line), so
+ * The body computes work item r of one sample (lower.c wraps it in the
+ * kernel function and the loop over the items of the whole batch). For most
+ * ops an item is one output row (one channel, one output line), so
  * the innermost loop runs along W with unit stride and LLVM's vectorizer can
  * widen it. Every extent, stride and padding is a compile-time constant; the
  * only run-time values are the item index and the buffer addresses.
@@ -18,57 +18,35 @@
 
 #include "codegen/cg_internal.h"
 
-/* What a kernel body needs: the node and the current sample's buffers. */
-typedef struct {
-    Cg *g;
-    const IrNode *n;
-    const IrTensor *out, *in[15];
-    LLVMValueRef y;          /* output, this sample */
-    LLVMValueRef x[15];      /* inputs, this sample */
-    LLVMValueRef p[4];       /* parameters */
-    LLVMValueRef r;          /* work item within the sample */
-} K;
+/* Rows x columns view of a tensor's storage for elementwise kernels: a row
+ * is one line of W positions (times the channel block of a blocked layout). */
+static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w * ir_layout_block(t->layout); }
+static int64_t rows_of(const IrTensor *t) { return ir_tensor_size(t) / cols_of(t); }
 
-static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
-
-/* Rows x columns view of a tensor for elementwise kernels. */
-static int64_t rows_of(const IrTensor *t) { return t->rank == 1 ? 1 : t->c * t->h; }
-static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w; }
-
-int64_t cg_work(const Cg *g, const IrNode *n)
+/* Items per sample: usually one output row (one channel, one line). */
+static int64_t reference_work(const Cg *g, const IrNode *n)
 {
-    const IrModule *m = g->m;
-    const IrTensor *o = &m->tensors[n->out];
-    if (n->kernel == KERNEL_CONV_TILED)
-        return o->c / cg_conv_tile(g, m, n).ocb * o->h;
-    if (n->kernel == KERNEL_CONV_T_TILED)
-        return o->c / cg_conv_t_tile(g, m, n).ocb * o->h;
+    const IrTensor *o = &g->m->tensors[n->out];
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
-    case IR_UPSAMPLE: case IR_CROP: case IR_BATCHNORM: case IR_CONCAT:
+    case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
     case IR_SOFTMAX:
         return o->h * o->w;
-    default:
+    case IR_REORDER: case IR_CROP:
+        return ir_tensor_size(o) / o->w; /* padded channels x H */
+    case IR_ACT: case IR_ADD: case IR_COPY:
         return rows_of(o);
+    case IR_KIND_COUNT:
+        break;
     }
-}
-
-/* Parameters in the order the kernel reads them from args. */
-int cg_step_params(const IrNode *n, int params[4])
-{
-    int k = 0;
-    if (n->weight >= 0) params[k++] = n->weight;
-    if (n->bias >= 0) params[k++] = n->bias;
-    if (n->mean >= 0) params[k++] = n->mean;
-    if (n->var >= 0) params[k++] = n->var;
-    return k;
+    return 0;
 }
 
 /* Applies the node's activation to y[base + i], i in [0, len). */
-static void epilogue_row(K *k, LLVMValueRef row, int64_t len)
+static void epilogue_row(CgKernel *k, LLVMValueRef row, int64_t len)
 {
     Cg *g = k->g;
     if (k->n->act == ACT_NONE)
@@ -79,7 +57,7 @@ static void epilogue_row(K *k, LLVMValueRef row, int64_t len)
 }
 
 /* Sets y[row + i] = bias (or 0) for i in [0, len). */
-static void init_row(K *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
+static void init_row(CgKernel *k, LLVMValueRef row, LLVMValueRef bias_idx, int64_t len)
 {
     Cg *g = k->g;
     LLVMValueRef b = k->n->bias >= 0 ? cg_load(g, k->p[1], bias_idx) : cg_f32(g, 0.0);
@@ -93,12 +71,12 @@ typedef struct {
     int64_t kh, kw, sh, sw, dh, dw, ph, pw, cin_g, cout_g;
 } ConvGeom;
 
-static ConvGeom conv_geom(const K *k)
+static ConvGeom conv_geom(const CgKernel *k)
 {
-    const Layer *l = k->n->layer;
+    const IrGeom *l = &k->n->geom;
     return (ConvGeom){
         .kh = l->kernel[0], .kw = l->kernel[1], .sh = l->stride[0], .sw = l->stride[1],
-        .dh = at_least_1(l->dilation[0]), .dw = at_least_1(l->dilation[1]),
+        .dh = l->dilation[0], .dw = l->dilation[1],
         .ph = l->pad_begin[0], .pw = l->pad_begin[1],
         .cin_g = k->in[0]->c / l->groups, .cout_g = k->out->c / l->groups};
 }
@@ -113,18 +91,77 @@ static int stride_range(int64_t off, int64_t s, int64_t lim, int64_t jmax, int64
     return *lo < *hi;
 }
 
+/* stride_range at run time, for a column offset known only then; the
+ * range is empty (lo >= hi) where stride_range returns false. */
+static void stride_range_v(Cg *g, LLVMValueRef off, int64_t s, int64_t lim, int64_t jmax, LLVMValueRef *lo,
+                           LLVMValueRef *hi)
+{
+    LLVMValueRef zero = cg_i64(g, 0), t = cg_sub(g, cg_i64(g, lim - 1), off);
+    *lo = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGE, off, zero, ""), zero,
+                          cg_div(g, cg_sub(g, cg_i64(g, s - 1), off), cg_i64(g, s)), "");
+    LLVMValueRef h = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, t, zero, ""), zero,
+                                     cg_add(g, cg_div(g, t, cg_i64(g, s)), cg_i64(g, 1)), "");
+    *hi = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, h, cg_i64(g, jmax), ""), cg_i64(g, jmax), h, "");
+}
+
+/* Kernels at most this wide have their columns unrolled with constant loop
+ * bounds; wider ones loop over columns at run time, so compile time does not
+ * grow with the kernel width (conv2d(x, 1, (1, 16384)) took 150 s). */
+enum { UNROLL_KW = 16 };
+
+/* One kernel column kw of a conv row, over positions j in [lo, hi) with
+ * column offset off (conv2d: iw = ow*S + off, j = ow; transposed: ow = iw*S
+ * + off, j = iw). */
+typedef struct {
+    LLVMValueRef src, row, wrow;
+    int64_t sw, dw, pw, lim, jmax;
+    int transposed;
+} ConvColumns;
+
+static void conv_column(CgKernel *k, const ConvColumns *cc, LLVMValueRef kw, LLVMValueRef off, LLVMValueRef lo,
+                        LLVMValueRef hi)
+{
+    Cg *g = k->g;
+    LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, cc->wrow, kw));
+    CgLoop j = cg_loop(g, lo, hi, cc->transposed ? "iw" : "ow");
+    LLVMValueRef strided = cg_add(g, cg_mul(g, j.iv, cg_i64(g, cc->sw)), off);
+    LLVMValueRef ow = cc->transposed ? strided : j.iv, iw = cc->transposed ? j.iv : strided;
+    LLVMValueRef xv = cg_load(g, cc->src, iw);
+    cg_store(g, cc->row, ow, cg_fmuladd(g, wv, xv, cg_load(g, cc->row, ow)));
+    cg_loop_end(g, &j);
+}
+
+/* Every kernel column in order (the summation order of the reference). */
+static void conv_columns(CgKernel *k, const ConvColumns *cc, int64_t kw_n)
+{
+    Cg *g = k->g;
+    if (kw_n <= UNROLL_KW) {
+        for (int64_t kw = 0; kw < kw_n; kw++) {
+            int64_t off = kw * cc->dw - cc->pw, lo, hi;
+            if (stride_range(off, cc->sw, cc->lim, cc->jmax, &lo, &hi))
+                conv_column(k, cc, cg_i64(g, kw), cg_i64(g, off), cg_i64(g, lo), cg_i64(g, hi));
+        }
+        return;
+    }
+    CgLoop kw = cg_loop(g, cg_i64(g, 0), cg_i64(g, kw_n), "kw");
+    LLVMValueRef off = cg_sub(g, cg_mul(g, kw.iv, cg_i64(g, cc->dw)), cg_i64(g, cc->pw)), lo, hi;
+    stride_range_v(g, off, cc->sw, cc->lim, cc->jmax, &lo, &hi);
+    conv_column(k, cc, kw.iv, off, lo, hi);
+    cg_loop_end(g, &kw);
+}
+
 /*
  * conv2d, one output row (oc, oh):
  *   y[oc,oh,ow] = b[oc] + sum_{ic in group, kh, kw} x[ic, oh*S - P + kh*D, ow*S - P + kw*D] * w[oc, ic, kh, kw]
- * kw is unrolled here so each ow loop has constant bounds [lo, hi): the
- * positions whose input column lies inside the image (padding contributes 0).
+ * Each kernel column runs over the output positions [lo, hi) whose input
+ * column lies inside the image (padding contributes 0); see conv_columns.
  */
-static void emit_conv(K *k)
+static void emit_conv(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     ConvGeom c = conv_geom(k);
-    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, dh = c.dh, ph = c.ph;
     int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
@@ -139,18 +176,10 @@ static void emit_conv(K *k)
     LLVMValueRef ih = cg_add(g, cg_sub(g, cg_mul(g, oh, cg_i64(g, sh)), cg_i64(g, ph)), cg_mul(g, kh.iv, cg_i64(g, dh)));
     LLVMBasicBlockRef merge;
     cg_if(g, cg_in_range(g, ih, in->h), &merge);
-    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
-    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
-    for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw, lo, hi; /* iw = ow*S + off */
-        if (!stride_range(off, sw, in->w, out->w, &lo, &hi))
-            continue;
-        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
-        CgLoop ow = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "ow");
-        LLVMValueRef xv = cg_load(g, src, cg_add(g, cg_mul(g, ow.iv, cg_i64(g, sw)), cg_i64(g, off)));
-        cg_store(g, row, ow.iv, cg_fmuladd(g, wv, xv, cg_load(g, row, ow.iv)));
-        cg_loop_end(g, &ow);
-    }
+    ConvColumns cc = {.src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w))), .row = row,
+                      .wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n))),
+                      .sw = c.sw, .dw = c.dw, .pw = c.pw, .lim = in->w, .jmax = out->w, .transposed = 0};
+    conv_columns(k, &cc, kw_n);
     cg_if_end(g, merge);
     cg_loop_end(g, &kh);
     cg_loop_end(g, &ic);
@@ -164,12 +193,12 @@ static void emit_conv(K *k)
  * For each kh the input row is ih = (oh + P - kh*D) / S when that divides;
  * for each kw the input columns iw in [lo, hi) land on ow = iw*S + off.
  */
-static void emit_conv_t(K *k)
+static void emit_conv_t(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     ConvGeom c = conv_geom(k);
-    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, sw = c.sw, dh = c.dh, dw = c.dw, ph = c.ph, pw = c.pw;
+    int64_t kh_n = c.kh, kw_n = c.kw, sh = c.sh, dh = c.dh, ph = c.ph;
     int64_t cin_g = c.cin_g, cout_g = c.cout_g;
 
     LLVMValueRef oc = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
@@ -188,18 +217,10 @@ static void emit_conv_t(K *k)
                      cg_in_range(g, ih, in->h), ""), "");
     LLVMBasicBlockRef merge;
     cg_if(g, ok, &merge);
-    LLVMValueRef src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w)));
-    LLVMValueRef wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n)));
-    for (int64_t kw = 0; kw < kw_n; kw++) {
-        int64_t off = kw * dw - pw, lo, hi; /* ow = iw*S + off */
-        if (!stride_range(off, sw, out->w, in->w, &lo, &hi))
-            continue;
-        LLVMValueRef wv = cg_load(g, k->p[0], cg_add(g, wrow, cg_i64(g, kw)));
-        CgLoop iw = cg_loop(g, cg_i64(g, lo), cg_i64(g, hi), "iw");
-        LLVMValueRef ow = cg_add(g, cg_mul(g, iw.iv, cg_i64(g, sw)), cg_i64(g, off));
-        cg_store(g, row, ow, cg_fmuladd(g, wv, cg_load(g, src, iw.iv), cg_load(g, row, ow)));
-        cg_loop_end(g, &iw);
-    }
+    ConvColumns cc = {.src = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, in->h)), ih), cg_i64(g, in->w))),
+                      .row = row, .wrow = cg_add(g, wbase, cg_mul(g, kh.iv, cg_i64(g, kw_n))),
+                      .sw = c.sw, .dw = c.dw, .pw = c.pw, .lim = out->w, .jmax = in->w, .transposed = 1};
+    conv_columns(k, &cc, kw_n);
     cg_if_end(g, merge);
     cg_loop_end(g, &kh);
     cg_loop_end(g, &icl);
@@ -207,10 +228,10 @@ static void emit_conv_t(K *k)
 }
 
 /* linear, one output feature o:  y[o] = b[o] + sum_i w[o, i] * x[i] */
-static void emit_linear(K *k)
+static void emit_linear(CgKernel *k)
 {
     Cg *g = k->g;
-    int64_t nin = ir_tensor_size(k->in[0]);
+    int64_t nin = ir_tensor_elems(k->in[0]);
     LLVMValueRef acc = cg_var(g, g->f32, k->n->bias >= 0 ? cg_load(g, k->p[1], k->r) : cg_f32(g, 0.0));
     LLVMValueRef wrow = cg_gep(g, k->p[0], cg_mul(g, k->r, cg_i64(g, nin)));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, nin), "i");
@@ -221,12 +242,12 @@ static void emit_linear(K *k)
 
 /* batchnorm2d (inference), one row of channel c:
  *   y = (x - mean[c]) * (gamma[c] / sqrt(var[c] + eps)) + beta[c] */
-static void emit_batchnorm(K *k)
+static void emit_batchnorm(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *o = k->out;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, o->h));
-    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->layer->eps), "");
+    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->eps), "");
     LLVMValueRef scale = LLVMBuildFDiv(g->b, cg_load(g, k->p[0], c), cg_call_f32(g, "sqrtf", var), "");
     LLVMValueRef mean = cg_load(g, k->p[2], c), beta = cg_load(g, k->p[1], c);
     LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, o->w));
@@ -238,8 +259,12 @@ static void emit_batchnorm(K *k)
     cg_loop_end(g, &i);
 }
 
-/* activation, add, copy: one row, y = act(x0 [+ x1]) */
-static void emit_elementwise(K *k)
+/* The builder of a binary float instruction (LLVMBuildFAdd, LLVMBuildFMul). */
+typedef LLVMValueRef (*BinaryOp)(LLVMBuilderRef, LLVMValueRef, LLVMValueRef, const char *);
+
+/* activation, copy, add: one row, y = act(x0 op x1 op ...) (op unused with
+ * one input) */
+static void emit_elementwise(CgKernel *k, BinaryOp op)
 {
     Cg *g = k->g;
     int64_t cols = cols_of(k->out);
@@ -248,7 +273,7 @@ static void emit_elementwise(K *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
     LLVMValueRef v = cg_load(g, cg_gep(g, k->x[0], base), i.iv);
     for (int j = 1; j < k->n->nin; j++)
-        v = LLVMBuildFAdd(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
+        v = op(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
     cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
     cg_loop_end(g, &i);
 }
@@ -291,11 +316,11 @@ static void window_taps(Cg *g, Window w, int64_t d, LLVMValueRef *t_lo, LLVMValu
 
 /* max pool: y = max over the window's taps inside the input (padding
  * ignored, NaN propagates) */
-static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_maxpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    const IrGeom *l = &k->n->geom;
+    int64_t dh = l->dilation[0], dw = l->dilation[1];
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, -INFINITY));
     LLVMValueRef h_lo, h_hi, w_lo, w_hi;
     window_taps(g, wh, dh, &h_lo, &h_hi);
@@ -313,7 +338,7 @@ static void emit_maxpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
 
 /* avg pool: y = sum over the clamped window / divisor, where the divisor
  * counts padding (count_include_pad) or only the clamped window. */
-static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
 {
     Cg *g = k->g;
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
@@ -323,7 +348,7 @@ static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
     cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, iw.iv), ""));
     cg_loop_end(g, &iw);
     cg_loop_end(g, &ih);
-    LLVMValueRef cnt = k->n->layer->count_include_pad
+    LLVMValueRef cnt = k->n->count_include_pad
         ? cg_mul(g, cg_sub(g, wh.end, wh.start), cg_sub(g, ww.end, ww.start))
         : cg_mul(g, cg_sub(g, wh.hi, wh.lo), cg_sub(g, ww.hi, ww.lo));
     LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSLE, cnt, cg_i64(g, 0), "");
@@ -333,12 +358,12 @@ static void emit_avgpool_body(K *k, LLVMValueRef plane, Window wh, Window ww, LL
 }
 
 /* max/avg pool, one output row (c, oh) */
-static void emit_pool(K *k)
+static void emit_pool(CgKernel *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
+    const IrGeom *l = &k->n->geom;
     const IrTensor *in = k->in[0], *out = k->out;
-    int64_t dh = at_least_1(l->dilation[0]), dw = at_least_1(l->dilation[1]);
+    int64_t dh = l->dilation[0], dw = l->dilation[1];
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
@@ -353,7 +378,7 @@ static void emit_pool(K *k)
 }
 
 /* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
-static void emit_global_avgpool(K *k)
+static void emit_global_avgpool(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t hw = k->in[0]->h * k->in[0]->w;
@@ -407,8 +432,8 @@ typedef struct { LLVMValueRef i0, i1, l0, l1; } Taps;
  * nearest_src. */
 static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest, int shortcuts)
 {
-    int64_t *i0 = malloc(out * sizeof *i0), *i1 = malloc(out * sizeof *i1);
-    float *l0 = malloc(out * sizeof *l0), *l1 = malloc(out * sizeof *l1);
+    int64_t *i0 = cg_xcalloc(out, sizeof *i0), *i1 = cg_xcalloc(out, sizeof *i1);
+    float *l0 = cg_xcalloc(out, sizeof *l0), *l1 = cg_xcalloc(out, sizeof *l1);
     for (int64_t d = 0; d < out; d++) {
         if (nearest) {
             i0[d] = i1[d] = nearest_src(d, in, out, scale, shortcuts);
@@ -432,14 +457,14 @@ static LLVMValueRef load_i64(Cg *g, LLVMValueRef table, LLVMValueRef idx)
 /* upsample, one output row (c, oh):
  *   nearest:  y = x[c, src_h(oh), src_w(ow)]
  *   bilinear: y = lh0*(lw0*x[h0,w0] + lw1*x[h0,w1]) + lh1*(lw0*x[h1,w0] + lw1*x[h1,w1]) */
-static void emit_upsample(K *k)
+static void emit_upsample(CgKernel *k)
 {
     Cg *g = k->g;
-    const Layer *l = k->n->layer;
+    const IrNode *n = k->n;
     const IrTensor *in = k->in[0], *out = k->out;
-    int nearest = l->mode == UPSAMPLE_NEAREST;
-    Taps th = taps_table(g, in->h, out->h, l->scale[0], nearest, in->c == 1);
-    Taps tw = taps_table(g, in->w, out->w, l->scale[1], nearest, in->c == 1);
+    int nearest = n->interp == INTERP_NEAREST;
+    Taps th = taps_table(g, in->h, out->h, n->scale[0], nearest, in->c == 1);
+    Taps tw = taps_table(g, in->w, out->w, n->scale[1], nearest, in->c == 1);
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
@@ -467,7 +492,7 @@ static void emit_upsample(K *k)
 /* concat along channels, one output row (c, h): copied from the input whose
  * channel range holds c (an input's channels: its elements / (H*W), so a
  * flattened alias counts C*H*W features). */
-static void emit_concat(K *k)
+static void emit_concat(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *out = k->out;
@@ -489,25 +514,34 @@ static void emit_concat(K *k)
     cg_loop_end(g, &i);
 }
 
-/* crop, one output row (c, oh): y[c, oh, ow] = x[c, oh + top, ow + left] */
-static void emit_crop(K *k)
+/* Where (c, h, w) is stored in a sample of t:
+ *   NCHW: (c*H + h)*W + w;  blocks of B channels: ((c/B*H + h)*W + w)*B + c%B */
+static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMValueRef h, LLVMValueRef w)
+{
+    int64_t b = ir_layout_block(t->layout);
+    LLVMValueRef blk = cg_div(g, c, cg_i64(g, b)), lane = cg_rem(g, c, cg_i64(g, b));
+    LLVMValueRef pos = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, blk, cg_i64(g, t->h)), h), cg_i64(g, t->w)), w);
+    return cg_add(g, cg_mul(g, pos, cg_i64(g, b)), lane);
+}
+
+/* crop, one output row (c, oh) of the padded channels, in any layout:
+ *   y[c, oh, ow] = x[c, oh + top, ow + left] */
+static void emit_crop(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
-    const Layer *l = k->n->layer;
+    const int64_t *crop = k->n->crop;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
-    LLVMValueRef ih = cg_add(g, oh, cg_i64(g, l->crop_offset[0]));
-    LLVMValueRef from = cg_gep(g, k->x[0], cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, c, cg_i64(g, in->h)), ih),
-                                                           cg_i64(g, in->w)), cg_i64(g, l->crop_offset[1])));
-    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef ih = cg_add(g, oh, cg_i64(g, crop[0]));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
-    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, c, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    cg_store(g, k->y, layout_index(g, out, c, oh, i.iv), v);
     cg_loop_end(g, &i);
 }
 
 /* softmax over channels at one position p:
  *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p] */
-static void emit_softmax(K *k)
+static void emit_softmax(CgKernel *k)
 {
     Cg *g = k->g;
     int64_t channels = k->out->c, stride = k->out->rank == 1 ? 1 : k->out->h * k->out->w;
@@ -531,16 +565,23 @@ static void emit_softmax(K *k)
     cg_loop_end(g, &c);
 }
 
-static void emit_body(K *k)
+/* reorder, one row (c, h) of the output's padded channels:
+ *   y[c, h, w] = c < C ? x[c, h, w] : 0, each side indexed in its own layout */
+static void emit_reorder(CgKernel *k)
 {
-    if (k->n->kernel == KERNEL_CONV_TILED) {
-        cg_emit_conv_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
-        return;
-    }
-    if (k->n->kernel == KERNEL_CONV_T_TILED) {
-        cg_emit_conv_t_tiled(k->g, k->n, k->y, k->x[0], k->p[0], k->n->bias >= 0 ? k->p[1] : NULL, k->r);
-        return;
-    }
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), h = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef real = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, out->c), "");
+    LLVMValueRef cin = LLVMBuildSelect(g->b, real, c, cg_i64(g, 0), "");
+    CgLoop w = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "w");
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, cin, h, w.iv));
+    cg_store(g, k->y, layout_index(g, out, c, h, w.iv), LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), ""));
+    cg_loop_end(g, &w);
+}
+
+static void reference_body(CgKernel *k)
+{
     switch (k->n->kind) {
     case IR_CONV: emit_conv(k); break;
     case IR_CONV_T: emit_conv_t(k); break;
@@ -552,51 +593,13 @@ static void emit_body(K *k)
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;
     case IR_SOFTMAX: emit_softmax(k); break;
-    case IR_ACT: case IR_ADD: case IR_COPY: case IR_KIND_COUNT: emit_elementwise(k); break;
+    case IR_REORDER: emit_reorder(k); break;
+    case IR_ACT: case IR_COPY: emit_elementwise(k, NULL); break;
+    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;
+    case IR_KIND_COUNT: break;
     }
 }
 
-/* Loads args[i] (a float pointer) in the entry block. */
-static LLVMValueRef arg_ptr(Cg *g, LLVMValueRef args, int i)
-{
-    LLVMValueRef idx = cg_i64(g, i);
-    LLVMValueRef p = LLVMBuildGEP2(g->b, g->ptr, args, &idx, 1, "");
-    return LLVMBuildLoad2(g->b, g->ptr, p, "");
-}
+static int reference_applies(const CgTarget *t, const IrModule *m, const IrNode *n) { return 1; }
 
-/* void kN(ptr args, i64 begin, i64 end):
- *   for item in [begin, end): n = item / work, r = item % work, body(n, r) */
-LLVMValueRef cg_emit_kernel(Cg *g, int index)
-{
-    const IrModule *m = g->m;
-    const IrNode *n = &m->nodes[index];
-    char name[64];
-    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
-    g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
-    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
-    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
-    LLVMValueRef args = LLVMGetParam(g->fn, 0);
-
-    K k = {.g = g, .n = n, .out = &m->tensors[n->out]};
-    LLVMValueRef base[16];
-    base[0] = arg_ptr(g, args, 0);
-    for (int j = 0; j < n->nin; j++) {
-        k.in[j] = &m->tensors[n->in[j]];
-        base[j + 1] = arg_ptr(g, args, j + 1);
-    }
-    int params[4], np = cg_step_params(n, params);
-    for (int j = 0; j < np; j++)
-        k.p[j] = arg_ptr(g, args, 1 + n->nin + j);
-
-    int64_t work = cg_work(g, n);
-    CgLoop item = cg_loop(g, LLVMGetParam(g->fn, 1), LLVMGetParam(g->fn, 2), "item");
-    LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
-    k.r = cg_rem(g, item.iv, cg_i64(g, work));
-    k.y = cg_gep(g, base[0], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
-    for (int j = 0; j < n->nin; j++)
-        k.x[j] = cg_gep(g, base[j + 1], cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
-    emit_body(&k);
-    cg_loop_end(g, &item);
-    LLVMBuildRetVoid(g->b);
-    return g->fn;
-}
+const CgLowering cg_lower_reference = {reference_applies, reference_work, cg_no_scratch, reference_body};

@@ -6,6 +6,7 @@
  * non-packed struct layout for x86-64 is the C ABI layout, so the runtime
  * reads them directly. Change both together.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,18 +28,27 @@ static LLVMValueRef i32_array(Cg *g, const int *v, int n, int pad_to)
     return LLVMConstArray2(g->i32, vals, (uint64_t)pad_to);
 }
 
-/* RtTensor { ptr name; i64 offset, size; i32 rank, c, h, w; } */
+/* The runtime's numbering of dtypes and layouts is the IR's. */
+_Static_assert(RT_DTYPE_F32 == (int)DTYPE_F32 && RT_DTYPE_BF16 == (int)DTYPE_BF16 && RT_DTYPE_INT8 == (int)DTYPE_INT8,
+               "RtTensor.dtype numbering");
+_Static_assert(RT_LAYOUT_NCHW == (int)LAYOUT_NCHW && RT_LAYOUT_NCHW16C == (int)LAYOUT_NCHW16C &&
+               RT_LAYOUT_NCHW8C == (int)LAYOUT_NCHW8C, "RtTensor.layout numbering");
+_Static_assert(sizeof(RtTensor) == 56 && offsetof(RtTensor, bytes) == 40 && offsetof(RtTensor, layout) == 52,
+               "RtTensor layout as emitted below");
+
+/* RtTensor { ptr name; i64 offset, size; i32 rank, c, h, w; i64 bytes; i32 dtype, layout; } */
 static LLVMValueRef tensors(Cg *g, LLVMTypeRef *ty)
 {
-    LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32};
-    *ty = LLVMStructTypeInContext(g->ctx, f, 7, 0);
+    LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32, g->i64, g->i32, g->i32};
+    *ty = LLVMStructTypeInContext(g->ctx, f, 10, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->ntensors + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->ntensors + 1, sizeof *v);
     for (int i = 0; i < m->ntensors; i++) {
         const IrTensor *t = &m->tensors[i];
         LLVMValueRef e[] = {cg_const_string(g, t->name), cg_i64(g, t->offset), cg_i64(g, ir_tensor_size(t)),
-                            i32c(g, t->rank), i32c(g, t->c), i32c(g, t->h), i32c(g, t->w)};
-        v[i] = LLVMConstNamedStruct(*ty, e, 7);
+                            i32c(g, t->rank), i32c(g, t->c), i32c(g, t->h), i32c(g, t->w),
+                            cg_i64(g, t->bytes), i32c(g, t->dtype), i32c(g, t->layout)};
+        v[i] = LLVMConstNamedStruct(*ty, e, 10);
     }
     LLVMValueRef a = global_array(g, *ty, v, m->ntensors, "convc.tensors");
     free(v);
@@ -52,7 +62,7 @@ static LLVMValueRef params(Cg *g)
     LLVMTypeRef f[] = {g->ptr, g->i64, dims_t, g->i32, g->i32};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 5, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nparams + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nparams + 1, sizeof *v);
     for (int i = 0; i < m->nparams; i++) {
         const IrParam *p = &m->params[i];
         LLVMValueRef d[4];
@@ -73,7 +83,7 @@ static LLVMValueRef folds(Cg *g)
     LLVMTypeRef f[] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i64, g->i64, g->f64};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nfolds + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nfolds + 1, sizeof *v);
     for (int i = 0; i < m->nfolds; i++) {
         const IrFold *x = &m->folds[i];
         LLVMValueRef e[] = {i32c(g, x->weight), i32c(g, x->bias), i32c(g, x->gamma), i32c(g, x->beta),
@@ -90,7 +100,6 @@ static LLVMValueRef folds(Cg *g)
 static const char *const kernel_names[] = {
     [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_TILED] = "conv_t_tiled",
 };
-static const char *const layout_names[] = {[LAYOUT_NCHW] = "nchw"};
 
 /* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
 static LLVMValueRef op_name(Cg *g, const IrNode *n)
@@ -110,7 +119,7 @@ static LLVMValueRef steps(Cg *g)
                        g->ptr, g->ptr, g->ptr, g->i64};
     LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = calloc(m->nnodes + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(m->nnodes + 1, sizeof *v);
     for (int i = 0; i < m->nnodes; i++) {
         const IrNode *n = &m->nodes[i];
         int t[RT_MAX_STEP_TENSORS] = {n->out}, p[4];
@@ -121,8 +130,8 @@ static LLVMValueRef steps(Cg *g)
                             i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
                             cg_const_string(g, kernel_names[n->kernel]),
-                            cg_const_string(g, layout_names[m->tensors[n->out].layout]),
-                            cg_i64(g, n->layer ? n->layer->macs : 0)};
+                            cg_const_string(g, ir_layout_name(m->tensors[n->out].layout)),
+                            cg_i64(g, n->macs)};
         v[i] = LLVMConstNamedStruct(ty, e, 11);
     }
     LLVMValueRef a = global_array(g, ty, v, m->nnodes, "convc.steps");
@@ -132,7 +141,7 @@ static LLVMValueRef steps(Cg *g)
 
 static LLVMValueRef index_list(Cg *g, const int *idx, int n, const char *name)
 {
-    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(n + 1, sizeof *v);
     for (int i = 0; i < n; i++)
         v[i] = i32c(g, idx[i]);
     LLVMValueRef a = global_array(g, g->i32, v, n, name);
@@ -142,7 +151,7 @@ static LLVMValueRef index_list(Cg *g, const int *idx, int n, const char *name)
 
 static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char *name)
 {
-    LLVMValueRef *v = calloc(n + 1, sizeof *v);
+    LLVMValueRef *v = cg_xcalloc(n + 1, sizeof *v);
     for (int i = 0; i < n; i++)
         v[i] = cg_const_string(g, names[i]);
     LLVMValueRef a = global_array(g, g->ptr, v, n, name);
@@ -158,7 +167,7 @@ void cg_emit_model(Cg *g)
     const IrModule *m = g->m;
     LLVMTypeRef tensor_t;
     LLVMValueRef e[] = {
-        cg_const_string(g, m->graph->name),
+        cg_const_string(g, m->name),
         i32c(g, m->ntensors), i32c(g, m->nparams), i32c(g, m->nfolds),
         i32c(g, m->nnodes), i32c(g, m->ninputs), i32c(g, m->noutputs),
         tensors(g, &tensor_t), params(g), folds(g), steps(g),

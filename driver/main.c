@@ -30,6 +30,7 @@ static struct {
     char *src;
     Program *prog;
     IrModule *ir;
+    IrTarget *target;
     char *out;
 } produced;
 
@@ -96,6 +97,8 @@ static void usage(FILE *f)
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
           "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
           "                        reference loops for every layer\n"
+          "  --layout=nchw|nchw8c|nchw16c  experimental: the layout of layout-free nodes\n"
+          "                        (elementwise); reorders are inserted around them\n"
           "  --network NAME        which network of the file to use\n"
           "  --stats[=table|json]  print per-layer shapes, parameters, MACs, receptive fields\n"
           "  --count=default|ptflops  MAC convention for --stats (see docs/stats.md)\n"
@@ -163,6 +166,11 @@ static int parse_args(int argc, char **argv, Options *o)
             if (!strcmp(v, "reference")) o->ir.reference_only = 1;
             else if (strcmp(v, "auto")) return bad_usage("unknown --kernels choice '%s' (auto, reference)", v);
         }
+        else if ((v = opt_value(argc, argv, &i, "--layout"))) {
+            if (!strcmp(v, "nchw16c")) o->ir.layout = LAYOUT_NCHW16C;
+            else if (!strcmp(v, "nchw8c")) o->ir.layout = LAYOUT_NCHW8C;
+            else if (strcmp(v, "nchw")) return bad_usage("unknown --layout '%s' (nchw, nchw8c, nchw16c)", v);
+        }
         else if ((v = opt_value(argc, argv, &i, "--count"))) {
             if (!strcmp(v, "ptflops")) o->count = COUNT_PTFLOPS;
             else if (strcmp(v, "default")) return bad_usage("unknown --count convention '%s' (default, ptflops)", v);
@@ -209,6 +217,10 @@ static const char *default_output(const Options *o, const Graph *g)
     base = base ? base + 1 : o->input;
     size_t n = strcspn(base, ".");
     produced.out = malloc(n + 4);
+    if (!produced.out) {
+        fputs("convc: out of memory\n", stderr);
+        exit(EXIT_IO);
+    }
     memcpy(produced.out, base, n);
     strcpy(produced.out + n, ext[o->cg_emit]);
     return produced.out;
@@ -271,6 +283,7 @@ int main(int argc, char **argv)
     if (o.emit && !strcmp(o.emit, "dot"))
         return emit_dot(&o, g);
 
+    o.ir.target = produced.target = cg_target(&o.cg);
     IrModule *ir = produced.ir = ir_build(g, &o.ir);
     if (o.stats) {
         fe_print_stats(stdout, g, o.stats_fmt, o.count, ir_arena_bytes(ir));

@@ -26,14 +26,31 @@ struct Arena {
 
 static Arena *all_arenas;   /* keeps everything reachable until exit */
 
+static _Noreturn void out_of_memory(void)
+{
+    fputs("convc: out of memory\n", stderr);
+    exit(3);
+}
+
+void *fe_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *fe_xrealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        out_of_memory();
+    return q;
+}
+
 static void *xmalloc(size_t n)
 {
-    void *p = calloc(1, n);
-    if (!p) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    return p;
+    return fe_xcalloc(1, n);
 }
 
 Arena *arena_new(void)
@@ -152,7 +169,7 @@ void ptrmap_put(Arena *a, PtrMap *m, const void *key, int val)
     int *old = ptrmap_get(m, key);
     if (old) { *old = val; return; }
     if (2 * (m->n + 1) > m->cap) {
-        PtrMap n = {.cap = m->cap ? m->cap * 2 : 64};
+        PtrMap n = {.cap = m->cap ? m->cap * 2 : 8};   /* small: a block instance has a few maps */
         n.slot = arena_alloc(a, n.cap * sizeof *n.slot);
         n.val = arena_alloc(a, n.cap * sizeof *n.val);
         for (size_t i = 0; i < m->cap; i++)

@@ -24,7 +24,7 @@
 /* MAX_EVAL_DEPTH bounds expression nesting through block calls (each level
  * of a single expression is already bounded by AST_MAX_DEPTH), so that the
  * C stack stays small even under AddressSanitizer. */
-enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
+enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500 };
 
 typedef struct { const char *name; Value v; Node *def; } Binding;
 
@@ -57,7 +57,8 @@ typedef struct {
     bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
-    int expansions;            /* block instances so far (bounded by MAX_LAYERS) */
+    int expansions;            /* block instances so far (bounded by LIMIT_LAYERS) */
+    int64_t name_bytes;        /* layer names, keys and instance prefixes so far (LIMIT_NAME_BYTES) */
 } Ctx;
 
 static Value eval(Ctx *c, Scope *s, Node *n, const char *bind);
@@ -136,10 +137,25 @@ static bool need_tensor(Ctx *c, Scope *s, const Value *v, const char *what)
 
 /* ---- layers and names --------------------------------------------------- */
 
+/* Counts the bytes of names the expansion made: block instances nested
+ * deeply make long names, and exponentially many of them, so the names
+ * (not only the layer count) bound the compiler's memory. */
+static bool charge_names(Ctx *c, SrcSpan sp, const char *a, const char *b)
+{
+    c->name_bytes += (int64_t)strlen(a) + (b ? (int64_t)strlen(b) : 0);
+    if (c->name_bytes <= LIMIT_NAME_BYTES)
+        return true;
+    if (!c->aborted)
+        diag_error(sp, "the network is too large (its layer and block instance names add up to more than %d bytes)",
+                   LIMIT_NAME_BYTES);
+    c->aborted = true;
+    return false;
+}
+
 static int push_layer(Ctx *c, Layer *L)
 {
-    if (c->nlayers >= MAX_LAYERS) {
-        diag_error(L->span, "the network is too large (more than %d layers)", MAX_LAYERS);
+    if (c->nlayers >= LIMIT_LAYERS) {
+        diag_error(L->span, "the network is too large (more than %d layers)", LIMIT_LAYERS);
         c->aborted = true;
         return -1;
     }
@@ -165,6 +181,8 @@ static const char *gen_name(Ctx *c, Scope *s, const char *base)
 static bool set_key(Ctx *c, Layer *L, const char *key)
 {
     L->key = intern(c->a, key, strlen(key));
+    if (!charge_names(c, L->span, L->key, NULL))
+        return false;
     int *other = ptrmap_get(&c->keys, L->key);
     if (!other) {
         ptrmap_put(c->a, &c->keys, L->key, c->nlayers);
@@ -182,6 +200,8 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 {
     const char *op = fe_op_names[L->op];
     L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, op));
+    if (!charge_names(c, L->span, L->name, NULL))
+        return false;
     if (!(op_spec(L->op)->flags & OPF_PARAMS))
         return true;
     if (override && override->k == V_STRING && !override->s[0]) {
@@ -653,8 +673,8 @@ static bool check_recursion(Ctx *c, Node *n, Node *blk)
         diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
         return false;
     }
-    if (++c->expansions > MAX_LAYERS) {
-        diag_error(n->call.callee_span, "too many block instances (more than %d)", MAX_LAYERS);
+    if (++c->expansions > LIMIT_LAYERS) {
+        diag_error(n->call.callee_span, "too many block instances (more than %d)", LIMIT_LAYERS);
         c->aborted = true;
         return false;
     }
@@ -742,6 +762,8 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     const char *inst = bind ? bind : gen_name(c, s, blk->def.name);
     Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
                 .key_prefix = arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
+    if (!charge_names(c, n->call.callee_span, ns.prefix, ns.key_prefix))
+        return poison();
     declare_body(c, &ns, &blk->def.body);
     ok = bind_params(c, &ns, n, blk, vals, set, ok);
     c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
@@ -798,8 +820,8 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
         Value v = eval(c, s, d->v[i], NULL);
         if (v.k == V_WORD) { report_undefined(c, s, &v); ok = false; continue; }
         if (v.k == V_POISON) { ok = false; continue; }
-        if (v.k != V_INT || v.i[0] < 1 || v.i[0] > MAX_INPUT_DIM) {
-            diag_error(v.span, "input dimensions must be integers between 1 and %d", MAX_INPUT_DIM);
+        if (v.k != V_INT || v.i[0] < 1 || v.i[0] > LIMIT_DIM) {
+            diag_error(v.span, "input dimensions must be integers between 1 and %d", LIMIT_DIM);
             ok = false;
             continue;
         }
@@ -814,6 +836,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     }
     Layer L = {.op = OP_INPUT, .name = st->input.name, .span = st->span,
                .shape = {d->n == 1 ? 1 : 3, e[0], e[1], e[2]}};
+    ok = ok && rule_check_numel(st->span, arena_printf(c->a, "input '%s'", st->input.name), L.shape);
     int idx = ok ? push_layer(c, &L) : -1;
     if (idx >= 0)
         VEC_PUSH(c->a, c->inputs, c->ninputs, c->incap, idx);

@@ -62,7 +62,7 @@ static bool seen_before(uint64_t h)
 {
     if (2 * (D.seen_n + 1) > D.seen_cap) {
         size_t ncap = D.seen_cap ? D.seen_cap * 2 : 256;
-        uint64_t *ns = calloc(ncap, sizeof *ns);
+        uint64_t *ns = fe_xcalloc(ncap, sizeof *ns);
         for (size_t i = 0; i < D.seen_cap; i++) {
             if (!D.seen[i]) continue;
             size_t j = D.seen[i] & (ncap - 1);
@@ -87,11 +87,11 @@ static const char *color(const char *code) { return D.opts.color ? code : ""; }
 static void index_lines(void)
 {
     int cap = 1024;
-    D.line_start = malloc((size_t)cap * sizeof *D.line_start);
+    D.line_start = fe_xcalloc((size_t)cap, sizeof *D.line_start);
     D.line_start[D.nlines++] = 0;
     for (const char *p = D.src; (p = memchr(p, '\n', D.len - (size_t)(p - D.src))); p++) {
         if (D.nlines == cap)
-            D.line_start = realloc(D.line_start, (size_t)(cap *= 2) * sizeof *D.line_start);
+            D.line_start = fe_xrealloc(D.line_start, (size_t)(cap *= 2) * sizeof *D.line_start);
         D.line_start[D.nlines++] = (size_t)(p - D.src) + 1;
     }
 }

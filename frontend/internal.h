@@ -20,6 +20,10 @@
 #include "frontend/frontend.h"
 
 /* ---- arena.c ------------------------------------------------------------ */
+/* calloc / realloc for the front end's temporary arrays; out of memory
+ * prints "convc: out of memory" and exits with status 3. */
+void *fe_xcalloc(size_t n, size_t size);
+void *fe_xrealloc(void *p, size_t size);
 typedef struct Arena Arena;
 Arena *arena_new(void);
 void *arena_alloc(Arena *a, size_t n);              /* zeroed, 16-byte aligned */
@@ -163,6 +167,27 @@ typedef struct {
 const OpSpec *op_spec(OpKind k);
 int op_lookup(const char *name);           /* OpKind or -1 */
 
+/* ---- limits (docs/language.md, "Limits") ----------------------------------
+ * One set of bounds, checked where each size is computed, so that nothing a
+ * later phase derives can overflow:
+ *   LIMIT_DIM     every extent and integer argument (kernel, stride, ...);
+ *   LIMIT_NUMEL   elements of any one tensor: an activation per sample
+ *                 (also a flat [F]) or a parameter tensor. It is what the
+ *                 runtime descriptor's int32 c, h, w fields hold;
+ *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
+ *                 counting convention (default, ptflops);
+ *   LIMIT_UPSAMPLE  output rows and columns of an upsample: the kernel reads
+ *                 a compiled table of taps per row and column (24 bytes each);
+ *   LIMIT_LAYERS  layers of a network, and block instances;
+ *   LIMIT_NAME_BYTES  bytes of all layer names, keys and instance prefixes
+ *                 of a network (blocks expand exponentially: this and
+ *                 LIMIT_LAYERS bound the compiler's time and memory).
+ * Then every total fits int64 with room: MACs <= 2^16 * 2^44 = 2^60,
+ * parameters and activation bytes < 2^16 * 2^34 = 2^50. */
+enum { LIMIT_DIM = 1 << 30, LIMIT_NUMEL = INT32_MAX, LIMIT_LAYERS = 1 << 16, LIMIT_NAME_BYTES = 1 << 25,
+       LIMIT_UPSAMPLE = 1 << 18 };
+#define LIMIT_MACS ((int64_t)1 << 44)
+
 /* ---- check.c, rules.c ------------------------------------------------------ */
 typedef enum {
     V_POISON,   /* an error was reported for this value: consumers stay silent */
@@ -202,6 +227,9 @@ typedef struct {
 /* Computes L's attributes and output shape from the call (rules.c); reports
  * and returns false on an error. */
 bool rule_apply(OpCall *k, Layer *L);
+/* Reports (at sp) a tensor of more than LIMIT_NUMEL elements; `what` names it:
+ * "input 'x'", "the output of conv2d". */
+bool rule_check_numel(SrcSpan sp, const char *what, Shape s);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
 Program *fe_build(const char *path, Arena *a, const NodeList *items);

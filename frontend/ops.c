@@ -17,7 +17,7 @@ const char *const fe_op_names[OP_COUNT] = {
 typedef struct { int ntensors, flags; const char *args, *enums; } OpRow;
 
 static const OpRow rows[OP_COUNT] = {
-#define OP(id, name, nt, fl, args, enums) [OP_##id] = {nt, fl, args, enums},
+#define OP(id, name, nt, fl, args, enums, lower) [OP_##id] = {nt, fl, args, enums},
 #include "frontend/ops.def"
 #undef OP
 };

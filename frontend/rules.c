@@ -16,9 +16,6 @@
 
 #include "frontend/internal.h"
 
-enum { MAX_DIM = 1 << 30 };
-#define MAX_ELEMS ((int64_t)1 << 40)
-
 /* "[64, 128, 128]" or "[F]" */
 static void shape_str(char *buf, size_t n, Shape s)
 {
@@ -55,7 +52,7 @@ static void note_tensor(const OpCall *k, int t)
     diag_note(k->tensors[t].def, "'%s' is %s", k->tensors[t].label, s);
 }
 
-/* The integer pair of an 'i'/'p' argument; checks lo <= v <= MAX_DIM. */
+/* The integer pair of an 'i'/'p' argument; checks lo <= v <= LIMIT_DIM. */
 static bool int_pair(const OpCall *k, const char *name, int64_t lo, int64_t v[2])
 {
     const Value *a = arg(k, name);
@@ -67,9 +64,9 @@ static bool int_pair(const OpCall *k, const char *name, int64_t lo, int64_t v[2]
                        lo > 0 ? "positive" : "non-negative", (long long)v[d]);
             return false;
         }
-        if (v[d] > MAX_DIM) {
+        if (v[d] > LIMIT_DIM) {
             diag_error(arg_span(k, name), "%s of %s is too large (%lld > %d)", name, k->spec->name,
-                       (long long)v[d], MAX_DIM);
+                       (long long)v[d], LIMIT_DIM);
             return false;
         }
     }
@@ -352,9 +349,14 @@ static bool rule_UPSAMPLE(OpCall *k, Layer *L)
     L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
     L->mode = strcmp(arg(k, "mode")->s, "bilinear") ? UPSAMPLE_NEAREST : UPSAMPLE_BILINEAR;
     double h = floor((double)in.h * L->scale[0]), w = floor((double)in.w * L->scale[1]);
-    if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(h >= 1 && w >= 1) || h > MAX_DIM || w > MAX_DIM) {
+    if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(h >= 1 && w >= 1) || h > LIMIT_DIM || w > LIMIT_DIM) {
         diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
                    L->scale[1], h, w, (long long)in.h, (long long)in.w);
+        return false;
+    }
+    if (h > LIMIT_UPSAMPLE || w > LIMIT_UPSAMPLE) {
+        diag_error(s->span, "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
+                   "interpolation tables are compiled into the executable)", h, w, LIMIT_UPSAMPLE);
         return false;
     }
     L->shape = (Shape){3, in.c, (int64_t)h, (int64_t)w};
@@ -391,7 +393,7 @@ static bool rule_CONCAT(OpCall *k, Layer *L)
             return shape_mismatch(k, 0, t, "concat inputs must have the same height and width");
         L->shape.c += s.c;
     }
-    if (L->shape.c > MAX_DIM) {
+    if (L->shape.c > LIMIT_DIM) {
         diag_error(k->span, "concat gives too many channels (%lld)", (long long)L->shape.c);
         return false;
     }
@@ -451,23 +453,96 @@ static const RuleFn rules[OP_COUNT] = {
 #undef OP
 };
 
-static bool mul_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r) && *r <= MAX_ELEMS; }
+/* ---- limits (internal.h): checked here, before any count is stored ------- */
 
-/* Keeps every later count (elements, weights, MACs) far from int64 overflow. */
+/* a * b, or INT64_MAX if that overflows (a saturated count is over every limit). */
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* A count for a message: exact, or "more than 2^63" once saturated. */
+static const char *count_str(char *buf, size_t n, int64_t v)
+{
+    if (v == INT64_MAX)
+        snprintf(buf, n, "more than 2^63");
+    else
+        snprintf(buf, n, "%lld", (long long)v);
+    return buf;
+}
+
+static bool numel_ok(SrcSpan sp, const char *what, const char *dims, int64_t n)
+{
+    if (n <= LIMIT_NUMEL)
+        return true;
+    char num[32];
+    diag_error(sp, "%s is %s: %s elements; a tensor may have at most %d (2^31-1)", what, dims,
+               count_str(num, sizeof num, n), LIMIT_NUMEL);
+    return false;
+}
+
+bool rule_check_numel(SrcSpan sp, const char *what, Shape s)
+{
+    char dims[96];
+    shape_str(dims, sizeof dims, s);
+    return numel_ok(sp, what, dims, mul_sat(mul_sat(s.c, s.h), s.w));
+}
+
+/* PyTorch's weight shape: conv2d [Cout, Cin/g, kh, kw], conv_transpose2d
+ * [Cin, Cout/g, kh, kw], linear [out, in]; its element count in *n. */
+static bool check_weight(const OpCall *k, const Layer *L, int64_t *n)
+{
+    int64_t d[4] = {L->out_channels, L->in_channels, 1, 1};
+    if (k->op != OP_LINEAR)
+        d[1] /= L->groups, d[2] = L->kernel[0], d[3] = L->kernel[1];
+    if (k->op == OP_CONV_TRANSPOSE2D)
+        d[0] = L->in_channels, d[1] = L->out_channels / L->groups;
+    char dims[128], what[64];
+    if (k->op == OP_LINEAR)
+        snprintf(dims, sizeof dims, "[%lld, %lld]", (long long)d[0], (long long)d[1]);
+    else
+        snprintf(dims, sizeof dims, "[%lld, %lld, %lld, %lld]", (long long)d[0], (long long)d[1], (long long)d[2],
+                 (long long)d[3]);
+    *n = mul_sat(mul_sat(d[0], d[1]), mul_sat(d[2], d[3]));
+    snprintf(what, sizeof what, "the weight of %s", k->spec->name);
+    return numel_ok(k->span, what, dims, *n);
+}
+
+/* MACs of a conv in both conventions (frontend/stats.c): default counts
+ * weight * positions (output positions; input positions for a transposed
+ * conv), ptflops (weight + bias) * output positions. Weight and positions
+ * are each at most LIMIT_NUMEL here, so nothing overflows. */
+static bool check_macs(const OpCall *k, const Layer *L, int64_t weight)
+{
+    Shape pos = k->op == OP_CONV2D ? L->shape : shape_of(k, 0);
+    int64_t wb = weight + (L->bias ? L->out_channels : 0);
+    int64_t def = weight * (pos.h * pos.w), pt = wb * (L->shape.h * L->shape.w);
+    if (def <= LIMIT_MACS && pt <= LIMIT_MACS)
+        return true;
+    diag_error(k->span, "%s does %lld multiply-accumulates per sample; a layer may do at most %lld (2^44)",
+               k->spec->name, (long long)(def > LIMIT_MACS ? def : pt), (long long)LIMIT_MACS);
+    if (def > LIMIT_MACS)
+        diag_note(k->span, "MACs = weight elements * %s positions = %lld * %lld*%lld = %lld",
+                  k->op == OP_CONV2D ? "output" : "input", (long long)weight, (long long)pos.h, (long long)pos.w,
+                  (long long)def);
+    else
+        diag_note(k->span, "MACs (ptflops) = (weight elements + bias) * output positions = %lld * %lld*%lld = %lld",
+                  (long long)wb, (long long)L->shape.h, (long long)L->shape.w, (long long)pt);
+    return false;
+}
+
+/* The output, the weight and the work of one layer are within the limits. */
 static bool check_size(const OpCall *k, const Layer *L)
 {
-    int64_t e, w, m;
-    bool ok = mul_ok(L->shape.c, L->shape.h, &e) && mul_ok(e, L->shape.w, &e);
-    if (ok && (k->op == OP_CONV2D || k->op == OP_CONV_TRANSPOSE2D)) {
-        Shape big = k->op == OP_CONV2D ? L->shape : shape_of(k, 0);
-        ok = mul_ok(L->kernel[0], L->kernel[1], &w) && mul_ok(w, L->in_channels, &w) && mul_ok(w, L->out_channels, &w) &&
-             !__builtin_mul_overflow(w, big.h, &m) && !__builtin_mul_overflow(m, big.w, &m) && m < ((int64_t)1 << 60);
-    }
-    if (ok && k->op == OP_LINEAR)
-        ok = mul_ok(L->in_channels, L->out_channels, &w);
-    if (!ok)
-        diag_error(k->span, "%s is too large (more than 2^40 elements, weights or operations)", k->spec->name);
-    return ok;
+    char what[64];
+    snprintf(what, sizeof what, "the output of %s", k->spec->name);
+    if (!rule_check_numel(k->span, what, L->shape))
+        return false;
+    int64_t weight;
+    if (k->op != OP_CONV2D && k->op != OP_CONV_TRANSPOSE2D && k->op != OP_LINEAR)
+        return true;
+    return check_weight(k, L, &weight) && (k->op == OP_LINEAR || check_macs(k, L, weight));
 }
 
 bool rule_apply(OpCall *k, Layer *L)

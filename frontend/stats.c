@@ -240,7 +240,7 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 
 static void compute_rf(Graph *g)
 {
-    Rf *all = calloc((size_t)g->nlayers * 2 + 1, sizeof *all);
+    Rf *all = fe_xcalloc((size_t)g->nlayers * 2 + 1, sizeof *all);
     if (!all)
         return;
     for (int i = 0; i < g->nlayers; i++) {
@@ -473,7 +473,7 @@ static bool win_result(const Win *w, double *size, double *stride)
 
 static void compute_exact_rf(Graph *g)
 {
-    Win *all = calloc((size_t)g->nlayers * 2 + 1, sizeof *all);
+    Win *all = fe_xcalloc((size_t)g->nlayers * 2 + 1, sizeof *all);
     int64_t budget = WIN_BUDGET;
     if (!all)
         return;
@@ -1076,7 +1076,7 @@ static void explain_footer(FILE *out, const Layer *l)
  * first that starts with it ("conv" -> "conv_transpose"), else NULL. */
 static const char *closest_layer(const Graph *g, const char *name)
 {
-    const char **names = malloc((size_t)g->nlayers * sizeof *names + 1);
+    const char **names = fe_xcalloc((size_t)g->nlayers + 1, sizeof *names);
     if (!names)
         return NULL;
     for (int i = 0; i < g->nlayers; i++)

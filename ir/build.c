@@ -9,85 +9,9 @@
  * value is an input, another output, or an alias) so the runtime can read
  * each output from a distinct place.
  */
-#include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "ir/ir_internal.h"
-
-/* Every IR allocation is chained from `blocks` and lives until exit, like
- * the rest of a compilation's data. */
-typedef struct Block {
-    struct Block *next;
-    max_align_t data[];
-} Block;
-
-static Block *blocks;
-
-void *ir_alloc(size_t n)
-{
-    Block *b = calloc(1, sizeof(Block) + n);
-    if (!b) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    b->next = blocks;
-    blocks = b;
-    return b->data;
-}
-
-/* a, sep and b joined in one new string */
-char *ir_strcat(const char *a, const char *sep, const char *b)
-{
-    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
-    char *s = ir_alloc(la + ls + lb + 1);
-    memcpy(s, a, la);
-    memcpy(s + la, sep, ls);
-    memcpy(s + la + ls, b, lb + 1);
-    return s;
-}
-
-/* Grows an array of n elements before it takes element n: capacities
- * 64, 128, 256, ... (the arrays hold no capacity of their own). */
-void *ir_grow(void *a, int n, size_t elt)
-{
-    if (n != 0 && (n < 64 || (n & (n - 1)) != 0))
-        return a;
-    void *p = realloc(a, (size_t)(n ? 2 * n : 64) * elt);
-    if (!p) {
-        fputs("convc: out of memory\n", stderr);
-        exit(3);
-    }
-    return p;
-}
-
-int ir_add_tensor(IrModule *m, const char *name, Shape s)
-{
-    m->tensors = ir_grow(m->tensors, m->ntensors, sizeof *m->tensors);
-    IrTensor *t = &m->tensors[m->ntensors];
-    *t = (IrTensor){.name = name, .rank = s.rank, .c = s.c, .h = s.h, .w = s.w,
-                    .layout = LAYOUT_NCHW, .def = -1, .last_use = -1};
-    return m->ntensors++;
-}
-
-int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out)
-{
-    m->nodes = ir_grow(m->nodes, m->nnodes, sizeof *m->nodes);
-    IrNode *n = &m->nodes[m->nnodes];
-    *n = (IrNode){.kind = kind, .layer = l, .name = l ? l->name : m->tensors[out].name,
-                  .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1};
-    return m->nnodes++;
-}
-
-int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived)
-{
-    m->params = ir_grow(m->params, m->nparams, sizeof *m->params);
-    IrParam *p = &m->params[m->nparams];
-    *p = (IrParam){.name = name, .rank = rank, .derived = derived};
-    for (int i = 0; i < rank; i++)
-        p->dims[i] = dims[i];
-    return m->nparams++;
-}
 
 static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int64_t d0, int64_t d1,
                  int64_t d2, int64_t d3)
@@ -132,36 +56,51 @@ static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
     n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
 }
 
-static IrAct act_of(OpKind op)
-{
-    switch (op) {
-    case OP_RELU: return ACT_RELU;
-    case OP_RELU6: return ACT_RELU6;
-    case OP_LEAKY_RELU: return ACT_LEAKY_RELU;
-    case OP_SIGMOID: return ACT_SIGMOID;
-    case OP_TANH: return ACT_TANH;
-    case OP_SILU: return ACT_SILU;
-    default: return ACT_NONE;
-    }
-}
+/* How each op lowers: the LOWER column of frontend/ops.def. */
+typedef enum { LOWER_INPUT, LOWER_ALIAS, LOWER_NODE } LowerHow;
+typedef struct {
+    LowerHow how;
+    IrKind kind;   /* LOWER_NODE */
+    IrAct act;     /* IR_ACT's activation */
+} OpLowering;
 
-static IrKind kind_of(OpKind op)
+#define INPUT {LOWER_INPUT, IR_KIND_COUNT, ACT_NONE}
+#define ALIAS {LOWER_ALIAS, IR_KIND_COUNT, ACT_NONE}
+#define NODE(k) {LOWER_NODE, IR_##k, ACT_NONE}
+#define ACT(a) {LOWER_NODE, IR_ACT, ACT_##a}
+static const OpLowering op_lowering[OP_COUNT] = {
+#define OP(id, name, nt, fl, args, enums, lower) [OP_##id] = lower,
+#include "frontend/ops.def"
+#undef OP
+};
+#undef INPUT
+#undef ALIAS
+#undef NODE
+#undef ACT
+
+static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
+
+/* The layer's attributes in IR terms: what codegen needs, so it never reads
+ * the Layer. Extents the front end leaves 0 (no dilation, no groups) are 1. */
+static void set_attributes(IrNode *n, const Layer *l)
 {
-    switch (op) {
-    case OP_CONV2D: return IR_CONV;
-    case OP_CONV_TRANSPOSE2D: return IR_CONV_T;
-    case OP_LINEAR: return IR_LINEAR;
-    case OP_BATCHNORM2D: return IR_BATCHNORM;
-    case OP_MAXPOOL2D: return IR_MAXPOOL;
-    case OP_AVGPOOL2D: return IR_AVGPOOL;
-    case OP_GLOBAL_AVGPOOL: return IR_GLOBAL_AVGPOOL;
-    case OP_UPSAMPLE: return IR_UPSAMPLE;
-    case OP_CONCAT: return IR_CONCAT;
-    case OP_ADD: return IR_ADD;
-    case OP_CROP: return IR_CROP;
-    case OP_SOFTMAX: return IR_SOFTMAX;
-    default: return act_of(op) != ACT_NONE ? IR_ACT : IR_COPY;
+    IrGeom *g = &n->geom;
+    for (int i = 0; i < 2; i++) {
+        g->kernel[i] = at_least_1(l->kernel[i]);
+        g->stride[i] = at_least_1(l->stride[i]);
+        g->dilation[i] = at_least_1(l->dilation[i]);
+        g->pad_begin[i] = l->pad_begin[i];
+        g->pad_end[i] = l->pad_end[i];
+        g->output_padding[i] = l->output_padding[i];
+        n->scale[i] = l->scale[i];
+        n->crop[i] = l->crop_offset[i];
     }
+    g->groups = at_least_1(l->groups);
+    n->act = op_lowering[l->op].act;
+    n->act_alpha = l->negative_slope;
+    n->eps = l->eps;
+    n->count_include_pad = l->count_include_pad;
+    n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
 }
 
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
@@ -180,7 +119,7 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
                 s.c += ir_channels_as(&m->tensors[t[i + j]], s.h, s.w);
             int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
             if (c > 1) {
-                int k2 = ir_add_node(m, IR_CONCAT, l, part); /* may move m->nodes */
+                int k2 = ir_add_node(m, IR_CONCAT, l->name, part); /* may move m->nodes */
                 IrNode *p = &m->nodes[k2];
                 p->nin = c;
                 for (int j = 0; j < c; j++)
@@ -196,34 +135,37 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
 static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
 {
     const Layer *l = &g->layers[i];
-    if (l->op == OP_INPUT) {
+    if (op_lowering[l->op].how == LOWER_INPUT) {
         value[i] = ir_add_tensor(m, l->name, l->shape);
         m->tensors[value[i]].is_input = 1;
         return;
     }
-    if (l->op == OP_FLATTEN || l->op == OP_DROPOUT) {
+    if (op_lowering[l->op].how == LOWER_ALIAS) {
         value[i] = value[l->inputs[0]];
         return;
     }
-    int nin = l->ninputs, *in = calloc(nin + 1, sizeof *in);
+    int nin = l->ninputs, *in = ir_xcalloc(nin + 1, sizeof *in);
     for (int j = 0; j < nin; j++)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
     int out = ir_add_tensor(m, l->name, l->shape);
-    int k = ir_add_node(m, kind_of(l->op), l, out); /* may move m->nodes */
+    int k = ir_add_node(m, op_lowering[l->op].kind, l->name, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
     n->nin = nin;
     for (int j = 0; j < nin; j++)
         n->in[j] = in[j];
     free(in);
-    n->act = act_of(l->op);
-    n->act_alpha = l->negative_slope;
-    switch (l->op) {
-    case OP_CONV2D: lower_conv(m, n, l); break;
-    case OP_CONV_TRANSPOSE2D: lower_conv_t(m, n, l); break;
-    case OP_LINEAR: lower_linear(m, n, l); break;
-    case OP_BATCHNORM2D: lower_batchnorm(m, n, l); break;
-    default: break;
+    set_attributes(n, l);
+    n->macs = l->macs;
+    switch (n->kind) {
+    case IR_CONV: lower_conv(m, n, l); break;
+    case IR_CONV_T: lower_conv_t(m, n, l); break;
+    case IR_LINEAR: lower_linear(m, n, l); break;
+    case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
+    case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
+    case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
+    case IR_KIND_COUNT:
+        break; /* no parameters */
     }
     value[i] = out;
 }
@@ -240,21 +182,21 @@ static void own_output(IrModule *m, const Graph *g, int k, int *value)
             shared = 1; /* an alias (flatten, dropout) of another layer's tensor */
     if (shared) {
         int out = ir_add_tensor(m, g->output_names[k], l->shape);
-        int n = ir_add_node(m, IR_COPY, NULL, out);
+        int n = ir_add_node(m, IR_COPY, ir_strcat(g->output_names[k], "", ".copy"), out);
         m->nodes[n].nin = 1;
         m->nodes[n].in[0] = t;
-        m->nodes[n].name = ir_strcat(g->output_names[k], "", ".copy");
         t = out;
     }
     m->tensors[t].is_output = 1;
     m->outputs[k] = t;
 }
 
-IrModule *ir_build(const Graph *g, const IrOptions *o)
+IrModule *ir_lower(const Graph *g)
 {
     IrModule *m = ir_alloc(sizeof *m);
     m->graph = g;
-    int *value = calloc(g->nlayers + 1, sizeof *value);
+    m->name = g->name;
+    int *value = ir_xcalloc(g->nlayers + 1, sizeof *value);
     for (int i = 0; i < g->nlayers; i++) {
         lower_layer(m, g, i, value);
         m->macs += g->layers[i].macs;
@@ -272,16 +214,5 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
     for (int k = 0; k < g->noutputs; k++)
         own_output(m, g, k, value);
     free(value);
-
-    ir_fold_batchnorm(m);
-    ir_fuse_activation(m);
-    ir_compact(m);
-    ir_choose_kernels(m, o);
-    ir_plan_memory(m);
     return m;
-}
-
-int64_t ir_arena_bytes(const IrModule *m)
-{
-    return m->arena_floats * (int64_t)sizeof(float);
 }

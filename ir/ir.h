@@ -3,20 +3,23 @@
  * passes that rewrite it, and the memory plan.
  *
  * ir_build() lowers a checked Graph and runs, in order:
- *   1. lowering: one IrNode per computing layer; flatten and dropout become
- *      aliases of their input tensor (no node);
+ *   1. lowering: one IrNode per computing layer, its attributes copied into
+ *      IR terms (IrGeom, eps, ...): later phases never read the Layer;
+ *      flatten and dropout become aliases of their input tensor (no node);
  *   2. fold_batchnorm: a batchnorm2d whose only producer is a conv2d used
  *      nowhere else is folded into that conv's weights at load time (RtFold);
  *   3. fuse_activation: an elementwise activation whose input is produced by a
- *      conv/linear/batchnorm/add used nowhere else, with the same [C, H, W]
- *      (not across a flatten), becomes that node's epilogue;
- *   4. choose_kernels: the lowering of each node (reference loops, or a
- *      faster kernel where one applies);
- *   5. plan_memory: every tensor gets an arena offset; tensors whose
+ *      conv/conv_t/linear/batchnorm/add used nowhere else, with the same
+ *      [C, H, W] (not across a flatten), becomes that node's epilogue;
+ *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
+ *      and a consumer disagree (layout.c);
+ *   5. choose_kernels: the lowering of each node: the reference loops, or
+ *      the first faster kernel that codegen says applies (IrTarget);
+ *   6. plan_memory: every tensor gets an arena offset; tensors whose
  *      lifetimes do not overlap share space (greedy, first-fit).
  *
- * Every tensor carries a layout; today all are NCHW. A later layout pass can
- * choose blocked layouts per node and insert IR_REORDER nodes between them.
+ * Every tensor has a dtype, a layout and a byte size that includes the
+ * channel padding of a blocked layout.
  */
 #ifndef CONVC_IR_H
 #define CONVC_IR_H
@@ -41,6 +44,7 @@ typedef enum {
     IR_CROP,        /* centre crop (offsets precomputed) */
     IR_SOFTMAX,     /* over channels / features */
     IR_COPY,        /* plain copy: an output that would alias an input or another output */
+    IR_REORDER,     /* the same values in another layout (inserted by the layout pass) */
     IR_KIND_COUNT
 } IrKind;
 
@@ -52,38 +56,82 @@ typedef enum {
     ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU
 } IrAct;
 
+/* Element types. Only f32 is computed today; the others reserve the room. */
 typedef enum {
-    LAYOUT_NCHW     /* per sample [C, H, W], row-major */
+    DTYPE_F32,      /* IEEE binary32 */
+    DTYPE_BF16,     /* reserved */
+    DTYPE_INT8      /* reserved */
+} IrDtype;
+
+/* Per-sample memory layouts of a [C, H, W] tensor ([F] tensors are NCHW). */
+typedef enum {
+    LAYOUT_NCHW,    /* [C, H, W], row-major */
+    LAYOUT_NCHW16C, /* [ceil(C/16), H, W, 16]: blocks of 16 channels innermost; the
+                       last block is padded (reorders write 0 there) */
+    LAYOUT_NCHW8C,  /* [ceil(C/8), H, W, 8], the same with blocks of 8 */
+    LAYOUT_COUNT
 } IrLayout;
 
-/* How a node is lowered. The reference lowering exists for every kind and
- * is always correct; others are chosen by ir_choose_kernels where they apply. */
+/* Upsampling interpolation (PyTorch's nn.Upsample modes). */
+typedef enum { INTERP_NEAREST, INTERP_BILINEAR } IrInterp;
+
+/* The window geometry of a conv, transposed conv or pool, [0] = H, [1] = W. */
+typedef struct {
+    int64_t kernel[2], stride[2];
+    int64_t dilation[2];       /* >= 1 */
+    int64_t pad_begin[2];      /* top, left */
+    int64_t pad_end[2];        /* bottom, right */
+    int64_t output_padding[2]; /* conv_transpose2d */
+    int64_t groups;            /* >= 1 */
+} IrGeom;
+
+/* How a node is lowered: a row of codegen's lowering table. The reference
+ * lowering exists for every kind and is always correct; ir_choose_kernels
+ * picks the first other one whose entry says it applies. What each kernel
+ * accepts is codegen's business (codegen/lower.c), not repeated here. */
 typedef enum {
-    KERNEL_REFERENCE,   /* simple loops, one output row per work item */
-    KERNEL_CONV_TILED,  /* conv2d, stride 1, groups 1: a register tile of
-                           output channels x output columns, explicit vectors */
-    KERNEL_CONV_T_TILED /* conv_transpose2d with stride == kernel (width 1 or 2), no
-                           padding or dilation, groups 1: vectors over input columns */
+    KERNEL_REFERENCE,    /* simple loops, one output row per work item (kernels.c) */
+    KERNEL_CONV_TILED,   /* conv2d: a register tile of output channels x output
+                            columns, explicit vectors (conv_tiled.c) */
+    KERNEL_CONV_T_TILED, /* conv_transpose2d whose windows tile the output:
+                            vectors over input columns (conv_tiled.c) */
+    KERNEL_COUNT
 } IrKernel;
 
+typedef struct IrModule IrModule;
+typedef struct IrNode IrNode;
+
+/* What the kernel choice asks the code generator. codegen/ implements it
+ * (cg_target()) and the driver hands it to ir_build, so the IR depends on
+ * this interface only, never on codegen's internals. */
+typedef struct IrTarget IrTarget;
+struct IrTarget {
+    /* 1 if kernel k can lower node n of m on this target */
+    int (*applies)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
+};
+
 typedef struct {
+    const IrTarget *target; /* NULL: every node uses KERNEL_REFERENCE */
     int reference_only; /* --kernels=reference: every node uses KERNEL_REFERENCE */
+    IrLayout layout;    /* --layout (experimental): the layout of every node whose
+                           lowering accepts any layout; LAYOUT_NCHW by default */
 } IrOptions;
 
 typedef struct {
     const char *name;
     int rank;
     int64_t c, h, w;
+    IrDtype dtype;
     IrLayout layout;
+    int64_t bytes;    /* per sample, channels padded to the layout's block */
     int64_t offset;   /* arena offset in floats per sample, set by plan_memory */
     int def, last_use;/* node index that writes it (-1 for inputs) and last reader */
     int is_input, is_output;
 } IrTensor;
 
-typedef struct {
+struct IrNode {
     IrKind kind;
-    const Layer *layer; /* source layer: attributes (kernel, stride, ...) */
-    const char *name;
+    const char *name;   /* the source layer's (fused: joined by '+'), or made up by a pass */
     int out;            /* output tensor */
     int nin;
     int in[IR_MAX_IN];  /* input tensors */
@@ -91,9 +139,16 @@ typedef struct {
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
     double act_alpha;   /* leaky_relu negative_slope */
+    IrGeom geom;        /* conv, conv_t, maxpool, avgpool */
+    double eps;         /* batchnorm */
+    int count_include_pad; /* avgpool: the divisor counts padding */
+    IrInterp interp;    /* upsample */
+    double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
+    int64_t crop[2];    /* crop: top, left offset into the input */
+    int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */
     IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
     int dead;           /* removed by a pass */
-} IrNode;
+};
 
 typedef struct {
     const char *name;   /* state_dict key */
@@ -110,8 +165,9 @@ typedef struct {
     double eps;
 } IrFold;
 
-typedef struct IrModule {
-    const Graph *graph;
+struct IrModule {
+    const Graph *graph;                 /* the source, for --stats only */
+    const char *name;                   /* the network's */
     IrTensor *tensors; int ntensors;
     IrNode *nodes; int nnodes;
     IrParam *params; int nparams;
@@ -122,7 +178,7 @@ typedef struct IrModule {
     int64_t arena_floats;               /* per sample */
     int64_t param_floats;
     int64_t macs;                       /* per sample */
-} IrModule;
+};
 
 /* Lowers g and runs every pass. Never fails on a checked graph. */
 IrModule *ir_build(const Graph *g, const IrOptions *o);
@@ -136,9 +192,20 @@ void ir_print(FILE *out, const IrModule *m);
 /* Names for printing and symbol names. */
 const char *ir_kind_name(IrKind k);
 const char *ir_act_name(IrAct a);
+const char *ir_layout_name(IrLayout l);
 
-/* Elements of a tensor per sample. */
-static inline int64_t ir_tensor_size(const IrTensor *t) { return t->c * t->h * t->w; }
+/* Channels per block of a layout (1 for NCHW). */
+int ir_layout_block(IrLayout l);
+
+/* Bytes of one element of a dtype. */
+int ir_dtype_bytes(IrDtype d);
+
+/* Values of a tensor per sample, c * h * w. */
+static inline int64_t ir_tensor_elems(const IrTensor *t) { return t->c * t->h * t->w; }
+
+/* Elements of storage per sample: c * h * w plus the channel padding of a
+ * blocked layout. Sample n of a batch starts n * ir_tensor_size() elements in. */
+static inline int64_t ir_tensor_size(const IrTensor *t) { return t->bytes / ir_dtype_bytes(t->dtype); }
 
 /* Channels of t read as planes of h x w elements. A flatten or dropout is
  * an alias: its readers get the source tensor, shaped as the source (a
@@ -146,7 +213,7 @@ static inline int64_t ir_tensor_size(const IrTensor *t) { return t->c * t->h * t
  * as [F] must count C*H*W features, never t->c. */
 static inline int64_t ir_channels_as(const IrTensor *t, int64_t h, int64_t w)
 {
-    return ir_tensor_size(t) / (h * w);
+    return ir_tensor_elems(t) / (h * w);
 }
 
 /* Elements of a parameter. */

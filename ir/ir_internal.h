@@ -1,4 +1,4 @@
-/* ir_internal.h - shared between the files of ir/ only. */
+/* ir_internal.h - shared between the files of ir/ only (module.c: building blocks). */
 #ifndef CONVC_IR_INTERNAL_H
 #define CONVC_IR_INTERNAL_H
 
@@ -8,14 +8,20 @@ void *ir_alloc(size_t n);
 void *ir_grow(void *a, int n, size_t elt); /* before appending element n */
 char *ir_strcat(const char *a, const char *sep, const char *b);
 int ir_add_tensor(IrModule *m, const char *name, Shape s);
-int ir_add_node(IrModule *m, IrKind kind, const Layer *l, int out);
+int ir_add_node(IrModule *m, IrKind kind, const char *name, int out);
+void ir_set_layout(IrTensor *t, IrLayout l);
 int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, int derived);
 
-/* Passes, in the order ir_build() runs them. */
+/* build.c: the checked graph as IR, before any pass. */
+IrModule *ir_lower(const Graph *g);
+
+/* Passes, in the order ir_build() (pipeline.c) runs them. */
 void ir_fold_batchnorm(IrModule *m);
 void ir_fuse_activation(IrModule *m);
 void ir_compact(IrModule *m);
+void ir_assign_layouts(IrModule *m, const IrOptions *o);
 void ir_choose_kernels(IrModule *m, const IrOptions *o);
 void ir_plan_memory(IrModule *m);
+void *ir_xcalloc(size_t n, size_t size);   /* memory.c: calloc or exit(3) with "out of memory" */
 
 #endif

@@ -18,7 +18,7 @@ typedef struct {
 
 static Uses count_uses(const IrModule *m)
 {
-    Uses u = {calloc(m->ntensors + 1, sizeof(int)), calloc(m->ntensors + 1, sizeof(int))};
+    Uses u = {ir_xcalloc(m->ntensors + 1, sizeof(int)), ir_xcalloc(m->ntensors + 1, sizeof(int))};
     for (int t = 0; t < m->ntensors; t++) {
         u.producer[t] = -1;
         u.uses[t] = m->tensors[t].is_output;
@@ -58,7 +58,7 @@ static void fold_into(IrModule *m, IrNode *c, IrNode *bn)
     int64_t bdims[1] = {oc};
     IrFold f = {.weight = c->weight, .bias = c->bias, .gamma = bn->weight, .beta = bn->bias,
                 .mean = bn->mean, .var = bn->var, .out_channels = oc, .row = row,
-                .eps = bn->layer->eps};
+                .eps = bn->eps};
     f.out_weight = ir_add_param(m, ir_strcat(bn->name, "", ".folded_weight"), w.rank, w.dims, 1);
     f.out_bias = ir_add_param(m, ir_strcat(bn->name, "", ".folded_bias"), 1, bdims, 1);
     m->folds = ir_grow(m->folds, m->nfolds, sizeof *m->folds);
@@ -124,7 +124,7 @@ void ir_fuse_activation(IrModule *m)
 /* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
 void ir_compact(IrModule *m)
 {
-    int *map = calloc(m->ntensors + 1, sizeof *map);
+    int *map = ir_xcalloc(m->ntensors + 1, sizeof *map);
     int k = 0;
     for (int i = 0; i < m->nnodes; i++)
         if (!m->nodes[i].dead)
@@ -155,32 +155,18 @@ void ir_compact(IrModule *m)
     free_uses(&u);
 }
 
-/* Transposed conv whose windows tile the output exactly: stride == kernel,
- * kernel width 1 or 2, no padding, dilation or output padding, groups 1. */
-static int conv_t_is_upsampling(const Layer *l)
-{
-    return l->stride[0] == l->kernel[0] && l->stride[1] == l->kernel[1] &&
-           (l->kernel[1] == 1 || l->kernel[1] == 2) && l->groups == 1 &&
-           l->pad_begin[0] == 0 && l->pad_begin[1] == 0 && l->pad_end[0] == 0 && l->pad_end[1] == 0 &&
-           l->output_padding[0] == 0 && l->output_padding[1] == 0 &&
-           l->dilation[0] <= 1 && l->dilation[1] <= 1;
-}
-
-/* The tiled conv kernel handles any groups, padding, dilation and row
- * stride, kernel widths up to 16 and column strides up to 4 (gathers beyond
- * 1); the tiled transposed conv the upsampling case; everything else keeps
- * the reference lowering. */
+/* The first kernel after the reference one whose lowering applies; the
+ * table order is the preference order. */
 void ir_choose_kernels(IrModule *m, const IrOptions *o)
 {
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *n = &m->nodes[i];
-        const Layer *l = n->layer;
         n->kernel = KERNEL_REFERENCE;
-        if (o->reference_only)
-            continue;
-        if (n->kind == IR_CONV && l->kernel[1] <= 16 && l->stride[1] <= 4)
-            n->kernel = KERNEL_CONV_TILED;
-        if (n->kind == IR_CONV_T && conv_t_is_upsampling(l))
-            n->kernel = KERNEL_CONV_T_TILED;
+        for (int k = KERNEL_REFERENCE + 1; k < KERNEL_COUNT && o->target && !o->reference_only; k++) {
+            if (o->target->applies(o->target, (IrKernel)k, m, n)) {
+                n->kernel = (IrKernel)k;
+                break;
+            }
+        }
     }
 }

@@ -4,13 +4,11 @@
  */
 #include "ir/ir_internal.h"
 
-static const char *const kind_names[IR_KIND_COUNT] = {
-    [IR_CONV] = "conv", [IR_CONV_T] = "conv_t", [IR_LINEAR] = "linear",
-    [IR_BATCHNORM] = "batchnorm", [IR_ACT] = "act", [IR_MAXPOOL] = "maxpool",
-    [IR_AVGPOOL] = "avgpool", [IR_GLOBAL_AVGPOOL] = "global_avgpool",
-    [IR_UPSAMPLE] = "upsample", [IR_CONCAT] = "concat", [IR_ADD] = "add",
-    [IR_CROP] = "crop", [IR_SOFTMAX] = "softmax", [IR_COPY] = "copy",
+static const char *const layout_names[LAYOUT_COUNT] = {
+    [LAYOUT_NCHW] = "nchw", [LAYOUT_NCHW16C] = "nchw16c", [LAYOUT_NCHW8C] = "nchw8c",
 };
+
+static const char *const dtype_names[] = {[DTYPE_F32] = "f32", [DTYPE_BF16] = "bf16", [DTYPE_INT8] = "int8"};
 
 static const char *const act_names[] = {
     [ACT_NONE] = "none", [ACT_RELU] = "relu", [ACT_RELU6] = "relu6",
@@ -18,8 +16,31 @@ static const char *const act_names[] = {
     [ACT_SILU] = "silu",
 };
 
-const char *ir_kind_name(IrKind k) { return kind_names[k]; }
+/* A switch, not a table: -Werror=switch names a kind without a name. */
+const char *ir_kind_name(IrKind k)
+{
+    switch (k) {
+    case IR_CONV: return "conv";
+    case IR_CONV_T: return "conv_t";
+    case IR_LINEAR: return "linear";
+    case IR_BATCHNORM: return "batchnorm";
+    case IR_ACT: return "act";
+    case IR_MAXPOOL: return "maxpool";
+    case IR_AVGPOOL: return "avgpool";
+    case IR_GLOBAL_AVGPOOL: return "global_avgpool";
+    case IR_UPSAMPLE: return "upsample";
+    case IR_CONCAT: return "concat";
+    case IR_ADD: return "add";
+    case IR_CROP: return "crop";
+    case IR_SOFTMAX: return "softmax";
+    case IR_COPY: return "copy";
+    case IR_REORDER: return "reorder";
+    case IR_KIND_COUNT: break;
+    }
+    return "?";
+}
 const char *ir_act_name(IrAct a) { return act_names[a]; }
+const char *ir_layout_name(IrLayout l) { return layout_names[l]; }
 
 static void print_param(FILE *out, const IrModule *m, const char *role, int p)
 {
@@ -30,13 +51,14 @@ static void print_param(FILE *out, const IrModule *m, const char *role, int p)
 void ir_print(FILE *out, const IrModule *m)
 {
     fprintf(out, "network %s  arena=%lld floats/sample  params=%lld floats  macs=%lld\n",
-            m->graph->name, (long long)m->arena_floats, (long long)m->param_floats,
+            m->name, (long long)m->arena_floats, (long long)m->param_floats,
             (long long)m->macs);
     for (int t = 0; t < m->ntensors; t++) {
         const IrTensor *tt = &m->tensors[t];
-        fprintf(out, "tensor t%d %s [%lld, %lld, %lld] nchw offset=%lld live=%d..%d%s%s\n", t,
-                tt->name, (long long)tt->c, (long long)tt->h, (long long)tt->w,
-                (long long)tt->offset, tt->def, tt->last_use, tt->is_input ? " input" : "",
+        fprintf(out, "tensor t%d %s [%lld, %lld, %lld] %s %s bytes=%lld offset=%lld live=%d..%d%s%s\n", t,
+                tt->name, (long long)tt->c, (long long)tt->h, (long long)tt->w, dtype_names[tt->dtype],
+                layout_names[tt->layout], (long long)tt->bytes, (long long)tt->offset, tt->def, tt->last_use,
+                tt->is_input ? " input" : "",
                 tt->is_output ? " output" : "");
     }
     for (int p = 0; p < m->nparams; p++) {
@@ -51,7 +73,7 @@ void ir_print(FILE *out, const IrModule *m)
                 m->params[m->folds[f].weight].name, m->params[m->folds[f].gamma].name);
     for (int i = 0; i < m->nnodes; i++) {
         const IrNode *n = &m->nodes[i];
-        fprintf(out, "node %s %s t%d <-", kind_names[n->kind], n->name, n->out);
+        fprintf(out, "node %s %s t%d <-", ir_kind_name(n->kind), n->name, n->out);
         for (int j = 0; j < n->nin; j++)
             fprintf(out, " t%d", n->in[j]);
         print_param(out, m, "weight", n->weight);

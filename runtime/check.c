@@ -24,12 +24,21 @@ static int64_t param_numel(const RtParam *p)
     return n;
 }
 
+/* C rounded up to the layout's channel block */
+static int64_t padded_channels(const RtTensor *t)
+{
+    int64_t block = t->layout == RT_LAYOUT_NCHW16C ? 16 : t->layout == RT_LAYOUT_NCHW8C ? 8 : 1;
+    return ((int64_t)t->c + block - 1) / block * block;
+}
+
 static int check_tensors(const RtModel *m)
 {
     for (int32_t i = 0; i < m->ntensors; i++) {
         const RtTensor *t = &m->tensors[i];
         if (!t->name || (t->rank != 1 && t->rank != 3) || t->c < 1 || t->h < 1 || t->w < 1 ||
-            (t->rank == 1 && (t->h != 1 || t->w != 1)) || t->size != (int64_t)t->c * t->h * t->w)
+            (t->rank == 1 && (t->h != 1 || t->w != 1)) || t->layout < 0 || t->layout > RT_LAYOUT_NCHW8C ||
+            t->dtype != RT_DTYPE_F32 || t->size != padded_channels(t) * t->h * t->w ||
+            t->bytes != t->size * (int64_t)sizeof(float))
             return bad(m, "bad shape of tensor", t->name);
         if (t->offset < 0 || t->offset > m->arena_floats - t->size)
             return bad(m, "arena too small for tensor", t->name);
@@ -90,9 +99,12 @@ static int check_steps(const RtModel *m)
 
 static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const char *const *names)
 {
-    for (int32_t i = 0; i < n; i++)
+    for (int32_t i = 0; i < n; i++) {
         if (idx[i] < 0 || idx[i] >= m->ntensors || !names[i])
             return bad(m, "input or output refers to a missing tensor", NULL);
+        if (m->tensors[idx[i]].layout != RT_LAYOUT_NCHW)
+            return bad(m, "input or output not in NCHW layout:", names[i]);
+    }
     return 0;
 }
 

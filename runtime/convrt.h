@@ -9,7 +9,7 @@
  *
  * Memory: all activations live in one arena of `arena_floats * N` floats
  * (N = batch size, chosen at run time). A tensor's per-sample layout is
- * [C, H, W] and the batch is outermost, so tensor t of the whole batch starts
+ * [C, H, W] or a channel-blocked one (RtTensor.layout) and the batch is outermost, so tensor t of the whole batch starts
  * at arena + t.offset * N and sample n of it at that + n * t.size.
  * All parameters live in one buffer of `param_floats` floats.
  *
@@ -22,13 +22,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An activation tensor in the arena. */
+/* Element types and per-sample layouts of activation tensors (the IR's
+ * IrDtype and IrLayout, same numbering). Only f32 is computed today. */
+enum { RT_DTYPE_F32 = 0, RT_DTYPE_BF16 = 1, RT_DTYPE_INT8 = 2 };
+enum {
+    RT_LAYOUT_NCHW = 0,    /* [C, H, W] */
+    RT_LAYOUT_NCHW16C = 1, /* [ceil(C/16), H, W, 16]: channel blocks innermost, last one padded */
+    RT_LAYOUT_NCHW8C = 2   /* [ceil(C/8), H, W, 8] */
+};
+
+/* An activation tensor in the arena. Network inputs and outputs are NCHW f32. */
 typedef struct {
     const char *name;
     int64_t offset;     /* floats per sample before it in the arena */
-    int64_t size;       /* floats per sample = c * h * w */
+    int64_t size;       /* elements per sample: c * h * w, channels padded to the layout's block */
     int32_t rank;       /* 3: [C, H, W]; 1: [F] (c = F, h = w = 1) */
     int32_t c, h, w;
+    int64_t bytes;      /* per sample: size * the dtype's size */
+    int32_t dtype;      /* RT_DTYPE_* */
+    int32_t layout;     /* RT_LAYOUT_* */
 } RtTensor;
 
 /* Where a parameter's values come from. */

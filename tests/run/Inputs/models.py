@@ -241,6 +241,21 @@ class ConvTransposeChain(nn.Module):
         return F.silu(self.bn(self.dw(t)))
 
 
+@model('conv_wide_kernel', [('x', (3, 5, 70))], ['a', 'b', 't', 'g'])
+class ConvWideKernel(nn.Module):
+    """Kernels wider than convc unrolls (16 columns): a run-time column loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, (1, 40), padding=(0, 7))
+        self.b = nn.Conv2d(3, 2, (3, 21), stride=(1, 2), padding=(1, 5), dilation=(1, 2))
+        self.t = nn.ConvTranspose2d(3, 3, (2, 19), stride=(1, 3), padding=(0, 4), dilation=(1, 2))
+        self.g = nn.Conv2d(3, 6, (1, 17), padding=(0, 20), groups=3)
+
+    def forward(self, x):
+        return self.a(x), self.b(x), self.t(x), self.g(x)
+
+
 # --- linear, flatten, global_avgpool, softmax, dropout ------------------------
 
 @model('linear_flatten', [('x', (3, 9, 7))], ['fc2', 'y'])
@@ -534,6 +549,20 @@ class AliasFusion(nn.Module):
         return (F.relu6(fl(self.c(x))), torch.sigmoid(fl(self.t(x))),
                 F.leaky_relu(fl(self.b(x)), 0.1), torch.tanh(fl(x + x)),
                 F.relu(self.n(self.d(x))))
+
+
+@model('layout', [('x', (20, 7, 9))], ['c', 'u', 'k'])
+class Layout(nn.Module):
+    """Elementwise ops and a crop between convs: run blocked under --layout=nchw16c."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(20, 20, 3, padding=1)
+        self.c = nn.Conv2d(20, 5, 1)
+        self.v = nn.Conv2d(20, 3, 3)
+
+    def forward(self, x):
+        s = self.a(x) + torch.sigmoid(x)
+        return self.c(torch.tanh(s)), F.relu(s), F.relu(center_crop(s, self.v(x)))
 
 
 @model('add', [('x', (4, 9, 11)), ('y', (4, 9, 11))], ['s1', 's2', 'r'])

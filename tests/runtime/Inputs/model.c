@@ -36,9 +36,9 @@ static void copy_param(float *const *args, int64_t begin, int64_t end)
 }
 
 static const RtTensor tensors[] = {
-    {"x", 0, 24, 3, 2, 3, 4},
-    {"y", 24, 24, 3, 2, 3, 4},
-    {"p", 48, 24, 1, 24, 1, 1},
+    {"x", 0, 24, 3, 2, 3, 4, 24 * 4},
+    {"y", 24, 24, 3, 2, 3, 4, 24 * 4},
+    {"p", 48, 24, 1, 24, 1, 1, 24 * 4},
 };
 static const RtParam params[] = {{"w.weight", 0, {2, 3, 4}, 3, RT_PARAM_LOAD}};
 static const RtStep steps[] = {
@@ -89,9 +89,9 @@ enum { Y_OFFSET = 80 };
 #endif
 
 static const RtTensor tensors[] = {
-    {"t", 0, 80, 3, 4, 4, 5},
-    {"x", 80, 60, 3, 3, 4, 5},
-    {"y", Y_OFFSET, 80, 3, 4, 4, 5},
+    {"t", 0, 80, 3, 4, 4, 5, 80 * 4},
+    {"x", 80, 60, 3, 3, 4, 5, 60 * 4},
+    {"y", Y_OFFSET, 80, 3, 4, 4, 5, 80 * 4},
 };
 
 static const RtParam params[] = {
@@ -147,10 +147,10 @@ static void fc(float *const *args, int64_t begin, int64_t end)
 }
 
 static const RtTensor tensors[] = {
-    {"a", 0, 18, 3, 2, 3, 3},
-    {"feat", 18, 3, 1, 3, 1, 1},
-    {"scaled", 21, 18, 3, 2, 3, 3},
-    {"fc", 39, 2, 1, 2, 1, 1},
+    {"a", 0, 18, 3, 2, 3, 3, 18 * 4},
+    {"feat", 18, 3, 1, 3, 1, 1, 3 * 4},
+    {"scaled", 21, 18, 3, 2, 3, 3, 18 * 4},
+    {"fc", 39, 2, 1, 2, 1, 1, 2 * 4},
 };
 
 static const RtParam params[] = {

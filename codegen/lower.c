@@ -1,0 +1,159 @@
+/*
+ * lower.c - the lowering table, and the kernel function around each body.
+ *
+ * Every IrKernel has one row (CgLowering): whether it applies to a node on
+ * this target, how many work items a sample splits into, the workspace it
+ * needs, and the body that computes one item. ir_choose_kernels asks the
+ * rows through the IrTarget that cg_target() returns; the bodies never see
+ * anything but the IR.
+ *
+ * A node's code is two functions:
+ *   kN.kind(ptr args, i64 begin, i64 end)      -- RtKernel, the step's entry:
+ *       loads the step's pointers from args and calls
+ *   kN.kind.items(ptr y, ptr x..., ptr p..., i64 begin, i64 end)  -- not inlined, so
+ *       the pointer attributes below stay visible to every optimisation:
+ *       for item in [begin, end): s = item / work, r = item % work, body(s, r)
+ * The pointers of .items are `noalias` (the memory plan never lets a node's
+ * output overlap its inputs, and parameters live in their own buffer) and
+ * `align 64` (the runtime allocates the arena and the parameter buffer on
+ * 64 bytes and every offset is a multiple of 16 floats: ir/memory.c). Both
+ * functions carry the target machine's CPU and features and prefer vectors
+ * of the widest width the kernels use.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg_internal.h"
+
+static const CgLowering *const lowerings[KERNEL_COUNT] = {
+    [KERNEL_REFERENCE] = &cg_lower_reference,
+    [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
+    [KERNEL_CONV_T_TILED] = &cg_lower_conv_t_tiled,
+};
+
+int64_t cg_no_scratch(const Cg *g, const IrNode *n) { return 0; }
+
+static int target_applies(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
+{
+    return lowerings[k]->applies((const CgTarget *)t, m, n);
+}
+
+IrTarget *cg_target(const CgOptions *o)
+{
+    CgTarget *t = malloc(sizeof *t);
+    if (!t) {
+        fputs("convc: out of memory\n", stderr);
+        exit(3);
+    }
+    *t = (CgTarget){.ir = {target_applies}, .vec = cg_vector_lanes(o)};
+    return &t->ir;
+}
+
+int64_t cg_work(const Cg *g, const IrNode *n)
+{
+    return lowerings[n->kernel]->work(g, n);
+}
+
+/* Parameters in the order the kernel reads them from args. */
+int cg_step_params(const IrNode *n, int params[4])
+{
+    int k = 0;
+    if (n->weight >= 0) params[k++] = n->weight;
+    if (n->bias >= 0) params[k++] = n->bias;
+    if (n->mean >= 0) params[k++] = n->mean;
+    if (n->var >= 0) params[k++] = n->var;
+    return k;
+}
+
+static void string_attr(Cg *g, LLVMValueRef fn, const char *key, const char *value)
+{
+    LLVMAttributeRef a = LLVMCreateStringAttribute(g->ctx, key, (unsigned)strlen(key), value, (unsigned)strlen(value));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, a);
+}
+
+static void enum_attr(Cg *g, LLVMValueRef fn, unsigned idx, const char *name, uint64_t value)
+{
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(g->ctx, kind, value));
+}
+
+/* target-cpu, target-features, and vectors as wide as the kernels' */
+static void target_attrs(Cg *g, LLVMValueRef fn)
+{
+    char bits[16];
+    snprintf(bits, sizeof bits, "%d", g->vec * 32);
+    string_attr(g, fn, "target-cpu", g->cpu);
+    string_attr(g, fn, "target-features", g->features);
+    string_attr(g, fn, "prefer-vector-width", bits);
+    string_attr(g, fn, "min-legal-vector-width", bits);
+}
+
+/* kN.kind.items: np pointers (output, inputs, parameters), then begin, end */
+static LLVMValueRef items_function(Cg *g, const char *name, int np)
+{
+    LLVMTypeRef params[1 + IR_MAX_IN + 4 + 2];
+    for (int i = 0; i < np; i++)
+        params[i] = g->ptr;
+    params[np] = params[np + 1] = g->i64;
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 2, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    target_attrs(g, fn);
+    enum_attr(g, fn, LLVMAttributeFunctionIndex, "noinline", 0); /* keeps the pointer attributes */
+    for (int i = 0; i < np; i++) {
+        enum_attr(g, fn, (unsigned)i + 1, "noalias", 0);
+        enum_attr(g, fn, (unsigned)i + 1, "align", 64);
+    }
+    return fn;
+}
+
+/* The body of .items: the loop over work items of the whole batch. */
+static void emit_items(Cg *g, const IrNode *n)
+{
+    const IrModule *m = g->m;
+    CgKernel k = {.g = g, .n = n, .out = &m->tensors[n->out]};
+    int params[4], np = cg_step_params(n, params);
+    for (int j = 0; j < n->nin; j++)
+        k.in[j] = &m->tensors[n->in[j]];
+    for (int j = 0; j < np; j++)
+        k.p[j] = LLVMGetParam(g->fn, (unsigned)(1 + n->nin + j));
+    int64_t work = cg_work(g, n);
+    unsigned last = (unsigned)(1 + n->nin + np);
+    CgLoop item = cg_loop(g, LLVMGetParam(g->fn, last), LLVMGetParam(g->fn, last + 1), "item");
+    LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
+    k.r = cg_rem(g, item.iv, cg_i64(g, work));
+    k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
+    for (int j = 0; j < n->nin; j++)
+        k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
+    lowerings[n->kernel]->emit(&k);
+    cg_loop_end(g, &item);
+    LLVMBuildRetVoid(g->b);
+}
+
+/* void kN.kind(ptr args, i64 begin, i64 end): kN.kind.items(args[0], ..., begin, end) */
+LLVMValueRef cg_emit_kernel(Cg *g, int index)
+{
+    const IrNode *n = &g->m->nodes[index];
+    int params[4], np = 1 + n->nin + cg_step_params(n, params);
+    char name[64];
+    snprintf(name, sizeof name, "k%d.%s.items", index, ir_kind_name(n->kind));
+    LLVMValueRef items = g->fn = items_function(g, name, np);
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    emit_items(g, n);
+
+    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
+    g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    target_attrs(g, g->fn);
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    LLVMValueRef args[1 + IR_MAX_IN + 4 + 2];
+    for (int i = 0; i < np; i++) {
+        LLVMValueRef idx = cg_i64(g, i);
+        args[i] = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildGEP2(g->b, g->ptr, LLVMGetParam(g->fn, 0), &idx, 1, ""), "");
+    }
+    args[np] = LLVMGetParam(g->fn, 1);
+    args[np + 1] = LLVMGetParam(g->fn, 2);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    return g->fn;
+}

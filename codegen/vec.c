@@ -1,0 +1,109 @@
+/*
+ * vec.c - vector helpers shared by the kernels: splats, lane indices and
+ * masks, masked loads, stores and gathers, shuffles, intrinsic calls.
+ *
+ * Vectors are <vec x float> with vec = Cg.vec lanes (16 with AVX-512, 8
+ * otherwise). Masked lanes are neither read nor written; a masked load gives
+ * 0 in them.
+ */
+#include <string.h>
+
+#include "codegen/cg_internal.h"
+
+/* A call to the overloaded intrinsic `name` on the type of args[0]. */
+LLVMValueRef cg_intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned n)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMTypeRef ty = LLVMTypeOf(args[0]);
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
+    LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &ty, 1);
+    return LLVMBuildCall2(g->b, fty, fn, args, n, "");
+}
+
+LLVMValueRef cg_splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
+{
+    LLVMValueRef undef = LLVMGetUndef(vt);
+    LLVMValueRef v = LLVMBuildInsertElement(g->b, undef, scalar, LLVMConstInt(g->i32, 0, 0), "");
+    LLVMValueRef zeros = LLVMConstNull(g->vi32);
+    return LLVMBuildShuffleVector(g->b, v, undef, zeros, "");
+}
+
+/* <0, step, 2*step, ...> */
+LLVMValueRef cg_lane_steps(Cg *g, int64_t step)
+{
+    LLVMValueRef lanes[64];
+    for (int i = 0; i < g->vec; i++)
+        lanes[i] = LLVMConstInt(g->i32, (unsigned long long)(i * step), 0);
+    return LLVMConstVector(lanes, (unsigned)g->vec);
+}
+
+/* lanes where 0 <= start + lane*step < limit, as one unsigned compare */
+LLVMValueRef cg_lane_mask_step(Cg *g, LLVMValueRef start, int64_t step, int64_t limit)
+{
+    LLVMValueRef s32 = LLVMBuildTrunc(g->b, start, g->i32, "");
+    LLVMValueRef idx = LLVMBuildAdd(g->b, cg_splat(g, s32, g->vi32), cg_lane_steps(g, step), "");
+    LLVMValueRef lim = cg_splat(g, LLVMConstInt(g->i32, (unsigned long long)limit, 0), g->vi32);
+    return LLVMBuildICmp(g->b, LLVMIntULT, idx, lim, "");
+}
+
+LLVMValueRef cg_lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
+{
+    return cg_lane_mask_step(g, start, 1, limit);
+}
+
+static LLVMValueRef masked_intrinsic(Cg *g, const char *name, LLVMTypeRef *fty)
+{
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    int gather = strstr(name, "gather") != NULL;
+    LLVMTypeRef tys[2] = {g->vf, gather ? LLVMVectorType(g->ptr, (unsigned)g->vec) : g->ptr};
+    *fty = LLVMIntrinsicGetType(g->ctx, id, tys, 2);
+    return LLVMGetIntrinsicDeclaration(g->mod, id, tys, 2);
+}
+
+LLVMValueRef cg_masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.load", &fty);
+    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
+    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+/* lanes p[0], p[step], p[2*step], ... where mask is set, else 0 */
+LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.gather", &fty);
+    LLVMValueRef idx = cg_lane_steps(g, step);
+    LLVMValueRef ptrs = LLVMBuildGEP2(g->b, g->f32, p, &idx, 1, "");
+    LLVMValueRef args[4] = {ptrs, LLVMConstInt(g->i32, 4, 0), mask, LLVMConstNull(g->vf)};
+    return LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+/* lanes 0, 2, 4, ... of the concatenation a ++ b */
+LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildShuffleVector(g->b, a, b, cg_lane_steps(g, 2), "");
+}
+
+void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.store", &fty);
+    LLVMValueRef args[4] = {v, p, LLVMConstInt(g->i32, 4, 0), mask};
+    LLVMBuildCall2(g->b, fty, fn, args, 4, "");
+}
+
+int cg_vector_act(IrAct a)
+{
+    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_LEAKY_RELU;
+}
+
+/* <a0, b0, a1, b1, ...> from lanes [first, first + vec/2) of a and b */
+LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first)
+{
+    LLVMValueRef idx[64];
+    for (int i = 0; i < g->vec; i++)
+        idx[i] = LLVMConstInt(g->i32, (unsigned long long)(first + i / 2 + (i % 2) * g->vec), 0);
+    return LLVMBuildShuffleVector(g->b, a, b, LLVMConstVector(idx, (unsigned)g->vec), "");
+}
+

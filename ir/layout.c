@@ -1,0 +1,77 @@
+/*
+ * layout.c - the layout pass: a memory layout per node, and IR_REORDER nodes
+ * where a producer and a consumer disagree.
+ *
+ * Each node works in one layout: its output and every input it reads must be
+ * in it. Nodes whose lowering handles any layout (elementwise ops: the same
+ * formula on every stored element; crop: indexes both sides by layout) take
+ * IrOptions.layout; every other node,
+ * and every rank-1 tensor, stays NCHW. Network inputs and outputs are NCHW
+ * (the runtime reads and writes NCHW files), so a node that writes a network
+ * output works in NCHW too.
+ *
+ * A value needed in another layout than the one it was written in gets one
+ * reorder node, placed just before its first consumer in that layout and
+ * shared by every later one; nodes stay in topological order. With the
+ * default layout (NCHW everywhere) no reorder is inserted.
+ */
+#include <stdlib.h>
+
+#include "ir/ir_internal.h"
+
+/* Kinds whose reference lowering works in every layout (all inputs and the
+ * output share it). */
+static int layout_free(IrKind k)
+{
+    return k == IR_ACT || k == IR_ADD || k == IR_CROP;
+}
+
+static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions *o)
+{
+    const IrTensor *out = &m->tensors[n->out];
+    if (!layout_free(n->kind) || out->rank != 3 || out->is_output)
+        return LAYOUT_NCHW;
+    return o->layout;
+}
+
+/* The tensor holding t's values in layout l: t itself, an earlier reorder's
+ * output (cache[t * LAYOUT_COUNT + l]), or a new reorder appended to nodes. */
+static int in_layout(IrModule *m, int t, IrLayout l, int *cache, IrNode **nodes, int *nn)
+{
+    if (m->tensors[t].layout == l)
+        return t;
+    int *c = &cache[t * LAYOUT_COUNT + l];
+    if (*c >= 0)
+        return *c;
+    IrTensor src = m->tensors[t]; /* a copy: ir_add_tensor may move m->tensors */
+    Shape s = {.rank = src.rank, .c = src.c, .h = src.h, .w = src.w};
+    *c = ir_add_tensor(m, src.name, s);
+    ir_set_layout(&m->tensors[*c], l);
+    *nodes = ir_grow(*nodes, *nn, sizeof **nodes);
+    IrNode r = {.kind = IR_REORDER, .name = ir_strcat(src.name, ".to_", ir_layout_name(l)), .out = *c,
+                .nin = 1, .in = {t}, .weight = -1, .bias = -1, .mean = -1, .var = -1};
+    (*nodes)[(*nn)++] = r;
+    return *c;
+}
+
+void ir_assign_layouts(IrModule *m, const IrOptions *o)
+{
+    int *cache = ir_xcalloc(((size_t)m->ntensors + 1) * LAYOUT_COUNT, sizeof *cache);
+    for (int i = 0; i < m->ntensors * LAYOUT_COUNT; i++)
+        cache[i] = -1;
+    IrNode *nodes = NULL;
+    int nn = 0;
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode n = m->nodes[i];
+        IrLayout l = node_layout(m, &n, o);
+        ir_set_layout(&m->tensors[n.out], l);
+        for (int j = 0; j < n.nin; j++) /* inputs are tensors from before the pass */
+            n.in[j] = in_layout(m, n.in[j], l, cache, &nodes, &nn);
+        nodes = ir_grow(nodes, nn, sizeof *nodes);
+        nodes[nn++] = n;
+    }
+    free(m->nodes);
+    m->nodes = nodes;
+    m->nnodes = nn;
+    free(cache);
+}
