@@ -252,7 +252,9 @@ class Net:
         """Whether to keep a drawn feature that hits known defect tag: only
         with known=True, and then only sometimes, so that networks without it
         stay common (a failure of a network with a known defect is not
-        looked into further)."""
+        looked into further). A tag no longer in KNOWN (fixed) is always kept."""
+        if tag not in KNOWN:
+            return True
         if not self.allow_known or self.rng.random() < 0.7:
             return False
         self.known.add(tag)
