@@ -99,6 +99,7 @@ enum { AST_MAX_DEPTH = 200 };
 typedef struct {
     Arena *arena;
     NodeList items;     /* N_BLOCK and N_NETWORK */
+    bool dropped;       /* a statement or a definition's header was dropped: its names are unknown */
 } ParseCtx;
 
 SrcSpan ast_span(int fl, int fc, int ll, int lc);
@@ -204,6 +205,6 @@ typedef struct {
 bool rule_apply(OpCall *k, Layer *L);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items);
+Program *fe_build(const char *path, Arena *a, const NodeList *items, bool dropped);
 
 #endif
