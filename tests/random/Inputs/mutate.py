@@ -164,8 +164,6 @@ def variants(net, rng, count):
         for n2, b in local[i + 1:]:
             if a is b or id(b) in descendants(net, a) or id(a) in descendants(net, b):
                 continue
-            if {n1, n2} == {'syntax', 'undefined_name'}:
-                continue  # convc reports no undefined name after a syntax error (check.c)
             a.mutation = KINDS[n1][1](net, a)
             b.mutation = KINDS[n2][1](net, b)
             yield Variant('%s+%s' % (n1, n2), [a, b])

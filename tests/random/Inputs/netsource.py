@@ -131,7 +131,7 @@ def conv_source(net, flat=False):
     lines = ['# randnet seed %d%s' % (net.seed, ' (flattened)' if flat else '')]
     if not flat:
         for b in net.blocks:
-            if b.used or any(o.inner is b and o.used for o in net.blocks):
+            if b.used:
                 lines += block_lines(b)
     lines.append('network %s {' % net.conv_name)
     if flat:

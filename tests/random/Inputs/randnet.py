@@ -722,7 +722,10 @@ def call_block(net):
         net.total_macs = macs0
         net.known = known0
         raise
-    b.used = True
+    called = b
+    while called is not None:  # b and the blocks it calls, to print
+        called.used = True
+        called = called.inner
     out.name = inst
     net.stmts.append(('call', (b, inst, vals, written, override, out, net.nodes[start:])))
 
