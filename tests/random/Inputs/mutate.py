@@ -120,6 +120,32 @@ class Variant:
                 n.dims_text = None
 
 
+class BodyEdit:
+    """An edit of a block's body statement (netsource sets its line)."""
+
+    def __init__(self, mutation):
+        self.mutation = mutation
+        self.line = None
+
+
+BODY_KINDS = {'undefined_name': undefined, 'unknown_keyword': kw('bogus', 1), 'syntax': syntax,
+              'unknown_op': lambda op, ins, args: (op + 'q', ins, args)}
+
+
+def block_variant(net, rng):
+    """A variant with one statement of a used block broken: reported once, at
+    the block's line, however many instances there are."""
+    blocks = [b for b in net.blocks if b.used]
+    if not blocks:
+        return None
+    b = rng.choice(blocks)
+    i = rng.randrange(len(b.body))
+    name = rng.choice(sorted(BODY_KINDS))
+    edit = BodyEdit(BODY_KINDS[name])
+    b.edits = {i: edit}
+    return Variant('block_' + name, [edit])
+
+
 def statements(net):
     return [what for kind, what in net.stmts if kind == 'assign']
 
@@ -154,6 +180,9 @@ def variants(net, rng, count):
         count -= 1
         n.mutation = every[name][1](net, n)
         yield Variant(name, [n])
+    variant = block_variant(net, rng)
+    if variant is not None:
+        yield variant
     node = next((i for i in net.inputs if len(i.shape) == 3), None)
     if node is not None and net.use_known('limits'):
         node.dims_text = '769546, 494770, 48448661'  # C*H*W wraps to 4 in 32 bits

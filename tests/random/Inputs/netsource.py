@@ -101,10 +101,24 @@ def block_call_text(b, vals, written, override):
     return '%s(%s)' % (b.name, ', '.join(parts))
 
 
-def block_lines(b):
+def body_statement(b, i, first_line, lhs, op, parts):
+    """One body statement; a broken variant's edit of it (b.edits[i]) applied."""
+    edit = b.edits.get(i)
+    if edit is None or edit.mutation is None:
+        return '    %s = %s(%s)' % (lhs, op, ', '.join(parts))
+    edit.line = first_line + 1 + i
+    edited = edit.mutation(op, parts[:1], parts[1:])
+    if isinstance(edited, str):
+        return '    %s = %s' % (lhs, edited)
+    op, ins, args = edited
+    return '    %s = %s(%s)' % (lhs, op, ', '.join(ins + args))
+
+
+def block_lines(b, first_line):
+    """The definition of b, starting on source line first_line."""
     params = [p if d is None else '%s=%s' % (p, d) for p, kind, d, _ in b.params]
     lines = ['block %s(%s) {' % (b.name, ', '.join(params))]
-    for lhs, op, args, kw in b.body:
+    for i, (lhs, op, args, kw) in enumerate(b.body):
         if op == 'block':
             inner = b.inner
             parts = [args[0], 'ch']
@@ -115,10 +129,10 @@ def block_lines(b):
                     v = INNER_VALUES[p]
                     t = {'bool': btext, 'float': ftext}.get(kind, str)(v)
                     parts.append('%s=%s' % (p, '"%s"' % t if kind == 'string' else t))
-            lines.append('    %s = %s(%s)' % (lhs, inner.name, ', '.join(parts)))
+            lines.append(body_statement(b, i, first_line, lhs, inner.name, parts))
             continue
         parts = list(args) + ['%s=%s' % (k, v) for k, v in kw.items() if v is not None]
-        lines.append('    %s = %s(%s)' % (lhs, op, ', '.join(parts)))
+        lines.append(body_statement(b, i, first_line, lhs, op, parts))
     if isinstance(b.ret, tuple):
         lines.append('    return %s + %s' % (b.ret[1], b.ret[2]))
     else:
@@ -132,7 +146,7 @@ def conv_source(net, flat=False):
     if not flat:
         for b in net.blocks:
             if b.used:
-                lines += block_lines(b)
+                lines += block_lines(b, len(lines) + 1)
     lines.append('network %s {' % net.conv_name)
     if flat:
         for i, n in enumerate(net.nodes):

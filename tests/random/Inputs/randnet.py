@@ -223,7 +223,7 @@ class Block:
         self.params = []     # (name, kind, default text or None, default value)
         self.body = []       # (lhs, op, [templates], {attr: template})
         self.ret = None      # name returned, or ('add', a, b) for `return a + b`
-        self.lines = {}      # body statement index -> source line
+        self.edits = {}      # body statement index -> a broken variant's edit (mutate.py)
         self.used = False
 
 
@@ -307,6 +307,8 @@ def draw_conv(net, x):
     if c % g:
         g = 1
     out = g * rng.randint(1, max(1, 8 // g)) if rng.random() < 0.8 else g * rng.randint(1, 3)
+    if rng.random() < 0.15:  # several register tiles of output channels
+        out = g * rng.randint(9, 40 // g + 9)
     k = maybe_pair(rng, 1, 5)
     stride = 1 if rng.random() < 0.6 else maybe_pair(rng, 1, 3)
     dil = 1 if rng.random() < 0.75 else maybe_pair(rng, 1, 3)
@@ -345,7 +347,9 @@ def draw_tconv(net, x):
         g = 1
     out = g * rng.randint(1, max(1, 6 // g))
     k = maybe_pair(rng, 1, 4)
-    stride = maybe_pair(rng, 1, 3)
+    stride = k if rng.random() < 0.3 else maybe_pair(rng, 1, 3)  # k == stride: its own kernel
+    if rng.random() < 0.1:
+        out = g * rng.randint(5, 30 // g + 5)
     dil = 1 if rng.random() < 0.8 else maybe_pair(rng, 1, 2)
     pad = 0 if rng.random() < 0.5 else maybe_pair(rng, 0, 2)
     s2, d2 = pair(stride), pair(dil)
