@@ -531,7 +531,7 @@ OP_WEIGHTS = {
     'conv2d': 8, 'conv_transpose2d': 3, 'linear': 2, 'batchnorm2d': 3, 'relu': 2, 'relu6': 1,
     'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
-    'concat': 3, 'add': 3, 'crop': 2, 'block': 4,
+    'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
 }
 
 
@@ -563,6 +563,8 @@ def step(net):
         return call_block(net)
     if op in ('concat', 'add', 'crop'):
         return step_multi(net, op)
+    if op == 'idiom':
+        return step_idiom(net)
     flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
                   'dropout')
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
@@ -588,6 +590,62 @@ def step(net):
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
                      'batchnorm2d': 'bn'}.get(op, op[:2]))
     net.stmts.append(('assign', node))
+
+
+def inline(net, op, x):
+    """An anonymous layer written inside the next call."""
+    attrs, args = draw_unary(net, op, x)
+    node = net.add_node(op, [x], attrs)
+    node.args = args
+    return node
+
+
+def step_idiom(net):
+    """Common heads written in one line: act(flatten(conv)), linear(flatten(global_avgpool(x))),
+    linear(dropout(flatten(x))), concat(flatten(a), flatten(b))."""
+    rng = net.rng
+    x = net.pick(lambda n: len(n.shape) == 3)
+    if x is None:
+        raise Invalid('no input')
+    snapshot = (len(net.nodes), len(net.stmts), net.total_macs, set(net.known))
+    try:
+        kind = rng.choice(['act', 'linear', 'linear-dropout', 'concat'])
+        if kind == 'act':
+            op = rng.choice(['conv2d', 'conv2d', 'conv_transpose2d', 'batchnorm2d'])
+            attrs, args = draw_unary(net, op, x)
+            layer = net.add_node(op, [x], attrs)
+            layer.args = args
+            bind(net, layer, 'c')
+            net.stmts.append(('assign', layer))
+            x = inline(net, 'flatten', layer)
+            if rng.random() < 0.3:
+                x = inline(net, 'dropout', x)
+            op = rng.choice(ACTS)
+        elif kind == 'concat':
+            y = net.pick(lambda n: len(n.shape) == 3)
+            ins = [inline(net, 'flatten', x), inline(net, 'flatten', y)]
+            if not net.use_known('concat-flat'):
+                raise Invalid('known defect')
+            node = net.add_node('concat', ins, {})
+            bind(net, node, 'co')
+            net.stmts.append(('assign', node))
+            return
+        else:
+            if kind == 'linear':
+                x = inline(net, 'flatten', inline(net, 'global_avgpool', x))
+            else:
+                x = inline(net, 'dropout', inline(net, 'flatten', x))
+            op = 'linear'
+        attrs, args = draw_unary(net, op, x)
+        node = net.add_node(op, [x], attrs)
+        node.args = args
+        bind(net, node, op[:2])
+        net.stmts.append(('assign', node))
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        del net.stmts[snapshot[1]:]
+        net.total_macs, net.known = snapshot[2], snapshot[3]
+        raise
 
 
 def step_multi(net, op):
