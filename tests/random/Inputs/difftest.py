@@ -96,11 +96,12 @@ def build_model(source, seed, dtype):
     return model.eval(), ns
 
 
-def compile_net(a, conv_text, cfg, workdir, name='net'):
+def compile_net(a, net, conv_text, cfg, workdir, name='net'):
     path = os.path.join(workdir, name + '.conv')
     with open(path, 'w') as f:
         f.write(conv_text)
-    cmd = [a.convc, name + '.conv', cfg['opt'], '--kernels=' + cfg['kernels'], '-o', name + '.exe']
+    cmd = [a.convc, name + '.conv', cfg['opt'], '--kernels=' + cfg['kernels'], '-o', name + '.exe',
+           '--network', net.conv_name]
     code, err = run(cmd, workdir)
     if code == 0:
         return None
@@ -115,7 +116,7 @@ def evaluate(a, net, cfg, workdir, flat=False):
     source = netsource.torch_source(net)
     with open(os.path.join(workdir, 'model.py'), 'w') as f:
         f.write(source)
-    bad = compile_net(a, conv, cfg, workdir)
+    bad = compile_net(a, net, conv, cfg, workdir)
     if bad:
         return bad
     model, ns = build_model(source, net.seed, cfg['dtype'])
@@ -170,7 +171,7 @@ def check_broken(a, net, cfg, workdir, rng):
         path = os.path.join(workdir, 'bad.conv')
         with open(path, 'w') as f:
             f.write(text)
-        code, err = run([a.convc, 'bad.conv', '-o', 'bad.exe'], workdir)
+        code, err = run([a.convc, 'bad.conv', '--network', net.conv_name, '-o', 'bad.exe'], workdir)
         got = set(int(m.group(1)) for m in re.finditer(r'^bad\.conv:(\d+):\d+: error:', err, re.M))
         if code == 1 and got == want:
             continue

@@ -147,6 +147,8 @@ def conv_source(net, flat=False):
         for b in net.blocks:
             if b.used:
                 lines += block_lines(b, len(lines) + 1)
+    if net.decoy:  # another network in the file: compiled with --network
+        lines += ['network other {', '    input x[2, 3, 3]', '    r = relu(x)', '    output r', '}']
     lines.append('network %s {' % net.conv_name)
     if flat:
         for i, n in enumerate(net.nodes):

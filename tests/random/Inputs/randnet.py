@@ -247,6 +247,7 @@ class Net:
         self.input_range = 1.0
         self.lines = {}
         self.conv_name = 'n%d' % seed
+        self.decoy = False        # a second network in the file
 
     def use_known(self, tag):
         """Whether to keep a drawn feature that hits known defect tag: only
@@ -525,6 +526,7 @@ def draw_inputs(net):
         net.inputs.append(node)
         net.stmts.append(('input', node))
     net.input_range = choice(rng, [1.0, 1.0, 4.0])
+    net.decoy = rng.random() < 0.1
 
 
 OP_WEIGHTS = {
@@ -836,7 +838,8 @@ def generate(seed, known=False, max_steps=None):
     net.big = False
     draw_inputs(net)
     rng = net.rng
-    steps = max_steps or rng.randint(2, 14 if not net.big else 5)
+    long_chain = rng.random() < 0.15 and not net.big  # many tensors for the memory planner
+    steps = max_steps or rng.randint(2, 40 if long_chain else 14 if not net.big else 5)
     done = tries = 0
     while done < steps and tries < steps * 20:
         tries += 1
