@@ -11,7 +11,7 @@ parameters and defaults that use earlier ones, name= overrides on layers and
 block calls, odd sizes), checked with the shape rules of docs/language.md as
 it is built. A Net prints as
 
-  - conv_source(): the .conv program (Net.lines remembers which source line
+  - conv_source(): the .conv program (each node.line remembers its source line
     each layer is on, for the predicted diagnostics of broken variants), and
   - torch_source(): a Python file defining `Model(nn.Module)` whose state_dict
     keys are the keys convc gives the layers, and INPUTS / OUTPUTS.
@@ -238,14 +238,13 @@ class Net:
         self.inputs = []
         self.outputs = []
         self.blocks = []
-        self.stmts = []          # ('input', node) | ('assign', node) | ('call', Call)
+        self.stmts = []          # ('input', node) | ('assign', node) | ('call', instance tuple)
         self.names = set()
         self.keys = set()
         self.known = set()
         self.counter = 0
         self.total_macs = 0
         self.input_range = 1.0
-        self.lines = {}
         self.conv_name = 'n%d' % seed
         self.decoy = False        # a second network in the file
 
