@@ -11,9 +11,10 @@ parameters and defaults that use earlier ones, name= overrides on layers and
 block calls, odd sizes), checked with the shape rules of docs/language.md as
 it is built. A Net prints as
 
-  - conv_source(): the .conv program (each node.line remembers its source line
-    each layer is on, for the predicted diagnostics of broken variants), and
-  - torch_source(): a Python file defining `Model(nn.Module)` whose state_dict
+  - netsource.conv_source(): the .conv program (node.line remembers the
+    source line of each layer, for the predicted diagnostics of broken
+    variants), and
+  - netsource.torch_source(): a Python file defining `Model(nn.Module)` whose state_dict
     keys are the keys convc gives the layers, and INPUTS / OUTPUTS.
 
 Both are written from the same graph; the PyTorch side uses only PyTorch's
