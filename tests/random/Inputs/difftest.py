@@ -110,12 +110,13 @@ def compile_net(a, net, conv_text, cfg, workdir, name='net'):
     return Outcome('compile-crash', '%s\n%s' % (exit_text(code), err.strip()))
 
 
-def same_infinities(y, y_ref):
-    """Zeroes positions where both hold the same infinity (a max-pooling window
-    entirely in the padding gives -inf in PyTorch), which compare() would see as nan."""
+def same_nonfinite(y, y_ref):
+    """Zeroes positions where both hold the same infinity or both nan (a
+    max-pooling window entirely in the padding gives -inf in PyTorch, and a
+    conv of it nan), which compare() would count as different."""
     if y.shape != y_ref.shape or np.isfinite(y_ref).all():
         return y, y_ref
-    both = np.isinf(y_ref) & (y == y_ref)
+    both = (np.isinf(y_ref) & (y == y_ref)) | (np.isnan(y_ref) & np.isnan(y))
     return np.where(both, 0, y).astype(np.float32), np.where(both, 0, y_ref).astype(np.float32)
 
 
@@ -161,7 +162,7 @@ def evaluate(a, net, cfg, workdir, flat=False):
                 return Outcome('threads-differ', 'output %s differs between threads=%d and threads=%d'
                                % (name, cfg['threads'][0], t))
             seen[i] = data
-            y, y_ref = same_infinities(np.load(path), y_ref)
+            y, y_ref = same_nonfinite(np.load(path), y_ref)
             ratio, lines, err, peak = ref.compare(types.SimpleNamespace(rtol=1e-4, tol_scale=1.0),
                                                   name, y, y_ref)
             if not ratio <= 1:
