@@ -34,11 +34,9 @@ UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten
                 'softmax', 'dropout')
 
 # Defects known and being fixed on other branches (issue 6); generated only with known=True.
+# Fixed ones leave this table and are then drawn always (tags of features once known:
+# 'concat-flat', 'act-after-flatten', 'upsample-frac', 'maxpool-huge', fixed on main).
 KNOWN = {
-    'concat-flat': 'concat of flattened tensors, a flattened one not last (fix-results)',
-    'act-after-flatten': 'activation after flatten/dropout of conv, conv_transpose2d, batchnorm2d (fix-results)',
-    'upsample-frac': 'nearest upsample with floor(in*s) == in or 2*in, bilinear with floor(in*s) == in (fix-results)',
-    'maxpool-huge': 'maxpool2d with a huge window loops over every tap (fix-results)',
     'limits': 'sizes whose product overflows; huge attributes (limits)',
 }
 
