@@ -4,13 +4,15 @@
 #   make check  build convc and run every test, then again under ASan+UBSan
 #   make bench  time convc against ONNX Runtime and PyTorch (writes docs/benchmarks.md);
 #               installs nodejs, npm, python3-onnx and onnxruntime-node first (bench/setup.sh)
+#   make fuzz-diff N=2000 [SEED=1000000]  N random networks against PyTorch
+#               (docs/testing.md); failures minimised into $(FUZZ_DIR)
 
 PY      := /usr/bin/python3
 LIT     := /usr/lib/llvm-19/build/utils/lit/lit.py
 JOBS    := $(shell nproc)
 LITOPTS ?= -sv
 
-.PHONY: all deps build build-asan demo check check-fast check-asan bench clean
+.PHONY: all deps build build-asan demo check check-fast check-asan bench fuzz-diff clean
 
 all: build
 
@@ -41,6 +43,15 @@ check: check-fast check-asan
 bench: build
 	sh bench/setup.sh
 	$(PY) bench/run.py --build $(CURDIR)/build --markdown docs/benchmarks.md
+
+# random networks against PyTorch: seeds SEED .. SEED+N-1, defects being fixed
+# elsewhere drawn too (counted as known); failures saved, minimised, in FUZZ_DIR
+N        ?= 2000
+SEED     ?= 1000000
+FUZZ_DIR ?= $(CURDIR)/fuzz-diff-failures
+fuzz-diff: build
+	$(PY) tests/random/Inputs/difftest.py --build $(CURDIR)/build --seeds $(SEED)-$(shell echo $$(($(SEED) + $(N) - 1))) \
+	    --known --save $(FUZZ_DIR)
 
 clean:
 	rm -rf build build-asan

@@ -54,7 +54,8 @@ typedef struct {
     PtrMap keys;               /* state_dict key -> layer */
     Frame stack[MAX_CALL_DEPTH];
     int depth;
-    bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
+    bool syntax_errors;        /* syntax errors: no "unused" or "missing" follow-ups */
+    bool dropped;              /* the parser dropped a statement without binding its name */
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
     int expansions;            /* block instances so far (bounded by LIMIT_LAYERS) */
@@ -104,11 +105,12 @@ static void context_notes(Ctx *c)
         diag_note(c->stack[i].call, "in block '%s' (instance '%s')", c->stack[i].block->def.name, c->stack[i].inst);
 }
 
-/* After a syntax error an undefined name is most likely defined on a
- * dropped line, so it is not reported. */
+/* After a statement was dropped whole, an undefined name is most likely
+ * defined on that line, so it is not reported. (A statement `name = ...`
+ * with a syntax error still binds name, as an error value.) */
 static void report_undefined(Ctx *c, Scope *s, const Value *v)
 {
-    if (c->syntax_errors)
+    if (c->dropped)
         return;
     const char **cands = arena_alloc(c->a, (size_t)(s->n + 2) * sizeof *cands);
     for (int i = 0; i < s->n; i++)
@@ -923,7 +925,8 @@ static Graph *finish_graph(Ctx *c, Node *net)
 
 static Graph *build_network(Ctx *c, Node *net)
 {
-    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks, .syntax_errors = c->syntax_errors};
+    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks, .syntax_errors = c->syntax_errors,
+                 .dropped = c->dropped};
     *c = fresh;
     Scope s = {.prefix = "", .key_prefix = ""};
     declare_body(c, &s, &net->def.body);
@@ -1038,9 +1041,9 @@ static void check_cycles(Ctx *c)
     }
 }
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items)
+Program *fe_build(const char *path, Arena *a, const NodeList *items, bool dropped)
 {
-    Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0};
+    Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0, .dropped = dropped};
     PtrMap nets = {0};
     Program *p = arena_alloc(a, sizeof *p);
     p->path = path;

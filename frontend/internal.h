@@ -103,6 +103,7 @@ enum { AST_MAX_DEPTH = 200 };
 typedef struct {
     Arena *arena;
     NodeList items;     /* N_BLOCK and N_NETWORK */
+    bool dropped;       /* a statement or a definition's header was dropped: its names are unknown */
 } ParseCtx;
 
 SrcSpan ast_span(int fl, int fc, int ll, int lc);
@@ -232,6 +233,6 @@ bool rule_apply(OpCall *k, Layer *L);
 bool rule_check_numel(SrcSpan sp, const char *what, Shape s);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items);
+Program *fe_build(const char *path, Arena *a, const NodeList *items, bool dropped);
 
 #endif

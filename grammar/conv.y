@@ -77,14 +77,14 @@ program:
     %empty
   | program NEWLINE
   | program item             { ctx->items = ast_append(ctx, ctx->items, $2); }
-  | program error NEWLINE      { yyerrok; }
+  | program error NEWLINE      { yyerrok; ctx->dropped = true; }
   ;
 
 item:
     BLOCK IDENT '(' params_opt ')' opt_nl body  { $$ = ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), $4, $7); }
   | NETWORK IDENT opt_nl body                   { $$ = ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4); }
-  | BLOCK IDENT error body                      { $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
-  | NETWORK IDENT error body                    { $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | BLOCK IDENT error body                      { ctx->dropped = true; $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | NETWORK IDENT error body                    { ctx->dropped = true; $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
   ;
 
 opt_nl: %empty | opt_nl NEWLINE ;
@@ -98,7 +98,7 @@ stmts:
     %empty                   { $$ = ast_list0(); }
   | stmts NEWLINE            { $$ = $1; }
   | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
-  | stmts error NEWLINE      { $$ = $1; yyerrok; }
+  | stmts error NEWLINE      { $$ = $1; yyerrok; ctx->dropped = true; }
   | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); yyerrok; }
   ;
 

@@ -1,0 +1,297 @@
+"""Prints a randnet.Net as a .conv program and as a PyTorch module.
+
+conv_source(net) writes the blocks and the network statements as drawn
+(argument styles, inline layers, block calls); with flat=True every layer of
+the expanded graph becomes its own statement, with name= keeping its
+state_dict key (what the minimiser edits). Either way it records each
+node's source line in node.line.
+
+torch_source(net) writes `Model(nn.Module)`: one PyTorch layer per keyed
+node, registered under its state_dict key, and a straight-line forward().
+"""
+from randnet import INNER_VALUES, btext, pair, ptext
+
+
+def ftext(x):
+    return repr(float(x))
+
+
+def scale_text(s):
+    if isinstance(s, tuple):
+        return '(%s, %s)' % (ftext(s[0]), ftext(s[1]))
+    return ftext(s)
+
+
+def canonical_args(n):
+    """Argument texts (after the tensors) that give n's attributes, all as keywords."""
+    a = n.attrs
+    if n.op == 'conv2d':
+        pad = a['padding'] if isinstance(a['padding'], str) else ptext(a['padding'])
+        return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
+                'padding=%s' % pad, 'dilation=%s' % ptext(a['dilation']),
+                'groups=%d' % a['groups'], 'bias=%s' % btext(a['bias'])]
+    if n.op == 'conv_transpose2d':
+        return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
+                'padding=%s' % ptext(a['padding']),
+                'output_padding=%s' % ptext(a['output_padding']), 'groups=%d' % a['groups'],
+                'bias=%s' % btext(a['bias']), 'dilation=%s' % ptext(a['dilation'])]
+    if n.op == 'linear':
+        return ['%d' % a['out'], 'bias=%s' % btext(a['bias'])]
+    if n.op == 'batchnorm2d':
+        return ['eps=%s' % ftext(a['eps']), 'momentum=%s' % ftext(a['momentum'])]
+    if n.op == 'leaky_relu':
+        return ['negative_slope=%s' % ftext(a['slope'])]
+    if n.op == 'maxpool2d':
+        return [ptext(a['k']), 'stride=%s' % ptext(a['stride']), 'padding=%s' % ptext(a['padding']),
+                'dilation=%s' % ptext(a['dilation']), 'ceil_mode=%s' % btext(a['ceil_mode'])]
+    if n.op == 'avgpool2d':
+        return [ptext(a['k']), 'stride=%s' % ptext(a['stride']), 'padding=%s' % ptext(a['padding']),
+                'ceil_mode=%s' % btext(a['ceil_mode']),
+                'count_include_pad=%s' % btext(a['count_include_pad'])]
+    if n.op == 'upsample':
+        return [scale_text(a['scale']), 'mode=%s' % a['mode']]
+    if n.op == 'dropout':
+        return ['p=%s' % ftext(a['p'])]
+    return []
+
+
+def call_text(n, flat):
+    """The expression that computes n in network scope."""
+    ins = [ref_text(i, flat) for i in n.ins]
+    if flat:
+        args = canonical_args(n) + (['name="%s"' % n.key] if n.key else [])
+    else:
+        args = n.args
+    op = n.op
+    if n.mutation:
+        edited = n.mutation(op, ins, args)
+        if isinstance(edited, str):
+            return edited
+        op, ins, args = edited
+    if n.infix and not n.mutation:
+        return '%s + %s' % tuple(ins)
+    return '%s(%s)' % (op, ', '.join(ins + args))
+
+
+def ref_text(n, flat):
+    if n.name:
+        return n.name
+    return call_text(n, flat)
+
+
+def block_call_text(b, vals, written, override):
+    parts = ['%s' % vals['x'].name, '%d' % vals['ch']]
+    for pname, kind, dtext, dval in b.params[2:]:
+        if not written.get(pname):
+            continue
+        v = vals[pname]
+        if kind == 'tensor':
+            t = v.name
+        elif kind == 'bool':
+            t = btext(v)
+        elif kind == 'float':
+            t = ftext(v)
+        elif kind == 'string':
+            t = '"%s"' % v
+        else:
+            t = str(v)
+        parts.append('%s=%s' % (pname, t))
+    if override:
+        parts.append('name="%s"' % override)
+    return '%s(%s)' % (b.name, ', '.join(parts))
+
+
+def body_statement(b, i, first_line, lhs, op, parts):
+    """One body statement; a broken variant's edit of it (b.edits[i]) applied."""
+    edit = b.edits.get(i)
+    if edit is None or edit.mutation is None:
+        return '    %s = %s(%s)' % (lhs, op, ', '.join(parts))
+    edit.line = first_line + 1 + i
+    edited = edit.mutation(op, parts[:1], parts[1:])
+    if isinstance(edited, str):
+        return '    %s = %s' % (lhs, edited)
+    op, ins, args = edited
+    return '    %s = %s(%s)' % (lhs, op, ', '.join(ins + args))
+
+
+def block_lines(b, first_line):
+    """The definition of b, starting on source line first_line."""
+    params = [p if d is None else '%s=%s' % (p, d) for p, kind, d, _ in b.params]
+    lines = ['block %s(%s) {' % (b.name, ', '.join(params))]
+    for i, (lhs, op, args, kw) in enumerate(b.body):
+        if op == 'block':
+            inner = b.inner
+            parts = [args[0], 'ch']
+            for p, kind, d, _ in inner.params[2:]:
+                if p == 'y':
+                    parts.append('y=%s' % args[0])
+                elif d is None and p in INNER_VALUES:
+                    v = INNER_VALUES[p]
+                    t = {'bool': btext, 'float': ftext}.get(kind, str)(v)
+                    parts.append('%s=%s' % (p, '"%s"' % t if kind == 'string' else t))
+            lines.append(body_statement(b, i, first_line, lhs, inner.name, parts))
+            continue
+        parts = list(args) + ['%s=%s' % (k, v) for k, v in kw.items() if v is not None]
+        lines.append(body_statement(b, i, first_line, lhs, op, parts))
+    if isinstance(b.ret, tuple):
+        lines.append('    return %s + %s' % (b.ret[1], b.ret[2]))
+    else:
+        lines.append('    return %s' % b.ret)
+    lines.append('}')
+    return lines
+
+
+def conv_source(net, flat=False):
+    lines = ['# randnet seed %d%s' % (net.seed, ' (flattened)' if flat else '')]
+    if not flat:
+        for b in net.blocks:
+            if b.used:
+                lines += block_lines(b, len(lines) + 1)
+    if net.decoy:  # another network in the file: compiled with --network
+        lines += ['network other {', '    input x[2, 3, 3]', '    r = relu(x)', '    output r', '}']
+    lines.append('network %s {' % net.conv_name)
+    if flat:
+        for i, n in enumerate(net.nodes):
+            if n.op == 'input':
+                lines.append('    input %s[%s]' % (n.name, ', '.join(map(str, n.shape))))
+            else:
+                if not n.name:
+                    n.name = 'l%d' % i
+                lines.append('    %s = %s' % (n.name, call_text(n, True)))
+            n.line = len(lines)
+    else:
+        for kind, what in net.stmts:
+            if kind == 'input':
+                n = what
+                dims = getattr(n, 'dims_text', None) or ', '.join(map(str, n.shape))
+                lines.append('    input %s[%s]' % (n.name, dims))
+                n.line = len(lines) + 1 - 1
+            elif kind == 'assign':
+                lines.append('    %s = %s' % (what.name, call_text(what, False)))
+            else:
+                b, inst, vals, written, override, out, nodes = what
+                lines.append('    %s = %s' % (inst, block_call_text(b, vals, written, override)))
+                for m in nodes:
+                    m.line = len(lines)
+            if kind != 'call':
+                mark_line(what, len(lines))
+    lines.append('    output %s' % ', '.join(n.name for n in net.outputs))
+    lines.append('}')
+    return '\n'.join(lines) + '\n'
+
+
+def mark_line(n, line):
+    n.line = line
+    for i in n.ins:
+        if not i.name:
+            mark_line(i, line)
+
+
+# --- PyTorch -----------------------------------------------------------------
+
+HEADER = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def put(module, key, layer):
+    """Registers layer under the dotted state_dict key."""
+    *path, last = key.split('.')
+    for part in path:
+        if not hasattr(module, part):
+            module.add_module(part, nn.Module())
+        module = getattr(module, part)
+    module.add_module(last, layer)
+
+
+def get(module, key):
+    for part in key.split('.'):
+        module = getattr(module, part)
+    return module
+
+
+def center_crop(x, like):
+    h, w = like.shape[-2], like.shape[-1]
+    top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
+    return x[..., top:top + h, left:left + w]
+
+'''
+
+
+def torch_layer(n):
+    a = n.attrs
+    cin = n.ins[0].shape[0]
+    if n.op == 'conv2d':
+        pad = repr(a['padding']) if isinstance(a['padding'], str) else repr(pair(a['padding']))
+        return ('nn.Conv2d(%d, %d, %r, stride=%r, padding=%s, dilation=%r, groups=%d, bias=%r)'
+                % (cin, a['out'], pair(a['k']), pair(a['stride']), pad, pair(a['dilation']),
+                   a['groups'], a['bias']))
+    if n.op == 'conv_transpose2d':
+        return ('nn.ConvTranspose2d(%d, %d, %r, stride=%r, padding=%r, output_padding=%r, '
+                'groups=%d, bias=%r, dilation=%r)'
+                % (cin, a['out'], pair(a['k']), pair(a['stride']), pair(a['padding']),
+                   pair(a['output_padding']), a['groups'], a['bias'], pair(a['dilation'])))
+    if n.op == 'linear':
+        return 'nn.Linear(%d, %d, bias=%r)' % (cin, a['out'], a['bias'])
+    return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r)' % (cin, a['eps'], a['momentum'])
+
+
+def torch_expr(n, v):
+    """The forward() expression of n over input variables v."""
+    a = n.attrs
+    if n.key:
+        return 'get(self, %r)(%s)' % (n.key, v[0])
+    simple = {'relu': 'F.relu(%s)', 'relu6': 'F.relu6(%s)', 'silu': 'F.silu(%s)',
+              'sigmoid': 'torch.sigmoid(%s)', 'tanh': 'torch.tanh(%s)',
+              'global_avgpool': 'F.adaptive_avg_pool2d(%s, 1)', 'flatten': 'torch.flatten(%s, 1)',
+              'softmax': 'F.softmax(%s, dim=1)'}
+    if n.op in simple:
+        return simple[n.op] % v[0]
+    if n.op == 'leaky_relu':
+        return 'F.leaky_relu(%s, %r)' % (v[0], a['slope'])
+    if n.op == 'maxpool2d':
+        return ('F.max_pool2d(%s, %r, stride=%r, padding=%r, dilation=%r, ceil_mode=%r)'
+                % (v[0], pair(a['k']), pair(a['stride']), pair(a['padding']),
+                   pair(a['dilation']), a['ceil_mode']))
+    if n.op == 'avgpool2d':
+        return ('F.avg_pool2d(%s, %r, stride=%r, padding=%r, ceil_mode=%r, count_include_pad=%r)'
+                % (v[0], pair(a['k']), pair(a['stride']), pair(a['padding']), a['ceil_mode'],
+                   a['count_include_pad']))
+    if n.op == 'upsample':
+        s = a['scale']
+        s = tuple(float(x) for x in s) if isinstance(s, tuple) else float(s)
+        extra = ', align_corners=False' if a['mode'] == 'bilinear' else ''
+        return 'F.interpolate(%s, scale_factor=%r, mode=%r%s)' % (v[0], s, a['mode'], extra)
+    if n.op == 'dropout':
+        return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
+    if n.op == 'concat':
+        return 'torch.cat([%s], 1)' % ', '.join(v)
+    if n.op == 'add':
+        return '%s + %s' % (v[0], v[1])
+    if n.op == 'crop':
+        return 'center_crop(%s, %s)' % (v[0], v[1])
+    raise ValueError('no PyTorch rule for %s' % n.op)
+
+
+def torch_source(net):
+    out = [HEADER]
+    out.append('# randnet seed %d' % net.seed)
+    out.append('INPUTS = %r' % [(n.name, n.shape) for n in net.inputs])
+    out.append('OUTPUTS = %r' % [n.name for n in net.outputs])
+    out.append('INPUT_RANGE = %r' % net.input_range)
+    out.append('')
+    out.append('')
+    out.append('class Model(nn.Module):')
+    out.append('    def __init__(self):')
+    out.append('        super().__init__()')
+    for n in net.nodes:
+        if n.key:
+            out.append('        put(self, %r, %s)' % (n.key, torch_layer(n)))
+    out.append('')
+    out.append('    def forward(self, %s):' % ', '.join(n.name for n in net.inputs))
+    for i, n in enumerate(net.nodes):
+        n.var = n.name if n.op == 'input' else 't%d' % i
+        if n.op != 'input':
+            out.append('        %s = %s' % (n.var, torch_expr(n, [m.var for m in n.ins])))
+    out.append('        return (%s,)' % ', '.join(n.var for n in net.outputs))
+    return '\n'.join(out) + '\n'

@@ -1,0 +1,874 @@
+#!/usr/bin/python3
+"""Random networks for differential testing of convc against PyTorch.
+
+  randnet.py SEED [--known] [--flat]     prints the .conv program and, after it,
+                                         the equivalent PyTorch module
+
+generate(seed) draws one network from a seeded stream: a graph of layers over
+every op and option of docs/language.md (branches, several inputs and
+outputs, blocks with tensor, integer, float, boolean, word and string
+parameters and defaults that use earlier ones, name= overrides on layers and
+block calls, odd sizes), checked with the shape rules of docs/language.md as
+it is built. A Net prints as
+
+  - netsource.conv_source(): the .conv program (node.line remembers the
+    source line of each layer, for the predicted diagnostics of broken
+    variants), and
+  - netsource.torch_source(): a Python file defining `Model(nn.Module)` whose state_dict
+    keys are the keys convc gives the layers, and INPUTS / OUTPUTS.
+
+Both are written from the same graph; the PyTorch side uses only PyTorch's
+own layers and functions, so a disagreement is convc's (or a shape rule
+here that docs/language.md does not state).
+
+Features that hit defects still being fixed (Net.known lists the ones a
+network uses, KNOWN describes them) are drawn only with known=True, so a
+fixed set of seeds can run in CI while the fixes land.
+"""
+import random
+import sys
+
+OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d')
+ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
+UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
+                'softmax', 'dropout')
+
+# Defects known and being fixed on other branches (issue 6); generated only with known=True.
+# Fixed ones leave this table and are then drawn always (tags of features once known:
+# 'concat-flat', 'act-after-flatten', 'upsample-frac', 'maxpool-huge', fixed on main).
+KNOWN = {
+    'limits': 'sizes whose product overflows; huge attributes (limits)',
+}
+
+MAX_MACS = 3000000      # per sample, over the whole network
+MAX_ELEMS = 60000       # per tensor, per sample
+
+
+class Invalid(Exception):
+    """A drawn layer that the shape rules reject: draw another."""
+
+
+def pair(v):
+    return v if isinstance(v, tuple) else (v, v)
+
+
+def ptext(v):
+    """(3, 3) -> '3', (3, 5) -> '(3, 5)'; sometimes written as a pair anyway."""
+    v = pair(v)
+    return '%d' % v[0] if v[0] == v[1] else '(%d, %d)' % v
+
+
+def btext(b):
+    return 'true' if b else 'false'
+
+
+def ftext(x):
+    s = repr(float(x))
+    return s[:-2] if s.endswith('.0') and random.random() < 0.3 else s
+
+
+class Node:
+    """One layer (or input) of the expanded graph."""
+
+    def __init__(self, op, ins, attrs, shape, key=None):
+        self.op = op            # op name of docs/language.md, or 'input'
+        self.ins = ins          # input Nodes
+        self.attrs = attrs      # resolved argument values (ints, pairs, floats, bools, words)
+        self.shape = shape      # per-sample shape: (C, H, W) or (F,)
+        self.key = key          # state_dict key of a layer with parameters
+        self.name = None        # the .conv name bound to it in network scope (None: inline or in a block)
+        self.args = []          # argument texts after the tensor inputs (network scope)
+        self.line = None        # source line of its statement
+        self.mutation = None    # a broken variant's edit: (op, args) -> (op, args)
+        self.var = None         # Python variable in the PyTorch forward()
+        self.infix = False      # an add written as a + b
+
+
+def out_size(n, k, s, p0, p1, d, ceil):
+    """floor/ceil((in + P0 + P1 - D*(K-1) - 1) / S) + 1, the pool rule of docs/language.md."""
+    num = n + p0 + p1 - d * (k - 1) - 1
+    if num < 0 and not ceil:
+        return num // s + 1
+    o = (num + s - 1) // s + 1 if ceil else num // s + 1
+    if ceil and (o - 1) * s >= n + p0:
+        o -= 1
+    return o
+
+
+def same_pads(k, d):
+    total = d * (k - 1)
+    return total // 2, total - total // 2
+
+
+def infer(op, ins, a):
+    """-> output shape of op on input shapes ins with attributes a, or raise Invalid
+    (the rules of docs/language.md and PyTorch)."""
+    sh = [i for i in ins]
+    three = all(len(s) == 3 for s in sh)
+    if op in ('conv2d', 'conv_transpose2d', 'batchnorm2d', 'maxpool2d', 'avgpool2d',
+              'global_avgpool', 'upsample', 'crop') and not three:
+        raise Invalid('needs [C, H, W]')
+    if op == 'conv2d':
+        c, h, w = sh[0]
+        if c % a['groups'] or a['out'] % a['groups']:
+            raise Invalid('groups')
+        k, s, d = pair(a['k']), pair(a['stride']), pair(a['dilation'])
+        dims = []
+        for i, n in enumerate((h, w)):
+            if a['padding'] == 'same':
+                if s != (1, 1):
+                    raise Invalid('same with stride')
+                p0, p1 = same_pads(k[i], d[i])
+            elif a['padding'] == 'valid':
+                p0 = p1 = 0
+            else:
+                p0 = p1 = pair(a['padding'])[i]
+            dims.append(out_size(n, k[i], s[i], p0, p1, d[i], False))
+        return check_dims((a['out'],) + tuple(dims))
+    if op == 'conv_transpose2d':
+        c, h, w = sh[0]
+        if c % a['groups'] or a['out'] % a['groups']:
+            raise Invalid('groups')
+        k, s, d = pair(a['k']), pair(a['stride']), pair(a['dilation'])
+        p, op_ = pair(a['padding']), pair(a['output_padding'])
+        dims = []
+        for i, n in enumerate((h, w)):
+            if op_[i] >= s[i] and op_[i] >= d[i]:
+                raise Invalid('output_padding')
+            dims.append((n - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op_[i] + 1)
+        return check_dims((a['out'],) + tuple(dims))
+    if op == 'linear':
+        if len(sh[0]) != 1:
+            raise Invalid('linear needs flat')
+        return (a['out'],)
+    if op in ('maxpool2d', 'avgpool2d'):
+        c, h, w = sh[0]
+        k, s, p = pair(a['k']), pair(a['stride']), pair(a['padding'])
+        d = pair(a.get('dilation', 1))
+        dims = []
+        for i, n in enumerate((h, w)):
+            if 2 * p[i] > k[i]:
+                raise Invalid('pool padding')
+            dims.append(out_size(n, k[i], s[i], p[i], p[i], d[i], a['ceil_mode']))
+        return check_dims((c,) + tuple(dims))
+    if op == 'global_avgpool':
+        return (sh[0][0], 1, 1)
+    if op == 'upsample':
+        c, h, w = sh[0]
+        s = a['scale'] if isinstance(a['scale'], tuple) else (a['scale'], a['scale'])
+        return check_dims((c, int(h * s[0] // 1), int(w * s[1] // 1)))
+    if op == 'crop':
+        (c, h, w), (_, lh, lw) = sh
+        if lh > h or lw > w:
+            raise Invalid('crop')
+        return (c, lh, lw)
+    if op == 'concat':
+        if all(len(s) == 1 for s in sh):
+            return (sum(s[0] for s in sh),)
+        if not three or len(set(s[1:] for s in sh)) != 1:
+            raise Invalid('concat shapes')
+        return (sum(s[0] for s in sh),) + sh[0][1:]
+    if op == 'add':
+        if sh[0] != sh[1]:
+            raise Invalid('add shapes')
+        return sh[0]
+    if op == 'flatten':
+        n = 1
+        for v in sh[0]:
+            n *= v
+        return (n,)
+    return sh[0]  # batchnorm2d, activations, softmax, dropout
+
+
+def check_dims(shape):
+    n = 1
+    for v in shape:
+        if v < 1:
+            raise Invalid('size < 1')
+        n *= v
+    if n > MAX_ELEMS:
+        raise Invalid('too large for a quick test')
+    return shape
+
+
+def macs(node):
+    """Multiply-accumulates per sample (for keeping networks quick)."""
+    a, s = node.attrs, node.shape
+    n = 1
+    for v in s:
+        n *= v
+    if node.op == 'conv2d':
+        k = pair(a['k'])
+        return n * node.ins[0].shape[0] // a['groups'] * k[0] * k[1]
+    if node.op == 'conv_transpose2d':
+        k = pair(a['k'])
+        i = node.ins[0].shape
+        return i[0] * i[1] * i[2] * a['out'] // a['groups'] * k[0] * k[1]
+    if node.op == 'linear':
+        return n * node.ins[0].shape[0]
+    if node.op in ('maxpool2d', 'avgpool2d'):
+        k = pair(a['k'])
+        return n * k[0] * k[1]
+    return n
+
+
+class Block:
+    """A block definition: parameters (name, kind, default text) and body
+    statements (name, op, [argument templates]) over them; an argument
+    template is a tensor name, a parameter, or literal text."""
+
+    def __init__(self, name):
+        self.name = name
+        self.params = []     # (name, kind, default text or None, default value)
+        self.body = []       # (lhs, op, [templates], {attr: template})
+        self.ret = None      # name returned, or ('add', a, b) for `return a + b`
+        self.edits = {}      # body statement index -> a broken variant's edit (mutate.py)
+        self.used = False
+
+
+class Net:
+    """A generated network: the graph, the blocks, the statements."""
+
+    def __init__(self, seed, known):
+        self.seed = seed
+        self.allow_known = known
+        self.rng = random.Random(seed)
+        self.nodes = []
+        self.inputs = []
+        self.outputs = []
+        self.blocks = []
+        self.stmts = []          # ('input', node) | ('assign', node) | ('call', instance tuple)
+        self.names = set()
+        self.keys = set()
+        self.known = set()
+        self.counter = 0
+        self.total_macs = 0
+        self.input_range = 1.0
+        self.conv_name = 'n%d' % seed
+        self.decoy = False        # a second network in the file
+
+    def use_known(self, tag):
+        """Whether to keep a drawn feature that hits known defect tag: only
+        with known=True, and then only sometimes, so that networks without it
+        stay common (a failure of a network with a known defect is not
+        looked into further). A tag no longer in KNOWN (fixed) is always kept."""
+        if tag not in KNOWN:
+            return True
+        if not self.allow_known or self.rng.random() < 0.7:
+            return False
+        self.known.add(tag)
+        return True
+
+    # --- drawing -------------------------------------------------------------
+
+    def fresh(self, stem):
+        self.counter += 1
+        name = '%s%d' % (stem, self.counter)
+        self.names.add(name)
+        return name
+
+    def visible(self):
+        """Tensors a network statement can name: inputs and bound layers."""
+        return [n for n in self.nodes if n.name]
+
+    def pick(self, pred=lambda n: True):
+        cands = [n for n in self.visible() if pred(n)]
+        if not cands:
+            return None
+        # prefer recent tensors: long chains as well as branches
+        return cands[min(len(cands) - 1, int(len(cands) * (1 - self.rng.random() ** 2)))]
+
+    def add_node(self, op, ins, attrs, key=None):
+        shape = infer(op, [i.shape for i in ins], attrs)
+        node = Node(op, ins, attrs, shape, key)
+        m = macs(node)
+        if self.total_macs + m > MAX_MACS * (3 if self.big else 1):
+            raise Invalid('too many MACs')
+        self.total_macs += m
+        self.nodes.append(node)
+        return node
+
+
+def choice(rng, seq, weights=None):
+    return rng.choices(seq, weights)[0]
+
+
+def maybe_pair(rng, lo, hi):
+    if rng.random() < 0.3:
+        return (rng.randint(lo, hi), rng.randint(lo, hi))
+    return rng.randint(lo, hi)
+
+
+def draw_conv(net, x):
+    rng = net.rng
+    c = x.shape[0]
+    g = choice(rng, [1, 1, 1, 2, 3, c]) if c > 1 else 1
+    if c % g:
+        g = 1
+    out = g * rng.randint(1, max(1, 8 // g)) if rng.random() < 0.8 else g * rng.randint(1, 3)
+    if rng.random() < 0.15:  # several register tiles of output channels
+        out = g * rng.randint(9, 40 // g + 9)
+    k = maybe_pair(rng, 1, 5)
+    stride = 1 if rng.random() < 0.6 else maybe_pair(rng, 1, 3)
+    dil = 1 if rng.random() < 0.75 else maybe_pair(rng, 1, 3)
+    r = rng.random()
+    if r < 0.15 and stride == 1:
+        pad = 'same'
+    elif r < 0.25:
+        pad = 'valid'
+    else:
+        pad = maybe_pair(rng, 0, 3)
+    a = dict(out=out, k=k, stride=stride, padding=pad, dilation=dil, groups=g,
+             bias=rng.random() < 0.7)
+    args = ['%d' % out, ptext(k)]
+    kw = []
+    if stride != 1 or rng.random() < 0.1:
+        kw.append('stride=%s' % ptext(stride))
+    if pad != 0 or rng.random() < 0.1:
+        kw.append('padding=%s' % (pad if isinstance(pad, str) and rng.random() < 0.7 else
+                                  '"%s"' % pad if isinstance(pad, str) else ptext(pad)))
+    if dil != 1:
+        kw.append('dilation=%s' % ptext(dil))
+    if g != 1:
+        kw.append('groups=%d' % g)
+    if not a['bias'] or rng.random() < 0.1:
+        kw.append('bias=%s' % btext(a['bias']))
+    if rng.random() < 0.15:
+        kw.append('in_channels=%d' % c)
+    return a, args + kw
+
+
+def draw_tconv(net, x):
+    rng = net.rng
+    c = x.shape[0]
+    g = choice(rng, [1, 1, 2, c]) if c > 1 else 1
+    if c % g:
+        g = 1
+    out = g * rng.randint(1, max(1, 6 // g))
+    k = maybe_pair(rng, 1, 4)
+    stride = k if rng.random() < 0.3 else maybe_pair(rng, 1, 3)  # k == stride: its own kernel
+    if rng.random() < 0.1:
+        out = g * rng.randint(5, 30 // g + 5)
+    dil = 1 if rng.random() < 0.8 else maybe_pair(rng, 1, 2)
+    pad = 0 if rng.random() < 0.5 else maybe_pair(rng, 0, 2)
+    s2, d2 = pair(stride), pair(dil)
+    opad = (rng.randint(0, max(s2[0], d2[0]) - 1), rng.randint(0, max(s2[1], d2[1]) - 1))
+    if rng.random() < 0.5:
+        opad = (0, 0)
+    a = dict(out=out, k=k, stride=stride, padding=pad, output_padding=opad, groups=g,
+             bias=rng.random() < 0.7, dilation=dil)
+    if rng.random() < 0.3:  # all positional, in PyTorch's order
+        args = ['%d' % out, ptext(k), ptext(stride), ptext(pad), ptext(opad), '%d' % g,
+                btext(a['bias']), ptext(dil)]
+    else:
+        args = ['%d' % out, ptext(k), 'stride=%s' % ptext(stride)]
+        if pad != 0:
+            args.append('padding=%s' % ptext(pad))
+        if opad != (0, 0):
+            args.append('output_padding=%s' % ptext(opad))
+        if g != 1:
+            args.append('groups=%d' % g)
+        if not a['bias']:
+            args.append('bias=false')
+        if dil != 1:
+            args.append('dilation=%s' % ptext(dil))
+    return a, args
+
+
+def draw_pool(net, x, op):
+    rng = net.rng
+    if op == 'maxpool2d' and rng.random() < 0.03 and net.use_known('maxpool-huge'):
+        k = 1 << 30
+        a = dict(k=k, stride=k, padding=k // 2, dilation=1, ceil_mode=False)
+        return a, ['%d' % k, 'padding=%d' % (k // 2)]
+    k = maybe_pair(rng, 1, 4)
+    kk = pair(k)
+    stride = k if rng.random() < 0.5 else maybe_pair(rng, 1, 3)
+    pad = 0 if rng.random() < 0.5 else (rng.randint(0, kk[0] // 2), rng.randint(0, kk[1] // 2))
+    if pad != 0 and pad[0] == pad[1]:
+        pad = pad[0]
+    ceil = rng.random() < 0.35
+    a = dict(k=k, stride=stride, padding=pad, ceil_mode=ceil)
+    args = [ptext(k)]
+    if stride != k or rng.random() < 0.2:
+        args.append('stride=%s' % ptext(stride))
+    if pad != 0:
+        args.append('padding=%s' % ptext(pad))
+    if op == 'maxpool2d':
+        a['dilation'] = 1 if rng.random() < 0.7 else maybe_pair(rng, 1, 3)
+        if a['dilation'] != 1:
+            args.append('dilation=%s' % ptext(a['dilation']))
+    else:
+        a['count_include_pad'] = rng.random() < 0.5
+        if not a['count_include_pad']:
+            args.append('count_include_pad=false')
+    if ceil:
+        args.append('ceil_mode=true')
+    return a, args
+
+
+SCALES = (0.5, 0.75, 1.25, 1.5, 1.7, 2, 2, 2.5, 3, 1.1, 2.2, 0.4, 1.9)
+
+
+def upsample_known(h, w, s, mode):
+    """The fix-results cases of issue 6 (3, 4)."""
+    for n, f in zip((h, w), s):
+        if float(f) == int(f):
+            continue
+        o = int(n * f // 1)
+        if mode == 'nearest' and o in (n, 2 * n):
+            return True
+        if mode == 'bilinear' and o == n:
+            return True
+    return False
+
+
+def draw_upsample(net, x):
+    rng = net.rng
+    mode = 'nearest' if rng.random() < 0.5 else 'bilinear'
+    if rng.random() < 0.3:
+        s = (choice(rng, SCALES), choice(rng, SCALES))
+        text = '(%s, %s)' % (ftext(s[0]), ftext(s[1]))
+    else:
+        f = choice(rng, SCALES)
+        s, text = (f, f), ftext(f) if f != int(f) else '%d' % f
+    if upsample_known(x.shape[1], x.shape[2], s, mode) and not net.use_known('upsample-frac'):
+        raise Invalid('known defect')
+    a = dict(scale=s if s[0] != s[1] or '(' in text else s[0], mode=mode)
+    args = [text]
+    if mode == 'bilinear' or rng.random() < 0.2:
+        args.append('mode=%s' % (mode if rng.random() < 0.8 else '"%s"' % mode))
+    return a, args
+
+
+def is_alias(n):
+    return n.op in ('flatten', 'dropout')
+
+
+def alias_root(n):
+    while is_alias(n):
+        n = n.ins[0]
+    return n
+
+
+def draw_unary(net, op, x):
+    """-> (attrs, args) for a one-input op on x, or raise Invalid."""
+    rng = net.rng
+    if op == 'conv2d':
+        return draw_conv(net, x)
+    if op == 'conv_transpose2d':
+        return draw_tconv(net, x)
+    if op == 'linear':
+        out = rng.randint(1, 12)
+        bias = rng.random() < 0.8
+        args = ['%d' % out] + ([] if bias and rng.random() < 0.7 else ['bias=%s' % btext(bias)])
+        if rng.random() < 0.2:
+            args.append('in_features=%d' % x.shape[0])
+        return dict(out=out, bias=bias), args
+    if op == 'batchnorm2d':
+        eps = choice(rng, [1e-5, 1e-5, 1e-3, 0.1])
+        mom = choice(rng, [0.1, 0.1, 0.5])
+        args = []
+        if eps != 1e-5:
+            args.append('eps=%s' % ftext(eps) if rng.random() < 0.7 else ftext(eps))
+        if mom != 0.1 and eps != 1e-5:
+            args.append('momentum=%s' % ftext(mom))
+        if rng.random() < 0.2:
+            args.append('num_features=%d' % x.shape[0])
+        return dict(eps=eps, momentum=mom), args
+    if op in ACTS:
+        if is_alias(x) and alias_root(x).op in ('conv2d', 'conv_transpose2d', 'batchnorm2d') \
+                and not net.use_known('act-after-flatten'):
+            raise Invalid('known defect')
+        if op == 'leaky_relu':
+            slope = choice(rng, [0.01, 0.2, 0.5, 1.5, -0.3])
+            args = [] if slope == 0.01 else [ftext(slope) if rng.random() < 0.5 else
+                                             'negative_slope=%s' % ftext(slope)]
+            return dict(slope=slope), args
+        return {}, (['inplace=true'] if op in ('relu', 'relu6', 'silu') and rng.random() < 0.1
+                    else [])
+    if op in ('maxpool2d', 'avgpool2d'):
+        return draw_pool(net, x, op)
+    if op == 'upsample':
+        return draw_upsample(net, x)
+    if op == 'softmax':
+        return {}, (['dim=1'] if rng.random() < 0.3 else [])
+    if op == 'dropout':
+        p = choice(rng, [0.5, 0.1, 0.0, 0.9])
+        return dict(p=p), ([] if p == 0.5 else ['p=%s' % ftext(p)])
+    if op == 'flatten':
+        if len(x.shape) != 3:
+            raise Invalid('flatten of flat')
+        return {}, (['start_dim=1'] if rng.random() < 0.2 else [])
+    return {}, []  # global_avgpool
+
+
+# --- the network -----------------------------------------------------------
+
+def draw_inputs(net):
+    rng = net.rng
+    count = choice(rng, [1, 1, 1, 2, 2, 3])
+    net.big = rng.random() < 0.08
+    for i in range(count):
+        if net.big and i == 0:
+            shape = (rng.randint(1, 2), 97, 131)
+        elif rng.random() < 0.12:
+            shape = (rng.randint(1, 20),)
+        else:
+            h, w = choice(rng, [(1, 1), (7, 13), (rng.randint(1, 12), rng.randint(1, 12)),
+                                (rng.randint(2, 24), rng.randint(2, 24)), (16, 16)])
+            shape = (rng.randint(1, 6), h, w)
+        node = Node('input', [], {}, shape)
+        node.name = net.fresh(choice(rng, ['x', 'img', 'in']))
+        net.nodes.append(node)
+        net.inputs.append(node)
+        net.stmts.append(('input', node))
+    net.input_range = choice(rng, [1.0, 1.0, 4.0])
+    net.decoy = rng.random() < 0.1
+
+
+OP_WEIGHTS = {
+    'conv2d': 8, 'conv_transpose2d': 3, 'linear': 2, 'batchnorm2d': 3, 'relu': 2, 'relu6': 1,
+    'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
+    'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
+    'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
+}
+
+
+def bind(net, node, stem):
+    """Binds node to a fresh network name, or sometimes a name= key override."""
+    node.name = net.fresh(stem)
+    if node.op in OPS_WITH_KEYS:
+        node.key = node.name
+        if net.rng.random() < 0.15:
+            node.key = fresh_key(net)
+            node.args = node.args + ['name="%s"' % node.key]
+
+
+def fresh_key(net):
+    while True:
+        key = choice(net.rng, ['features', 'head', 'layer%d' % net.rng.randint(1, 4), 'm']) + \
+            '.%d' % net.rng.randint(0, 9)
+        if key not in net.keys and key.split('.')[0] not in net.names:
+            net.keys.add(key)
+            return key
+
+
+def step(net):
+    """Adds one statement (a layer, possibly with an anonymous inner layer, or a block call)."""
+    rng = net.rng
+    ops = list(OP_WEIGHTS)
+    op = rng.choices(ops, [OP_WEIGHTS[o] for o in ops])[0]
+    if op == 'block':
+        return call_block(net)
+    if op in ('concat', 'add', 'crop'):
+        return step_multi(net, op)
+    if op == 'idiom':
+        return step_idiom(net)
+    flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
+                  'dropout')
+    x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
+    if x is None:
+        raise Invalid('no input')
+    attrs, args = draw_unary(net, op, x)
+    inner = None
+    if op in OPS_WITH_KEYS and len(x.shape) == 3 and rng.random() < 0.2:
+        # an anonymous activation or pool written inside the call
+        iop = choice(rng, ['relu', 'tanh', 'maxpool2d', 'dropout'])
+        iattrs, iargs = draw_unary(net, iop, x)
+        inner = net.add_node(iop, [x], iattrs)
+        inner.args = iargs
+        x = inner
+        attrs, args = draw_unary(net, op, x)
+    try:
+        node = net.add_node(op, [x], attrs)
+    except Invalid:
+        if inner is not None:
+            net.nodes.remove(inner)
+        raise
+    node.args = args
+    bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
+                     'batchnorm2d': 'bn'}.get(op, op[:2]))
+    net.stmts.append(('assign', node))
+
+
+def inline(net, op, x):
+    """An anonymous layer written inside the next call."""
+    attrs, args = draw_unary(net, op, x)
+    node = net.add_node(op, [x], attrs)
+    node.args = args
+    return node
+
+
+def step_idiom(net):
+    """Common heads written in one line: act(flatten(conv)), linear(flatten(global_avgpool(x))),
+    linear(dropout(flatten(x))), concat(flatten(a), flatten(b))."""
+    rng = net.rng
+    x = net.pick(lambda n: len(n.shape) == 3)
+    if x is None:
+        raise Invalid('no input')
+    snapshot = (len(net.nodes), len(net.stmts), net.total_macs, set(net.known))
+    try:
+        kind = rng.choice(['act', 'linear', 'linear-dropout', 'concat'])
+        if kind == 'act':
+            op = rng.choice(['conv2d', 'conv2d', 'conv_transpose2d', 'batchnorm2d'])
+            attrs, args = draw_unary(net, op, x)
+            layer = net.add_node(op, [x], attrs)
+            layer.args = args
+            bind(net, layer, 'c')
+            net.stmts.append(('assign', layer))
+            x = inline(net, 'flatten', layer)
+            if rng.random() < 0.3:
+                x = inline(net, 'dropout', x)
+            op = rng.choice(ACTS)
+        elif kind == 'concat':
+            y = net.pick(lambda n: len(n.shape) == 3)
+            ins = [inline(net, 'flatten', x), inline(net, 'flatten', y)]
+            if not net.use_known('concat-flat'):
+                raise Invalid('known defect')
+            node = net.add_node('concat', ins, {})
+            bind(net, node, 'co')
+            net.stmts.append(('assign', node))
+            return
+        else:
+            if kind == 'linear':
+                x = inline(net, 'flatten', inline(net, 'global_avgpool', x))
+            else:
+                x = inline(net, 'dropout', inline(net, 'flatten', x))
+            op = 'linear'
+        attrs, args = draw_unary(net, op, x)
+        node = net.add_node(op, [x], attrs)
+        node.args = args
+        bind(net, node, op[:2])
+        net.stmts.append(('assign', node))
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        del net.stmts[snapshot[1]:]
+        net.total_macs, net.known = snapshot[2], snapshot[3]
+        raise
+
+
+def step_multi(net, op):
+    rng = net.rng
+    if op == 'add':
+        a = net.pick()
+        cands = [n for n in net.visible() if n.shape == a.shape]
+        b = choice(rng, cands)
+        if a is b and rng.random() < 0.5:
+            raise Invalid('self add')
+        ins = [a, b]
+    elif op == 'crop':
+        a = net.pick(lambda n: len(n.shape) == 3)
+        if a is None:
+            raise Invalid('no input')
+        cands = [n for n in net.visible() if len(n.shape) == 3 and n.shape[1] <= a.shape[1] and
+                 n.shape[2] <= a.shape[2]]
+        ins = [a, choice(rng, cands)]
+    else:
+        a = net.pick()
+        if len(a.shape) == 1:
+            cands = [n for n in net.visible() if len(n.shape) == 1]
+        else:
+            cands = [n for n in net.visible() if len(n.shape) == 3 and n.shape[1:] == a.shape[1:]]
+        ins = [a] + [choice(rng, cands) for _ in range(choice(rng, [1, 1, 1, 2, 3]))]
+        rng.shuffle(ins)
+        if len(a.shape) == 1 and any(is_alias(n) and len(alias_root(n).shape) == 3
+                                     for n in ins[:-1]) and not net.use_known('concat-flat'):
+            raise Invalid('known defect')
+    node = net.add_node(op, ins, {})
+    if op == 'concat' and rng.random() < 0.2:
+        node.args = ['dim=1']
+    node.infix = op == 'add' and rng.random() < 0.5
+    bind(net, node, op[:2])
+    net.stmts.append(('assign', node))
+
+
+# --- blocks ----------------------------------------------------------------
+
+def make_block(net):
+    """A block definition over the parameter kinds of docs/language.md:
+    x (tensor), ch (integer), k=3 and pad=k / 2 (defaults, the second from
+    the first), slope and eps (floats), bias (boolean), mode (word), nm
+    (string, a name= key), y (a second tensor, added to the result); the body
+    may call an earlier block."""
+    rng = net.rng
+    b = Block(net.fresh('blk'))
+    b.params = [('x', 'tensor', None, None), ('ch', 'int', None, None),
+                ('k', 'int', '3', 3), ('pad', 'int', 'k / 2', None)]
+    extra = rng.sample(['slope', 'bias', 'mode', 'nm', 'eps', 'y'], rng.randint(1, 5))
+    defaults = {'slope': ('0.2', 0.2), 'bias': ('true', True), 'mode': ('nearest', 'nearest'),
+                'nm': ('"conv"', 'conv'), 'eps': ('1e-5', 1e-5), 'y': (None, None)}
+    kinds = {'slope': 'float', 'bias': 'bool', 'mode': 'word', 'nm': 'string', 'eps': 'float',
+             'y': 'tensor'}
+    for p in extra:
+        d = defaults[p]
+        b.params.append((p, kinds[p], d[0] if rng.random() < 0.6 else None, d[1]))
+    body = [('c', 'conv2d', ['x', 'ch', 'k'], {'padding': 'pad', 'bias': 'bias' if 'bias' in extra
+                                                else None, 'name': 'nm' if 'nm' in extra else None})]
+    last = 'c'
+    if rng.random() < 0.6:
+        body.append(('b', 'batchnorm2d', [last], {'eps': 'eps' if 'eps' in extra else None}))
+        last = 'b'
+    if 'mode' in extra:
+        body.append(('u', 'upsample', [last, '2'], {'mode': 'mode'}))
+        body.append(('p', 'maxpool2d', ['u', '2'], {}))
+        last = 'p'
+    b.inner = net.blocks[-1] if net.blocks and rng.random() < 0.5 else None
+    if b.inner is not None:
+        body.append(('s', 'block', [last], {}))
+        last = 's'
+    if 'slope' in extra:
+        body.append(('a', 'leaky_relu', [last, 'slope'], {}))
+    else:
+        body.append(('a', choice(rng, ['relu', 'silu', 'tanh']), [last], {}))
+    b.body = body
+    b.ret = ('add', 'a', 'y') if 'y' in extra else 'a'
+    net.blocks.append(b)
+    return b
+
+
+# values a nested call passes for the inner block's parameters without defaults
+INNER_VALUES = {'slope': 0.2, 'bias': True, 'mode': 'nearest', 'nm': 'conv', 'eps': 1e-5}
+
+
+def call_block(net):
+    rng = net.rng
+    x = net.pick(lambda n: len(n.shape) == 3)
+    if x is None:
+        raise Invalid('no input')
+    usable = [b for b in net.blocks]
+    b = choice(rng, usable) if usable and rng.random() < 0.6 else make_block(net)
+    vals = {'x': x, 'ch': rng.randint(1, 6), 'k': choice(rng, [1, 3, 5]),
+            'slope': choice(rng, [0.2, 0.01, -0.5]), 'bias': rng.random() < 0.5,
+            'mode': choice(rng, ['nearest', 'bilinear']), 'nm': choice(rng, ['conv', 'body.0', 'q']),
+            'eps': choice(rng, [1e-5, 0.01])}
+    vals['pad'] = vals['k'] // 2
+    written = {}
+    for pname, kind, dtext, dval in b.params:
+        if pname in ('x', 'ch'):
+            written[pname] = True
+        elif pname == 'pad':
+            written[pname] = rng.random() < 0.25
+            vals['pad'] = choice(rng, [0, vals['k'] // 2]) if written[pname] else None
+        elif dtext is None:
+            written[pname] = True
+        else:
+            written[pname] = rng.random() < 0.5
+            if not written[pname]:
+                vals[pname] = dval
+    if not written['pad']:
+        vals['pad'] = vals['k'] // 2
+    if any(p[0] == 'y' for p in b.params):
+        vals['y'] = None  # chosen after the body's shape is known
+    inst = net.fresh('b')
+    prefix = inst
+    override = None
+    if rng.random() < 0.25:
+        override = fresh_key(net)
+        prefix = override
+    start = len(net.nodes)
+    macs0 = net.total_macs
+    known0 = set(net.known)
+    try:
+        out = expand(net, b, vals, prefix)
+        if 'y' in vals:
+            cands = [n for n in net.nodes[:start] if n.name and n.shape == out.shape]
+            if not cands:
+                raise Invalid('no tensor for y')
+            y = choice(rng, cands)
+            vals['y'] = y
+            out = net.add_node('add', [out, y], {})
+            out.key = None
+    except Invalid:
+        del net.nodes[start:]
+        net.total_macs = macs0
+        net.known = known0
+        raise
+    called = b
+    while called is not None:  # b and the blocks it calls, to print
+        called.used = True
+        called = called.inner
+    out.name = inst
+    net.stmts.append(('call', (b, inst, vals, written, override, out, net.nodes[start:])))
+
+
+def expand(net, b, vals, prefix):
+    """Adds the layers of one instance of b to the graph; -> its result node."""
+    env = {'x': vals['x']}
+    for lhs, op, args, kw in b.body:
+        if op == 'block':
+            inner = b.inner
+            ivals = dict(INNER_VALUES, ch=vals['ch'], k=3, pad=1)
+            ivals['x'] = env[args[0]]
+            if any(p[0] == 'y' for p in inner.params):
+                ivals['y'] = env[args[0]]  # s = inner(last, ch, y=last): shapes agree
+            out = expand(net, inner, ivals, prefix + '.' + lhs)
+            if 'y' in ivals:
+                out = net.add_node('add', [out, ivals['y']], {})
+            env[lhs] = out
+            continue
+        ins = [env[args[0]]]
+        if op == 'conv2d':
+            a = dict(out=vals['ch'], k=vals['k'], stride=1, padding=vals['pad'], dilation=1,
+                     groups=1, bias=vals.get('bias', True) if kw.get('bias') else True)
+            key = prefix + '.' + (vals['nm'] if kw.get('name') else lhs)
+        elif op == 'batchnorm2d':
+            a = dict(eps=vals['eps'] if kw.get('eps') else 1e-5, momentum=0.1)
+            key = prefix + '.' + lhs
+        elif op == 'upsample':
+            a = dict(scale=2, mode=vals['mode'])
+            key = None
+        elif op == 'maxpool2d':
+            a = dict(k=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+            key = None
+        elif op == 'leaky_relu':
+            a = dict(slope=vals['slope'])
+            key = None
+        else:
+            a, key = {}, None
+        node = net.add_node(op, ins, a, key)
+        env[lhs] = node
+    return env['a']
+
+
+def generate(seed, known=False, max_steps=None):
+    net = Net(seed, known)
+    net.big = False
+    draw_inputs(net)
+    rng = net.rng
+    long_chain = rng.random() < 0.15 and not net.big  # many tensors for the memory planner
+    steps = max_steps or rng.randint(2, 40 if long_chain else 14 if not net.big else 5)
+    done = tries = 0
+    while done < steps and tries < steps * 20:
+        tries += 1
+        try:
+            step(net)
+            done += 1
+        except Invalid:
+            continue
+    # blocks referenced by others must come first only for readability; any order is legal
+    outs = [n for n in net.nodes if n.name and n.op != 'input']
+    unused = [n for n in outs if not any(n in m.ins for m in net.nodes)]
+    chosen = unused[:]
+    for n in outs:
+        if n not in chosen and rng.random() < 0.15:
+            chosen.append(n)
+    if not chosen or rng.random() < 0.05:
+        chosen.append(net.inputs[0])
+    for i in net.inputs:  # an unused input only warns; use it anyway to keep warnings rare
+        if i not in chosen and not any(i in m.ins for m in net.nodes):
+            chosen.append(i)
+    net.outputs = chosen[:6]
+    for n in chosen[6:]:
+        if n.op == 'input':
+            net.outputs.append(n)
+    return net
+
+
+if __name__ == '__main__':
+    import netsource
+    args = sys.argv[1:]
+    net = generate(int(args[0]), known='--known' in args)
+    sys.stdout.write(netsource.conv_source(net, flat='--flat' in args))
+    sys.stdout.write('\n# ---- PyTorch ----\n')
+    sys.stdout.write(netsource.torch_source(net))
