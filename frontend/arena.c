@@ -2,7 +2,8 @@
  * arena.c - one arena per compilation: every AST node, interned string, layer
  * and graph lives here until the process exits (the Program returned by
  * fe_check() must outlive the front end). Chunks are chained from a static
- * root so leak checkers see them as reachable.
+ * root so leak checkers see them as reachable; fe_release() frees them all
+ * (a long-running caller such as the fuzz harness compiles many sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,20 @@ void *arena_alloc(Arena *a, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     return p;
+}
+
+void fe_release(void)
+{
+    while (all_arenas) {
+        Arena *a = all_arenas;
+        all_arenas = a->next_arena;
+        for (Chunk *c = a->chunks, *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        free(a->strings.slot);
+        free(a);
+    }
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t n)
