@@ -11,6 +11,10 @@
 
 #include "frontend/internal.h"
 
+/* Chunks grow from 64 KB to 1 MB: small sources touch little memory (a
+ * process that compiles many, like the fuzz harness, zeroes little). */
+enum { CHUNK_FIRST = 1 << 16, CHUNK_MAX = 1 << 20 };
+
 typedef struct Chunk {
     struct Chunk *next;
     size_t used, size;
@@ -50,7 +54,9 @@ void *arena_alloc(Arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     Chunk *c = a->chunks;
     if (!c || c->size - c->used < n) {
-        size_t size = n > (1u << 20) ? n : (1u << 20);
+        size_t size = c ? 2 * c->size : CHUNK_FIRST;
+        size = size < CHUNK_MAX ? size : CHUNK_MAX;
+        size = n > size ? n : size;
         c = xmalloc(sizeof *c + size);
         c->size = size;
         c->next = a->chunks;
