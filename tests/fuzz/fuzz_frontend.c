@@ -6,6 +6,7 @@
  *     fe_explain (a few layer names, a block instance, an unknown name)
  *     -> ir_build -> ir_print (--emit=ir)
  *     -> fe_print_stats (table and json, default and ptflops counts)
+ *     -> fe_print_dot (--emit=dot, shaded by MACs and by made-up times)
  *
  * Everything printed goes to a sink that discards it; diagnostics too.
  * What the phases allocate is released after each input (fe_release,
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frontend/frontend.h"
@@ -71,6 +73,20 @@ static void stats_every_format(const Graph *g, const IrModule *ir)
             fe_print_stats(sink(), g, formats[f], counts[c], ir_arena_bytes(ir));
 }
 
+/* --emit=dot, shaded by MACs, then by per-layer times drawn from the
+ * input's hash (some layers untimed, as --profile allows). */
+static void dot_both_ways(const Graph *g, uint64_t h)
+{
+    fe_print_dot(sink(), g, NULL);
+    double *ms = malloc(((size_t)g->nlayers + 1) * sizeof *ms);
+    if (!ms)
+        abort();
+    for (int i = 0; i < g->nlayers; i++)
+        ms[i] = (double)(int)((h >> (i % 56)) & 0xFF) - 32;
+    fe_print_dot(sink(), g, ms);
+    free(ms);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *src = (const char *)data;
@@ -85,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         IrModule *ir = ir_build(g, &o);
         ir_print(sink(), ir);
         stats_every_format(g, ir);
+        dot_both_ways(g, hash_bytes(data, size));
         ir_release(ir);
     }
     fe_release();
