@@ -1,7 +1,9 @@
 # Top-level entry points. Both targets install missing Debian packages first,
 # so they work on a fresh bookworm machine as root.
 #   make demo   build convc, show --stats of examples/unet.conv, compile and run it
-#   make check  build convc and run every test, then again under ASan+UBSan
+#   make check  build convc and run every test, then again under ASan+UBSan,
+#               then each libFuzzer harness for 10 s (tools/fuzz.sh --check)
+#   make fuzz   run each libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench  time convc against ONNX Runtime and PyTorch (writes docs/benchmarks.md);
 #               installs nodejs, npm, python3-onnx and onnxruntime-node first (bench/setup.sh)
 #   make fuzz-diff N=2000 [SEED=1000000]  N random networks against PyTorch
@@ -11,8 +13,9 @@ PY      := /usr/bin/python3
 LIT     := /usr/lib/llvm-19/build/utils/lit/lit.py
 JOBS    := $(shell nproc)
 LITOPTS ?= -sv
+FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build build-asan demo check check-fast check-asan bench fuzz-diff clean
+.PHONY: all deps build build-asan build-fuzz demo check check-fast check-asan check-fuzz fuzz fuzz-diff bench clean
 
 all: build
 
@@ -27,6 +30,11 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 -DCONVC_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 
+# The libFuzzer harnesses of tests/fuzz (clang-19, ASan + UBSan): see docs/testing.md.
+build-fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-19 -DCONVC_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+
 demo: build
 	@sh tools/demo.sh build
 
@@ -37,7 +45,13 @@ check-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	$(PY) $(LIT) $(LITOPTS) --param build=$(CURDIR)/build-asan tests
 
-check: check-fast check-asan
+check-fuzz: build-fuzz
+	sh tools/fuzz.sh --check build-fuzz 10
+
+check: check-fast check-asan check-fuzz
+
+fuzz: build-fuzz
+	sh tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
 # convc against ONNX Runtime and PyTorch in the same run; rewrites docs/benchmarks.md
 bench: build
@@ -54,4 +68,4 @@ fuzz-diff: build
 	    --known --save $(FUZZ_DIR)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

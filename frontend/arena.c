@@ -2,13 +2,18 @@
  * arena.c - one arena per compilation: every AST node, interned string, layer
  * and graph lives here until the process exits (the Program returned by
  * fe_check() must outlive the front end). Chunks are chained from a static
- * root so leak checkers see them as reachable.
+ * root so leak checkers see them as reachable; fe_release() frees them all
+ * (a long-running caller such as the fuzz harness compiles many sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/internal.h"
+
+/* Chunks grow from 64 KB to 1 MB: small sources touch little memory (a
+ * process that compiles many, like the fuzz harness, zeroes little). */
+enum { CHUNK_FIRST = 1 << 16, CHUNK_MAX = 1 << 20 };
 
 typedef struct Chunk {
     struct Chunk *next;
@@ -66,7 +71,9 @@ void *arena_alloc(Arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     Chunk *c = a->chunks;
     if (!c || c->size - c->used < n) {
-        size_t size = n > (1u << 20) ? n : (1u << 20);
+        size_t size = c ? 2 * c->size : CHUNK_FIRST;
+        size = size < CHUNK_MAX ? size : CHUNK_MAX;
+        size = n > size ? n : size;
         c = xmalloc(sizeof *c + size);
         c->size = size;
         c->next = a->chunks;
@@ -75,6 +82,20 @@ void *arena_alloc(Arena *a, size_t n)
     void *p = c->data + c->used;
     c->used += n;
     return p;
+}
+
+void fe_release(void)
+{
+    while (all_arenas) {
+        Arena *a = all_arenas;
+        all_arenas = a->next_arena;
+        for (Chunk *c = a->chunks, *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        free(a->strings.slot);
+        free(a);
+    }
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t n)

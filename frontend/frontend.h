@@ -111,6 +111,11 @@ typedef struct {
  * lives until the process exits. */
 Program *fe_check(const char *path, const char *src, size_t len, const DiagOptions *opts);
 
+/* Frees every Program, Graph and string the front end produced so far (all
+ * arenas). Only for callers that check many sources in one process, e.g. the
+ * fuzz harness; convc itself keeps everything until exit. */
+void fe_release(void);
+
 /* Reads a whole file; NULL with a message on stderr on failure. */
 char *fe_read_file(const char *path, size_t *len);
 

@@ -183,6 +183,11 @@ struct IrModule {
 /* Lowers g and runs every pass. Never fails on a checked graph. */
 IrModule *ir_build(const Graph *g, const IrOptions *o);
 
+/* Frees m and every other IR allocation made so far (m must be the only
+ * module alive). For callers that build many modules in one process, e.g.
+ * the fuzz harness; convc itself keeps the IR until exit. */
+void ir_release(IrModule *m);
+
 /* Activation arena size for a batch of one, in bytes. */
 int64_t ir_arena_bytes(const IrModule *m);
 

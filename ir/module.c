@@ -34,6 +34,19 @@ void *ir_alloc(size_t n)
     return b->data;
 }
 
+void ir_release(IrModule *m)
+{
+    free(m->tensors);
+    free(m->nodes);
+    free(m->params);
+    free(m->folds);
+    while (blocks) {
+        Block *b = blocks;
+        blocks = b->next;
+        free(b);
+    }
+}
+
 /* a, sep and b joined in one new string */
 char *ir_strcat(const char *a, const char *sep, const char *b)
 {

@@ -6,7 +6,7 @@ import lit.formats
 config.name = 'convc'
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = ['.conv', '.test']
-config.excludes = ['Inputs', 'lit.cfg.py']
+config.excludes = ['Inputs', 'corpus', 'lit.cfg.py']
 config.test_source_root = os.path.dirname(__file__)
 
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))

@@ -1,0 +1,37 @@
+/*
+ * fuzz_safetensors.c - libFuzzer harness for the runtime's weights loader
+ * (runtime/safetensors.c and the JSON parser it uses, runtime/json.c).
+ *
+ * The input is a whole weights file. It is loaded for the hand-written model
+ * "net" of tests/runtime/Inputs/model.c (linked in: conv.*, bn.*, dw.*
+ * parameters and one batchnorm fold), exactly as `net --weights FILE` would:
+ * rt_load_safetensors into a parameter buffer, then rt_apply_folds when it
+ * succeeded. The loader reads a path (open + mmap), so each input is written
+ * to one memfd and passed as /proc/self/fd/N: no file on disk.
+ *
+ * Every call must return 0 or RT_EXIT_WEIGHTS / RT_EXIT_RUNTIME with memory
+ * released; anything else aborts.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime/rt_internal.h"
+#include "tests/fuzz/memfile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_memfile(data, size);
+    float *params = rt_alloc_floats(convc_model.param_floats);
+    if (!path || !params)
+        abort();
+    int rc = rt_load_safetensors(&convc_model, path, params);
+    if (rc == 0)
+        rt_apply_folds(&convc_model, params);
+    else if (rc != RT_EXIT_WEIGHTS && rc != RT_EXIT_RUNTIME)
+        abort();
+    free(params);
+    return 0;
+}
