@@ -106,6 +106,54 @@ Node *ast_neg(ParseCtx *c, SrcSpan sp, Node *e)
     return limit_depth(c, n, &e, 1);
 }
 
+Node *ast_not(ParseCtx *c, SrcSpan sp, Node *e)
+{
+    Node *n = ast_leaf(c, N_NOT, sp);
+    n->operand = e;
+    return limit_depth(c, n, &e, 1);
+}
+
+/* F.pad(...): kept as a call to `pad` with its module, which the checker
+ * reports (convc ops have no module prefix). */
+Node *ast_dotted(Node *call, const char *module, SrcSpan module_sp)
+{
+    if (call->kind == N_CALL) {
+        call->call.module = module;
+        call->call.module_span = module_sp;
+    }
+    return call;
+}
+
+Node *ast_if(ParseCtx *c, SrcSpan sp, Node *cond, NodeList then, NodeList els)
+{
+    Node *n = ast_leaf(c, N_IF, sp);
+    n->cond.cond = cond;
+    n->cond.then = then;
+    n->cond.els = els;
+    return n;
+}
+
+Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *iter, NodeList body)
+{
+    Node *n = ast_leaf(c, N_FOR, sp);
+    n->loop.var = var;
+    n->loop.var_span = var_sp;
+    n->loop.iter = iter;
+    n->loop.body = body;
+    return n;
+}
+
+const char *ast_op_text(int op)
+{
+    static const char *const t[] = {[BIN_EQ - BIN_EQ] = "==", [BIN_NE - BIN_EQ] = "!=", [BIN_LE - BIN_EQ] = "<=",
+                                    [BIN_GE - BIN_EQ] = ">=", [BIN_AND - BIN_EQ] = "and", [BIN_OR - BIN_EQ] = "or"};
+    static const char ch[][2] = {"+", "-", "*", "/", "<", ">"};
+    if (op >= BIN_EQ && op <= BIN_OR)
+        return t[op - BIN_EQ];
+    const char *p = strchr("+-*/<>", op);
+    return p && op ? ch[p - "+-*/<>"] : "?";
+}
+
 Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest)
 {
     Node *n = ast_leaf(c, N_TUPLE, sp);
@@ -192,16 +240,17 @@ static void dump_expr(FILE *out, const Node *n, int ind)
     case N_NAME: dump_head(out, n, ind, "name"); fprintf(out, " %s\n", n->str); break;
     case N_POISON: dump_head(out, n, ind, "error"); fputc('\n', out); break;
     case N_NEG: dump_head(out, n, ind, "neg"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
+    case N_NOT: dump_head(out, n, ind, "not"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
     case N_TUPLE: dump_head(out, n, ind, "tuple"); fputc('\n', out); dump_list(out, &n->list, ind + 1); break;
     case N_BINARY:
         dump_head(out, n, ind, "binary");
-        fprintf(out, " %c\n", n->bin.op);
+        fprintf(out, " %s\n", ast_op_text(n->bin.op));
         dump(out, n->bin.lhs, ind + 1);
         dump(out, n->bin.rhs, ind + 1);
         break;
     case N_CALL:
         dump_head(out, n, ind, "call");
-        fprintf(out, " %s\n", n->call.callee);
+        fprintf(out, " %s%s%s\n", n->call.module ? n->call.module : "", n->call.module ? "." : "", n->call.callee);
         dump_list(out, &n->call.args, ind + 1);
         break;
     default: break;
@@ -223,6 +272,19 @@ static void dump(FILE *out, const Node *n, int ind)
         break;
     case N_OUTPUT: dump_head(out, n, ind, "output"); fputc('\n', out); dump_list(out, &n->list, ind + 1); break;
     case N_RETURN: dump_head(out, n, ind, "return"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
+    case N_IF:
+        dump_head(out, n, ind, "if");
+        fputc('\n', out);
+        dump(out, n->cond.cond, ind + 1);
+        dump_list(out, &n->cond.then, ind + 1);
+        if (n->cond.els.n) { fprintf(out, "%*selse\n", ind * 2, ""); dump_list(out, &n->cond.els, ind + 1); }
+        break;
+    case N_FOR:
+        dump_head(out, n, ind, "for");
+        fprintf(out, " %s\n", n->loop.var ? n->loop.var : "?");
+        dump(out, n->loop.iter, ind + 1);
+        dump_list(out, &n->loop.body, ind + 1);
+        break;
     case N_BLOCK: case N_NETWORK:
         dump_head(out, n, ind, n->kind == N_BLOCK ? "block" : "network");
         fprintf(out, " %s\n", n->def.name);

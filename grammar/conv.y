@@ -7,10 +7,14 @@
  *   network   -> 'network' IDENT body
  *   body      -> '{' { [stmt] NEWLINE } [stmt] '}'
  *   stmt      -> 'input' IDENT '[' exprs ']' | IDENT '=' expr
- *              | 'output' exprs | 'return' expr
- *   expr      -> expr ('+'|'-'|'*'|'/') expr | '-' expr | primary
+ *              | 'output' exprs | 'return' expr | if | 'for' IDENT 'in' expr body
+ *   if        -> 'if' expr body [ 'else' ( body | if ) ]
+ *   expr      -> expr ('or'|'and') expr | 'not' expr
+ *              | expr ('=='|'!='|'<'|'<='|'>'|'>=') expr
+ *              | expr ('+'|'-'|'*'|'/') expr | '-' expr | primary
  *   primary   -> INT | FLOAT | 'true' | 'false' | STRING | IDENT
- *              | IDENT '(' [args] ')' | '(' expr ')' | '(' expr ',' exprs ')'
+ *              | IDENT '(' [args] ')' | IDENT '.' IDENT '(' [args] ')'
+ *              | '(' expr ')' | '(' expr ',' exprs ')'
  *   arg       -> expr | IDENT '=' expr
  *
  * Error recovery: a bad statement is skipped up to the end of its line, a bad
@@ -64,10 +68,16 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
 %token <i> INT "integer"
 %token <f> FLOAT "number"
 %token NEWLINE "end of line"
+%token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'" AND "'and'" OR "'or'" NOT "'not'"
+%token EQ "'=='" NE "'!='" LE "'<='" GE "'>='"
 
-%type <node> item stmt bad_stmt expr primary arg param
+%type <node> item stmt bad_stmt expr primary arg param if_stmt
 %type <list> body stmts params params_opt args args_opt exprs
 
+%left OR
+%left AND
+%precedence NOT
+%nonassoc EQ NE '<' LE '>' GE
 %left '+' '-'
 %left '*' '/'
 %precedence NEG
@@ -107,6 +117,17 @@ stmt:
   | IDENT '=' expr             { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), $3); }
   | OUTPUT exprs               { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), $2); }
   | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
+  | if_stmt
+  | FOR IDENT IN expr opt_nl body { $$ = ast_for(ctx, SP(@$), $2, SP(@2), $4, $6); }
+  | FOR error body             { $$ = ast_for(ctx, SP(@$), NULL, SP(@1), ast_leaf(ctx, N_POISON, SP(@2)), $3); }
+  ;
+
+/* "} else" on one line: a line break after '}' ends the statement. */
+if_stmt:
+    IF expr opt_nl body                 { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list0()); }
+  | IF expr opt_nl body ELSE body       { $$ = ast_if(ctx, SP(@$), $2, $4, $6); }
+  | IF expr opt_nl body ELSE if_stmt    { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list1(ctx, $6)); }
+  | IF error body                       { $$ = ast_if(ctx, SP(@$), ast_leaf(ctx, N_POISON, SP(@2)), $3, ast_list0()); }
   ;
 
 /* A statement with a syntax error still defines its name (as an error value),
@@ -144,7 +165,16 @@ arg:
   ;
 
 expr:
-    expr '+' expr            { $$ = ast_binary(ctx, SP(@$), '+', $1, $3); }
+    expr OR expr             { $$ = ast_binary(ctx, SP(@$), BIN_OR, $1, $3); }
+  | expr AND expr            { $$ = ast_binary(ctx, SP(@$), BIN_AND, $1, $3); }
+  | NOT expr                 { $$ = ast_not(ctx, SP(@$), $2); }
+  | expr EQ expr             { $$ = ast_binary(ctx, SP(@$), BIN_EQ, $1, $3); }
+  | expr NE expr             { $$ = ast_binary(ctx, SP(@$), BIN_NE, $1, $3); }
+  | expr '<' expr            { $$ = ast_binary(ctx, SP(@$), '<', $1, $3); }
+  | expr LE expr             { $$ = ast_binary(ctx, SP(@$), BIN_LE, $1, $3); }
+  | expr '>' expr            { $$ = ast_binary(ctx, SP(@$), '>', $1, $3); }
+  | expr GE expr             { $$ = ast_binary(ctx, SP(@$), BIN_GE, $1, $3); }
+  | expr '+' expr            { $$ = ast_binary(ctx, SP(@$), '+', $1, $3); }
   | expr '-' expr            { $$ = ast_binary(ctx, SP(@$), '-', $1, $3); }
   | expr '*' expr            { $$ = ast_binary(ctx, SP(@$), '*', $1, $3); }
   | expr '/' expr            { $$ = ast_binary(ctx, SP(@$), '/', $1, $3); }
@@ -159,6 +189,7 @@ primary:
   | STRING                   { $$ = ast_str(ctx, N_STRING, SP(@$), $1); }
   | IDENT                    { $$ = ast_str(ctx, N_NAME, SP(@$), $1); }
   | IDENT '(' args_opt ')'   { $$ = ast_call(ctx, SP(@$), $1, SP(@1), SP(@2), $3); }
+  | IDENT '.' IDENT '(' args_opt ')' { $$ = ast_dotted(ast_call(ctx, SP(@$), $3, SP(@3), SP(@4), $5), $1, SP(@1)); }
   | '(' expr ')'             { $$ = $2; }
   | '(' expr ',' exprs ')'   { $$ = ast_tuple(ctx, SP(@$), $2, $4); }
   ;
@@ -190,18 +221,37 @@ static void describe_found(yysymbol_kind_t k, ScanState *s, char *buf, size_t n)
         snprintf(buf, n, "%s", token_name(k, name, sizeof name));
 }
 
-/* The list of expected tokens: "',' or ')'", or "an expression". */
+static bool is_operator(yysymbol_kind_t k)
+{
+    static const yysymbol_kind_t ops[] = {YYSYMBOL_AND, YYSYMBOL_OR, YYSYMBOL_EQ, YYSYMBOL_NE, YYSYMBOL_LE,
+        YYSYMBOL_GE, YYTRANSLATE('<'), YYTRANSLATE('>'), YYTRANSLATE('+'), YYTRANSLATE('-'), YYTRANSLATE('*'),
+        YYTRANSLATE('/')};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (ops[i] == k) return true;
+    return false;
+}
+
+/* The list of expected tokens: "',' or ')'", "an operator or end of line",
+ * or "an expression". The binary operators are one entry. */
 static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size_t size)
 {
     char name[64];
     size_t len = 0;
+    int shown = 0, total = 0;
+    bool op = false;
+    for (int i = 0; i < n; i++)
+        total += !is_operator(exp[i]) || !op, op |= is_operator(exp[i]);
+    op = false;
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_INT && n > 4) { snprintf(buf, size, "an expression"); return; }
         if (exp[i] == YYSYMBOL_INPUT) { snprintf(buf, size, "a statement"); return; }
-        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
-        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep,
-                                token_name(exp[i], name, sizeof name));
+        if (is_operator(exp[i]) && op) continue;
+        const char *sep = shown == 0 ? "" : shown == total - 1 ? " or " : ", ";
+        const char *what = is_operator(exp[i]) ? "an operator" : token_name(exp[i], name, sizeof name);
+        op |= is_operator(exp[i]);
+        shown++;
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep, what);
         if (len >= size) break;
     }
 }
