@@ -26,7 +26,7 @@
  * C stack stays small even under AddressSanitizer. */
 enum { MAX_CALL_DEPTH = 64, MAX_EVAL_DEPTH = 500, MAX_LAYERS = 1 << 18, MAX_INPUT_DIM = 1 << 30 };
 
-typedef struct { const char *name; Value v; Node *def; bool rebindable; } Binding;
+typedef struct { const char *name; Value v; Node *def; } Binding;
 
 typedef struct {
     Binding *b;
@@ -37,7 +37,7 @@ typedef struct {
     const char *key_prefix;    /* state_dict prefix */
     Node *block;               /* NULL in a network */
     PtrMap taken;              /* bound names already used for a layer or instance name */
-    int nested;                /* if / for bodies being executed: assignments there may rebind */
+    PtrMap rebind;             /* names assigned in some if / for body: they may be assigned again */
 } Scope;
 
 typedef struct { Node *block; SrcSpan call; const char *inst; } Frame;
@@ -57,6 +57,7 @@ typedef struct {
     Frame stack[MAX_CALL_DEPTH];
     int depth;
     bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
+    PtrMap *dropped;           /* names written in dropped text: never "undefined" */
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
     int expansions;            /* block instances so far (bounded by MAX_LAYERS) */
@@ -101,18 +102,21 @@ static SrcSpan def_name_span(const Node *d)
 
 static void bind(Ctx *c, Scope *s, const char *name, Value v, Node *def)
 {
-    VEC_PUSH(c->a, s->b, s->n, s->cap, ((Binding){name, v, def, s->nested > 0}));
+    VEC_PUSH(c->a, s->b, s->n, s->cap, ((Binding){name, v, def}));
     ptrmap_put(c->a, &s->index, name, s->n - 1);
 }
 
-static void declare_body(Ctx *c, Scope *s, const NodeList *body)
+/* The names a body binds (generated names avoid them), and those bound
+ * inside an if or for body (they may be rebound). */
+static void declare_body(Ctx *c, Scope *s, const NodeList *body, bool nested)
 {
     for (int i = 0; i < body->n; i++) {
         Node *st = body->v[i];
         if (st->kind == N_ASSIGN) ptrmap_put(c->a, &s->declared, st->bind.name, 1);
+        if (st->kind == N_ASSIGN && nested) ptrmap_put(c->a, &s->rebind, st->bind.name, 1);
         if (st->kind == N_INPUT) ptrmap_put(c->a, &s->declared, st->input.name, 1);
-        if (st->kind == N_IF) { declare_body(c, s, &st->cond.then); declare_body(c, s, &st->cond.els); }
-        if (st->kind == N_FOR) declare_body(c, s, &st->loop.body);
+        if (st->kind == N_IF) { declare_body(c, s, &st->cond.then, true); declare_body(c, s, &st->cond.els, true); }
+        if (st->kind == N_FOR) declare_body(c, s, &st->loop.body, true);
     }
 }
 
@@ -123,11 +127,12 @@ static void context_notes(Ctx *c)
         diag_note(c->stack[i].call, "in block '%s' (instance '%s')", c->stack[i].block->def.name, c->stack[i].inst);
 }
 
-/* After a syntax error an undefined name is most likely defined on a
- * dropped line, so it is not reported. */
+/* A name written in text that a syntax error made the parser skip is
+ * most likely defined there, so it is not reported; other undefined names
+ * are, also in a file with syntax errors. */
 static void report_undefined(Ctx *c, Scope *s, const Value *v)
 {
-    if (c->syntax_errors)
+    if (ptrmap_get(c->dropped, v->s))
         return;
     const char **cands = arena_alloc(c->a, (size_t)(s->n + 2) * sizeof *cands);
     for (int i = 0; i < s->n; i++)
@@ -999,7 +1004,7 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     const char *inst = bind ? bind : gen_name(c, s, blk->def.name);
     Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
                 .key_prefix = key && !*key ? s->key_prefix : arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
-    declare_body(c, &ns, &blk->def.body);
+    declare_body(c, &ns, &blk->def.body, false);
     ok = bind_params(c, &ns, n, blk, vals, set, ok);
     c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
     blk->expanded = true;
@@ -1029,13 +1034,12 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 /* ---- statements ------------------------------------------------------- */
 
 /* The name a binding gives its layer or block instance: the bound name, or
- * name_N when an earlier binding of the name (x = f(x) in a loop) used it. */
+ * name_N when an earlier binding of the name (x = f(x) in a loop) made a
+ * layer or instance with it. */
 static const char *layer_name(Ctx *c, Scope *s, const char *name)
 {
-    if (ptrmap_get(&s->taken, name))
-        name = gen_name(c, s, name);
-    ptrmap_put(c->a, &s->taken, name, 1);
-    return name;
+    int *t = ptrmap_get(&s->taken, name);
+    return t && *t ? gen_name(c, s, name) : name;
 }
 
 static void redefinition(Ctx *c, SrcSpan at, const char *name, const Binding *prev)
@@ -1045,20 +1049,24 @@ static void redefinition(Ctx *c, SrcSpan at, const char *name, const Binding *pr
     diag_note(def_name_span(prev->def), "'%s' was first defined here", name);
 }
 
-/* name = expr. Inside an if or for body, and for a name bound in one, the
- * assignment rebinds (x = block(x, ...) across iterations). */
+/* name = expr. A name that some if or for body of this block assigns may
+ * be assigned again (x = block(x, ...) across iterations); any other name is
+ * bound once. */
 static void exec_assign(Ctx *c, Scope *s, Node *st)
 {
     Binding *prev = lookup(s, st->bind.name);
-    Value v = eval(c, s, st->bind.value, layer_name(c, s, st->bind.name));
+    const char *lname = layer_name(c, s, st->bind.name);
+    int made = c->nlayers + c->expansions;
+    Value v = eval(c, s, st->bind.value, lname);
+    if (c->nlayers + c->expansions != made)
+        ptrmap_put(c->a, &s->taken, lname, 1);
     if (v.k == V_WORD && !known_word(v.s)) {
         report_undefined(c, s, &v);
         v = poison();
     }
-    if (prev && (s->nested > 0 || prev->rebindable)) {
+    if (prev && ptrmap_get(&s->rebind, st->bind.name) && prev->def->kind != N_FOR) {
         prev->v = v;
         prev->def = st;
-        prev->rebindable |= s->nested > 0;
     } else if (prev) {
         redefinition(c, st->bind.name_span, st->bind.name, prev);
     } else {
@@ -1145,9 +1153,7 @@ static void exec_if(Ctx *c, Scope *s, Node *st, Value *ret)
         return;
     }
     mark_list_used(s, t ? &st->cond.els : &st->cond.then);
-    s->nested++;
     exec_body(c, s, t ? &st->cond.then : &st->cond.els, ret);
-    s->nested--;
 }
 
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
@@ -1265,13 +1271,11 @@ static void exec_for(Ctx *c, Scope *s, Node *st, Value *ret)
     c->iterations += (int)n;
     if (n == 0)
         mark_list_used(s, &st->loop.body);
-    s->nested++;
     for (int64_t k = 0; k < n && !returned(ret) && !c->aborted; k++) {
         var = lookup(s, st->loop.var);
         var->v = int_value(r[0] + k * r[2], st->loop.var_span);
         exec_body(c, s, &st->loop.body, ret);
     }
-    s->nested--;
 }
 
 /* Runs a body's statements; a 'return' ends it (and every enclosing body). */
@@ -1325,10 +1329,11 @@ static Graph *finish_graph(Ctx *c, Node *net)
 
 static Graph *build_network(Ctx *c, Node *net)
 {
-    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks, .syntax_errors = c->syntax_errors};
+    Ctx fresh = {.a = c->a, .items = c->items, .blocks = c->blocks, .syntax_errors = c->syntax_errors,
+                 .dropped = c->dropped};
     *c = fresh;
     Scope s = {.prefix = "", .key_prefix = ""};
-    declare_body(c, &s, &net->def.body);
+    declare_body(c, &s, &net->def.body, false);
     Value ret = {.k = V_WORD};
     int errors = diag_error_count();
     exec_body(c, &s, &net->def.body, &ret);
@@ -1451,9 +1456,9 @@ static void check_cycles(Ctx *c)
     }
 }
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items)
+Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped)
 {
-    Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0};
+    Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0, .dropped = dropped};
     PtrMap nets = {0};
     Program *p = arena_alloc(a, sizeof *p);
     p->path = path;

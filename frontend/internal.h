@@ -109,6 +109,7 @@ const char *ast_op_text(int op);   /* "==", "and", "+" */
 typedef struct {
     Arena *arena;
     NodeList items;     /* N_BLOCK and N_NETWORK */
+    PtrMap dropped;     /* identifiers written in text a syntax error made the parser skip */
 } ParseCtx;
 
 SrcSpan ast_span(int fl, int fc, int ll, int lc);
@@ -218,6 +219,8 @@ typedef struct {
 bool rule_apply(OpCall *k, Layer *L);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items);
+/* `dropped`: names an undefined-name error is not reported for (they may be
+ * defined in text the parser skipped). */
+Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped);
 
 #endif

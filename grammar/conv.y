@@ -59,6 +59,7 @@ void fe_parse(ParseCtx *ctx, const char *src, size_t len);
 
 #define SP(l) ast_span((l).first_line, (l).first_column, (l).last_line, (l).last_column)
 #define YYMAXDEPTH 2000000
+#define SKIPPED(l) scan_skipped(yyget_extra(scanner), (l).first_line, (l).last_line)
 static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg);
 }
 
@@ -87,14 +88,14 @@ program:
     %empty
   | program NEWLINE
   | program item             { ctx->items = ast_append(ctx, ctx->items, $2); }
-  | program error NEWLINE      { yyerrok; }
+  | program error NEWLINE      { SKIPPED(@2); yyerrok; }
   ;
 
 item:
     BLOCK IDENT '(' params_opt ')' opt_nl body  { $$ = ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), $4, $7); }
   | NETWORK IDENT opt_nl body                   { $$ = ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4); }
-  | BLOCK IDENT error body                      { $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
-  | NETWORK IDENT error body                    { $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | BLOCK IDENT error body                      { SKIPPED(@3); $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | NETWORK IDENT error body                    { SKIPPED(@3); $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
   ;
 
 opt_nl: %empty | opt_nl NEWLINE ;
@@ -108,7 +109,7 @@ stmts:
     %empty                   { $$ = ast_list0(); }
   | stmts NEWLINE            { $$ = $1; }
   | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
-  | stmts error NEWLINE      { $$ = $1; yyerrok; }
+  | stmts error NEWLINE      { SKIPPED(@2); $$ = $1; yyerrok; }
   | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); yyerrok; }
   ;
 
@@ -119,7 +120,7 @@ stmt:
   | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
   | if_stmt
   | FOR IDENT IN expr opt_nl body { $$ = ast_for(ctx, SP(@$), $2, SP(@2), $4, $6); }
-  | FOR error body             { $$ = ast_for(ctx, SP(@$), NULL, SP(@1), ast_leaf(ctx, N_POISON, SP(@2)), $3); }
+  | FOR error body             { SKIPPED(@2); $$ = ast_for(ctx, SP(@$), NULL, SP(@1), ast_leaf(ctx, N_POISON, SP(@2)), $3); }
   ;
 
 /* "} else" on one line: a line break after '}' ends the statement. */
@@ -127,7 +128,7 @@ if_stmt:
     IF expr opt_nl body                 { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list0()); }
   | IF expr opt_nl body ELSE body       { $$ = ast_if(ctx, SP(@$), $2, $4, $6); }
   | IF expr opt_nl body ELSE if_stmt    { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list1(ctx, $6)); }
-  | IF error body                       { $$ = ast_if(ctx, SP(@$), ast_leaf(ctx, N_POISON, SP(@2)), $3, ast_list0()); }
+  | IF error body                       { SKIPPED(@2); $$ = ast_if(ctx, SP(@$), ast_leaf(ctx, N_POISON, SP(@2)), $3, ast_list0()); }
   ;
 
 /* A statement with a syntax error still defines its name (as an error value),
@@ -337,7 +338,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     describe_expected(exp, n, expected, sizeof expected);
     SrcSpan open;
     char ch;
-    if (tok == YYSYMBOL_YYEOF && s->brace.line && want_brace) {
+    if (tok == YYSYMBOL_ELSE && s->prev_tok == NEWLINE) {
+        diag_error(at, "'else' must be on the line of the '}' that closes its 'if': } else {");
+    } else if (tok == YYSYMBOL_YYEOF && s->brace.line && want_brace) {
         diag_error(at, "expected '}' to close '{' at %d:%d, found end of file", s->brace.line, s->brace.col);
         diag_note(s->brace, "'{' opened here");
     } else if ((tok == YYTRANSLATE(')') || tok == YYTRANSLATE(']')) && s->unmatched) {
@@ -366,6 +369,20 @@ static void *scanner_for(ScanState *st, const char *src, size_t len, yyscan_t *s
     return yy_scan_bytes(src, (int)len, *sc);
 }
 
+/* The identifiers on lines that error recovery skipped: ParseCtx.dropped. */
+static void collect_dropped(ParseCtx *ctx, ScanState *st)
+{
+    if (st->nskipped == 0)
+        return;
+    char *skip = arena_alloc(ctx->arena, (size_t)st->line + 2);
+    for (int i = 0; i < st->nskipped; i++)
+        for (int l = st->skipped[i][0]; l <= st->skipped[i][1] && l <= st->line; l++)
+            skip[l] = 1;
+    for (int i = 0; i < st->nidents; i++)
+        if (skip[st->idents[i].line])
+            ptrmap_put(ctx->arena, &ctx->dropped, st->idents[i].name, 1);
+}
+
 void fe_parse(ParseCtx *ctx, const char *src, size_t len)
 {
     ScanState st = {.arena = ctx->arena};
@@ -377,6 +394,7 @@ void fe_parse(ParseCtx *ctx, const char *src, size_t len)
     scanner_for(&st, src, len, &sc);
     yyparse(sc, ctx);
     yylex_destroy(sc);
+    collect_dropped(ctx, &st);
 }
 
 /* --emit=tokens: one line per token, "line:col kind text". */

@@ -29,7 +29,19 @@ typedef struct ScanState {
     const char *error_msg;           /* message of the last ERROR token */
     SrcSpan brace;                   /* the last '{' */
     bool unmatched;                  /* the last ')' or ']' closed nothing */
+    struct { const char *name; int line; } *idents;   /* every identifier, for ParseCtx.dropped */
+    int nidents, idcap;
+    int (*skipped)[2];               /* line ranges skipped by error recovery */
+    int nskipped, skipcap;
 } ScanState;
+
+/* Error recovery skipped the lines first..last. */
+static inline void scan_skipped(ScanState *s, int first, int last)
+{
+    int r[2] = {first, last};
+    arena_grow(s->arena, (void **)&s->skipped, s->nskipped, &s->skipcap, sizeof *s->skipped);
+    memcpy(s->skipped[s->nskipped++], r, sizeof r);
+}
 
 static inline SrcSpan scan_span(YYLTYPE l)
 {
