@@ -45,7 +45,10 @@ static Node *limit_depth(ParseCtx *c, Node *n, Node **kids, int nkids)
     n->depth = d + 1;
     if (n->depth <= AST_MAX_DEPTH)
         return n;
-    diag_error(n->span, "expression is nested too deeply (more than %d levels)", AST_MAX_DEPTH);
+    if (n->kind == N_IF || n->kind == N_FOR)
+        diag_error(n->span, "'if' and 'for' statements are nested too deeply (more than %d levels)", AST_MAX_DEPTH);
+    else
+        diag_error(n->span, "expression is nested too deeply (more than %d levels)", AST_MAX_DEPTH);
     Node *p = ast_leaf(c, N_POISON, n->span);
     p->depth = AST_MAX_DEPTH + 1;
     return p;
@@ -124,13 +127,29 @@ Node *ast_dotted(Node *call, const char *module, SrcSpan module_sp)
     return call;
 }
 
+/* if / for bodies nest at most AST_MAX_DEPTH deep, as expressions do: the
+ * statements of the bodies are the children (an if / for carries its depth). */
+static Node *limit_body_depth(ParseCtx *c, Node *n, const NodeList *a, const NodeList *b)
+{
+    Node *kids[2] = {NULL, NULL};
+    const NodeList *lists[2] = {a, b};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[l] && i < lists[l]->n; i++) {
+            Node *st = lists[l]->v[i];
+            bool nests = st->kind == N_IF || st->kind == N_FOR || too_deep(st);
+            if (nests && (!kids[l] || too_deep(st) || st->depth > kids[l]->depth))
+                kids[l] = st;
+        }
+    return limit_depth(c, n, kids, 2);
+}
+
 Node *ast_if(ParseCtx *c, SrcSpan sp, Node *cond, NodeList then, NodeList els)
 {
     Node *n = ast_leaf(c, N_IF, sp);
     n->cond.cond = cond;
     n->cond.then = then;
     n->cond.els = els;
-    return n;
+    return limit_body_depth(c, n, &then, &els);
 }
 
 Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *iter, NodeList body)
@@ -140,7 +159,7 @@ Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *it
     n->loop.var_span = var_sp;
     n->loop.iter = iter;
     n->loop.body = body;
-    return n;
+    return limit_body_depth(c, n, &body, NULL);
 }
 
 const char *ast_op_text(int op)

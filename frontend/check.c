@@ -1125,6 +1125,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     int idx = ok ? push_layer(c, &L) : -1;
     if (idx >= 0)
         VEC_PUSH(c->a, c->inputs, c->ninputs, c->incap, idx);
+    ptrmap_put(c->a, &s->taken, st->input.name, 1);   /* x = relu(x) in a loop names its layer x_1 */
     bind(c, s, st->input.name, idx >= 0 ? tensor_value(idx, st->span, st->input.name) : poison(), st);
 }
 
@@ -1273,7 +1274,8 @@ static void exec_for(Ctx *c, Scope *s, Node *st, Value *ret)
         mark_list_used(s, &st->loop.body);
     for (int64_t k = 0; k < n && !returned(ret) && !c->aborted; k++) {
         var = lookup(s, st->loop.var);
-        var->v = int_value(r[0] + k * r[2], st->loop.var_span);
+        /* start + k * step lies in the range, so it fits, but k * step alone may not */
+        var->v = int_value((int64_t)((uint64_t)r[0] + (uint64_t)k * (uint64_t)r[2]), st->loop.var_span);
         exec_body(c, s, &st->loop.body, ret);
     }
 }
