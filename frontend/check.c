@@ -7,6 +7,10 @@
  * instance name ("down1.c1") and whose state_dict keys with the instance key
  * (the instance name, or its name="..." override). Blocks see their
  * parameters, their own names and other blocks, never the caller's names.
+ * `if` and `for` are executed during expansion over compile-time integers
+ * and booleans: only the chosen body runs, a loop body runs once per value
+ * in the same Scope (names an if / for body assigns may be rebound; a
+ * rebinding that makes a layer names it name_N, so layer names stay unique).
  *
  * Error handling: every error makes its value V_POISON; consumers of a
  * poisoned value stay silent, so each independent mistake is reported once.

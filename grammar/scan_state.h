@@ -91,12 +91,16 @@ static inline void scan_close(ScanState *s)
         s->depth--;
 }
 
-/* A line break inside brackets continues the statement after ( [ , = or an operator. */
+/* A line break inside brackets continues the statement after ( [ , = or an
+ * operator (also a comparison, and, or, not). */
 static inline bool scan_joins_line(ScanState *s)
 {
     if (s->depth == 0)
         return false;
-    if (strchr("([,=+-*/", s->last_tok) && s->last_tok < 128 && s->last_tok > 0)
+    if (strchr("([,=+-*/<>", s->last_tok) && s->last_tok < 128 && s->last_tok > 0)
+        return true;
+    if (s->last_tok == AND || s->last_tok == OR || s->last_tok == NOT || s->last_tok == EQ || s->last_tok == NE ||
+        s->last_tok == LE || s->last_tok == GE)
         return true;
     scan_reset_depth(s);
     return false;
