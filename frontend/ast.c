@@ -45,7 +45,10 @@ static Node *limit_depth(ParseCtx *c, Node *n, Node **kids, int nkids)
     n->depth = d + 1;
     if (n->depth <= AST_MAX_DEPTH)
         return n;
-    diag_error(n->span, "expression is nested too deeply (more than %d levels)", AST_MAX_DEPTH);
+    if (n->kind == N_IF || n->kind == N_FOR)
+        diag_error(n->span, "'if' and 'for' statements are nested too deeply (more than %d levels)", AST_MAX_DEPTH);
+    else
+        diag_error(n->span, "expression is nested too deeply (more than %d levels)", AST_MAX_DEPTH);
     Node *p = ast_leaf(c, N_POISON, n->span);
     p->depth = AST_MAX_DEPTH + 1;
     return p;
@@ -104,6 +107,70 @@ Node *ast_neg(ParseCtx *c, SrcSpan sp, Node *e)
     Node *n = ast_leaf(c, N_NEG, sp);
     n->operand = e;
     return limit_depth(c, n, &e, 1);
+}
+
+Node *ast_not(ParseCtx *c, SrcSpan sp, Node *e)
+{
+    Node *n = ast_leaf(c, N_NOT, sp);
+    n->operand = e;
+    return limit_depth(c, n, &e, 1);
+}
+
+/* F.pad(...): kept as a call to `pad` with its module, which the checker
+ * reports (convc ops have no module prefix). */
+Node *ast_dotted(Node *call, const char *module, SrcSpan module_sp)
+{
+    if (call->kind == N_CALL) {
+        call->call.module = module;
+        call->call.module_span = module_sp;
+    }
+    return call;
+}
+
+/* if / for bodies nest at most AST_MAX_DEPTH deep, as expressions do: the
+ * statements of the bodies are the children (an if / for carries its depth). */
+static Node *limit_body_depth(ParseCtx *c, Node *n, const NodeList *a, const NodeList *b)
+{
+    Node *kids[2] = {NULL, NULL};
+    const NodeList *lists[2] = {a, b};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; lists[l] && i < lists[l]->n; i++) {
+            Node *st = lists[l]->v[i];
+            bool nests = st->kind == N_IF || st->kind == N_FOR || too_deep(st);
+            if (nests && (!kids[l] || too_deep(st) || st->depth > kids[l]->depth))
+                kids[l] = st;
+        }
+    return limit_depth(c, n, kids, 2);
+}
+
+Node *ast_if(ParseCtx *c, SrcSpan sp, Node *cond, NodeList then, NodeList els)
+{
+    Node *n = ast_leaf(c, N_IF, sp);
+    n->cond.cond = cond;
+    n->cond.then = then;
+    n->cond.els = els;
+    return limit_body_depth(c, n, &then, &els);
+}
+
+Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *iter, NodeList body)
+{
+    Node *n = ast_leaf(c, N_FOR, sp);
+    n->loop.var = var;
+    n->loop.var_span = var_sp;
+    n->loop.iter = iter;
+    n->loop.body = body;
+    return limit_body_depth(c, n, &body, NULL);
+}
+
+const char *ast_op_text(int op)
+{
+    static const char *const t[] = {[BIN_EQ - BIN_EQ] = "==", [BIN_NE - BIN_EQ] = "!=", [BIN_LE - BIN_EQ] = "<=",
+                                    [BIN_GE - BIN_EQ] = ">=", [BIN_AND - BIN_EQ] = "and", [BIN_OR - BIN_EQ] = "or"};
+    static const char ch[][2] = {"+", "-", "*", "/", "<", ">"};
+    if (op >= BIN_EQ && op <= BIN_OR)
+        return t[op - BIN_EQ];
+    const char *p = strchr("+-*/<>", op);
+    return p && op ? ch[p - "+-*/<>"] : "?";
 }
 
 Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest)
@@ -192,16 +259,17 @@ static void dump_expr(FILE *out, const Node *n, int ind)
     case N_NAME: dump_head(out, n, ind, "name"); fprintf(out, " %s\n", n->str); break;
     case N_POISON: dump_head(out, n, ind, "error"); fputc('\n', out); break;
     case N_NEG: dump_head(out, n, ind, "neg"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
+    case N_NOT: dump_head(out, n, ind, "not"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
     case N_TUPLE: dump_head(out, n, ind, "tuple"); fputc('\n', out); dump_list(out, &n->list, ind + 1); break;
     case N_BINARY:
         dump_head(out, n, ind, "binary");
-        fprintf(out, " %c\n", n->bin.op);
+        fprintf(out, " %s\n", ast_op_text(n->bin.op));
         dump(out, n->bin.lhs, ind + 1);
         dump(out, n->bin.rhs, ind + 1);
         break;
     case N_CALL:
         dump_head(out, n, ind, "call");
-        fprintf(out, " %s\n", n->call.callee);
+        fprintf(out, " %s%s%s\n", n->call.module ? n->call.module : "", n->call.module ? "." : "", n->call.callee);
         dump_list(out, &n->call.args, ind + 1);
         break;
     default: break;
@@ -223,6 +291,19 @@ static void dump(FILE *out, const Node *n, int ind)
         break;
     case N_OUTPUT: dump_head(out, n, ind, "output"); fputc('\n', out); dump_list(out, &n->list, ind + 1); break;
     case N_RETURN: dump_head(out, n, ind, "return"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
+    case N_IF:
+        dump_head(out, n, ind, "if");
+        fputc('\n', out);
+        dump(out, n->cond.cond, ind + 1);
+        dump_list(out, &n->cond.then, ind + 1);
+        if (n->cond.els.n) { fprintf(out, "%*selse\n", ind * 2, ""); dump_list(out, &n->cond.els, ind + 1); }
+        break;
+    case N_FOR:
+        dump_head(out, n, ind, "for");
+        fprintf(out, " %s\n", n->loop.var ? n->loop.var : "?");
+        dump(out, n->loop.iter, ind + 1);
+        dump_list(out, &n->loop.body, ind + 1);
+        break;
     case N_BLOCK: case N_NETWORK:
         dump_head(out, n, ind, n->kind == N_BLOCK ? "block" : "network");
         fprintf(out, " %s\n", n->def.name);

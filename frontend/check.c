@@ -7,6 +7,10 @@
  * instance name ("down1.c1") and whose state_dict keys with the instance key
  * (the instance name, or its name="..." override). Blocks see their
  * parameters, their own names and other blocks, never the caller's names.
+ * `if` and `for` are executed during expansion over compile-time integers
+ * and booleans: only the chosen body runs, a loop body runs once per value
+ * in the same Scope (names an if / for body assigns may be rebound; a
+ * rebinding that makes a layer names it name_N, so layer names stay unique).
  *
  * Error handling: every error makes its value V_POISON; consumers of a
  * poisoned value stay silent, so each independent mistake is reported once.
@@ -36,6 +40,8 @@ typedef struct {
     const char *prefix;        /* layer-name prefix: "" or "down1." */
     const char *key_prefix;    /* state_dict prefix */
     Node *block;               /* NULL in a network */
+    PtrMap taken;              /* bound names already used for a layer or instance name */
+    PtrMap rebind;             /* names assigned in some if / for body: they may be assigned again */
 } Scope;
 
 typedef struct { Node *block; SrcSpan call; const char *inst; } Frame;
@@ -54,11 +60,12 @@ typedef struct {
     PtrMap keys;               /* state_dict key -> layer */
     Frame stack[MAX_CALL_DEPTH];
     int depth;
-    bool syntax_errors;        /* syntax errors: no "unused" or "missing" follow-ups */
-    bool dropped;              /* the parser dropped a statement without binding its name */
+    bool syntax_errors;        /* the parser dropped statements: no "unused" or "missing" follow-ups */
+    PtrMap *dropped;           /* names written in dropped text: never "undefined" */
     bool aborted;              /* the network grew too large or too deep: stop evaluating */
     int eval_depth;            /* nested eval() calls */
     int expansions;            /* block instances so far (bounded by LIMIT_LAYERS) */
+    int iterations;            /* loop iterations so far (bounded by LIMIT_LAYERS) */
     int64_t name_bytes;        /* layer names, keys and instance prefixes so far (LIMIT_NAME_BYTES) */
 } Ctx;
 
@@ -75,6 +82,12 @@ static const char *value_desc(const Value *v)
     return d[v->k];
 }
 
+/* The text of a string or integer, for keys built from parts ("layer" + i). */
+static const char *key_text(Ctx *c, const Value *v)
+{
+    return v->k == V_STRING ? v->s : arena_printf(c->a, "%lld", (long long)v->i[0]);
+}
+
 /* ---- scopes --------------------------------------------------------------- */
 
 static Binding *lookup(Scope *s, const char *name)
@@ -83,18 +96,32 @@ static Binding *lookup(Scope *s, const char *name)
     return i ? &s->b[*i] : NULL;
 }
 
+/* Where a binding's name was written. */
+static SrcSpan def_name_span(const Node *d)
+{
+    if (d->kind == N_INPUT) return d->input.name_span;
+    if (d->kind == N_FOR) return d->loop.var_span;
+    if (d->kind == N_PARAM) return d->span;
+    return d->bind.name_span;
+}
+
 static void bind(Ctx *c, Scope *s, const char *name, Value v, Node *def)
 {
     VEC_PUSH(c->a, s->b, s->n, s->cap, ((Binding){name, v, def}));
     ptrmap_put(c->a, &s->index, name, s->n - 1);
 }
 
-static void declare_body(Ctx *c, Scope *s, const NodeList *body)
+/* The names a body binds (generated names avoid them), and those bound
+ * inside an if or for body (they may be rebound). */
+static void declare_body(Ctx *c, Scope *s, const NodeList *body, bool nested)
 {
     for (int i = 0; i < body->n; i++) {
         Node *st = body->v[i];
         if (st->kind == N_ASSIGN) ptrmap_put(c->a, &s->declared, st->bind.name, 1);
+        if (st->kind == N_ASSIGN && nested) ptrmap_put(c->a, &s->rebind, st->bind.name, 1);
         if (st->kind == N_INPUT) ptrmap_put(c->a, &s->declared, st->input.name, 1);
+        if (st->kind == N_IF) { declare_body(c, s, &st->cond.then, true); declare_body(c, s, &st->cond.els, true); }
+        if (st->kind == N_FOR) declare_body(c, s, &st->loop.body, true);
     }
 }
 
@@ -105,12 +132,12 @@ static void context_notes(Ctx *c)
         diag_note(c->stack[i].call, "in block '%s' (instance '%s')", c->stack[i].block->def.name, c->stack[i].inst);
 }
 
-/* After a statement was dropped whole, an undefined name is most likely
- * defined on that line, so it is not reported. (A statement `name = ...`
- * with a syntax error still binds name, as an error value.) */
+/* A name written in text that a syntax error made the parser skip is
+ * most likely defined there, so it is not reported; other undefined names
+ * are, also in a file with syntax errors. */
 static void report_undefined(Ctx *c, Scope *s, const Value *v)
 {
-    if (c->dropped)
+    if (ptrmap_get(c->dropped, v->s))
         return;
     const char **cands = arena_alloc(c->a, (size_t)(s->n + 2) * sizeof *cands);
     for (int i = 0; i < s->n; i++)
@@ -295,6 +322,8 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
         return false;
     if (v.k == V_STRING && words)   /* padding="same", as written in PyTorch */
         v.k = V_WORD;
+    if (v.k == V_INT && a->type == ARG_STRING)   /* name=i: a key part */
+        v = (Value){.k = V_STRING, .s = key_text(c, &v), .span = v.span};
     if (v.k == V_WORD && words) {
         if (!word_allowed(words, wl, v.s)) { bad_word(c, k, a, &v, words, wl); return false; }
         ok = true;
@@ -348,18 +377,38 @@ static const char *signature(Ctx *c, const OpSpec *sp)
     return arena_strndup(c->a, buf, strlen(buf));
 }
 
-static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a)
+/* PyTorch-habit spellings of keyword arguments (kernel=3 for kernel_size=3). */
+static const char *const torch_keywords[][2] = {
+    {"kernel", "kernel_size"}, {"k", "kernel_size"}, {"pad", "padding"}, {"scale", "scale_factor"},
+    {"out_ch", "out_channels"}, {"out", "out_channels"}, {"in_ch", "in_channels"}, {"channels", "out_channels"},
+    {"out_ch", "out_features"}, {"out_channels", "out_features"}, {"in_channels", "in_features"},
+    {"slope", "negative_slope"}, {"alpha", "negative_slope"}, {"size", "kernel_size"}, {"axis", "dim"},
+};
+
+static const char *keyword_suggestion(const OpSpec *sp, const char *name)
+{
+    for (size_t i = 0; i < sizeof torch_keywords / sizeof *torch_keywords; i++)
+        if (!strcmp(name, torch_keywords[i][0]) && op_arg_index(sp, torch_keywords[i][1]) >= 0)
+            return torch_keywords[i][1];
+    const char *cands[MAX_OP_ARGS];
+    for (int i = 0; i < sp->nargs; i++) cands[i] = sp->args[i].name;
+    return diag_suggest(name, cands, sp->nargs);
+}
+
+/* name=value. An unknown keyword is one error; the op's signature is shown
+ * once per call (*sig), and no "missing argument" follows (the misspelt
+ * keyword is most likely the missing argument). */
+static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a, bool *sig)
 {
     Value v = eval(c, s, a->bind.value, NULL);
     int idx = op_arg_index(k->spec, a->bind.name);
     if (idx < 0) {
-        const char *cands[MAX_OP_ARGS];
-        for (int i = 0; i < k->spec->nargs; i++) cands[i] = k->spec->args[i].name;
-        const char *sug = diag_suggest(a->bind.name, cands, k->spec->nargs);
+        const char *sug = keyword_suggestion(k->spec, a->bind.name);
         diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, k->spec->name,
                    sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
         context_notes(c);
-        diag_note(k->span, "%s", signature(c, k->spec));
+        if (!*sig) diag_note(k->span, "%s", signature(c, k->spec));
+        *sig = true;
         return false;
     }
     if (k->given[idx]) {
@@ -404,7 +453,9 @@ static bool bind_positional(Ctx *c, Scope *s, OpCall *k, Node *a, int pos, int *
     return convert_arg(c, s, k, slot, v);
 }
 
-static bool check_arity(Ctx *c, OpCall *k)
+/* Tensor inputs and required arguments; missing ones are reported in one
+ * error unless `quiet` (after an unknown keyword). */
+static bool check_arity(Ctx *c, OpCall *k, bool quiet)
 {
     const OpSpec *sp = k->spec;
     bool ok = true;
@@ -415,35 +466,44 @@ static bool check_arity(Ctx *c, OpCall *k)
         diag_note(k->span, "%s", signature(c, sp));
         return false;
     }
+    char missing[256] = "";
+    int nmiss = 0;
     for (int i = 0; i < sp->nargs; i++) {
         if (k->given[i]) continue;
         if (sp->args[i].required) {
-            diag_error(k->span, "missing argument '%s' of %s", sp->args[i].name, sp->name);
-            context_notes(c);
-            diag_note(k->span, "%s", signature(c, sp));
+            size_t len = strlen(missing);
+            snprintf(missing + len, sizeof missing - len, "%s'%s'", nmiss ? " and " : "", sp->args[i].name);
+            nmiss++;
             ok = false;
         }
         k->arg[i] = default_value(&sp->args[i]);
         k->arg[i].span = k->span;
+    }
+    if (nmiss && !quiet) {
+        diag_error(k->span, "missing argument%s %s of %s", nmiss > 1 ? "s" : "", missing, sp->name);
+        context_notes(c);
+        diag_note(k->span, "%s", signature(c, sp));
     }
     return ok;
 }
 
 static bool bind_op_args(Ctx *c, Scope *s, Node *n, OpCall *k)
 {
-    bool ok = true;
+    bool ok = true, sig = false;
     int pos = 0, tcap = 0;
     for (int i = 0; i < n->call.args.n; i++) {
         Node *a = n->call.args.v[i];
         if (a->kind == N_KWARG)
-            ok &= bind_keyword(c, s, k, a);
+            ok &= bind_keyword(c, s, k, a, &sig);
         else
             ok &= bind_positional(c, s, k, a, pos++, &tcap);
     }
-    return check_arity(c, k) && ok;
+    return check_arity(c, k, sig) && ok;
 }
 
 /* ---- expressions -------------------------------------------------------- */
+
+static Value int_value(int64_t i, SrcSpan sp) { return (Value){.k = V_INT, .i = {i, i}, .span = sp}; }
 
 static Value tensor_value(int layer, SrcSpan sp, const char *label)
 {
@@ -488,27 +548,119 @@ static Value eval_add(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *b
 
 static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind);
 
-static void unknown_callee(Ctx *c, Scope *s, Node *n)
+/* PyTorch's names (torch.nn, torch.nn.functional, tensor methods) for what
+ * convc spells differently; `ours` NULL: no such op, `hint` says why. */
+static const struct { const char *torch, *ours, *hint; } torch_ops[] = {
+    {"adaptive_avg_pool2d", "global_avgpool", "global_avgpool(x) is adaptive_avg_pool2d(x, 1)"},
+    {"AdaptiveAvgPool2d", "global_avgpool", "global_avgpool(x) is nn.AdaptiveAvgPool2d(1)"},
+    {"mean", "global_avgpool", "global_avgpool(x) is x.mean((2, 3), keepdim=True)"},
+    {"interpolate", "upsample", NULL}, {"Upsample", "upsample", NULL}, {"cat", "concat", NULL},
+    {"max_pool2d", "maxpool2d", NULL}, {"avg_pool2d", "avgpool2d", NULL}, {"batch_norm", "batchnorm2d", NULL},
+    {"ConvTranspose2d", "conv_transpose2d", NULL}, {"LeakyReLU", "leaky_relu", NULL}, {"swish", "silu", NULL},
+    {"Identity", NULL, "nn.Identity needs no op: use the tensor itself"},
+    {"pad", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
+    {"ZeroPad2d", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
+};
+
+static bool callable(Ctx *c, const char *name)
 {
-    const char *name = n->call.callee;
-    if (lookup(s, name)) {
-        diag_error(n->call.callee_span, "'%s' is a value, not an op or a block", name);
-        context_notes(c);
-        return;
-    }
+    return op_lookup(name) >= 0 || ptrmap_get(&c->blocks, name) != NULL;
+}
+
+/* The op or block meant by an unknown name: PyTorch's spelling, else the
+ * nearest name; *hint explains an alias. */
+static const char *callee_suggestion(Ctx *c, const char *name, const char **hint)
+{
+    *hint = NULL;
+    for (size_t i = 0; i < sizeof torch_ops / sizeof *torch_ops; i++)
+        if (!strcmp(name, torch_ops[i].torch)) {
+            *hint = torch_ops[i].hint;
+            return torch_ops[i].ours;
+        }
     const char **cands = arena_alloc(c->a, (size_t)(OP_COUNT + c->items->n) * sizeof *cands);
     int m = 0;
     for (int i = 1; i < OP_COUNT; i++) cands[m++] = fe_op_names[i];
     for (int i = 0; i < c->items->n; i++)
         if (c->items->v[i]->kind == N_BLOCK) cands[m++] = c->items->v[i]->def.name;
-    const char *sug = diag_suggest(name, cands, m);
-    diag_error(n->call.callee_span, "unknown op or block '%s'%s%s%s", name, sug ? "; did you mean '" : "",
-               sug ? sug : "", sug ? "'?" : "");
+    return diag_suggest(name, cands, m);
+}
+
+static void unknown_callee(Ctx *c, Scope *s, Node *n)
+{
+    const char *name = n->call.callee, *mod = n->call.module, *hint;
+    if (!mod && lookup(s, name)) {
+        diag_error(n->call.callee_span, "'%s' is a value, not an op or a block", name);
+        context_notes(c);
+        return;
+    }
+    const char *sug = mod && callable(c, name) ? name : callee_suggestion(c, name, &hint);
+    if (mod && sug == name) hint = "convc's ops are called without a module prefix";
+    SrcSpan at = n->call.callee_span;
+    if (mod) at.line = n->call.module_span.line, at.col = n->call.module_span.col;
+    diag_error(at, "unknown op or block '%s%s%s'%s%s%s", mod ? mod : "", mod ? "." : "", name,
+               sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
     context_notes(c);
+    if (hint) diag_note(at, "%s", hint);
+}
+
+/* Built-in functions of integers: a tensor's extents. */
+static const char *const shape_queries[] = {"channels", "height", "width", "features"};
+
+static int shape_query(const char *name)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, shape_queries[i])) return i;
+    return -1;
+}
+
+/* channels(x), height(x), width(x) of a [C, H, W] tensor; features(x) of an [F] one. */
+static Value eval_shape_query(Ctx *c, Scope *s, Node *n, int q)
+{
+    const char *what = shape_queries[q];
+    Node *a = n->call.args.n == 1 ? n->call.args.v[0] : NULL;
+    if (!a || a->kind == N_KWARG) {
+        diag_error(n->span, "%s takes one tensor: %s(x)", what, what);
+        context_notes(c);
+        return poison();
+    }
+    Value v = eval(c, s, a, NULL);
+    if (!need_tensor(c, s, &v, arena_printf(c->a, "the argument of %s", what)))
+        return poison();
+    const Shape *sh = &c->layers[v.layer].shape;
+    if ((sh->rank == 1) != (q == 3)) {
+        diag_error(n->span, "%s of '%s', a %s tensor: use %s", what, v.label, sh->rank == 1 ? "flat [F]" : "[C, H, W]",
+                   sh->rank == 1 ? "features(x)" : "channels(x), height(x) or width(x)");
+        context_notes(c);
+        return poison();
+    }
+    return int_value(q == 1 ? sh->h : q == 2 ? sh->w : sh->c, n->span);
+}
+
+/* The arguments of a call that is not made: their names are still resolved. */
+static Value eval_call_args(Ctx *c, Scope *s, Node *n)
+{
+    for (int i = 0; i < n->call.args.n; i++) {
+        Node *a = n->call.args.v[i];
+        eval(c, s, a->kind == N_KWARG ? a->bind.value : a, NULL);
+    }
+    return poison();
 }
 
 static Value eval_call(Ctx *c, Scope *s, Node *n, const char *bind)
 {
+    if (n->call.module) {   /* F.relu(...): reported, then checked as relu(...) */
+        unknown_callee(c, s, n);
+        if (!callable(c, n->call.callee))
+            return eval_call_args(c, s, n);
+    }
+    int q = n->call.module ? -1 : shape_query(n->call.callee);
+    if (q >= 0)
+        return eval_shape_query(c, s, n, q);
+    if (!strcmp(n->call.callee, "range")) {
+        diag_error(n->call.callee_span, "range(...) is only allowed in a 'for' statement: for i in range(n) { ... }");
+        context_notes(c);
+        return eval_call_args(c, s, n);
+    }
     int op = op_lookup(n->call.callee);
     if (op >= 0)
         return eval_op(c, s, n, (OpKind)op, bind);
@@ -517,14 +669,9 @@ static Value eval_call(Ctx *c, Scope *s, Node *n, const char *bind)
         return expand_block(c, s, n, c->items->v[*bi], bind);
     if (!bi)   /* a block with a broken header: its arity is unknown, stay silent */
         unknown_callee(c, s, n);
-    for (int i = 0; i < n->call.args.n; i++) {   /* still resolve the arguments' names */
-        Node *a = n->call.args.v[i];
-        eval(c, s, a->kind == N_KWARG ? a->bind.value : a, NULL);
-    }
-    return poison();
+    return eval_call_args(c, s, n);
 }
 
-static Value int_value(int64_t i, SrcSpan sp) { return (Value){.k = V_INT, .i = {i, i}, .span = sp}; }
 static Value float_value(double f, SrcSpan sp) { return (Value){.k = V_FLOAT, .f = {f, f}, .span = sp}; }
 
 static bool is_number(const Value *v) { return v->k == V_INT || v->k == V_FLOAT; }
@@ -557,25 +704,125 @@ static Value int_arith(Ctx *c, Node *n, int64_t a, int64_t b)
     return int_value(r, n->span);
 }
 
+/* Marks the names an untaken branch reads as used, so that a parameter
+ * used only there draws no "never used" warning. */
+static void mark_used(Scope *s, const Node *n)
+{
+    if (!n) return;
+    switch (n->kind) {
+    case N_NAME: { Binding *b = lookup(s, n->str); if (b) b->def->used = true; break; }
+    case N_CALL: for (int i = 0; i < n->call.args.n; i++) mark_used(s, n->call.args.v[i]); break;
+    case N_BINARY: mark_used(s, n->bin.lhs); mark_used(s, n->bin.rhs); break;
+    case N_NEG: case N_NOT: case N_RETURN: mark_used(s, n->operand); break;
+    case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) mark_used(s, n->list.v[i]); break;
+    case N_KWARG: case N_ASSIGN: mark_used(s, n->bind.value); break;
+    case N_IF:
+        mark_used(s, n->cond.cond);
+        for (int i = 0; i < n->cond.then.n; i++) mark_used(s, n->cond.then.v[i]);
+        for (int i = 0; i < n->cond.els.n; i++) mark_used(s, n->cond.els.v[i]);
+        break;
+    case N_FOR: mark_used(s, n->loop.iter); for (int i = 0; i < n->loop.body.n; i++) mark_used(s, n->loop.body.v[i]); break;
+    case N_INT: case N_FLOAT: case N_BOOL: case N_STRING: case N_POISON: case N_INPUT: case N_PARAM:
+    case N_BLOCK: case N_NETWORK: break;
+    }
+}
+
+static void mark_list_used(Scope *s, const NodeList *l)
+{
+    for (int i = 0; i < l->n; i++) mark_used(s, l->v[i]);
+}
+
+/* A condition: true or false; anything else is reported (poison is not). */
+static int eval_cond(Ctx *c, Scope *s, Node *e, const char *what)
+{
+    Value v = eval(c, s, e, NULL);
+    if (v.k == V_BOOL) return v.b;
+    if (v.k == V_WORD) report_undefined(c, s, &v);
+    else if (v.k != V_POISON) {
+        diag_error(v.span, "%s must be true or false, got %s", what, value_desc(&v));
+        context_notes(c);
+    }
+    return -1;
+}
+
+static Value bool_value(bool b, SrcSpan sp) { return (Value){.k = V_BOOL, .b = b, .span = sp}; }
+
+static double num(const Value *v) { return v->k == V_INT ? (double)v->i[0] : v->f[0]; }
+
+/* == != < <= > >= on numbers; == and != also on booleans and on strings
+ * and words (mode == "bilinear"). -1: not comparable. */
+static int compare(int op, const Value *a, const Value *b)
+{
+    int ord;
+    bool text = (a->k == V_STRING || a->k == V_WORD) && (b->k == V_STRING || b->k == V_WORD);
+    if (a->k == V_INT && b->k == V_INT) ord = (a->i[0] > b->i[0]) - (a->i[0] < b->i[0]);
+    else if (is_number(a) && is_number(b)) ord = (num(a) > num(b)) - (num(a) < num(b));
+    else if (op != BIN_EQ && op != BIN_NE) return -1;
+    else if (a->k == V_BOOL && b->k == V_BOOL) ord = a->b != b->b;
+    else if (text) ord = strcmp(a->s, b->s) != 0;
+    else return -1;
+    switch (op) {
+    case BIN_EQ: return ord == 0;
+    case BIN_NE: return ord != 0;
+    case '<': return ord < 0;
+    case BIN_LE: return ord <= 0;
+    case '>': return ord > 0;
+    case BIN_GE: return ord >= 0;
+    }
+    return -1;
+}
+
+static bool is_comparison(int op)
+{
+    return op == BIN_EQ || op == BIN_NE || op == '<' || op == BIN_LE || op == '>' || op == BIN_GE;
+}
+
+/* a and b, a or b: booleans, the right side evaluated only when needed. */
+static Value eval_logic(Ctx *c, Scope *s, Node *n)
+{
+    bool is_and = n->bin.op == BIN_AND;
+    int a = eval_cond(c, s, n->bin.lhs, is_and ? "an operand of 'and'" : "an operand of 'or'");
+    if (a < 0) return poison();
+    if (a != is_and) { mark_used(s, n->bin.rhs); return bool_value(a, n->span); }
+    int b = eval_cond(c, s, n->bin.rhs, is_and ? "an operand of 'and'" : "an operand of 'or'");
+    return b < 0 ? poison() : bool_value(b, n->span);
+}
+
 static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
 {
+    if (n->bin.op == BIN_AND || n->bin.op == BIN_OR)
+        return eval_logic(c, s, n);
     Value a = eval(c, s, n->bin.lhs, NULL), b = eval(c, s, n->bin.rhs, NULL);
     if (a.k == V_POISON || b.k == V_POISON) return poison();
-    if (a.k == V_WORD) { report_undefined(c, s, &a); return poison(); }
-    if (b.k == V_WORD) { report_undefined(c, s, &b); return poison(); }
-    if (a.k == V_TENSOR && b.k == V_TENSOR && n->bin.op == '+')
+    bool text_cmp = is_comparison(n->bin.op) && (a.k == V_STRING || b.k == V_STRING);
+    if (a.k == V_WORD && !(text_cmp && known_word(a.s))) { report_undefined(c, s, &a); return poison(); }
+    if (b.k == V_WORD && !(text_cmp && known_word(b.s))) { report_undefined(c, s, &b); return poison(); }
+    int cmp = is_comparison(n->bin.op) ? compare(n->bin.op, &a, &b) : -1;
+    if (cmp >= 0)
+        return bool_value(cmp, n->span);
+    if (n->bin.op == '+' && (a.k == V_STRING || b.k == V_STRING) && (a.k == V_STRING || a.k == V_INT) &&
+        (b.k == V_STRING || b.k == V_INT))
+        return (Value){.k = V_STRING, .s = arena_printf(c->a, "%s%s", key_text(c, &a), key_text(c, &b)), .span = n->span};
+    bool arith = !is_comparison(n->bin.op);
+    if (arith && a.k == V_TENSOR && b.k == V_TENSOR && n->bin.op == '+')
         return eval_add(c, s, n, a, b, bind);
-    if (a.k == V_INT && b.k == V_INT)
+    if (arith && a.k == V_INT && b.k == V_INT)
         return int_arith(c, n, a.i[0], b.i[0]);
-    if (is_number(&a) && is_number(&b)) {
+    if (arith && is_number(&a) && is_number(&b)) {
         double x = a.k == V_INT ? (double)a.i[0] : a.f[0], y = b.k == V_INT ? (double)b.i[0] : b.f[0];
         int op = n->bin.op;
         return float_value(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y, n->span);
     }
-    diag_error(n->span, "operator '%c' cannot be applied to %s and %s%s", n->bin.op, value_desc(&a), value_desc(&b),
+    diag_error(n->span, "operator '%s' cannot be applied to %s and %s%s", ast_op_text(n->bin.op), value_desc(&a), value_desc(&b),
                a.k == V_TENSOR && b.k == V_TENSOR ? " (only + works on tensors)" : "");
     context_notes(c);
     return poison();
+}
+
+static Value eval_not(Ctx *c, Scope *s, Node *n)
+{
+    int b = eval_cond(c, s, n->operand, "the operand of 'not'");
+    return b < 0 ? poison() : bool_value(!b, n->span);
 }
 
 static Value eval_neg(Ctx *c, Scope *s, Node *n)
@@ -654,6 +901,7 @@ static Value eval_node(Ctx *c, Scope *s, Node *n, const char *bind)
     case N_CALL: return eval_call(c, s, n, bind);
     case N_BINARY: return eval_binary(c, s, n, bind);
     case N_NEG: return eval_neg(c, s, n);
+    case N_NOT: return eval_not(c, s, n);
     case N_TUPLE: return eval_tuple(c, s, n);
     default: return poison();
     }
@@ -705,7 +953,10 @@ static bool block_args(Ctx *c, Scope *s, Node *n, Node *blk, Value *vals, bool *
         bool kw = a->kind == N_KWARG;
         Value v = eval(c, s, kw ? a->bind.value : a, NULL);
         int p = kw ? find_param(blk, a->bind.name) : pos++;
-        if (kw && p < 0 && !strcmp(a->bind.name, "name") && v.k == V_STRING) { *key = v.s; continue; }
+        if (kw && p < 0 && !strcmp(a->bind.name, "name") && (v.k == V_STRING || v.k == V_INT)) {
+            *key = key_text(c, &v);
+            continue;
+        }
         if (kw && p < 0) {
             const char **cands = arena_alloc(c->a, (size_t)(np + 1) * sizeof *cands);
             for (int j = 0; j < np; j++) cands[j] = blk->def.params.v[j]->bind.name;
@@ -730,6 +981,19 @@ static bool block_args(Ctx *c, Scope *s, Node *n, Node *blk, Value *vals, bool *
 
 static void warn_unused(Scope *s);
 static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret);
+static void exec_for(Ctx *c, Scope *s, Node *st, Value *ret);
+
+/* A return statement anywhere in a body, also inside if / for. */
+static bool has_return(const NodeList *body)
+{
+    for (int i = 0; i < body->n; i++) {
+        const Node *st = body->v[i];
+        if (st->kind == N_RETURN || (st->kind == N_FOR && has_return(&st->loop.body)) ||
+            (st->kind == N_IF && (has_return(&st->cond.then) || has_return(&st->cond.els))))
+            return true;
+    }
+    return false;
+}
 
 static bool bind_params(Ctx *c, Scope *ns, Node *n, Node *blk, Value *vals, bool *set, bool ok)
 {
@@ -763,10 +1027,10 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     bool ok = block_args(c, s, n, blk, vals, set, &key);
     const char *inst = bind ? bind : gen_name(c, s, blk->def.name);
     Scope ns = {.block = blk, .prefix = arena_printf(c->a, "%s%s.", s->prefix, inst),
-                .key_prefix = arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
+                .key_prefix = key && !*key ? s->key_prefix : arena_printf(c->a, "%s%s.", s->key_prefix, key ? key : inst)};
     if (!charge_names(c, n->call.callee_span, ns.prefix, ns.key_prefix))
         return poison();
-    declare_body(c, &ns, &blk->def.body);
+    declare_body(c, &ns, &blk->def.body, false);
     ok = bind_params(c, &ns, n, blk, vals, set, ok);
     c->stack[c->depth++] = (Frame){blk, n->span, arena_printf(c->a, "%s%s", s->prefix, inst)};
     blk->expanded = true;
@@ -775,8 +1039,13 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
     exec_body(c, &ns, &blk->def.body, &ret);
     c->depth--;
     if (ret.k == V_WORD && !ret.s) {
-        if (!c->syntax_errors)
+        if (!c->syntax_errors && !has_return(&blk->def.body))
             diag_error(blk->def.name_span, "block '%s' has no 'return' statement", blk->def.name);
+        else if (!c->syntax_errors && !c->aborted) {
+            diag_error(n->span, "block '%s' ends without reaching a 'return' for this call", blk->def.name);
+            context_notes(c);
+            diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        }
         return poison();
     }
     if (!c->syntax_errors && diag_error_count() == errors)
@@ -790,22 +1059,63 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 
 /* ---- statements ------------------------------------------------------- */
 
+/* The name a binding gives its layer or block instance: the bound name, or
+ * name_N when an earlier binding of the name (x = f(x) in a loop) made a
+ * layer or instance with it. */
+static const char *layer_name(Ctx *c, Scope *s, const char *name)
+{
+    int *t = ptrmap_get(&s->taken, name);
+    return t && *t ? gen_name(c, s, name) : name;
+}
+
+static void redefinition(Ctx *c, SrcSpan at, const char *name, const Binding *prev)
+{
+    diag_error(at, "redefinition of '%s'", name);
+    context_notes(c);
+    diag_note(def_name_span(prev->def), "'%s' was first defined here", name);
+}
+
+/* name = expr. A name that some if or for body of this block assigns may
+ * be assigned again (x = block(x, ...) across iterations); any other name is
+ * bound once. */
 static void exec_assign(Ctx *c, Scope *s, Node *st)
 {
     Binding *prev = lookup(s, st->bind.name);
-    Value v = eval(c, s, st->bind.value, st->bind.name);
+    const char *lname = layer_name(c, s, st->bind.name);
+    int made = c->nlayers + c->expansions;
+    Value v = eval(c, s, st->bind.value, lname);
+    if (c->nlayers + c->expansions != made)
+        ptrmap_put(c->a, &s->taken, lname, 1);
     if (v.k == V_WORD && !known_word(v.s)) {
         report_undefined(c, s, &v);
         v = poison();
     }
-    if (prev) {
-        diag_error(st->bind.name_span, "redefinition of '%s'", st->bind.name);
-        context_notes(c);
-        diag_note(prev->def->kind == N_PARAM ? prev->def->span : prev->def->bind.name_span,
-                  "'%s' was first defined here", st->bind.name);
-        return;
+    if (prev && ptrmap_get(&s->rebind, st->bind.name) && prev->def->kind != N_FOR) {
+        prev->v = v;
+        prev->def = st;
+    } else if (prev) {
+        redefinition(c, st->bind.name_span, st->bind.name, prev);
+    } else {
+        bind(c, s, st->bind.name, v, st);
     }
-    bind(c, s, st->bind.name, v, st);
+}
+
+/* input x[1, 3, 32, 32] as PyTorch's NCHW: suggests the line without the batch. */
+static void batch_note(Ctx *c, Scope *s, Node *st)
+{
+    const NodeList *d = &st->input.dims;
+    if (d->n != 4 && d->n != 2)
+        return;
+    char buf[160];
+    int len = snprintf(buf, sizeof buf, "input %s[", st->input.name);
+    for (int i = 0; i < d->n; i++) {
+        Value v = eval(c, s, d->v[i], NULL);
+        if (v.k != V_INT || (i == 0 && v.i[0] != 1))
+            return;
+        if (i > 0 && len < (int)sizeof buf)
+            len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%lld", i > 1 ? ", " : "", (long long)v.i[0]);
+    }
+    diag_note(d->v[0]->span, "the batch size is chosen at run time; drop the batch dimension: %s]", buf);
 }
 
 /* input x[C, H, W] or input x[F] */
@@ -816,6 +1126,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     bool ok = true;
     if (d->n != 1 && d->n != 3) {
         diag_error(st->span, "an input has the shape [C, H, W] or [F], this one has %d dimensions", d->n);
+        batch_note(c, s, st);
         ok = false;
     }
     for (int i = 0; i < d->n && ok; i++) {
@@ -832,8 +1143,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     Binding *prev = lookup(s, st->input.name);
     if (prev) {
         diag_error(st->input.name_span, "redefinition of '%s'", st->input.name);
-        diag_note(prev->def->kind == N_INPUT ? prev->def->input.name_span : prev->def->bind.name_span,
-                  "'%s' was first defined here", st->input.name);
+        diag_note(def_name_span(prev->def), "'%s' was first defined here", st->input.name);
         return;
     }
     Layer L = {.op = OP_INPUT, .name = st->input.name, .span = st->span,
@@ -842,6 +1152,7 @@ static void exec_input(Ctx *c, Scope *s, Node *st)
     int idx = ok ? push_layer(c, &L) : -1;
     if (idx >= 0)
         VEC_PUSH(c->a, c->inputs, c->ninputs, c->incap, idx);
+    ptrmap_put(c->a, &s->taken, st->input.name, 1);   /* x = relu(x) in a loop names its layer x_1 */
     bind(c, s, st->input.name, idx >= 0 ? tensor_value(idx, st->span, st->input.name) : poison(), st);
 }
 
@@ -855,6 +1166,22 @@ static void exec_output(Ctx *c, Scope *s, Node *st)
         VEC_PUSH(c->a, c->outputs, c->noutputs, c->outcap, v.layer);
         VEC_PUSH(c->a, c->out_names, c->onames, c->onames_cap, e->kind == N_NAME ? e->str : c->layers[v.layer].name);
     }
+}
+
+static bool returned(const Value *ret) { return !(ret->k == V_WORD && !ret->s); }
+
+/* if cond { then } else { els }: only the chosen body is executed (its
+ * errors are reported, the other's are not looked for). An invalid
+ * condition ends a block's expansion with an invalid result, silently. */
+static void exec_if(Ctx *c, Scope *s, Node *st, Value *ret)
+{
+    int t = eval_cond(c, s, st->cond.cond, "the condition of 'if'");
+    if (t < 0) {
+        if (s->block) *ret = poison();
+        return;
+    }
+    mark_list_used(s, t ? &st->cond.els : &st->cond.then);
+    exec_body(c, s, t ? &st->cond.then : &st->cond.els, ret);
 }
 
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
@@ -872,8 +1199,10 @@ static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
         exec_output(c, s, st);
     } else if (st->kind == N_RETURN && !in_block) {
         diag_error(st->span, "'return' is only allowed in a block; a network ends with 'output'");
-    } else if (st->kind == N_RETURN && !(ret->k == V_WORD && !ret->s)) {
-        diag_error(st->span, "block '%s' has more than one 'return' statement", s->block->def.name);
+    } else if (st->kind == N_IF) {
+        exec_if(c, s, st, ret);
+    } else if (st->kind == N_FOR) {
+        exec_for(c, s, st, ret);
     } else if (st->kind == N_RETURN) {
         *ret = eval(c, s, st->operand, NULL);
         if (ret->k == V_WORD && !known_word(ret->s)) {
@@ -883,10 +1212,114 @@ static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
     }
 }
 
+/* range(stop), range(start, stop) or range(start, stop, step), as Python's;
+ * r = {start, stop, step}. */
+static bool eval_range(Ctx *c, Scope *s, Node *it, int64_t r[3])
+{
+    if (it->kind == N_POISON) return false;
+    if (it->kind != N_CALL || strcmp(it->call.callee, "range") || it->call.module) {
+        diag_error(it->span, "a 'for' loop runs over range(stop), range(start, stop) or range(start, stop, step)");
+        context_notes(c);
+        return false;
+    }
+    int n = it->call.args.n;
+    int64_t v[3] = {0, 0, 1};
+    if (n < 1 || n > 3) {
+        diag_error(it->span, "range takes 1 to 3 integers, got %d", n);
+        context_notes(c);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        Node *a = it->call.args.v[i];
+        Value x = eval(c, s, a->kind == N_KWARG ? a->bind.value : a, NULL);
+        if (x.k == V_WORD) report_undefined(c, s, &x);
+        else if (a->kind == N_KWARG || (x.k != V_INT && x.k != V_POISON)) {
+            diag_error(a->span, "the arguments of range must be integers (no keywords), got %s",
+                       a->kind == N_KWARG ? "a keyword argument" : value_desc(&x));
+            context_notes(c);
+        }
+        if (x.k != V_INT || a->kind == N_KWARG) return false;
+        v[i] = x.i[0];
+    }
+    r[0] = n == 1 ? 0 : v[0], r[1] = n == 1 ? v[0] : v[1], r[2] = n == 3 ? v[2] : 1;
+    if (r[2] == 0) {
+        diag_error(it->call.args.v[2]->span, "the step of range must not be zero");
+        context_notes(c);
+        return false;
+    }
+    return true;
+}
+
+/* How many values range(r) has, at most INT64_MAX. */
+static int64_t range_count(const int64_t r[3])
+{
+    __int128 d = (__int128)r[1] - r[0], st = r[2];
+    if (st < 0) d = -d, st = -st;
+    __int128 n = d <= 0 ? 0 : (d + st - 1) / st;
+    return n > INT64_MAX ? INT64_MAX : (int64_t)n;
+}
+
+/* The loop variable: bound before the loop only by an earlier loop. */
+static Binding *loop_var(Ctx *c, Scope *s, Node *st)
+{
+    Binding *b = lookup(s, st->loop.var);
+    if (b && b->def->kind != N_FOR) {
+        redefinition(c, st->loop.var_span, st->loop.var, b);
+        return NULL;
+    }
+    if (!b) {
+        bind(c, s, st->loop.var, poison(), st);
+        b = lookup(s, st->loop.var);
+    }
+    b->def = st;
+    b->def->used = true;   /* `for i in range(3)` may not read i */
+    return b;
+}
+
+/* for var in range(...) { body }: the body is executed once per value, in
+ * the block's scope (its assignments rebind, so x = f(x) chains). At most
+ * LIMIT_LAYERS iterations per network. */
+static void exec_for(Ctx *c, Scope *s, Node *st, Value *ret)
+{
+    int64_t r[3];
+    bool ok = st->loop.var && eval_range(c, s, st->loop.iter, r);
+    Binding *var = ok ? loop_var(c, s, st) : NULL;
+    if (!var) {
+        if (s->block) *ret = poison();
+        return;
+    }
+    int64_t n = range_count(r);
+    if (n > LIMIT_LAYERS - c->iterations) {
+        diag_error(st->loop.iter->span, "the loop would run %lld times; a network may run at most %d loop iterations",
+                   (long long)n, LIMIT_LAYERS);
+        context_notes(c);
+        c->aborted = true;
+        return;
+    }
+    c->iterations += (int)n;
+    if (n == 0)
+        mark_list_used(s, &st->loop.body);
+    for (int64_t k = 0; k < n && !returned(ret) && !c->aborted; k++) {
+        var = lookup(s, st->loop.var);
+        /* start + k * step lies in the range, so it fits, but k * step alone may not */
+        var->v = int_value((int64_t)((uint64_t)r[0] + (uint64_t)k * (uint64_t)r[2]), st->loop.var_span);
+        exec_body(c, s, &st->loop.body, ret);
+    }
+}
+
+/* Runs a body's statements; a 'return' ends it (and every enclosing body). */
 static void exec_body(Ctx *c, Scope *s, const NodeList *body, Value *ret)
 {
-    for (int i = 0; i < body->n; i++)
+    for (int i = 0; i < body->n && !returned(ret) && !c->aborted; i++) {
         exec_stmt(c, s, body->v[i], ret);
+        if (!returned(ret) || i + 1 == body->n || body->v[i]->kind != N_RETURN)
+            continue;
+        Node *next = body->v[i + 1];
+        if (next->kind == N_RETURN)
+            diag_error(next->span, "block '%s' has more than one 'return' statement", s->block->def.name);
+        else
+            diag_error(next->span, "this statement follows 'return' and is never executed");
+    }
 }
 
 /* Unused values are only worth a warning in a program without errors. */
@@ -896,7 +1329,7 @@ static void warn_unused(Scope *s)
         return;
     for (int i = 0; i < s->n; i++) {
         Binding *b = &s->b[i];
-        if (b->def->used || b->v.k == V_POISON)
+        if (b->def->used || b->v.k == V_POISON || b->def->kind == N_FOR)
             continue;
         if (b->def->kind == N_PARAM)
             diag_warning(b->def->span, "parameter '%s' of block '%s' is never used", b->name, s->block->def.name);
@@ -929,7 +1362,7 @@ static Graph *build_network(Ctx *c, Node *net)
                  .dropped = c->dropped};
     *c = fresh;
     Scope s = {.prefix = "", .key_prefix = ""};
-    declare_body(c, &s, &net->def.body);
+    declare_body(c, &s, &net->def.body, false);
     Value ret = {.k = V_WORD};
     int errors = diag_error_count();
     exec_body(c, &s, &net->def.body, &ret);
@@ -949,6 +1382,8 @@ static void register_item(Ctx *c, PtrMap *nets, Node *it, int i)
     int *prev = ptrmap_get(m, it->def.name);
     if (it->kind == N_BLOCK && op_lookup(it->def.name) >= 0) {
         diag_error(it->def.name_span, "block '%s' has the name of a built-in op", it->def.name);
+    } else if (it->kind == N_BLOCK && (shape_query(it->def.name) >= 0 || !strcmp(it->def.name, "range"))) {
+        diag_error(it->def.name_span, "block '%s' has the name of a built-in function", it->def.name);
     } else if (prev) {
         diag_error(it->def.name_span, "redefinition of %s '%s'", it->kind == N_BLOCK ? "block" : "network", it->def.name);
         diag_note(c->items->v[*prev]->def.name_span, "first defined here");
@@ -978,7 +1413,16 @@ static void collect_calls(Ctx *c, Node *n, EdgeList *out)
         break;
     }
     case N_BINARY: collect_calls(c, n->bin.lhs, out); collect_calls(c, n->bin.rhs, out); break;
-    case N_NEG: case N_RETURN: collect_calls(c, n->operand, out); break;
+    case N_NEG: case N_NOT: case N_RETURN: collect_calls(c, n->operand, out); break;
+    case N_IF:
+        collect_calls(c, n->cond.cond, out);
+        for (int i = 0; i < n->cond.then.n; i++) collect_calls(c, n->cond.then.v[i], out);
+        for (int i = 0; i < n->cond.els.n; i++) collect_calls(c, n->cond.els.v[i], out);
+        break;
+    case N_FOR:
+        collect_calls(c, n->loop.iter, out);
+        for (int i = 0; i < n->loop.body.n; i++) collect_calls(c, n->loop.body.v[i], out);
+        break;
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) collect_calls(c, n->list.v[i], out); break;
     case N_KWARG: case N_ASSIGN: case N_PARAM: collect_calls(c, n->bind.value, out); break;
     default: break;
@@ -1041,7 +1485,7 @@ static void check_cycles(Ctx *c)
     }
 }
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items, bool dropped)
+Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped)
 {
     Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0, .dropped = dropped};
     PtrMap nets = {0};

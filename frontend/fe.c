@@ -50,7 +50,7 @@ Program *fe_check(const char *path, const char *src, size_t len, const DiagOptio
     Arena *a = arena_new();
     ParseCtx ctx = {.arena = a};
     fe_parse(&ctx, src, len);
-    Program *p = fe_build(path, a, &ctx.items, ctx.dropped);
+    Program *p = fe_build(path, a, &ctx.items, &ctx.dropped);
     if (diag_error_count() > 0)
         return NULL;
     for (int i = 0; i < p->ngraphs; i++)

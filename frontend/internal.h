@@ -59,8 +59,9 @@ typedef enum {
     N_STRING,   /* "text": str */
     N_NAME,     /* identifier: a value, a parameter or a bare enum word: str */
     N_CALL,     /* op or block call: call */
-    N_BINARY,   /* a + b, a - b, a * b, a / b: bin */
+    N_BINARY,   /* a + b, a - b, a * b, a / b, comparisons, and, or: bin */
     N_NEG,      /* -a: operand */
+    N_NOT,      /* not a: operand */
     N_TUPLE,    /* (a, b): list */
     N_KWARG,    /* name=value inside a call: bind */
     N_POISON,   /* a syntax or lexical error already reported; checker skips it */
@@ -68,6 +69,8 @@ typedef enum {
     N_ASSIGN,   /* name = expr: bind */
     N_OUTPUT,   /* output a, b: list */
     N_RETURN,   /* return expr: operand */
+    N_IF,       /* if cond { then } else { els }; else-if is an N_IF alone in els: cond */
+    N_FOR,      /* for var in range(...) { body }: loop */
     N_PARAM,    /* block parameter, optional default: bind */
     N_BLOCK,    /* block name(params) { body }: def */
     N_NETWORK,  /* network name { body }: def */
@@ -90,7 +93,10 @@ struct Node {
         const char *str;
         Node *operand;
         NodeList list;
-        struct { const char *callee; SrcSpan callee_span; NodeList args; SrcSpan lparen; } call;
+        struct { const char *callee; SrcSpan callee_span; NodeList args; SrcSpan lparen;
+                 const char *module; SrcSpan module_span; } call;   /* module: "F" in F.pad(...) */
+        struct { Node *cond; NodeList then, els; } cond;
+        struct { const char *var; SrcSpan var_span; Node *iter; NodeList body; } loop;
         struct { int op; Node *lhs, *rhs; } bin;
         struct { const char *name; SrcSpan name_span; Node *value; } bind;
         struct { const char *name; SrcSpan name_span; NodeList dims; } input;
@@ -100,10 +106,14 @@ struct Node {
 
 enum { AST_MAX_DEPTH = 200 };
 
+/* N_BINARY operators besides the characters + - * / < >. */
+enum { BIN_EQ = 256, BIN_NE, BIN_LE, BIN_GE, BIN_AND, BIN_OR };
+const char *ast_op_text(int op);   /* "==", "and", "+" */
+
 typedef struct {
     Arena *arena;
     NodeList items;     /* N_BLOCK and N_NETWORK */
-    bool dropped;       /* a statement or a definition's header was dropped: its names are unknown */
+    PtrMap dropped;     /* identifiers written in text a syntax error made the parser skip */
 } ParseCtx;
 
 SrcSpan ast_span(int fl, int fc, int ll, int lc);
@@ -115,6 +125,10 @@ Node *ast_str(ParseCtx *c, NodeKind k, SrcSpan sp, const char *s);
 Node *ast_call(ParseCtx *c, SrcSpan sp, const char *callee, SrcSpan callee_sp, SrcSpan lparen, NodeList args);
 Node *ast_binary(ParseCtx *c, SrcSpan sp, int op, Node *l, Node *r);
 Node *ast_neg(ParseCtx *c, SrcSpan sp, Node *e);
+Node *ast_not(ParseCtx *c, SrcSpan sp, Node *e);
+Node *ast_dotted(Node *call, const char *module, SrcSpan module_sp);
+Node *ast_if(ParseCtx *c, SrcSpan sp, Node *cond, NodeList then, NodeList els);
+Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *iter, NodeList body);
 Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest);
 Node *ast_bind(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, Node *value);
 Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList dims);
@@ -233,6 +247,8 @@ bool rule_apply(OpCall *k, Layer *L);
 bool rule_check_numel(SrcSpan sp, const char *what, Shape s);
 int op_arg_index(const OpSpec *s, const char *name);   /* -1 if none */
 
-Program *fe_build(const char *path, Arena *a, const NodeList *items, bool dropped);
+/* `dropped`: names an undefined-name error is not reported for (they may be
+ * defined in text the parser skipped). */
+Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped);
 
 #endif

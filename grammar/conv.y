@@ -7,10 +7,14 @@
  *   network   -> 'network' IDENT body
  *   body      -> '{' { [stmt] NEWLINE } [stmt] '}'
  *   stmt      -> 'input' IDENT '[' exprs ']' | IDENT '=' expr
- *              | 'output' exprs | 'return' expr
- *   expr      -> expr ('+'|'-'|'*'|'/') expr | '-' expr | primary
+ *              | 'output' exprs | 'return' expr | if | 'for' IDENT 'in' expr body
+ *   if        -> 'if' expr body [ 'else' ( body | if ) ]
+ *   expr      -> expr ('or'|'and') expr | 'not' expr
+ *              | expr ('=='|'!='|'<'|'<='|'>'|'>=') expr
+ *              | expr ('+'|'-'|'*'|'/') expr | '-' expr | primary
  *   primary   -> INT | FLOAT | 'true' | 'false' | STRING | IDENT
- *              | IDENT '(' [args] ')' | '(' expr ')' | '(' expr ',' exprs ')'
+ *              | IDENT '(' [args] ')' | IDENT '.' IDENT '(' [args] ')'
+ *              | '(' expr ')' | '(' expr ',' exprs ')'
  *   arg       -> expr | IDENT '=' expr
  *
  * Error recovery: a bad statement is skipped up to the end of its line, a bad
@@ -55,6 +59,7 @@ void fe_parse(ParseCtx *ctx, const char *src, size_t len);
 
 #define SP(l) ast_span((l).first_line, (l).first_column, (l).last_line, (l).last_column)
 #define YYMAXDEPTH 2000000
+#define SKIPPED(l) scan_skipped(yyget_extra(scanner), (l).first_line, (l).last_line)
 static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg);
 }
 
@@ -64,10 +69,16 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
 %token <i> INT "integer"
 %token <f> FLOAT "number"
 %token NEWLINE "end of line"
+%token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'" AND "'and'" OR "'or'" NOT "'not'"
+%token EQ "'=='" NE "'!='" LE "'<='" GE "'>='"
 
-%type <node> item stmt bad_stmt expr primary arg param
+%type <node> item stmt bad_stmt expr primary arg param if_stmt
 %type <list> body stmts params params_opt args args_opt exprs
 
+%left OR
+%left AND
+%precedence NOT
+%nonassoc EQ NE '<' LE '>' GE
 %left '+' '-'
 %left '*' '/'
 %precedence NEG
@@ -77,14 +88,14 @@ program:
     %empty
   | program NEWLINE
   | program item             { ctx->items = ast_append(ctx, ctx->items, $2); }
-  | program error NEWLINE      { yyerrok; ctx->dropped = true; }
+  | program error NEWLINE      { SKIPPED(@2); yyerrok; }
   ;
 
 item:
     BLOCK IDENT '(' params_opt ')' opt_nl body  { $$ = ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), $4, $7); }
   | NETWORK IDENT opt_nl body                   { $$ = ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4); }
-  | BLOCK IDENT error body                      { ctx->dropped = true; $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
-  | NETWORK IDENT error body                    { ctx->dropped = true; $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | BLOCK IDENT error body                      { SKIPPED(@3); $$ = ast_broken(ast_def(ctx, N_BLOCK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
+  | NETWORK IDENT error body                    { SKIPPED(@3); $$ = ast_broken(ast_def(ctx, N_NETWORK, SP(@$), $2, SP(@2), ast_list0(), $4)); }
   ;
 
 opt_nl: %empty | opt_nl NEWLINE ;
@@ -98,7 +109,7 @@ stmts:
     %empty                   { $$ = ast_list0(); }
   | stmts NEWLINE            { $$ = $1; }
   | stmts stmt NEWLINE       { $$ = ast_append(ctx, $1, $2); }
-  | stmts error NEWLINE      { $$ = $1; yyerrok; ctx->dropped = true; }
+  | stmts error NEWLINE      { SKIPPED(@2); $$ = $1; yyerrok; }
   | stmts bad_stmt           { $$ = ast_append(ctx, $1, $2); yyerrok; }
   ;
 
@@ -107,6 +118,17 @@ stmt:
   | IDENT '=' expr             { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), $3); }
   | OUTPUT exprs               { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), $2); }
   | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
+  | if_stmt
+  | FOR IDENT IN expr opt_nl body { $$ = ast_for(ctx, SP(@$), $2, SP(@2), $4, $6); }
+  | FOR error body             { SKIPPED(@2); $$ = ast_for(ctx, SP(@$), NULL, SP(@1), ast_leaf(ctx, N_POISON, SP(@2)), $3); }
+  ;
+
+/* "} else" on one line: a line break after '}' ends the statement. */
+if_stmt:
+    IF expr opt_nl body                 { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list0()); }
+  | IF expr opt_nl body ELSE body       { $$ = ast_if(ctx, SP(@$), $2, $4, $6); }
+  | IF expr opt_nl body ELSE if_stmt    { $$ = ast_if(ctx, SP(@$), $2, $4, ast_list1(ctx, $6)); }
+  | IF error body                       { SKIPPED(@2); $$ = ast_if(ctx, SP(@$), ast_leaf(ctx, N_POISON, SP(@2)), $3, ast_list0()); }
   ;
 
 /* A statement with a syntax error still defines its name (as an error value),
@@ -144,7 +166,16 @@ arg:
   ;
 
 expr:
-    expr '+' expr            { $$ = ast_binary(ctx, SP(@$), '+', $1, $3); }
+    expr OR expr             { $$ = ast_binary(ctx, SP(@$), BIN_OR, $1, $3); }
+  | expr AND expr            { $$ = ast_binary(ctx, SP(@$), BIN_AND, $1, $3); }
+  | NOT expr                 { $$ = ast_not(ctx, SP(@$), $2); }
+  | expr EQ expr             { $$ = ast_binary(ctx, SP(@$), BIN_EQ, $1, $3); }
+  | expr NE expr             { $$ = ast_binary(ctx, SP(@$), BIN_NE, $1, $3); }
+  | expr '<' expr            { $$ = ast_binary(ctx, SP(@$), '<', $1, $3); }
+  | expr LE expr             { $$ = ast_binary(ctx, SP(@$), BIN_LE, $1, $3); }
+  | expr '>' expr            { $$ = ast_binary(ctx, SP(@$), '>', $1, $3); }
+  | expr GE expr             { $$ = ast_binary(ctx, SP(@$), BIN_GE, $1, $3); }
+  | expr '+' expr            { $$ = ast_binary(ctx, SP(@$), '+', $1, $3); }
   | expr '-' expr            { $$ = ast_binary(ctx, SP(@$), '-', $1, $3); }
   | expr '*' expr            { $$ = ast_binary(ctx, SP(@$), '*', $1, $3); }
   | expr '/' expr            { $$ = ast_binary(ctx, SP(@$), '/', $1, $3); }
@@ -159,6 +190,7 @@ primary:
   | STRING                   { $$ = ast_str(ctx, N_STRING, SP(@$), $1); }
   | IDENT                    { $$ = ast_str(ctx, N_NAME, SP(@$), $1); }
   | IDENT '(' args_opt ')'   { $$ = ast_call(ctx, SP(@$), $1, SP(@1), SP(@2), $3); }
+  | IDENT '.' IDENT '(' args_opt ')' { $$ = ast_dotted(ast_call(ctx, SP(@$), $3, SP(@3), SP(@4), $5), $1, SP(@1)); }
   | '(' expr ')'             { $$ = $2; }
   | '(' expr ',' exprs ')'   { $$ = ast_tuple(ctx, SP(@$), $2, $4); }
   ;
@@ -190,18 +222,37 @@ static void describe_found(yysymbol_kind_t k, ScanState *s, char *buf, size_t n)
         snprintf(buf, n, "%s", token_name(k, name, sizeof name));
 }
 
-/* The list of expected tokens: "',' or ')'", or "an expression". */
+static bool is_operator(yysymbol_kind_t k)
+{
+    static const yysymbol_kind_t ops[] = {YYSYMBOL_AND, YYSYMBOL_OR, YYSYMBOL_EQ, YYSYMBOL_NE, YYSYMBOL_LE,
+        YYSYMBOL_GE, YYTRANSLATE('<'), YYTRANSLATE('>'), YYTRANSLATE('+'), YYTRANSLATE('-'), YYTRANSLATE('*'),
+        YYTRANSLATE('/')};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (ops[i] == k) return true;
+    return false;
+}
+
+/* The list of expected tokens: "',' or ')'", "an operator or end of line",
+ * or "an expression". The binary operators are one entry. */
 static void describe_expected(const yysymbol_kind_t *exp, int n, char *buf, size_t size)
 {
     char name[64];
     size_t len = 0;
+    int shown = 0, total = 0;
+    bool op = false;
+    for (int i = 0; i < n; i++)
+        total += !is_operator(exp[i]) || !op, op |= is_operator(exp[i]);
+    op = false;
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_INT && n > 4) { snprintf(buf, size, "an expression"); return; }
         if (exp[i] == YYSYMBOL_INPUT) { snprintf(buf, size, "a statement"); return; }
-        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
-        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep,
-                                token_name(exp[i], name, sizeof name));
+        if (is_operator(exp[i]) && op) continue;
+        const char *sep = shown == 0 ? "" : shown == total - 1 ? " or " : ", ";
+        const char *what = is_operator(exp[i]) ? "an operator" : token_name(exp[i], name, sizeof name);
+        op |= is_operator(exp[i]);
+        shown++;
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s", sep, what);
         if (len >= size) break;
     }
 }
@@ -287,7 +338,9 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     describe_expected(exp, n, expected, sizeof expected);
     SrcSpan open;
     char ch;
-    if (tok == YYSYMBOL_YYEOF && s->brace.line && want_brace) {
+    if (tok == YYSYMBOL_ELSE && s->prev_tok == NEWLINE) {
+        diag_error(at, "'else' must be on the line of the '}' that closes its 'if': } else {");
+    } else if (tok == YYSYMBOL_YYEOF && s->brace.line && want_brace) {
         diag_error(at, "expected '}' to close '{' at %d:%d, found end of file", s->brace.line, s->brace.col);
         diag_note(s->brace, "'{' opened here");
     } else if ((tok == YYTRANSLATE(')') || tok == YYTRANSLATE(']')) && s->unmatched) {
@@ -316,6 +369,20 @@ static void *scanner_for(ScanState *st, const char *src, size_t len, yyscan_t *s
     return yy_scan_bytes(src, (int)len, *sc);
 }
 
+/* The identifiers on lines that error recovery skipped: ParseCtx.dropped. */
+static void collect_dropped(ParseCtx *ctx, ScanState *st)
+{
+    if (st->nskipped == 0)
+        return;
+    char *skip = arena_alloc(ctx->arena, (size_t)st->line + 2);
+    for (int i = 0; i < st->nskipped; i++)
+        for (int l = st->skipped[i][0]; l <= st->skipped[i][1] && l <= st->line; l++)
+            skip[l] = 1;
+    for (int i = 0; i < st->nidents; i++)
+        if (skip[st->idents[i].line])
+            ptrmap_put(ctx->arena, &ctx->dropped, st->idents[i].name, 1);
+}
+
 void fe_parse(ParseCtx *ctx, const char *src, size_t len)
 {
     ScanState st = {.arena = ctx->arena};
@@ -327,6 +394,7 @@ void fe_parse(ParseCtx *ctx, const char *src, size_t len)
     scanner_for(&st, src, len, &sc);
     yyparse(sc, ctx);
     yylex_destroy(sc);
+    collect_dropped(ctx, &st);
 }
 
 /* --emit=tokens: one line per token, "line:col kind text". */

@@ -29,7 +29,19 @@ typedef struct ScanState {
     const char *error_msg;           /* message of the last ERROR token */
     SrcSpan brace;                   /* the last '{' */
     bool unmatched;                  /* the last ')' or ']' closed nothing */
+    struct { const char *name; int line; } *idents;   /* every identifier, for ParseCtx.dropped */
+    int nidents, idcap;
+    int (*skipped)[2];               /* line ranges skipped by error recovery */
+    int nskipped, skipcap;
 } ScanState;
+
+/* Error recovery skipped the lines first..last. */
+static inline void scan_skipped(ScanState *s, int first, int last)
+{
+    int r[2] = {first, last};
+    arena_grow(s->arena, (void **)&s->skipped, s->nskipped, &s->skipcap, sizeof *s->skipped);
+    memcpy(s->skipped[s->nskipped++], r, sizeof r);
+}
 
 static inline SrcSpan scan_span(YYLTYPE l)
 {
@@ -79,12 +91,16 @@ static inline void scan_close(ScanState *s)
         s->depth--;
 }
 
-/* A line break inside brackets continues the statement after ( [ , = or an operator. */
+/* A line break inside brackets continues the statement after ( [ , = or an
+ * operator (also a comparison, and, or, not). */
 static inline bool scan_joins_line(ScanState *s)
 {
     if (s->depth == 0)
         return false;
-    if (strchr("([,=+-*/", s->last_tok) && s->last_tok < 128 && s->last_tok > 0)
+    if (strchr("([,=+-*/<>", s->last_tok) && s->last_tok < 128 && s->last_tok > 0)
+        return true;
+    if (s->last_tok == AND || s->last_tok == OR || s->last_tok == NOT || s->last_tok == EQ || s->last_tok == NE ||
+        s->last_tok == LE || s->last_tok == GE)
         return true;
     scan_reset_depth(s);
     return false;

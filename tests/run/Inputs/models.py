@@ -1173,6 +1173,93 @@ class Vgg11Features(nn.Module):
     def forward(self, x):
         return self.features(x)
 
+# --- torchvision-structured networks written with loops in .conv -----------------------------
+# The module trees below follow torchvision's ResNet, DenseNet and MobileNetV2
+# (nn.Sequential indices, ModuleDict-like `features`), so their state_dict keys
+# are the ones torchvision's models have.
+
+@model('resnet_loop', [('x', (3, 32, 29))], ['fc'])
+class ResnetLoop(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        cin = 8
+        for i, (ch, blocks, stride) in enumerate([(8, 1, 1), (16, 2, 2), (32, 3, 2)]):
+            layers = []
+            for b in range(blocks):
+                layers.append(BasicBlock(cin, ch, stride if b == 0 else 1))
+                cin = ch
+            setattr(self, 'layer%d' % (i + 1), nn.Sequential(*layers))
+        self.fc = nn.Linear(32, 5)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        h = self.layer3(self.layer2(self.layer1(h)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
+class DenseLayer(nn.Module):
+    """torchvision's _DenseLayer (norm1, conv1, norm2, conv2); returns only the new features."""
+
+    def __init__(self, cin, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(F.relu(self.norm2(self.conv1(F.relu(self.norm1(x))))))
+
+
+class DenseBlock(nn.ModuleDict):
+    def __init__(self, layers, cin, growth, bn_size):
+        super().__init__()
+        for i in range(layers):
+            self.add_module('denselayer%d' % (i + 1), DenseLayer(cin + i * growth, growth, bn_size))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(torch.cat(features, 1)))
+        return torch.cat(features, 1)
+
+
+class Transition(nn.Sequential):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.add_module('norm', nn.BatchNorm2d(cin))
+        self.add_module('relu', nn.ReLU())
+        self.add_module('conv', nn.Conv2d(cin, cout, 1, bias=False))
+        self.add_module('pool', nn.AvgPool2d(2, 2))
+
+
+@model('densenet_loop', [('x', (3, 32, 32))], ['fc'])
+class DensenetLoop(nn.Module):
+    """torchvision's DenseNet(growth_rate=4, block_config=(2, 3, 4), num_init_features=16, bn_size=2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module('conv0', nn.Conv2d(3, 16, 7, stride=2, padding=3, bias=False))
+        self.features.add_module('norm0', nn.BatchNorm2d(16))
+        self.features.add_module('relu0', nn.ReLU())
+        self.features.add_module('pool0', nn.MaxPool2d(3, 2, 1))
+        ch = 16
+        for i, layers in enumerate((2, 3, 4)):
+            self.features.add_module('denseblock%d' % (i + 1), DenseBlock(layers, ch, 4, 2))
+            ch += layers * 4
+            if i != 2:
+                self.features.add_module('transition%d' % (i + 1), Transition(ch, ch // 2))
+                ch //= 2
+        self.features.add_module('norm5', nn.BatchNorm2d(ch))
+        self.classifier = nn.Linear(ch, 10)
+
+    def forward(self, x):
+        h = F.relu(self.features(x))
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
 
 def conv_bn_relu6(cin, cout, k, stride=1, groups=1):
     """torchvision's Conv2dNormActivation: keys .0 (conv) and .1 (batchnorm)."""
@@ -1245,3 +1332,20 @@ class Aspp(nn.Module):
 
     def forward(self, x):
         return self.project(torch.cat([c(x) for c in self.convs], 1))
+
+@model('mobilenet_if', [('x', (3, 33, 31))], ['fc'])
+class MobilenetIf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layers = [conv_bn_relu6(3, 8, 3, 2)]
+        cin = 8
+        for stage in range(3):
+            expand, stride, cout = (1, 1, 8) if stage == 0 else (6, 2, 8 * (stage + 1))
+            for r in range(stage + 1):
+                layers.append(InvertedResidualV2(cin, cout, stride if r == 0 else 1, expand))
+                cin = cout
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(cin, 10))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))

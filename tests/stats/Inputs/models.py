@@ -156,8 +156,120 @@ def unet_2015():
     return UNet2015(1, 2), (1, 572, 572)
 
 
+# --- torchvision's ResNet-50 and DenseNet-121 (examples/resnet50.conv, densenet121.conv) ---
+# Written from torchvision's model definitions (torchvision is not installed on
+# the test machines): the same module tree, so the same state_dict keys.
+
+class Bottleneck(nn.Module):
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or cin != planes * 4:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes * 4, 1, stride, bias=False),
+                                            nn.BatchNorm2d(planes * 4))
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet50(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        cin = 64
+        for i, (planes, blocks, stride) in enumerate([(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]):
+            layers = []
+            for b in range(blocks):
+                layers.append(Bottleneck(cin, planes, stride if b == 0 else 1))
+                cin = planes * 4
+            setattr(self, 'layer%d' % (i + 1), nn.Sequential(*layers))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(2048, 1000)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def resnet50():
+    return ResNet50(), (3, 224, 224)
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth, bn_size):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(cin, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(self.relu2(self.norm2(self.conv1(self.relu1(self.norm1(x))))))
+
+
+class DenseBlock(nn.ModuleDict):
+    def __init__(self, layers, cin, growth, bn_size):
+        super().__init__()
+        for i in range(layers):
+            self.add_module('denselayer%d' % (i + 1), DenseLayer(cin + i * growth, growth, bn_size))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(torch.cat(features, 1)))
+        return torch.cat(features, 1)
+
+
+class DenseNet121(nn.Module):
+    def __init__(self, growth=32, block_config=(6, 12, 24, 16), init=64, bn_size=4):
+        super().__init__()
+        self.features = nn.Sequential()
+        self.features.add_module('conv0', nn.Conv2d(3, init, 7, 2, 3, bias=False))
+        self.features.add_module('norm0', nn.BatchNorm2d(init))
+        self.features.add_module('relu0', nn.ReLU())
+        self.features.add_module('pool0', nn.MaxPool2d(3, 2, 1))
+        ch = init
+        for i, layers in enumerate(block_config):
+            self.features.add_module('denseblock%d' % (i + 1), DenseBlock(layers, ch, growth, bn_size))
+            ch += layers * growth
+            if i != len(block_config) - 1:
+                t = nn.Sequential()
+                t.add_module('norm', nn.BatchNorm2d(ch))
+                t.add_module('relu', nn.ReLU())
+                t.add_module('conv', nn.Conv2d(ch, ch // 2, 1, bias=False))
+                t.add_module('pool', nn.AvgPool2d(2, 2))
+                self.features.add_module('transition%d' % (i + 1), t)
+                ch //= 2
+        self.features.add_module('norm5', nn.BatchNorm2d(ch))
+        self.classifier = nn.Linear(ch, 1000)
+
+    def forward(self, x):
+        x = torch.relu(self.features(x))
+        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def densenet121():
+    return DenseNet121(), (3, 224, 224)
+
+
 MODELS = {f.__name__: f for f in [net1, net2, net1_5x5, net3, net4, net5, net6, net7, net8,
-                                  unet, unet_2015]}
+                                  unet, unet_2015, resnet50, densenet121]}
 
 
 # --- receptive-field cases (tests/stats/rf_*.conv) ----------------------------
