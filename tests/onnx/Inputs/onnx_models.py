@@ -116,3 +116,8 @@ class SiluUp(nn.Module):
 models.model('resnet18', [('x', (3, 64, 64))], ['logits'])(ResNet18)
 models.model('mobilenet_v2', [('x', (3, 64, 64))], ['logits'])(MobileNetV2)
 models.model('onnx_mix', [('x', (3, 10, 12))], ['y'])(SiluUp)
+
+# examples/seed/net6.conv writes padding=same, which torch 1.13 cannot export
+# (aten::_convolution_mode); padding=1 is the same convolution for a 3x3 kernel.
+models._single('net6_export', (32, 128, 128), 'conv2',
+               lambda: [('conv2', nn.Conv2d(32, 512, 3, padding=1))])

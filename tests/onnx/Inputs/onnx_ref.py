@@ -3,7 +3,9 @@
 
   onnx_ref.py export --model NAME --opset N [--training eval|preserve] OUT.onnx
   onnx_ref.py run --convc PATH --onnx FILE --model NAME [--batch N] [--threads T]
-                  [--rtol R] [--workdir DIR] [--embed]
+                  [--rtol R] [--workdir DIR]
+  onnx_ref.py check --convc PATH --opset N [--opset N ...] [--training eval|preserve]
+                  [run options] NAME[:FILE.conv] ...
 
 `export` builds models.MODELS[NAME] with ref.py's seeded random weights
 (batchnorm statistics random too), puts it in eval mode and writes it with
@@ -15,7 +17,14 @@ folds them into the convolutions).
 runs the executable on random inputs and compares every output with the same
 PyTorch model (rebuilt from the same seed): max |y - ref| <= rtol * max(1, max |ref|).
 It prints a line per output and then `model=NAME ... ok` (or FAILED, exit 1).
+
+`check` does both for several models and opsets in one process, and where a
+hand-written FILE.conv is given also compares `convc --stats` of the ONNX
+model with `convc --stats` of FILE.conv, every column but the layer names
+(the .conv names come from its blocks, the ONNX ones from the graph) and
+the network's name (the file's). Prints `stats: same` or the diff.
 """
+import difflib
 import argparse
 import os
 import shutil
@@ -39,14 +48,56 @@ warnings.filterwarnings('ignore')
 
 
 def export(a):
+    return export_one(a, a.opset)
+
+
+def export_one(a, opset):
     spec, model = ref.build(a.model, a.seed)
     xs = tuple(torch.zeros((1,) + tuple(s)) for _, s in spec.inputs)
     names = [n for n, _ in spec.inputs]
     mode = {'eval': torch.onnx.TrainingMode.EVAL, 'preserve': torch.onnx.TrainingMode.PRESERVE}[a.training]
-    torch.onnx.export(model, xs, a.out, opset_version=a.opset, training=mode,
+    torch.onnx.export(model, xs, a.out, opset_version=opset, training=mode,
                       input_names=names, output_names=spec.outputs,
                       dynamic_axes={n: {0: 'N'} for n in names + spec.outputs})
     return 0
+
+
+def stats(convc, path):
+    """convc --stats without the layer-name column and the network's name."""
+    p = subprocess.run([convc, path, '--stats'], capture_output=True, text=True)
+    if p.returncode != 0:
+        return ['convc --stats %s failed (exit %d): %s' % (path, p.returncode, p.stderr)]
+    rows = []
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if f and f[0] == 'network':
+            continue
+        rows.append(' '.join(f[1:]) if f and not f[0].startswith('=') else '=')
+    return rows
+
+
+def check(a):
+    failed = False
+    for item in a.models:
+        name, _, conv = item.partition(':')
+        for opset in a.opset:
+            workdir = os.path.join(a.workdir, '%s_%d' % (name, opset))
+            shutil.rmtree(workdir, ignore_errors=True)
+            os.makedirs(workdir)
+            a.model, a.out, a.onnx = name, os.path.join(workdir, name + '.onnx'), None
+            a.onnx = a.out
+            a.opset_now = opset
+            export_one(a, opset)
+            if conv:
+                x, y = stats(a.convc, a.onnx), stats(a.convc, conv)
+                diff = list(difflib.unified_diff(y, x, conv, a.onnx, lineterm=''))
+                print('model=%s opset=%d stats: %s' % (name, opset, 'same' if not diff else 'DIFFERENT'))
+                if diff:
+                    print('\n'.join(diff))
+                failed |= bool(diff)
+            print('opset=%d ' % opset, end='')
+            failed |= run(a, workdir) != 0
+    return 1 if failed else 0
 
 
 def run(a, workdir):
@@ -91,19 +142,29 @@ def main():
     e.add_argument('--seed', type=int, default=0)
     e.add_argument('out')
     r = sub.add_parser('run')
-    r.add_argument('--convc', required=True)
     r.add_argument('--onnx', required=True)
     r.add_argument('--model', required=True)
-    r.add_argument('--batch', type=int, default=2)
-    r.add_argument('--threads', type=int, default=2)
-    r.add_argument('--seed', type=int, default=0)
-    r.add_argument('--rtol', type=float, default=1e-4)
-    r.add_argument('--tol-scale', type=float, default=1.0)
-    r.add_argument('--timeout', type=int, default=600)
-    r.add_argument('--workdir')
+    c = sub.add_parser('check')
+    c.add_argument('--opset', type=int, action='append', required=True)
+    c.add_argument('--training', default='eval', choices=['eval', 'preserve'])
+    c.add_argument('models', nargs='+', metavar='NAME[:FILE.conv]')
+    for q in (r, c):
+        q.add_argument('--convc', required=True)
+        q.add_argument('--batch', type=int, default=2)
+        q.add_argument('--threads', type=int, default=2)
+        q.add_argument('--seed', type=int, default=0)
+        q.add_argument('--rtol', type=float, default=1e-4)
+        q.add_argument('--tol-scale', type=float, default=1.0)
+        q.add_argument('--timeout', type=int, default=600)
+        q.add_argument('--workdir')
     a = p.parse_args()
     if a.cmd == 'export':
         return export(a)
+    if a.cmd == 'check':
+        torch.set_num_threads(max(1, a.threads))
+        if not a.workdir:
+            raise SystemExit('onnx_ref.py check: --workdir is required')
+        return check(a)
     torch.set_num_threads(max(1, a.threads))
     workdir = a.workdir or tempfile.mkdtemp(prefix='convc-onnx-')
     os.makedirs(workdir, exist_ok=True)
