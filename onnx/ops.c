@@ -524,7 +524,9 @@ static bool tr_mul(Ox *ox, const Onnx__NodeProto *n)
             return true;
         }
     }
-    ox_node_error(ox, n, "only x * Sigmoid(x) (SiLU) is supported");
+    bool by_const = (a >= 0 && ox->vals[a].kind == VAL_CONST) || (b >= 0 && ox->vals[b].kind == VAL_CONST);
+    ox_node_error(ox, n, "%s; only x * Sigmoid(x) (SiLU) is supported",
+                  by_const ? "multiplying by a constant is not supported" : "a product of two tensors is not supported");
     return false;
 }
 

@@ -121,3 +121,23 @@ models.model('onnx_mix', [('x', (3, 10, 12))], ['y'])(SiluUp)
 # (aten::_convolution_mode); padding=1 is the same convolution for a 3x3 kernel.
 models._single('net6_export', (32, 128, 128), 'conv2',
                lambda: [('conv2', nn.Conv2d(32, 512, 3, padding=1))])
+
+
+class Unsupported(nn.Module):
+    """Ops convc cannot express, each as torch.onnx.export writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        h = self.c(x)
+        a = torch.abs(h)                                                  # Abs
+        b = F.hardtanh(h)                                                 # Clip(-1, 1)
+        s = F.softmax(h, dim=2)                                           # Softmax over rows
+        u = F.interpolate(h, scale_factor=2, mode='bicubic', align_corners=False)  # cubic Resize
+        k = h * 3.0                                                       # Mul by a constant
+        return a + b + s, u, k
+
+
+models.model('unsupported', [('x', (3, 8, 8))], ['y', 'u', 'k'])(Unsupported)
