@@ -206,9 +206,13 @@ static void set_alias(Ox *ox, const Onnx__NodeProto *n, int src)
 
 /* A layer reading tensor value `in`, bound to the graph output's name when
  * the node computes one, else to `hint` or the node's name. */
+static const char *scope_key(const char *name);
+
 static int layer(Ox *ox, const Onnx__NodeProto *n, const char *kind, int in, const char *hint, char *args, int rank)
 {
     int v = ox_find_value(ox, out_name(n));
+    if (!hint && n->name && n->name[0] == '/')
+        hint = scope_key(ox_printf("%s/", n->name));   /* "/layer1/layer1.0/Relu" -> layer1_0_Relu */
     int l = ox_add_layer(ox, n, kind, ox->vals[v].is_output ? out_name(n) : hint);
     OxLayer *L = &ox->layers[l];
     L->nin = in >= 0;
@@ -247,13 +251,42 @@ static const char *names_prefix(OxConst *const *cs, const char *const *suffixes,
     return p && key_ok(p) ? p : NULL;
 }
 
+/* The module path of torch's scoped node names: "/layer2/layer2.0/conv1/Conv"
+ * -> "layer2.0.conv1" (a component repeats its parent's name before the
+ * child's: "layer2" then "layer2.0"). NULL for other names. */
+static const char *scope_key(const char *name)
+{
+    if (!name || name[0] != '/')
+        return NULL;
+    char *key = ox_alloc(strlen(name) + 1), *o = key;
+    const char *prev = NULL, *p = name + 1;
+    size_t prevlen = 0;
+    for (const char *end; (end = strchr(p, '/')); p = end + 1) {
+        size_t len = (size_t)(end - p);
+        const char *piece = p;
+        if (prev && len > prevlen + 1 && !strncmp(p, prev, prevlen) && p[prevlen] == '.')
+            piece = p + prevlen + 1;
+        if (o > key)
+            *o++ = '.';
+        memcpy(o, piece, (size_t)(end - piece));
+        o += end - piece;
+        prev = p;
+        prevlen = len;
+    }
+    *o = 0;
+    return *key && key_ok(key) ? key : NULL;
+}
+
 /* A parameterised layer: its key is the initializers' common prefix when
- * they have one (and it is free), else its identifier; `name="KEY"` is
- * added to args when the key differs from the identifier. */
+ * they have one, else the module path of torch's node name (both if not
+ * taken), else its identifier; `name="KEY"` is added to args when the key
+ * differs from the identifier. */
 static int param_layer(Ox *ox, const Onnx__NodeProto *n, const char *kind, int in, OxConst *const *cs,
                        const char *const *suffixes, int np, const char *args, int rank)
 {
     const char *prefix = names_prefix(cs, suffixes, np);
+    if (!prefix)
+        prefix = scope_key(n->name);
     int l = layer(ox, n, kind, in, prefix, NULL, rank);
     OxLayer *L = &ox->layers[l];
     const char *key = prefix ? ox_claim_key(ox, prefix) : NULL;

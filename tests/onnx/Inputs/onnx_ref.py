@@ -56,9 +56,10 @@ def export_one(a, opset):
     xs = tuple(torch.zeros((1,) + tuple(s)) for _, s in spec.inputs)
     names = [n for n, _ in spec.inputs]
     mode = {'eval': torch.onnx.TrainingMode.EVAL, 'preserve': torch.onnx.TrainingMode.PRESERVE}[a.training]
+    dyn = {0: 'N', 2: 'H', 3: 'W'} if getattr(a, 'dynamic_hw', False) else {0: 'N'}
     torch.onnx.export(model, xs, a.out, opset_version=opset, training=mode,
                       input_names=names, output_names=spec.outputs,
-                      dynamic_axes={n: {0: 'N'} for n in names + spec.outputs})
+                      dynamic_axes={n: dyn for n in names + spec.outputs})
     return 0
 
 
@@ -103,7 +104,7 @@ def check(a):
 def run(a, workdir):
     spec, model = ref.build(a.model, a.seed)
     exe = os.path.join(workdir, 'model')
-    cmd = [a.convc, a.onnx, '-o', exe, '--emit-weights', os.path.join(workdir, 'w.safetensors')]
+    cmd = [a.convc, a.onnx, '-o', exe, '--emit-weights', os.path.join(workdir, 'w.safetensors')] + a.convc_arg
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         print('convc failed (exit %d):\n%s' % (p.returncode, p.stderr))
@@ -140,6 +141,7 @@ def main():
     e.add_argument('--opset', type=int, required=True)
     e.add_argument('--training', default='eval', choices=['eval', 'preserve'])
     e.add_argument('--seed', type=int, default=0)
+    e.add_argument('--dynamic-hw', action='store_true', help='H and W dynamic too (not only N)')
     e.add_argument('out')
     r = sub.add_parser('run')
     r.add_argument('--onnx', required=True)
@@ -157,6 +159,7 @@ def main():
         q.add_argument('--tol-scale', type=float, default=1.0)
         q.add_argument('--timeout', type=int, default=600)
         q.add_argument('--workdir')
+        q.add_argument('--convc-arg', action='append', default=[], help='passed on to convc')
     a = p.parse_args()
     if a.cmd == 'export':
         return export(a)
