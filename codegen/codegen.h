@@ -10,6 +10,7 @@
 #define CONVC_CODEGEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ir/ir.h"
 
@@ -18,6 +19,8 @@ typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM } CgEmit;
 typedef struct {
     const char *cpu;   /* "native" or an LLVM CPU name */
     int opt_level;     /* 0..3 */
+    const unsigned char *embed;  /* a safetensors image to embed as the default weights, or NULL */
+    size_t embed_size;
 } CgOptions;
 
 /* The kernel choice's questions answered for o's target machine (which

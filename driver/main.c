@@ -31,6 +31,7 @@ static struct {
     IrModule *ir;
     IrTarget *target;
     OnnxModel *onnx;
+    char *embed;
     OnnxInputShape *shapes;
     char *out;
 } produced;
@@ -43,6 +44,7 @@ typedef struct {
     const char *emit;          /* --emit=tokens|ast|ir|llvm|dot|conv */
     const char *profile;       /* --profile FILE: shade --emit=dot by measured time */
     const char *emit_weights;  /* --emit-weights FILE (ONNX input) */
+    const char *embed_weights; /* --embed-weights FILE */
     int nshapes;               /* --input-shape NAME=C,H,W (ONNX input) */
     CgEmit cg_emit;
     CgOptions cg;
@@ -65,6 +67,8 @@ static void usage(FILE *f)
           "  --profile FILE        with --emit=dot: shade layers by the times of a ./net --profile=json run\n"
           "  --emit-weights FILE   write an .onnx model's initializers as safetensors, with\n"
           "                        the keys of the program --emit=conv prints\n"
+          "  --embed-weights FILE  put a safetensors file into the executable as its default\n"
+          "                        weights (an .onnx model's initializers are embedded anyway)\n"
           "  --input-shape NAME=C,H,W  shape of an .onnx input with dynamic dimensions\n"
           "                        (NAME=F for a flat one); repeatable\n"
           "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
@@ -122,6 +126,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--network"))) o->network = v;
         else if ((v = opt_value(argc, argv, &i, "--explain"))) o->explain = v;
         else if ((v = opt_value(argc, argv, &i, "--emit-weights"))) o->emit_weights = v;
+        else if ((v = opt_value(argc, argv, &i, "--embed-weights"))) o->embed_weights = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
         else if ((v = opt_value(argc, argv, &i, "--profile"))) o->profile = v;
         else if ((v = opt_value(argc, argv, &i, "--input-shape"))) {
@@ -172,6 +177,25 @@ static int import_onnx(const Options *o, const DiagOptions *diag, char **src, si
         return err == ONNX_ERR_IO ? EXIT_IO : EXIT_SOURCE;
     *src = m->conv;
     *len = m->conv_len;
+    return 0;
+}
+
+/* The weights the executable carries: --embed-weights FILE, else an ONNX
+ * model's initializers. Checked against the network when it starts, as a
+ * --weights file is. */
+static int weights_to_embed(Options *o)
+{
+    size_t n = 0;
+    if (o->embed_weights)
+        produced.embed = fe_read_file(o->embed_weights, &n);
+    else if (produced.onnx && produced.onnx->nweights)
+        produced.embed = (char *)onnx_safetensors_image(produced.onnx, &n);
+    else
+        return 0;
+    if (!produced.embed)
+        return EXIT_IO;
+    o->cg.embed = (const unsigned char *)produced.embed;
+    o->cg.embed_size = n;
     return 0;
 }
 
@@ -280,6 +304,8 @@ int main(int argc, char **argv)
         if (!o.output)
             o.output = "-";
     }
+    if ((rc = weights_to_embed(&o)))
+        return rc;
     const char *out = o.output ? o.output : default_output(&o, g);
     return cg_compile(ir, &o.cg, o.cg_emit, out) ? 0 : EXIT_IO;
 }

@@ -183,6 +183,20 @@ static bool write_file(FILE *f, const OnnxModel *m)
     return ok;
 }
 
+unsigned char *onnx_safetensors_image(const OnnxModel *m, size_t *size)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, size);
+    if (!f)
+        return NULL;
+    bool ok = write_file(f, m);
+    if (fclose(f) != 0 || !ok) {
+        free(buf);
+        return NULL;
+    }
+    return (unsigned char *)buf;
+}
+
 bool onnx_write_safetensors(const OnnxModel *m, const char *path)
 {
     const char *slash = strrchr(path, '/');

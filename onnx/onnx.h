@@ -72,6 +72,9 @@ bool onnx_parse_input_shape(const char *arg, OnnxInputShape *out);
  * place, so a failure leaves no partial file). False with a message on failure. */
 bool onnx_write_safetensors(const OnnxModel *m, const char *path);
 
+/* The same safetensors file as bytes in memory (malloc'd; NULL if out of memory). */
+unsigned char *onnx_safetensors_image(const OnnxModel *m, size_t *size);
+
 /* True if `path` names an ONNX file (ends in ".onnx"). */
 bool onnx_is_model_path(const char *path);
 

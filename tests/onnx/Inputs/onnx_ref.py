@@ -14,7 +14,8 @@ torch.onnx.export at the given opset, the batch dimension dynamic (`N`).
 folds them into the convolutions).
 
 `run` compiles the ONNX file (`convc FILE -o exe --emit-weights w.safetensors`),
-runs the executable on random inputs and compares every output with the same
+runs the executable (`--weights w.safetensors`; with --embedded neither: the
+weights convc embedded in it) on random inputs and compares every output with the same
 PyTorch model (rebuilt from the same seed): max |y - ref| <= rtol * max(1, max |ref|).
 It prints a line per output and then `model=NAME ... ok` (or FAILED, exit 1).
 
@@ -104,7 +105,9 @@ def check(a):
 def run(a, workdir):
     spec, model = ref.build(a.model, a.seed)
     exe = os.path.join(workdir, 'model')
-    cmd = [a.convc, a.onnx, '-o', exe, '--emit-weights', os.path.join(workdir, 'w.safetensors')] + a.convc_arg
+    cmd = [a.convc, a.onnx, '-o', exe] + a.convc_arg
+    if not a.embedded:
+        cmd += ['--emit-weights', os.path.join(workdir, 'w.safetensors')]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         print('convc failed (exit %d):\n%s' % (p.returncode, p.stderr))
@@ -117,7 +120,12 @@ def run(a, workdir):
         in_files.append((name, 'in_%s.npy' % name))
     out_files = [(name, 'out_%s.npy' % name) for name in spec.outputs]
     a.exe = exe
-    code, stderr = ref.run_exe(a, workdir, in_files, out_files)
+    if a.embedded:   # the executable's own weights, no file
+        p = subprocess.run([exe, '--threads', str(a.threads)] + ref.file_args('--input', in_files) +
+                           ref.file_args('--output', out_files), cwd=workdir, capture_output=True, text=True)
+        code, stderr = p.returncode, p.stderr
+    else:
+        code, stderr = ref.run_exe(a, workdir, in_files, out_files)
     head = 'model=%s batch=%d threads=%d' % (a.model, a.batch, a.threads)
     if code != 0:
         print('%s: exit %s\n%s%s FAILED' % (exe, code, stderr, head))
@@ -160,6 +168,8 @@ def main():
         q.add_argument('--timeout', type=int, default=600)
         q.add_argument('--workdir')
         q.add_argument('--convc-arg', action='append', default=[], help='passed on to convc')
+        q.add_argument('--embedded', action='store_true',
+                       help='run the executable without --weights (the weights convc embedded)')
     a = p.parse_args()
     if a.cmd == 'export':
         return export(a)
