@@ -487,9 +487,22 @@ static void translate(Ox *ox, OnnxModel *m)
     ox_emit_program(ox, m, network_name(ox->path), names, layers, (int)no);
 }
 
+static Ox ox;     /* static: what it points to stays reachable until exit */
+
+void onnx_release(void)
+{
+    while (allocs) {
+        void **p = allocs;
+        allocs = *p;
+        free(p);
+    }
+    if (ox.model)
+        onnx__model_proto__free_unpacked(ox.model, NULL);
+    ox = (Ox){0};
+}
+
 OnnxModel *onnx_import(const char *path, const OnnxOptions *opts, OnnxError *err)
 {
-    static Ox ox;     /* static: what it points to stays reachable until exit */
     ox = (Ox){.path = path, .opts = opts};
     *err = ONNX_ERR_MODEL;
     if (setjmp(ox.fail))

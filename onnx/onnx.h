@@ -65,6 +65,10 @@ typedef enum {
  * *err set. The result lives until the process exits. */
 OnnxModel *onnx_import(const char *path, const OnnxOptions *opts, OnnxError *err);
 
+/* Frees everything onnx_import() and the calls below allocated (for
+ * harnesses that import many models in one process). */
+void onnx_release(void);
+
 /* Parses "NAME=C,H,W" or "NAME=F"; false if malformed. */
 bool onnx_parse_input_shape(const char *arg, OnnxInputShape *out);
 

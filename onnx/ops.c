@@ -33,6 +33,10 @@ typedef struct {
 
 #define T(x) ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__##x
 
+/* The largest extent .conv takes (language.md): checked here too, so no
+ * product below can overflow before the front end sees it. */
+#define MAX_EXTENT ((int64_t)1 << 30)
+
 /* ---- attributes -------------------------------------------------------------- */
 
 static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
@@ -315,8 +319,10 @@ static bool geometry(Ox *ox, const Onnx__NodeProto *n, Geometry *g, bool allow_s
         !get_ints(ox, n, "pads", 4, 0, g->pads) || !get_string(ox, n, "auto_pad", "NOTSET", &auto_pad))
         return false;
     for (int d = 0; d < 2; d++)
-        if (g->stride[d] < 1 || g->dilation[d] < 1 || g->pads[d] < 0 || g->pads[d + 2] < 0) {
-            ox_node_error(ox, n, "strides and dilations must be positive and pads not negative");
+        if (g->stride[d] < 1 || g->dilation[d] < 1 || g->pads[d] < 0 || g->pads[d + 2] < 0 ||
+            g->stride[d] > MAX_EXTENT || g->dilation[d] > MAX_EXTENT || g->pads[d] > MAX_EXTENT ||
+            g->pads[d + 2] > MAX_EXTENT || g->kernel[d] < 1 || g->kernel[d] > MAX_EXTENT) {
+            ox_node_error(ox, n, "strides, dilations and kernel sizes must be 1 to 2^30 and pads 0 to 2^30");
             return false;
         }
     bool same_upper = !strcmp(auto_pad, "SAME_UPPER"), same_lower = !strcmp(auto_pad, "SAME_LOWER");
@@ -395,6 +401,21 @@ static bool bias_matches(Ox *ox, const Onnx__NodeProto *n, const OxConst *b, int
     return false;
 }
 
+/* group in 1..2^30 and weights of at most 2^30 per dimension: every
+ * channel count computed from them fits. */
+static bool groups_ok(Ox *ox, const Onnx__NodeProto *n, int64_t groups, const OxConst *w)
+{
+    for (int d = 0; d < 4; d++)
+        if (w->dims[d] < 1 || w->dims[d] > MAX_EXTENT) {
+            ox_node_error(ox, n, "weight dimension %d is %lld (1 to 2^30 supported)", d, (long long)w->dims[d]);
+            return false;
+        }
+    if (groups >= 1 && groups <= MAX_EXTENT)
+        return true;
+    ox_node_error(ox, n, "group %lld must be 1 to 2^30", (long long)groups);
+    return false;
+}
+
 static const char *const conv_suffixes[] = {"weight", "bias"};
 
 /* Conv(X, W[out, in/g, kh, kw], B[out]?) -> conv2d */
@@ -408,10 +429,8 @@ static bool tr_conv(Ox *ox, const Onnx__NodeProto *n)
     if (x < 0 || bad || !get_int(ox, n, "group", 1, &groups) || !kernel_from(ox, n, cs[0], &g) ||
         !geometry(ox, n, &g, true) || !bias_matches(ox, n, cs[1], cs[0]->dims[0]))
         return false;
-    if (groups < 1) {
-        ox_node_error(ox, n, "group %lld must be positive", (long long)groups);
+    if (!groups_ok(ox, n, groups, cs[0]))
         return false;
-    }
     const OxConst *w = cs[0];
     char *args = ox_printf(", %lld, %s%s%s%s, in_channels=%lld", (long long)w->dims[0], pair(g.kernel[0], g.kernel[1]),
                            geometry_args(&g, false), groups != 1 ? ox_printf(", groups=%lld", (long long)groups) : "",
@@ -435,7 +454,7 @@ static bool tr_conv_transpose(Ox *ox, const Onnx__NodeProto *n)
         ox_node_error(ox, n, "attribute 'output_shape' is not supported (give pads and output_padding)");
         return false;
     }
-    if (groups < 1 || !bias_matches(ox, n, cs[1], cs[0]->dims[1] * groups))
+    if (!groups_ok(ox, n, groups, cs[0]) || !bias_matches(ox, n, cs[1], cs[0]->dims[1] * groups))
         return false;
     const OxConst *w = cs[0];
     Geometry gs = g;
@@ -476,6 +495,10 @@ static bool tr_batchnorm(Ox *ox, const Onnx__NodeProto *n)
             ox_node_error(ox, n, "its scale, bias, mean and variance differ in length");
             return false;
         }
+    if (!isfinite(eps) || eps < 0) {
+        ox_node_error(ox, n, "epsilon %g must be finite and not negative", eps);
+        return false;
+    }
     const char *e = fmt_float(eps);
     char *args = ox_printf("%s, num_features=%lld", strcmp(e, "1e-05") ? ox_printf(", eps=%s", e) : "",
                            (long long)cs[0]->numel);
@@ -502,6 +525,10 @@ static bool tr_leaky_relu(Ox *ox, const Onnx__NodeProto *n)
     double alpha;
     if (!get_float(ox, n, "alpha", 0.01, &alpha))
         return false;
+    if (!isfinite(alpha)) {
+        ox_node_error(ox, n, "alpha %g must be finite", alpha);
+        return false;
+    }
     const char *a = fmt_float(alpha);
     return unary(ox, n, "leaky_relu", strcmp(a, "0.01") ? ox_printf(", %s", a) : NULL);
 }
@@ -662,7 +689,7 @@ static bool tr_global_avgpool(Ox *ox, const Onnx__NodeProto *n)
 static bool upsample(Ox *ox, const Onnx__NodeProto *n, int x, const OxConst *scales, const char *mode)
 {
     if (!scales || scales->numel != 4 || scales->f[0] != 1 || scales->f[1] != 1 || !(scales->f[2] > 0) ||
-        !(scales->f[3] > 0)) {
+        !(scales->f[3] > 0) || !(scales->f[2] <= MAX_EXTENT) || !(scales->f[3] <= MAX_EXTENT)) {
         ox_node_error(ox, n, "scales must be a constant [1, 1, sh, sw] with sh, sw > 0%s",
                       scales && scales->numel == 0 ? " (Resize to fixed 'sizes' is not supported: export with scale_factor)" : "");
         return false;

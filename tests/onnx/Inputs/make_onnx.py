@@ -132,8 +132,11 @@ def case(name, out):
                  helper.make_node('MaxPool', ['c2'], ['m', 'idx'], name='pool_idx', kernel_shape=[2, 2]),
                  helper.make_node('Resize', ['c2', '', 's'], ['u'], name='cubic', mode='cubic'),
                  helper.make_node('Conv', ['c2', 'w2'], ['k'], name='conv_3d', kernel_shape=[1, 1, 1]),
+                 helper.make_node('Conv', ['x', 'w'], ['h'], name='conv_huge', dilations=[1 << 62, 1]),
+                 helper.make_node('Conv', ['x', 'w'], ['g'], name='conv_groups', group=1 << 62),
                  helper.make_node('Add', ['c2', 'b'], ['y'], name='add_const')]
-        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ('y', 'c', 'r', 'n', 'm', 'idx', 'u', 'k')]
+        outs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
+                for n in ('y', 'c', 'r', 'n', 'm', 'idx', 'u', 'k', 'h', 'g')]
         inits = [tensor('w', (4, 3, 3, 3)), tensor('b', (4,), 1), tensor('w2', (4, 4, 1, 1), 2),
                  numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), 's')]
         save(model(nodes=nodes, inits=inits, outputs=outs), out)

@@ -113,8 +113,8 @@ class SiluUp(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.c2(torch.cat([a, b], 1)), 1), 1))
 
 
-models.model('resnet18', [('x', (3, 64, 64))], ['logits'])(ResNet18)
-models.model('mobilenet_v2', [('x', (3, 64, 64))], ['logits'])(MobileNetV2)
+models.model('tv_resnet18', [('x', (3, 64, 64))], ['logits'])(ResNet18)
+models.model('tv_mobilenet_v2', [('x', (3, 64, 64))], ['logits'])(MobileNetV2)
 models.model('onnx_mix', [('x', (3, 10, 12))], ['y'])(SiluUp)
 
 # examples/seed/net6.conv writes padding=same, which torch 1.13 cannot export
