@@ -59,12 +59,27 @@ static void error_head(Ox *ox)
             c ? "\033[0m\033[1m" : "");
 }
 
+/* Writes a message with every byte outside printable ASCII as \xNN: names
+ * come from the file and must not reach a terminal as control sequences. */
+static void put_escaped(FILE *f, const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+        if (*p >= 0x20 && *p < 0x7f)
+            fputc(*p, f);
+        else
+            fprintf(f, "\\x%02x", *p);
+    free(msg);
+}
+
 void ox_fatal(Ox *ox, const char *fmt, ...)
 {
     error_head(ox);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(ox->opts->diag, fmt, ap);
+    put_escaped(ox->opts->diag, fmt, ap);
     va_end(ap);
     fprintf(ox->opts->diag, "%s\n", ox->opts->color ? "\033[0m" : "");
     longjmp(ox->fail, 1);
@@ -75,13 +90,21 @@ const char *ox_node_name(const Onnx__NodeProto *n)
     return n->name && *n->name ? n->name : (n->n_output && n->output[0] ? n->output[0] : "");
 }
 
+static void escaped(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    put_escaped(f, fmt, ap);
+    va_end(ap);
+}
+
 void ox_node_error(Ox *ox, const Onnx__NodeProto *n, const char *fmt, ...)
 {
     error_head(ox);
-    fprintf(ox->opts->diag, "node '%s' (%s): ", ox_node_name(n), n->op_type ? n->op_type : "");
+    escaped(ox->opts->diag, "node '%s' (%s): ", ox_node_name(n), n->op_type ? n->op_type : "");
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(ox->opts->diag, fmt, ap);
+    put_escaped(ox->opts->diag, fmt, ap);
     va_end(ap);
     fprintf(ox->opts->diag, "%s\n", ox->opts->color ? "\033[0m" : "");
     ox->errors++;
@@ -424,8 +447,9 @@ static void collect_outputs(Ox *ox, const char **names, int *layers)
         const char *name = g->output[k]->name ? g->output[k]->name : "";
         int v = ox_find_value(ox, name);
         if (ox->vals[v].kind == VAL_CONST) {
-            fprintf(ox->opts->diag, "%s: error: graph output '%s' is a constant; convc networks compute their outputs\n",
-                    ox->path, name);
+            error_head(ox);
+            escaped(ox->opts->diag, "graph output '%s' is a constant; convc networks compute their outputs", name);
+            fprintf(ox->opts->diag, "%s\n", ox->opts->color ? "\033[0m" : "");
             ox->errors++;
         }
         names[k] = name;

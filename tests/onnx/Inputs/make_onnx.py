@@ -140,6 +140,13 @@ def case(name, out):
         inits = [tensor('w', (4, 3, 3, 3)), tensor('b', (4,), 1), tensor('w2', (4, 4, 1, 1), 2),
                  numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), 's')]
         save(model(nodes=nodes, inits=inits, outputs=outs), out)
+    elif name == 'control_names':
+        # names with a terminal escape, a bell and bytes that are not UTF-8
+        m = model(nodes=[helper.make_node('Relu', ['x'], ['y'], name='r')])
+        m.graph.node[0].name = 'evil\x1b[31m\xff'
+        m.graph.node[0].op_type = 'Abs\x07'
+        data = m.SerializeToString().replace('evil\x1b[31m\xff'.encode('utf-8'), b'evil\x1b[31m\xff\xfe')
+        open(out, 'wb').write(data)
     else:
         raise SystemExit('make_onnx.py: unknown case %r' % name)
 
