@@ -10,6 +10,7 @@
 #define CONVC_CODEGEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ir/ir.h"
 
@@ -22,6 +23,8 @@ typedef struct {
      * of an executable, in $TMPDIR or /tmp), then NULL once it is removed,
      * so the driver can remove it when a signal ends convc. May be NULL. */
     void (*on_temp)(const char *path);
+    const unsigned char *embed;  /* a safetensors image to embed as the default weights, or NULL */
+    size_t embed_size;
 } CgOptions;
 
 /* NULL when --target-cpu names a CPU the host target's LLVM backend knows

@@ -292,6 +292,21 @@ static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, const ch
     return ok;
 }
 
+/* --embed-weights: the safetensors bytes as `convc_embedded_weights` and
+ * their length as `convc_embedded_weights_size` (runtime/convrt.h), which
+ * the runtime reads when no --weights file is given. */
+static void emit_embedded(Cg *g, const CgOptions *o)
+{
+    LLVMValueRef data = LLVMConstStringInContext(g->ctx, (const char *)o->embed, (unsigned)o->embed_size, 1);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(data), "convc_embedded_weights");
+    LLVMSetInitializer(gv, data);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetAlignment(gv, 64);
+    LLVMValueRef size = LLVMAddGlobal(g->mod, g->i64, "convc_embedded_weights_size");
+    LLVMSetInitializer(size, cg_i64(g, (int64_t)o->embed_size));
+    LLVMSetGlobalConstant(size, 1);
+}
+
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out)
 {
     LLVMTargetMachineRef tm = target_machine(o);
@@ -299,6 +314,8 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
         return false;
     Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o)};
     build_module(&g, tm);
+    if (o->embed)
+        emit_embedded(&g, o);
     char *err = NULL;
     int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);
     if (!ok)

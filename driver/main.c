@@ -21,6 +21,7 @@
 #include "driver/driver.h"
 #include "frontend/frontend.h"
 #include "ir/ir.h"
+#include "onnx/onnx.h"
 
 enum { EXIT_SOURCE = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
 
@@ -31,6 +32,9 @@ static struct {
     Program *prog;
     IrModule *ir;
     IrTarget *target;
+    OnnxModel *onnx;
+    char *embed;
+    OnnxInputShape *shapes;
     char *out;
 } produced;
 
@@ -39,8 +43,11 @@ typedef struct {
     const char *output;
     const char *network;
     const char *explain;
-    const char *emit;          /* --emit=tokens|ast|ir|llvm|dot */
+    const char *emit;          /* --emit=tokens|ast|ir|llvm|dot|conv */
     const char *profile;       /* --profile FILE: shade --emit=dot by measured time */
+    const char *emit_weights;  /* --emit-weights FILE (ONNX input) */
+    const char *embed_weights; /* --embed-weights FILE */
+    int nshapes;               /* --input-shape NAME=C,H,W (ONNX input) */
     CgEmit cg_emit;
     CgOptions cg;
     bool stats;
@@ -86,13 +93,20 @@ static void handle_signals(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: convc FILE.conv [options]\n"
+    fputs("usage: convc FILE.conv|FILE.onnx [options]\n"
           "  -o FILE               output file (default: the network's name, or FILE.o/.s/.ll)\n"
           "  -c                    emit an object file only\n"
           "  -S                    emit assembly\n"
           "  --emit-llvm           emit textual LLVM IR (same as --emit=llvm)\n"
-          "  --emit=WHAT           print tokens|ast|ir|llvm|dot to stdout and stop (llvm, dot: -o FILE too)\n"
+          "  --emit=WHAT           print tokens|ast|ir|llvm|dot to stdout and stop (llvm, dot: -o FILE too);\n"
+          "                        conv: the program an .onnx model translates to\n"
           "  --profile FILE        with --emit=dot: shade layers by the times of a ./net --profile=json run\n"
+          "  --emit-weights FILE   write an .onnx model's initializers as safetensors, with\n"
+          "                        the keys of the program --emit=conv prints\n"
+          "  --embed-weights FILE  put a safetensors file into the executable as its default\n"
+          "                        weights (an .onnx model's initializers are embedded anyway)\n"
+          "  --input-shape NAME=C,H,W  shape of an .onnx input with dynamic dimensions\n"
+          "                        (NAME=F for a flat one); repeatable\n"
           "  -O0 -O1 -O2 -O3       optimisation level (default -O2)\n"
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
           "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
@@ -160,8 +174,15 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--target-cpu"))) o->cg.cpu = v;
         else if ((v = opt_value(argc, argv, &i, "--network"))) o->network = v;
         else if ((v = opt_value(argc, argv, &i, "--explain"))) o->explain = v;
+        else if ((v = opt_value(argc, argv, &i, "--emit-weights"))) o->emit_weights = v;
+        else if ((v = opt_value(argc, argv, &i, "--embed-weights"))) o->embed_weights = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
         else if ((v = opt_value(argc, argv, &i, "--profile"))) o->profile = v;
+        else if ((v = opt_value(argc, argv, &i, "--input-shape"))) {
+            if (!onnx_parse_input_shape(v, &produced.shapes[o->nshapes]))
+                return bad_usage("--input-shape '%s': expected NAME=C,H,W or NAME=F with dimensions 1..2^30", v);
+            o->nshapes++;
+        }
         else if ((v = opt_value(argc, argv, &i, "--kernels"))) {
             if (!strcmp(v, "reference")) o->ir.reference_only = 1;
             else if (strcmp(v, "auto")) return bad_usage("unknown --kernels choice '%s' (auto, reference)", v);
@@ -182,8 +203,8 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!o->input)
         return bad_usage("%s", "no input file");
     if (o->emit && strcmp(o->emit, "tokens") && strcmp(o->emit, "ast") &&
-        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot"))
-        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot)", o->emit);
+        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot") && strcmp(o->emit, "conv"))
+        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot, conv)", o->emit);
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
     const char *why = cg_cpu_problem(o->cg.cpu);
@@ -193,6 +214,44 @@ static int parse_args(int argc, char **argv, Options *o)
         fprintf(stderr, "' %s\n", why);
         return EXIT_USAGE;
     }
+    bool onnx = onnx_is_model_path(o->input);
+    if (!onnx && o->emit && !strcmp(o->emit, "conv"))
+        return bad_usage("%s", "--emit=conv needs an .onnx input");
+    if (!onnx && (o->emit_weights || o->nshapes))
+        return bad_usage("%s needs an .onnx input", o->emit_weights ? "--emit-weights" : "--input-shape");
+    return 0;
+}
+
+/* An .onnx model becomes .conv source (onnx/); the rest of the pipeline is
+ * the same. Returns the exit status on failure, 0 with *src set otherwise. */
+static int import_onnx(const Options *o, const DiagOptions *diag, char **src, size_t *len)
+{
+    OnnxOptions opts = {.diag = diag->out, .color = diag->color, .nshapes = o->nshapes, .shapes = produced.shapes};
+    OnnxError err;
+    OnnxModel *m = produced.onnx = onnx_import(o->input, &opts, &err);
+    if (!m)
+        return err == ONNX_ERR_IO ? EXIT_IO : EXIT_SOURCE;
+    *src = m->conv;
+    *len = m->conv_len;
+    return 0;
+}
+
+/* The weights the executable carries: --embed-weights FILE, else an ONNX
+ * model's initializers. Checked against the network when it starts, as a
+ * --weights file is. */
+static int weights_to_embed(Options *o)
+{
+    size_t n = 0;
+    if (o->embed_weights)
+        produced.embed = fe_read_file(o->embed_weights, &n);
+    else if (produced.onnx && produced.onnx->nweights)
+        produced.embed = (char *)onnx_safetensors_image(produced.onnx, &n);
+    else
+        return 0;
+    if (!produced.embed)
+        return EXIT_IO;
+    o->cg.embed = (const unsigned char *)produced.embed;
+    o->cg.embed_size = n;
     return 0;
 }
 
@@ -258,14 +317,20 @@ int main(int argc, char **argv)
 {
     Options o = {.cg_emit = CG_EMIT_EXE, .cg = {.cpu = "native", .opt_level = 2, .on_temp = note_temp}, .color = -1};
     handle_signals();
+    produced.shapes = calloc((size_t)argc, sizeof *produced.shapes);
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;
     DiagOptions diag = {.color = want_color(o.color), .out = stderr};
 
     size_t len;
-    char *src = produced.src = fe_read_file(o.input, &len);
-    if (!src)
+    char *src;
+    if (onnx_is_model_path(o.input)) {
+        if ((rc = import_onnx(&o, &diag, &src, &len)))
+            return rc;
+        if (o.emit && !strcmp(o.emit, "conv"))
+            return fwrite(src, 1, len, stdout) == len ? 0 : EXIT_IO;
+    } else if (!(src = produced.src = fe_read_file(o.input, &len)))
         return EXIT_IO;
     if (o.emit && (!strcmp(o.emit, "tokens") || !strcmp(o.emit, "ast")))
         return fe_emit(stdout, o.emit, o.input, src, len, &diag) ? 0 : EXIT_SOURCE;
@@ -276,6 +341,8 @@ int main(int argc, char **argv)
     Graph *g = fe_find_graph(prog, o.network);
     if (!g)
         return EXIT_USAGE;
+    if (o.emit_weights && !onnx_write_safetensors(produced.onnx, o.emit_weights))
+        return EXIT_IO;
 
     if (o.explain)
         return fe_explain(stdout, g, o.explain) ? 0 : EXIT_USAGE;
@@ -298,6 +365,8 @@ int main(int argc, char **argv)
         if (!o.output)
             o.output = "-";
     }
+    if ((rc = weights_to_embed(&o)))
+        return rc;
     const char *out = o.output ? o.output : default_output(&o, g);
     return cg_compile(ir, &o.cg, o.cg_emit, out) ? 0 : EXIT_IO;
 }

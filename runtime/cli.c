@@ -24,7 +24,7 @@ static const int64_t MAX_BENCH = 1000000, MAX_BATCH = 1 << 20;
 void rt_print_usage(const RtModel *m, FILE *f)
 {
     fprintf(f,
-            "usage: %s (--weights FILE | --random-weights SEED)   (none for a network without parameters)\n"
+            "usage: %s (--weights FILE | --random-weights SEED)   (none: no parameters, or embedded weights)\n"
             "       %*s (--input [NAME=]FILE ... | --random-input SEED [--batch N])\n"
             "       %*s [--output [NAME=]FILE ...] [--threads N] [--bench N [--profile[=MODE]]] [--info]\n"
             "Runs the network '%s' compiled by convc.\n"
@@ -178,7 +178,7 @@ static int check_combination(const RtModel *m, RtOptions *o)
         return 0;
     if (o->weights && o->random_weights)
         return rt_error(RT_EXIT_USAGE, "give only one of --weights FILE and --random-weights SEED");
-    if (!o->weights && !o->random_weights && m->nparams > 0)
+    if (!o->weights && !o->random_weights && m->nparams > 0 && !convc_embedded_weights)
         return rt_error(RT_EXIT_USAGE, "give --weights FILE or --random-weights SEED");
     for (int32_t i = 0; i < m->ninputs && !o->random_input; i++)
         if (!o->input_paths[i])

@@ -119,6 +119,12 @@ typedef struct {
 /* Defined by the generated object. */
 extern const RtModel convc_model;
 
+/* Weights embedded by `convc --embed-weights` (or from an .onnx model): a
+ * safetensors image, used when no --weights file is given. Weak: an object
+ * compiled without them leaves both undefined (null). */
+extern const unsigned char convc_embedded_weights[] __attribute__((weak));
+extern const int64_t convc_embedded_weights_size __attribute__((weak));
+
 /* Exit codes of a convc executable (documented in docs/cli.md). */
 enum {
     RT_EXIT_OK = 0,

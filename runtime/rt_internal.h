@@ -39,6 +39,8 @@ void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatT
 
 /* --- safetensors.c, random.c, fold.c: the parameter buffer ---------------- */
 int rt_load_safetensors(const RtModel *m, const char *path, float *params);
+/* The weights convc embedded in the executable (convc_embedded_weights), checked as a file is. */
+int rt_load_embedded_weights(const RtModel *m, float *params);
 void rt_random_params(const RtModel *m, uint64_t seed, float *params);
 void rt_random_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed, const char *name);
 void rt_apply_folds(const RtModel *m, float *params);

@@ -38,8 +38,9 @@ static int load_params(Run *r)
         return rt_error(RT_EXIT_RUNTIME, "out of memory for %lld parameters", (long long)m->param_floats);
     if (r->opt.random_weights) {
         rt_random_params(m, r->opt.weights_seed, r->params);
-    } else if (r->opt.weights) {
-        int rc = rt_load_safetensors(m, r->opt.weights, r->params);
+    } else if (r->opt.weights || convc_embedded_weights) {
+        int rc = r->opt.weights ? rt_load_safetensors(m, r->opt.weights, r->params)
+                                : rt_load_embedded_weights(m, r->params);
         if (rc)
             return rc;
     }

@@ -54,6 +54,7 @@ typedef struct {
     const char *path;
     const unsigned char *map;
     size_t size;
+    bool mapped;           /* map came from mmap (a file), not an embedded image */
     const unsigned char *data; /* first byte after the header */
     int64_t data_size;
     Json *header;
@@ -198,7 +199,9 @@ static int parse_header(StFile *f)
     return check_overlaps(f);
 }
 
-/* file -> u64le L, JSON[L], data */
+static int parse_image(StFile *f);
+
+/* file -> its bytes, mapped */
 static int open_file(StFile *f)
 {
     int fd = open(f->path, O_RDONLY);
@@ -219,6 +222,15 @@ static int open_file(StFile *f)
     if (map == MAP_FAILED)
         return rt_error(RT_EXIT_WEIGHTS, "cannot map weights file '%s': %s", f->path, strerror(errno));
     f->map = map;
+    f->mapped = true;
+    return parse_image(f);
+}
+
+/* f->map[0 .. f->size) -> u64le L, JSON[L], data */
+static int parse_image(StFile *f)
+{
+    if (f->size < 8)
+        return rt_error(RT_EXIT_WEIGHTS, "%s: too short (%zu bytes) for a safetensors header", f->path, f->size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = hlen << 8 | f->map[i];
@@ -236,7 +248,7 @@ static int open_file(StFile *f)
 
 static void close_file(StFile *f)
 {
-    if (f->map)
+    if (f->map && f->mapped)
         munmap((void *)f->map, f->size);
     rt_json_free(f->header);
     free(f->entries);
@@ -316,10 +328,11 @@ static int check_extras(StFile *f, const RtModel *m)
                     extra, m->name);
 }
 
-int rt_load_safetensors(const RtModel *m, const char *path, float *params)
+/* path != NULL: the file; else the image `embedded` of `size` bytes. */
+static int load(const RtModel *m, const char *path, const unsigned char *embedded, size_t size, float *params)
 {
-    StFile f = {.path = path};
-    int rc = open_file(&f);
+    StFile f = {.path = path ? path : "embedded weights", .map = embedded, .size = size};
+    int rc = path ? open_file(&f) : parse_image(&f);
     if (!rc)
         rc = match_params(&f, m);
     if (!rc)
@@ -333,4 +346,14 @@ int rt_load_safetensors(const RtModel *m, const char *path, float *params)
     }
     close_file(&f);
     return rc;
+}
+
+int rt_load_safetensors(const RtModel *m, const char *path, float *params)
+{
+    return load(m, path, NULL, 0, params);
+}
+
+int rt_load_embedded_weights(const RtModel *m, float *params)
+{
+    return load(m, NULL, convc_embedded_weights, (size_t)convc_embedded_weights_size, params);
 }
