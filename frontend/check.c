@@ -868,7 +868,8 @@ static Value eval_name(Scope *s, Node *n)
         return (Value){.k = V_WORD, .s = n->str, .span = n->span};
     b->def->used = true;
     Value v = b->v;
-    v.span = n->span;
+    if (v.k != V_WORD) /* a word keeps where it was written: an undefined name passed to a block is reported at the call */
+        v.span = n->span;
     if (v.k == V_TENSOR) v.label = n->str;
     return v;
 }

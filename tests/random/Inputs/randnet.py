@@ -35,9 +35,8 @@ UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten
 
 # Defects known and being fixed on other branches (issue 6); generated only with known=True.
 # Fixed ones leave this table and are then drawn always (tags of features once known:
-# 'concat-flat', 'act-after-flatten', 'upsample-frac', 'maxpool-huge', fixed on main).
+# 'concat-flat', 'act-after-flatten', 'upsample-frac', 'maxpool-huge', 'limits', fixed on main).
 KNOWN = {
-    'limits': 'sizes whose product overflows; huge attributes (limits)',
 }
 
 MAX_MACS = 3000000      # per sample, over the whole network
