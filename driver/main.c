@@ -132,6 +132,14 @@ static void put_escaped(FILE *f, const char *s)
             fprintf(f, "\\x%02x", (unsigned char)*s);
 }
 
+static bool printable(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s >= 0x7f || *s == '\\')
+            return false;
+    return true;
+}
+
 /* fmt holds one %s, for arg */
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -205,6 +213,12 @@ static int parse_args(int argc, char **argv, Options *o)
     if (o->emit && strcmp(o->emit, "tokens") && strcmp(o->emit, "ast") &&
         strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot") && strcmp(o->emit, "conv"))
         return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot, conv)", o->emit);
+    /* Names of networks and layers are identifiers (dots between block levels):
+     * anything else names nothing, and is not printed raw by the front end. */
+    if (o->network && !printable(o->network))
+        return bad_usage("no network named '%s'", o->network);
+    if (o->explain && !printable(o->explain))
+        return bad_usage("no layer named '%s'", o->explain);
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
     const char *why = cg_cpu_problem(o->cg.cpu);
