@@ -56,6 +56,9 @@ typedef struct {
     int *outputs, noutputs, outcap;
     const char **out_names;
     int onames, onames_cap;
+    PtrMap out_seen;           /* output name -> index into out_spans */
+    SrcSpan *out_spans;
+    int nout_spans, out_spans_cap;
     PtrMap gen;                /* base name -> last generated number */
     PtrMap keys;               /* state_dict key -> layer */
     Frame stack[MAX_CALL_DEPTH];
@@ -1164,8 +1167,19 @@ static void exec_output(Ctx *c, Scope *s, Node *st)
         Value v = eval(c, s, e, NULL);
         if (!need_tensor(c, s, &v, "an output"))
             continue;
+        const char *name = e->kind == N_NAME ? e->str : c->layers[v.layer].name;
+        name = intern(c->a, name, strlen(name));
+        int *prev = ptrmap_get(&c->out_seen, name);
+        if (prev) {
+            /* two outputs of one name could not be told apart by --output NAME= */
+            diag_error(e->span, "output '%s' is listed twice", name);
+            diag_note(c->out_spans[*prev], "first listed here");
+            continue;
+        }
+        ptrmap_put(c->a, &c->out_seen, name, c->nout_spans);
+        VEC_PUSH(c->a, c->out_spans, c->nout_spans, c->out_spans_cap, e->span);
         VEC_PUSH(c->a, c->outputs, c->noutputs, c->outcap, v.layer);
-        VEC_PUSH(c->a, c->out_names, c->onames, c->onames_cap, e->kind == N_NAME ? e->str : c->layers[v.layer].name);
+        VEC_PUSH(c->a, c->out_names, c->onames, c->onames_cap, name);
     }
 }
 
