@@ -51,8 +51,7 @@ typedef struct {
     CgEmit cg_emit;
     CgOptions cg;
     bool stats;
-    StatsFormat stats_fmt;
-    CountConvention count;
+    StatsOptions so;          /* --stats=, --count, --keys, --depth, --batch */
     int color;                 /* -1 auto */
     IrOptions ir;
 } Options;
@@ -116,6 +115,10 @@ static void usage(FILE *f)
           "  --network NAME        which network of the file to use\n"
           "  --stats[=table|json]  print per-layer shapes, parameters, MACs, receptive fields\n"
           "  --count=default|ptflops  MAC convention for --stats (see docs/stats.md)\n"
+          "  --keys                with --stats: a state_dict key column\n"
+          "  --depth N             with --stats: one row per block instance nested deeper\n"
+          "                        than N levels (torchinfo's depth)\n"
+          "  --batch N             with --stats: MACs and activation bytes for batch N\n"
           "  --explain NAME        show how a layer's shape and parameter count are computed\n"
           "  --color, --no-color   force diagnostics colour on or off (NO_COLOR is respected)\n"
           "  --version, --help\n", f);
@@ -163,9 +166,27 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return NULL;
 }
 
+/* A decimal integer in [lo, hi], nothing else. */
+static bool parse_count(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    int64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > hi)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    if (v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
 static int parse_args(int argc, char **argv, Options *o)
 {
     const char *v;
+    int64_t n;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
@@ -176,7 +197,16 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(a, "--emit-llvm")) o->cg_emit = CG_EMIT_LLVM;
         else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->cg.opt_level = a[2] - '0';
         else if (!strcmp(a, "--stats") || !strcmp(a, "--stats=table")) o->stats = true;
-        else if (!strcmp(a, "--stats=json")) { o->stats = true; o->stats_fmt = STATS_JSON; }
+        else if (!strcmp(a, "--stats=json")) { o->stats = true; o->so.format = STATS_JSON; }
+        else if (!strcmp(a, "--keys")) o->so.keys = true;
+        else if ((v = opt_value(argc, argv, &i, "--depth"))) {
+            if (!parse_count(v, 1, 1000, &n)) return bad_usage("--depth '%s': expected a number of block levels, 1..1000", v);
+            o->so.depth = (int)n;
+        }
+        else if ((v = opt_value(argc, argv, &i, "--batch"))) {
+            if (!parse_count(v, 1, 1 << 20, &n)) return bad_usage("--batch '%s': expected a batch size, 1..1048576", v);
+            o->so.batch = n;
+        }
         else if (!strcmp(a, "--color")) o->color = 1;
         else if (!strcmp(a, "--no-color")) o->color = 0;
         else if ((v = opt_value(argc, argv, &i, "--target-cpu"))) o->cg.cpu = v;
@@ -201,7 +231,7 @@ static int parse_args(int argc, char **argv, Options *o)
             else if (strcmp(v, "nchw")) return bad_usage("unknown --layout '%s' (nchw, nchw8c, nchw16c)", v);
         }
         else if ((v = opt_value(argc, argv, &i, "--count"))) {
-            if (!strcmp(v, "ptflops")) o->count = COUNT_PTFLOPS;
+            if (!strcmp(v, "ptflops")) o->so.count = COUNT_PTFLOPS;
             else if (strcmp(v, "default")) return bad_usage("unknown --count convention '%s' (default, ptflops)", v);
         }
         else if (a[0] == '-' && a[1]) return bad_usage("unknown option '%s'", a);
@@ -218,7 +248,9 @@ static int parse_args(int argc, char **argv, Options *o)
     if (o->network && !printable(o->network))
         return bad_usage("no network named '%s'", o->network);
     if (o->explain && !printable(o->explain))
-        return bad_usage("no layer named '%s'", o->explain);
+        return bad_usage("no layer or state_dict key '%s'", o->explain);
+    if ((o->so.keys || o->so.depth || o->so.batch) && !o->stats)
+        return bad_usage("%s go with --stats", "--keys, --depth and --batch");
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
     const char *why = cg_cpu_problem(o->cg.cpu);
@@ -367,8 +399,7 @@ int main(int argc, char **argv)
     o.ir.target = produced.target = cg_target(&o.cg);
     IrModule *ir = produced.ir = ir_build(g, &o.ir);
     if (o.stats) {
-        fe_print_stats(stdout, g, o.stats_fmt, o.count, ir_arena_bytes(ir));
-        return 0;
+        return fe_print_stats(stdout, g, &o.so, ir_arena_bytes(ir)) ? 0 : EXIT_USAGE;
     }
     if (o.emit && !strcmp(o.emit, "ir")) {
         ir_print(stdout, ir);

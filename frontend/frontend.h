@@ -129,11 +129,25 @@ void fe_compute_costs(Graph *g);
 typedef enum { COUNT_DEFAULT, COUNT_PTFLOPS } CountConvention;
 typedef enum { STATS_TABLE, STATS_JSON } StatsFormat;
 
-/* --stats: the torchinfo-like table or the JSON object. arena_bytes < 0 means unknown. */
-void fe_print_stats(FILE *out, const Graph *g, StatsFormat fmt, CountConvention cc, int64_t arena_bytes);
+/* What --stats prints (docs/stats.md). */
+typedef struct {
+    StatsFormat format;
+    CountConvention count;
+    bool keys;          /* table: a state_dict key column */
+    int depth;          /* table: > 0 collapses block instances nested deeper than this
+                           many levels into one row each, as torchinfo's depth; 0 shows all */
+    int64_t batch;      /* >= 1: MACs, input and activation bytes for this batch size */
+} StatsOptions;
+
+/* --stats: the torchinfo-like table or the JSON object. arena_bytes (batch 1)
+ * < 0 means unknown. Returns false (with a message) if a total for o->batch
+ * does not fit in 64 bits. */
+bool fe_print_stats(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena_bytes);
 
 /* --explain NAME: how the layer's shape and parameter count were computed.
- * Returns false (with a diagnostic) if there is no such layer. */
+ * NAME is a layer name, a block instance's name, or a state_dict key or key
+ * prefix (PyTorch's spelling: "features.3.conv.weight", "layer1.0").
+ * Returns false (with a diagnostic) if nothing matches. */
 bool fe_explain(FILE *out, const Graph *g, const char *layer_name);
 
 /* --emit=dot: a Graphviz graph of g (frontend/dot.c). layer_ms, if not NULL,

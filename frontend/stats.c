@@ -611,38 +611,150 @@ typedef struct {
     int64_t params, buffers, macs, act, in;  /* act: layer outputs; in: network inputs (bytes) */
 } Totals;
 
-static Totals totals(const Graph *g, CountConvention cc)
+/* Params and buffers per model; MACs and bytes for the whole batch. Sets
+ * *overflow when a total does not fit in 64 bits (huge networks times a
+ * large --batch); per sample, every total fits (docs/language.md, Limits). */
+static Totals totals(const Graph *g, const StatsOptions *o, bool *overflow)
 {
     Totals t = {0};
+    bool ovf = false;
     for (int i = 0; i < g->nlayers; i++) {
         const Layer *l = &g->layers[i];
+        int64_t m, bytes;
         t.params += l->params;
         t.buffers += l->buffers;
-        t.macs += count_macs(g, l, cc);
-        if (l->op != OP_INPUT)
-            t.act += numel(l->shape) * BYTES_PER_FLOAT;
-        else
-            t.in += numel(l->shape) * BYTES_PER_FLOAT;
+        ovf |= __builtin_mul_overflow(count_macs(g, l, o->count), o->batch, &m);
+        ovf |= __builtin_add_overflow(t.macs, m, &t.macs);
+        ovf |= __builtin_mul_overflow(numel(l->shape) * BYTES_PER_FLOAT, o->batch, &bytes);
+        ovf |= __builtin_add_overflow(l->op != OP_INPUT ? t.act : t.in, bytes, l->op != OP_INPUT ? &t.act : &t.in);
     }
+    if (overflow)
+        *overflow = ovf;
     return t;
 }
 
-typedef struct {
-    int name, op, shape;
-} Widths;
-
-static Widths column_widths(const Graph *g)
+/* 48208609280 -> "48.21 G", 832 -> "832 "; decimal prefixes as torchinfo's
+ * summary (MB = 1e6 bytes). */
+static const char *fmt_human(char *buf, size_t n, double v)
 {
-    Widths w = {5, 2, 12};
-    char buf[96];
+    static const struct { double scale; const char *prefix; } pre[] = {
+        {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+        if (v >= pre[i].scale) {
+            snprintf(buf, n, "%.2f %s", v / pre[i].scale, pre[i].prefix);
+            return buf;
+        }
+    snprintf(buf, n, "%.0f ", v);
+    return buf;
+}
+
+/* One row of the table: a layer, or with --depth a block instance's layers
+ * summed (shape and receptive field of its last layer). */
+typedef struct {
+    const char *name, *op, *key;
+    int name_len;          /* name is printed up to here (a block instance's prefix) */
+    size_t key_len;        /* key is printed up to here (a common prefix) */
+    const Layer *last;
+    int64_t params, macs, act;
+} Row;
+
+/* Dots in a name: "down1.c1" is at depth 2. */
+static int name_depth(const char *s)
+{
+    int d = 1;
+    for (; *s; s++)
+        d += *s == '.';
+    return d;
+}
+
+/* Length of the first `depth` components of name. */
+static size_t depth_prefix(const char *name, int depth)
+{
+    size_t i = 0;
+    for (int d = 0; name[i]; i++)
+        if (name[i] == '.' && ++d == depth)
+            break;
+    return i;
+}
+
+/* The longest dotted prefix key[0..*len) shares with k. */
+static void common_key(const char *key, size_t *len, const char *k)
+{
+    size_t i = 0, dot = 0;
+    while (i < *len && k[i] && k[i] == key[i])
+        i++;
+    if (i == *len && (k[i] == '.' || !k[i]))
+        return;
+    for (size_t j = 0; j < i; j++)
+        if (key[j] == '.')
+            dot = j;
+    *len = dot;
+}
+
+static Row layer_row(const Graph *g, const Layer *l, const StatsOptions *o)
+{
+    return (Row){l->name, fe_op_names[l->op], l->key, (int)strlen(l->name), l->key ? strlen(l->key) : 0, l,
+                 l->params, count_macs(g, l, o->count) * o->batch,
+                 numel(l->shape) * BYTES_PER_FLOAT * o->batch};
+}
+
+/* The rows of the table, in network order; *n gets their count. */
+static Row *table_rows(const Graph *g, const StatsOptions *o, int *n)
+{
+    Row *rows = fe_xcalloc((size_t)g->nlayers + 1, sizeof *rows);
+    *n = 0;
     for (int i = 0; i < g->nlayers; i++) {
         const Layer *l = &g->layers[i];
-        int n = (int)strlen(l->name);
-        w.name = n > w.name ? n : w.name;
-        n = (int)strlen(fe_op_names[l->op]);
-        w.op = n > w.op ? n : w.op;
-        n = (int)strlen(fmt_shape(buf, sizeof buf, l->shape));
-        w.shape = n > w.shape ? n : w.shape;
+        Row r = layer_row(g, l, o);
+        if (o->depth > 0 && name_depth(l->name) > o->depth) {
+            size_t len = depth_prefix(l->name, o->depth);
+            Row *prev = *n ? &rows[*n - 1] : NULL;
+            if (prev && prev->op == NULL && (size_t)prev->name_len == len && !strncmp(prev->name, l->name, len)) {
+                prev->last = l;
+                prev->params += r.params;
+                prev->macs += r.macs;
+                prev->act += r.act;
+                if (l->key && prev->key)
+                    common_key(prev->key, &prev->key_len, l->key);
+                else if (l->key)
+                    prev->key = l->key, prev->key_len = strlen(l->key);
+                continue;
+            }
+            r.name_len = (int)len;
+            r.op = NULL;   /* a collapsed block instance */
+        }
+        rows[(*n)++] = r;
+    }
+    return rows;
+}
+
+typedef struct {
+    int name, op, shape, key;
+} Widths;
+
+static const char *row_key(char *buf, size_t n, const Row *r)
+{
+    if (!r->key || !r->key_len)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.*s", (int)(r->key_len < n - 1 ? r->key_len : n - 1), r->key);
+    return buf;
+}
+
+static Widths column_widths(const Row *rows, int n)
+{
+    Widths w = {5, 5, 12, 3};
+    char buf[256];
+    for (int i = 0; i < n; i++) {
+        const Row *r = &rows[i];
+        int k = r->name_len;
+        w.name = k > w.name ? k : w.name;
+        k = (int)strlen(r->op ? r->op : "block");
+        w.op = k > w.op ? k : w.op;
+        k = (int)strlen(fmt_shape(buf, sizeof buf, r->last->shape));
+        w.shape = k > w.shape ? k : w.shape;
+        k = (int)strlen(row_key(buf, sizeof buf, r));
+        w.key = k > w.key ? k : w.key;
     }
     return w;
 }
@@ -654,55 +766,75 @@ static void rule(FILE *out, char c, int n)
     fputc('\n', out);
 }
 
-static void table_row(FILE *out, const Graph *g, const Layer *l, Widths w, CountConvention cc)
+static void table_row(FILE *out, const Row *r, Widths w, const StatsOptions *o)
 {
-    char shape[96], p[32], m[32], rf[128], act[32];
-    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %16s  %15s\n", w.name, l->name, w.op, fe_op_names[l->op],
-            w.shape, fmt_shape(shape, sizeof shape, l->shape), group3(p, l->params),
-            group3(m, count_macs(g, l, cc)), fmt_rf(rf, sizeof rf, l),
-            group3(act, numel(l->shape) * BYTES_PER_FLOAT));
+    char shape[96], p[32], m[32], rf[128], act[32], key[256];
+    fprintf(out, "%-*.*s  %-*s  %*s  %13s  %17s  %16s  %15s", w.name, r->name_len, r->name, w.op, r->op ? r->op : "block",
+            w.shape, fmt_shape(shape, sizeof shape, r->last->shape), group3(p, r->params),
+            group3(m, r->macs), fmt_rf(rf, sizeof rf, r->last), group3(act, r->act));
+    if (o->keys)
+        fprintf(out, "  %s", row_key(key, sizeof key, r));
+    fputc('\n', out);
 }
 
-static void table_totals(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+static void table_totals(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena)
 {
-    char a[32];
-    Totals t = totals(g, cc);
-    fprintf(out, "Total params:      %s\n", group3(a, t.params));
+    char a[32], h[32];
+    char batch[40];
+    snprintf(batch, sizeof batch, "batch %lld", (long long)o->batch);
+    Totals t = totals(g, o, NULL);
+    fprintf(out, "Total params:      %s (%s)\n", group3(a, t.params), fmt_human(h, sizeof h, (double)t.params));
     fprintf(out, "Buffers:           %s (batchnorm running_mean + running_var; not parameters)\n",
             group3(a, t.buffers));
-    if (cc == COUNT_PTFLOPS) {
+    if (o->count == COUNT_PTFLOPS) {
         char ms[64], ps[64];
         ptflops_strings(ms, ps, sizeof ms, t.macs, t.params);
-        fprintf(out, "Total MACs:        %s (ptflops convention: bias, activations, batchnorm, pooling and "
-                     "upsampling included)\n", group3(a, t.macs));
+        fprintf(out, "Total MACs:        %s (%sMAC, %s; ptflops convention: bias, activations, batchnorm, "
+                     "pooling and upsampling included)\n", group3(a, t.macs),
+                fmt_human(h, sizeof h, (double)t.macs), batch);
         fprintf(out, "ptflops strings:   '%s', '%s'\n", ms, ps);
     } else {
-        fprintf(out, "Total MACs:        %s (conv/linear multiply-accumulates, bias excluded)\n",
-                group3(a, t.macs));
+        fprintf(out, "Total MACs:        %s (%sMAC, %s; conv/linear multiply-accumulates, bias excluded)\n",
+                group3(a, t.macs), fmt_human(h, sizeof h, (double)t.macs), batch);
     }
-    fprintf(out, "Weight bytes:      %s (parameters + buffers, fp32)\n",
-            group3(a, (t.params + t.buffers) * BYTES_PER_FLOAT));
-    fprintf(out, "Input bytes:       %s (network inputs, batch 1, fp32)\n", group3(a, t.in));
-    fprintf(out, "Activation bytes:  %s (sum of all layer outputs except the inputs, batch 1, fp32)\n", group3(a, t.act));
+    fprintf(out, "Weight bytes:      %s (%sB; parameters + buffers, fp32)\n",
+            group3(a, (t.params + t.buffers) * BYTES_PER_FLOAT),
+            fmt_human(h, sizeof h, (double)((t.params + t.buffers) * BYTES_PER_FLOAT)));
+    fprintf(out, "Input bytes:       %s (%sB; network inputs, %s, fp32)\n", group3(a, t.in),
+            fmt_human(h, sizeof h, (double)t.in), batch);
+    fprintf(out, "Activation bytes:  %s (%sB; sum of all layer outputs except the inputs, %s, fp32)\n",
+            group3(a, t.act), fmt_human(h, sizeof h, (double)t.act), batch);
     if (arena >= 0)
-        fprintf(out, "Activation arena:  %s (planned activation arena, batch 1)\n", group3(a, arena));
+        fprintf(out, "Activation arena:  %s (%sB; planned activation arena, %s)\n", group3(a, arena * o->batch),
+                fmt_human(h, sizeof h, (double)(arena * o->batch)), batch);
 }
 
-static void print_table(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+static void print_table(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena)
 {
-    Widths w = column_widths(g);
-    int width = w.name + w.op + w.shape + 13 + 17 + 16 + 15 + 12;
-    fprintf(out, "network %s\n", g->name);
+    int n;
+    Row *rows = table_rows(g, o, &n);
+    Widths w = column_widths(rows, n);
+    int width = w.name + w.op + w.shape + 13 + 17 + 16 + 15 + 12 + (o->keys ? w.key + 2 : 0);
+    fprintf(out, "network %s", g->name);
+    if (o->batch != 1)
+        fprintf(out, ", batch %lld (MACs and activations for the whole batch)", (long long)o->batch);
+    if (o->depth > 0)
+        fprintf(out, ", depth %d (deeper block instances summed into one row)", o->depth);
+    fputc('\n', out);
     rule(out, '=', width);
-    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %16s  %15s\n", w.name, "Layer", w.op, "Op", w.shape,
-            "Output shape", "Params", cc == COUNT_PTFLOPS ? "MACs (ptflops)" : "MACs", "RF size / stride",
+    fprintf(out, "%-*s  %-*s  %*s  %13s  %17s  %16s  %15s", w.name, "Layer", w.op, "Op", w.shape,
+            "Output shape", "Params", o->count == COUNT_PTFLOPS ? "MACs (ptflops)" : "MACs", "RF size / stride",
             "Activation (B)");
+    if (o->keys)
+        fputs("  Key", out);
+    fputc('\n', out);
     rule(out, '=', width);
-    for (int i = 0; i < g->nlayers; i++)
-        table_row(out, g, &g->layers[i], w, cc);
+    for (int i = 0; i < n; i++)
+        table_row(out, &rows[i], w, o);
     rule(out, '=', width);
-    table_totals(out, g, cc, arena);
+    table_totals(out, g, o, arena);
     rule(out, '=', width);
+    free(rows);
 }
 
 /* ---- --stats=json --------------------------------------------------------- */
@@ -793,7 +925,7 @@ static void json_attrs(FILE *out, const Layer *l)
         json_pair(out, "offset", l->crop_offset);
 }
 
-static void json_layer(FILE *out, const Graph *g, const Layer *l, CountConvention cc)
+static void json_layer(FILE *out, const Graph *g, const Layer *l, const StatsOptions *o)
 {
     fputs("    {\"name\": ", out);
     json_string(out, l->name);
@@ -805,8 +937,8 @@ static void json_layer(FILE *out, const Graph *g, const Layer *l, CountConventio
     fputs("], \"shape\": ", out);
     json_shape(out, l->shape);
     fprintf(out, ", \"params\": %lld, \"buffers\": %lld, \"macs\": %lld, \"activation_bytes\": %lld",
-            (long long)l->params, (long long)l->buffers, (long long)count_macs(g, l, cc),
-            (long long)(numel(l->shape) * BYTES_PER_FLOAT));
+            (long long)l->params, (long long)l->buffers, (long long)(count_macs(g, l, o->count) * o->batch),
+            (long long)(numel(l->shape) * BYTES_PER_FLOAT * o->batch));
     json_attrs(out, l);
     json_rf(out, l);
     fputc('}', out);
@@ -826,17 +958,18 @@ static void json_io(FILE *out, const Graph *g, const char *key, int n, const int
     fputs("],\n", out);
 }
 
-static void print_json(FILE *out, const Graph *g, CountConvention cc, int64_t arena)
+static void print_json(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena)
 {
-    Totals t = totals(g, cc);
+    Totals t = totals(g, o, NULL);
     fputs("{\n  \"network\": ", out);
     json_string(out, g->name);
-    fprintf(out, ",\n  \"count\": \"%s\",\n", cc == COUNT_PTFLOPS ? "ptflops" : "default");
+    fprintf(out, ",\n  \"count\": \"%s\",\n  \"batch\": %lld,\n", o->count == COUNT_PTFLOPS ? "ptflops" : "default",
+            (long long)o->batch);
     json_io(out, g, "inputs", g->ninputs, g->inputs, NULL);
     json_io(out, g, "outputs", g->noutputs, g->outputs, g->output_names);
     fputs("  \"layers\": [\n", out);
     for (int i = 0; i < g->nlayers; i++) {
-        json_layer(out, g, &g->layers[i], cc);
+        json_layer(out, g, &g->layers[i], o);
         fputs(i + 1 < g->nlayers ? ",\n" : "\n", out);
     }
     fprintf(out, "  ],\n  \"total_params\": %lld,\n  \"total_buffers\": %lld,\n  \"total_macs\": %lld,\n",
@@ -844,16 +977,27 @@ static void print_json(FILE *out, const Graph *g, CountConvention cc, int64_t ar
     fprintf(out, "  \"weight_bytes\": %lld,\n  \"input_bytes\": %lld,\n  \"activation_bytes\": %lld",
             (long long)((t.params + t.buffers) * BYTES_PER_FLOAT), (long long)t.in, (long long)t.act);
     if (arena >= 0)
-        fprintf(out, ",\n  \"arena_bytes\": %lld", (long long)arena);
+        fprintf(out, ",\n  \"arena_bytes\": %lld", (long long)(arena * o->batch));
     fputs("\n}\n", out);
 }
 
-void fe_print_stats(FILE *out, const Graph *g, StatsFormat fmt, CountConvention cc, int64_t arena_bytes)
+bool fe_print_stats(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena_bytes)
 {
-    if (fmt == STATS_JSON)
-        print_json(out, g, cc, arena_bytes);
+    StatsOptions opt = *o;
+    opt.batch = opt.batch >= 1 ? opt.batch : 1;
+    bool overflow;
+    int64_t arena;
+    totals(g, &opt, &overflow);
+    if (overflow || (arena_bytes >= 0 && __builtin_mul_overflow(arena_bytes, opt.batch, &arena))) {
+        fprintf(stderr, "convc: error: --batch %lld: the network's totals for that batch do not fit in 64 bits\n",
+                (long long)opt.batch);
+        return false;
+    }
+    if (opt.format == STATS_JSON)
+        print_json(out, g, &opt, arena_bytes);
     else
-        print_table(out, g, cc, arena_bytes);
+        print_table(out, g, &opt, arena_bytes);
+    return true;
 }
 
 /* ---- --explain ------------------------------------------------------------ */
@@ -1072,38 +1216,45 @@ static void explain_footer(FILE *out, const Layer *l)
     fprintf(out, "receptive field: %s (size / stride in input pixels)\n", fmt_rf(rf, sizeof rf, l));
 }
 
-/* The layer name closest to `name` (diag_suggest's edit distance), else the
- * first that starts with it ("conv" -> "conv_transpose"), else NULL. */
+/* The layer name or key closest to `name` (diag_suggest's edit distance),
+ * else the first that starts with it ("conv" -> "conv_transpose"), else NULL. */
 static const char *closest_layer(const Graph *g, const char *name)
 {
-    const char **names = fe_xcalloc((size_t)g->nlayers + 1, sizeof *names);
-    if (!names)
-        return NULL;
-    for (int i = 0; i < g->nlayers; i++)
-        names[i] = g->layers[i].name;
-    const char *best = diag_suggest(name, names, g->nlayers);
+    const char **names = fe_xcalloc(2 * (size_t)g->nlayers + 1, sizeof *names);
+    int n = 0;
+    for (int i = 0; i < g->nlayers; i++) {
+        names[n++] = g->layers[i].name;
+        if (g->layers[i].key && strcmp(g->layers[i].key, g->layers[i].name))
+            names[n++] = g->layers[i].key;
+    }
+    const char *best = diag_suggest(name, names, n);
+    for (int i = 0; i < n && !best && *name; i++)
+        if (!strncmp(names[i], name, strlen(name)))
+            best = names[i];
     free(names);
-    for (int i = 0; i < g->nlayers && !best && *name; i++)
-        if (!strncmp(g->layers[i].name, name, strlen(name)))
-            best = g->layers[i].name;
     return best;
 }
 
 /* `--explain down1` where down1 is a block instance: its layers are named
- * "down1.*"; list them with their shapes and parameters. */
-static bool explain_instance(FILE *out, const Graph *g, const char *name)
+ * "down1.*"; list them with their shapes and parameters. With by_key, the
+ * same for a state_dict key prefix ("layer1.0" lists "layer1.0.conv1", ...). */
+static bool explain_instance(FILE *out, const Graph *g, const char *name, bool by_key)
 {
     size_t n = strlen(name);
     int64_t params = 0, buffers = 0, count = 0;
     char shape[96], num[32];
     for (int i = 0; i < g->nlayers; i++) {
         const Layer *l = &g->layers[i];
-        if (strncmp(l->name, name, n) || l->name[n] != '.')
+        const char *s = by_key ? l->key : l->name;
+        if (!s || strncmp(s, name, n) || s[n] != '.')
             continue;
         if (!count++)
-            fprintf(out, "%s: block instance; its layers:\n", name);
-        fprintf(out, "  %-24s %-16s %-18s %s params\n", l->name, fe_op_names[l->op],
+            fprintf(out, by_key ? "%s: state_dict key prefix; its layers:\n" : "%s: block instance; its layers:\n", name);
+        fprintf(out, "  %-24s %-16s %-18s %s params", l->name, fe_op_names[l->op],
                 fmt_shape(shape, sizeof shape, l->shape), group3(num, l->params));
+        if (by_key)
+            fprintf(out, "  (key %s)", l->key);
+        fputc('\n', out);
         params += l->params;
         buffers += l->buffers;
     }
@@ -1113,21 +1264,50 @@ static bool explain_instance(FILE *out, const Graph *g, const char *name)
     return count > 0;
 }
 
-bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
+/* The layer whose state_dict key is `name`, or whose tensor `name` is
+ * ("features.3.weight" -> the layer with key "features.3"). */
+static const Layer *layer_by_key(const Graph *g, const char *name)
 {
+    static const char *const tensors[] = {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"};
     for (int i = 0; i < g->nlayers; i++) {
         const Layer *l = &g->layers[i];
-        if (strcmp(l->name, layer_name))
+        size_t n = l->key ? strlen(l->key) : 0;
+        if (!l->key || strncmp(name, l->key, n))
             continue;
-        explain_header(out, g, l);
-        explain_layer(out, g, l);
-        explain_footer(out, l);
+        if (!name[n])
+            return l;
+        for (size_t t = 0; name[n] == '.' && t < sizeof tensors / sizeof tensors[0]; t++)
+            if (!strcmp(name + n + 1, tensors[t]))
+                return l;
+    }
+    return NULL;
+}
+
+static void explain_one(FILE *out, const Graph *g, const Layer *l)
+{
+    explain_header(out, g, l);
+    explain_layer(out, g, l);
+    explain_footer(out, l);
+}
+
+bool fe_explain(FILE *out, const Graph *g, const char *layer_name)
+{
+    for (int i = 0; i < g->nlayers; i++)
+        if (!strcmp(g->layers[i].name, layer_name)) {
+            explain_one(out, g, &g->layers[i]);
+            return true;
+        }
+    if (*layer_name && explain_instance(out, g, layer_name, false))
+        return true;
+    const Layer *l = layer_by_key(g, layer_name);
+    if (l) {
+        explain_one(out, g, l);
         return true;
     }
-    if (*layer_name && explain_instance(out, g, layer_name))
+    if (*layer_name && explain_instance(out, g, layer_name, true))
         return true;
     const char *near = closest_layer(g, layer_name);
-    fprintf(stderr, "convc: error: no layer named '%s' in network '%s'", layer_name, g->name);
+    fprintf(stderr, "convc: error: no layer or state_dict key '%s' in network '%s'", layer_name, g->name);
     if (near)
         fprintf(stderr, "; did you mean '%s'?", near);
     fputc('\n', stderr);

@@ -5,7 +5,7 @@
  *   input bytes -> fe_emit (tokens, ast) -> fe_check -> per network:
  *     fe_explain (a few layer names, a block instance, an unknown name)
  *     -> ir_build -> ir_print (--emit=ir)
- *     -> fe_print_stats (table and json, default and ptflops counts)
+ *     -> fe_print_stats (table and json, default and ptflops counts, keys, depth, batch)
  *     -> fe_print_dot (--emit=dot, shaded by MACs and by made-up times)
  *
  * Everything printed goes to a sink that discards it; diagnostics too.
@@ -69,8 +69,10 @@ static void stats_every_format(const Graph *g, const IrModule *ir)
     static const StatsFormat formats[] = {STATS_TABLE, STATS_JSON};
     static const CountConvention counts[] = {COUNT_DEFAULT, COUNT_PTFLOPS};
     for (int f = 0; f < 2; f++)
-        for (int c = 0; c < 2; c++)
-            fe_print_stats(sink(), g, formats[f], counts[c], ir_arena_bytes(ir));
+        for (int c = 0; c < 2; c++) {
+            StatsOptions o = {.format = formats[f], .count = counts[c], .keys = c, .depth = f + c, .batch = 1 + 7 * c};
+            fe_print_stats(sink(), g, &o, ir_arena_bytes(ir));
+        }
 }
 
 /* --emit=dot, shaded by MACs, then by per-layer times drawn from the
