@@ -15,6 +15,14 @@ As a program:
       (or --input-from t.pt|t.npy converts an existing tensor);
       --reference-npy y.npy then writes the model's output for it
       (model.eval(), float32), to compare with the executable's.
+      Several inputs and outputs: repeat --input-npy (with one --shape or
+      --input-from each, in the order forward() takes them; input i is drawn
+      with seed S+i) and --reference-npy (one per output forward() returns,
+      in order; a tuple, list or dict of tensors).
+  export_weights.py ... --random-bn-stats
+      first gives every BatchNorm random running statistics and affine
+      parameters (seeded by --seed), so that a test exercises batchnorm
+      folding with values other than PyTorch's initial 0/1.
   export_weights.py --compare y.npy ref.npy [--rtol 1e-4]
       max |y - ref| <= rtol * max(1, max |ref|); exit 1 otherwise.
 
@@ -203,16 +211,45 @@ def _load_model(args):
     return model, model.state_dict()
 
 
-def _input_tensor(args):
+def _input_tensors(args):
+    """The inputs, in forward()'s order: --input-from files, else random
+    tensors of the --shape's (input i drawn with seed S+i)."""
     if args.input_from:
-        if args.input_from.endswith('.npy'):
-            return torch.from_numpy(np.load(args.input_from).astype(np.float32))
-        return torch.load(args.input_from, map_location='cpu').float()
+        return [torch.from_numpy(np.load(f).astype(np.float32)) if f.endswith('.npy')
+                else torch.load(f, map_location='cpu').float() for f in args.input_from]
     if not args.shape:
         raise SystemExit('--input-npy needs --shape N,C,H,W (or C,H,W) or --input-from')
-    shape = [int(d) for d in args.shape.split(',')]
-    rng = np.random.default_rng(args.seed)
-    return torch.from_numpy(rng.uniform(-1, 1, shape).astype(np.float32))
+    xs = []
+    for i, shape in enumerate(args.shape):
+        rng = np.random.default_rng(args.seed + i)
+        dims = [int(d) for d in shape.split(',')]
+        xs.append(torch.from_numpy(rng.uniform(-1, 1, dims).astype(np.float32)))
+    return xs
+
+
+def randomize_batchnorm(model, seed):
+    """Random running_mean/var, weight and bias for every BatchNorm, so that
+    folding them into a conv is tested with values that matter."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                c = m.num_features
+                if m.running_mean is not None:
+                    m.running_mean.copy_(torch.rand(c, generator=g) - 0.5)
+                    m.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.5)
+                if m.affine:
+                    m.weight.copy_(torch.rand(c, generator=g) + 0.5)
+                    m.bias.copy_(torch.rand(c, generator=g) - 0.5)
+
+
+def _outputs(y):
+    """forward()'s result as a list of tensors."""
+    if isinstance(y, torch.Tensor):
+        return [y]
+    if isinstance(y, dict):
+        return list(y.values())
+    return list(y)
 
 
 def compare(out_path, ref_path, rtol):
@@ -239,10 +276,15 @@ def main(argv=None):
     p.add_argument('--dtype', default='F32', choices=['F32', 'F16', 'BF16', 'F64', 'keep'])
     p.add_argument('--drop-num-batches-tracked', action='store_true')
     p.add_argument('--strip-prefix', metavar='PREFIX')
-    p.add_argument('--input-npy', metavar='X.npy', help='write an input tensor as .npy')
-    p.add_argument('--shape', help='shape of the random input, e.g. 1,3,64,64')
-    p.add_argument('--input-from', metavar='FILE', help='.pt or .npy tensor to use as the input')
-    p.add_argument('--reference-npy', metavar='Y.npy', help="write the model's output for the input")
+    p.add_argument('--input-npy', metavar='X.npy', action='append',
+                   help='write an input tensor as .npy (repeat for several inputs)')
+    p.add_argument('--shape', action='append', help='shape of the random input, e.g. 1,3,64,64 (one per input)')
+    p.add_argument('--input-from', metavar='FILE', action='append',
+                   help='.pt or .npy tensor to use as the input (one per input)')
+    p.add_argument('--reference-npy', metavar='Y.npy', action='append',
+                   help="write the model's output for the inputs (repeat for several outputs)")
+    p.add_argument('--random-bn-stats', action='store_true',
+                   help='random batchnorm statistics and affine parameters (seeded) before exporting')
     p.add_argument('--compare', nargs=2, metavar=('Y.npy', 'REF.npy'))
     p.add_argument('--rtol', type=float, default=1e-4)
     a = p.parse_args(argv)
@@ -255,6 +297,11 @@ def main(argv=None):
     if a.source and not a.out and not a.input_npy:
         p.error('missing the output file')
     model, sd = _load_model(a)
+    if a.random_bn_stats:
+        if model is None:
+            p.error('--random-bn-stats needs a module (a torch.save\'d module or --module)')
+        randomize_batchnorm(model, a.seed)
+        sd = model.state_dict()
     if a.out:
         save_safetensors(sd, a.out, dtype=a.dtype,
                          drop_num_batches_tracked=a.drop_num_batches_tracked,
@@ -262,16 +309,21 @@ def main(argv=None):
     if a.input_npy or a.reference_npy:
         if not a.input_npy and not a.input_from:
             p.error('--reference-npy needs --input-npy or --input-from')
-        x = _input_tensor(a)
-        if a.input_npy:
-            save_npy(x, a.input_npy)
+        xs = _input_tensors(a)
+        if a.input_npy and len(a.input_npy) != len(xs):
+            p.error('%d --input-npy files for %d inputs (--shape / --input-from)' % (len(a.input_npy), len(xs)))
+        for x, path in zip(xs, a.input_npy or []):
+            save_npy(x, path)
         if a.reference_npy:
             if model is None:
                 p.error('--reference-npy needs a module (a torch.save\'d module or --module)')
             model.eval()
             with torch.no_grad():
-                xb = x if x.dim() != 3 else x.unsqueeze(0)
-                save_npy(model.float()(xb), a.reference_npy)
+                ys = _outputs(model.float()(*[x if x.dim() != 3 else x.unsqueeze(0) for x in xs]))
+            if len(ys) != len(a.reference_npy):
+                p.error('the model returns %d outputs; %d --reference-npy files given' % (len(ys), len(a.reference_npy)))
+            for y, path in zip(ys, a.reference_npy):
+                save_npy(y, path)
     return 0
 
 
