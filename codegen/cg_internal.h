@@ -22,6 +22,7 @@ typedef struct {
     LLVMTypeRef kernel_t;   /* void (ptr args, i64 begin, i64 end) */
     LLVMValueRef fn;        /* kernel being emitted */
     LLVMValueRef *kernels;  /* one per IR node */
+    LLVMValueRef *prepares; /* one per prepare step */
     const IrModule *m;
     int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
     LLVMTypeRef vf, vi32, vi1; /* <vec x float>, <vec x i32>, <vec x i1> */
@@ -36,8 +37,17 @@ typedef struct {
     LLVMValueRef y;              /* output, this sample */
     LLVMValueRef x[IR_MAX_IN];   /* inputs, this sample */
     LLVMValueRef p[4];           /* parameters, in cg_step_params order */
+    LLVMValueRef scratch;        /* workspace, this sample (IrNode.scratch); NULL if none */
     LLVMValueRef r;              /* work item within the sample */
 } CgKernel;
+
+/* What a prepare step's body needs: the step and its parameter pointers. */
+typedef struct {
+    Cg *g;
+    const IrPrepare *p;
+    LLVMValueRef param[IR_MAX_PREPARE_PARAMS]; /* IrPrepare.params order: outputs, then inputs */
+    LLVMValueRef r;              /* work item */
+} CgPrepare;
 
 /* One way to lower a node: a row of the lowering table (lower.c), indexed
  * by IrKernel. A new kernel is one file defining one of these. */
@@ -46,17 +56,32 @@ typedef struct {
     int (*applies)(const CgTarget *t, const IrModule *m, const IrNode *n);
     /* work items per sample: the body runs once per item */
     int64_t (*work)(const Cg *g, const IrNode *n);
-    /* workspace bytes per sample the body needs besides its tensors (0: none) */
-    int64_t (*scratch)(const Cg *g, const IrNode *n);
+    /* workspace floats per sample the body needs besides its tensors (0:
+       none); the body finds it at k->scratch (ir/ir.h: Workspace) */
+    int64_t (*scratch)(const CgTarget *t, const IrModule *m, const IrNode *n);
     /* the body for item k->r of the current sample */
     void (*emit)(CgKernel *k);
+    /* NULL, or: adds the derived parameters and prepare steps the body
+       reads (ir_add_derived, ir_add_prepare) and repoints m->nodes[i]'s
+       weight or bias at them; runs once the row is chosen for node i */
+    void (*prepare)(const CgTarget *t, IrModule *m, int i);
 } CgLowering;
+
+/* How one IrPrepareKind is lowered: a row of the prepare table
+ * (prepare.c). The body computes item k->r of [0, work) and may only write
+ * the step's outputs; items run in parallel. */
+typedef struct {
+    int64_t (*work)(const Cg *g, const IrPrepare *p);
+    void (*emit)(CgPrepare *k);
+} CgPrepareLowering;
+
+extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
 extern const CgLowering cg_lower_conv_t_tiled; /* conv_tiled.c */
 
-int64_t cg_no_scratch(const Cg *g, const IrNode *n);
+int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
 /* A counted loop `for (iv = lo; iv < hi; iv++)` under construction. */
 typedef struct {
@@ -112,6 +137,13 @@ int cg_vector_lanes(const CgOptions *o);
 int64_t cg_work(const Cg *g, const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
+LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np); /* the RtKernel around items */
+void cg_function_attrs(Cg *g, LLVMValueRef fn); /* target-cpu, -features, vector widths */
+void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np); /* noinline; noalias align 64 on params 0..np) */
+
+/* prepare.c: the prepare table and each prepare step's function */
+int64_t cg_prepare_work(const Cg *g, const IrPrepare *p);
+LLVMValueRef cg_emit_prepare(Cg *g, int index);
 
 /* model.c */
 void cg_emit_model(Cg *g);

@@ -322,5 +322,7 @@ static void emit_conv_t_tiled(CgKernel *k)
     }
 }
 
-const CgLowering cg_lower_conv_tiled = {conv_applies, conv_work, cg_no_scratch, emit_conv_tiled};
-const CgLowering cg_lower_conv_t_tiled = {conv_t_applies, conv_t_work, cg_no_scratch, emit_conv_t_tiled};
+const CgLowering cg_lower_conv_tiled = {
+    .applies = conv_applies, .work = conv_work, .scratch = cg_no_scratch, .emit = emit_conv_tiled};
+const CgLowering cg_lower_conv_t_tiled = {
+    .applies = conv_t_applies, .work = conv_t_work, .scratch = cg_no_scratch, .emit = emit_conv_t_tiled};

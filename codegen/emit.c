@@ -124,7 +124,7 @@ static void init_types(Cg *g)
     g->vi1 = LLVMVectorType(g->i1, (unsigned)g->vec);
 }
 
-/* Builds the module: one kernel per node, then the descriptor. */
+/* Builds the module: one function per prepare step, one kernel per node, then the descriptor. */
 static void build_module(Cg *g, LLVMTargetMachineRef tm)
 {
     g->mod = LLVMModuleCreateWithNameInContext(g->m->name, g->ctx);
@@ -140,6 +140,9 @@ static void build_module(Cg *g, LLVMTargetMachineRef tm)
     g->cpu = LLVMGetTargetMachineCPU(tm);
     g->features = LLVMGetTargetMachineFeatureString(tm);
     init_types(g);
+    g->prepares = cg_xcalloc(g->m->nprepares + 1, sizeof *g->prepares);
+    for (int i = 0; i < g->m->nprepares; i++)
+        g->prepares[i] = cg_emit_prepare(g, i);
     g->kernels = cg_xcalloc(g->m->nnodes + 1, sizeof *g->kernels);
     for (int i = 0; i < g->m->nnodes; i++)
         g->kernels[i] = cg_emit_kernel(g, i);
@@ -329,6 +332,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMContextDispose(g.ctx);
     LLVMDisposeTargetMachine(tm);
     free(g.kernels);
+    free(g.prepares);
     LLVMDisposeMessage(g.cpu);
     LLVMDisposeMessage(g.features);
     return ok;

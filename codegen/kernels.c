@@ -602,4 +602,5 @@ static void reference_body(CgKernel *k)
 
 static int reference_applies(const CgTarget *t, const IrModule *m, const IrNode *n) { return 1; }
 
-const CgLowering cg_lower_reference = {reference_applies, reference_work, cg_no_scratch, reference_body};
+const CgLowering cg_lower_reference = {
+    .applies = reference_applies, .work = reference_work, .scratch = cg_no_scratch, .emit = reference_body};

@@ -3,14 +3,18 @@
  *
  * Every IrKernel has one row (CgLowering): whether it applies to a node on
  * this target, how many work items a sample splits into, the workspace it
- * needs, and the body that computes one item. ir_choose_kernels asks the
- * rows through the IrTarget that cg_target() returns; the bodies never see
- * anything but the IR.
+ * needs (`scratch`: floats per sample, passed as the step's last tensor),
+ * the body that computes one item, and, optionally, its load-time work
+ * (`prepare`: once the row is chosen for a node, it adds derived
+ * parameters and the prepare steps that write them, e.g. packed weights,
+ * and points the node at them; the steps' bodies are rows of prepare.c's
+ * table). ir_choose_kernels asks the rows through the IrTarget that
+ * cg_target() returns; the bodies never see anything but the IR.
  *
  * A node's code is two functions:
  *   kN.kind(ptr args, i64 begin, i64 end)      -- RtKernel, the step's entry:
  *       loads the step's pointers from args and calls
- *   kN.kind.items(ptr y, ptr x..., ptr p..., i64 begin, i64 end)  -- not inlined, so
+ *   kN.kind.items(ptr y, ptr x..., [ptr ws,] ptr p..., i64 begin, i64 end)  -- not inlined, so
  *       the pointer attributes below stay visible to every optimisation:
  *       for item in [begin, end): s = item / work, r = item % work, body(s, r)
  * The pointers of .items are `noalias` (the memory plan never lets a node's
@@ -32,11 +36,22 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_CONV_T_TILED] = &cg_lower_conv_t_tiled,
 };
 
-int64_t cg_no_scratch(const Cg *g, const IrNode *n) { return 0; }
+int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
 
 static int target_applies(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
 {
     return lowerings[k]->applies((const CgTarget *)t, m, n);
+}
+
+static void target_prepare(const IrTarget *t, IrKernel k, IrModule *m, int i)
+{
+    if (lowerings[k]->prepare)
+        lowerings[k]->prepare((const CgTarget *)t, m, i);
+}
+
+static int64_t target_scratch(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
+{
+    return lowerings[k]->scratch((const CgTarget *)t, m, n);
 }
 
 IrTarget *cg_target(const CgOptions *o)
@@ -46,7 +61,7 @@ IrTarget *cg_target(const CgOptions *o)
         fputs("convc: out of memory\n", stderr);
         exit(3);
     }
-    *t = (CgTarget){.ir = {target_applies}, .vec = cg_vector_lanes(o)};
+    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o)};
     return &t->ir;
 }
 
@@ -79,7 +94,7 @@ static void enum_attr(Cg *g, LLVMValueRef fn, unsigned idx, const char *name, ui
 }
 
 /* target-cpu, target-features, and vectors as wide as the kernels' */
-static void target_attrs(Cg *g, LLVMValueRef fn)
+void cg_function_attrs(Cg *g, LLVMValueRef fn)
 {
     char bits[16];
     snprintf(bits, sizeof bits, "%d", g->vec * 32);
@@ -89,7 +104,17 @@ static void target_attrs(Cg *g, LLVMValueRef fn)
     string_attr(g, fn, "min-legal-vector-width", bits);
 }
 
-/* kN.kind.items: np pointers (output, inputs, parameters), then begin, end */
+/* noinline (keeps the pointer attributes), and noalias align 64 on pointers 0..np) */
+void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np)
+{
+    enum_attr(g, fn, LLVMAttributeFunctionIndex, "noinline", 0);
+    for (int i = 0; i < np; i++) {
+        enum_attr(g, fn, (unsigned)i + 1, "noalias", 0);
+        enum_attr(g, fn, (unsigned)i + 1, "align", 64);
+    }
+}
+
+/* kN.kind.items: np pointers (output, inputs, workspace, parameters), then begin, end */
 static LLVMValueRef items_function(Cg *g, const char *name, int np)
 {
     LLVMTypeRef params[1 + IR_MAX_IN + 4 + 2];
@@ -98,13 +123,15 @@ static LLVMValueRef items_function(Cg *g, const char *name, int np)
     params[np] = params[np + 1] = g->i64;
     LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 2, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
-    target_attrs(g, fn);
-    enum_attr(g, fn, LLVMAttributeFunctionIndex, "noinline", 0); /* keeps the pointer attributes */
-    for (int i = 0; i < np; i++) {
-        enum_attr(g, fn, (unsigned)i + 1, "noalias", 0);
-        enum_attr(g, fn, (unsigned)i + 1, "align", 64);
-    }
+    cg_function_attrs(g, fn);
+    cg_pointer_attrs(g, fn, np);
     return fn;
+}
+
+/* Tensors a step passes: output, inputs, then the workspace if any. */
+static int step_tensors(const IrNode *n)
+{
+    return 1 + n->nin + (n->scratch >= 0);
 }
 
 /* The body of .items: the loop over work items of the whole batch. */
@@ -112,39 +139,34 @@ static void emit_items(Cg *g, const IrNode *n)
 {
     const IrModule *m = g->m;
     CgKernel k = {.g = g, .n = n, .out = &m->tensors[n->out]};
-    int params[4], np = cg_step_params(n, params);
+    int params[4], np = cg_step_params(n, params), nt = step_tensors(n);
     for (int j = 0; j < n->nin; j++)
         k.in[j] = &m->tensors[n->in[j]];
     for (int j = 0; j < np; j++)
-        k.p[j] = LLVMGetParam(g->fn, (unsigned)(1 + n->nin + j));
+        k.p[j] = LLVMGetParam(g->fn, (unsigned)(nt + j));
     int64_t work = cg_work(g, n);
-    unsigned last = (unsigned)(1 + n->nin + np);
+    unsigned last = (unsigned)(nt + np);
     CgLoop item = cg_loop(g, LLVMGetParam(g->fn, last), LLVMGetParam(g->fn, last + 1), "item");
     LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
     k.r = cg_rem(g, item.iv, cg_i64(g, work));
     k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
     for (int j = 0; j < n->nin; j++)
         k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
+    if (n->scratch >= 0)
+        k.scratch = cg_gep(g, LLVMGetParam(g->fn, (unsigned)(1 + n->nin)),
+                           cg_mul(g, s, cg_i64(g, ir_tensor_size(&m->tensors[n->scratch]))));
     lowerings[n->kernel]->emit(&k);
     cg_loop_end(g, &item);
     LLVMBuildRetVoid(g->b);
 }
 
-/* void kN.kind(ptr args, i64 begin, i64 end): kN.kind.items(args[0], ..., begin, end) */
-LLVMValueRef cg_emit_kernel(Cg *g, int index)
+/* void name(ptr args, i64 begin, i64 end): items(args[0], ..., args[np - 1], begin, end),
+ * the RtKernel entry of a step or a prepare step */
+LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np)
 {
-    const IrNode *n = &g->m->nodes[index];
-    int params[4], np = 1 + n->nin + cg_step_params(n, params);
-    char name[64];
-    snprintf(name, sizeof name, "k%d.%s.items", index, ir_kind_name(n->kind));
-    LLVMValueRef items = g->fn = items_function(g, name, np);
-    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
-    emit_items(g, n);
-
-    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
     g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
-    target_attrs(g, g->fn);
+    cg_function_attrs(g, g->fn);
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
     LLVMValueRef args[1 + IR_MAX_IN + 4 + 2];
     for (int i = 0; i < np; i++) {
@@ -156,4 +178,19 @@ LLVMValueRef cg_emit_kernel(Cg *g, int index)
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)np + 2, "");
     LLVMBuildRetVoid(g->b);
     return g->fn;
+}
+
+/* void kN.kind(ptr args, i64 begin, i64 end): kN.kind.items(args[0], ..., begin, end) */
+LLVMValueRef cg_emit_kernel(Cg *g, int index)
+{
+    const IrNode *n = &g->m->nodes[index];
+    int params[4], np = step_tensors(n) + cg_step_params(n, params);
+    char name[64];
+    snprintf(name, sizeof name, "k%d.%s.items", index, ir_kind_name(n->kind));
+    LLVMValueRef items = g->fn = items_function(g, name, np);
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
+    emit_items(g, n);
+
+    snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
+    return cg_emit_entry(g, name, items, np);
 }

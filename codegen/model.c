@@ -1,6 +1,6 @@
 /*
  * model.c - the `convc_model` descriptor (runtime/convrt.h's RtModel) as an
- * LLVM constant: tensors, parameters, folds and steps.
+ * LLVM constant: tensors, parameters, prepare steps and steps.
  *
  * The LLVM struct types below mirror the C structs field by field; LLVM's
  * non-packed struct layout for x86-64 is the C ABI layout, so the runtime
@@ -77,21 +77,24 @@ static LLVMValueRef params(Cg *g)
     return a;
 }
 
-/* RtFold { i32 weight, bias, gamma, beta, mean, var, out_weight, out_bias; i64 out_channels, row; double eps; } */
-static LLVMValueRef folds(Cg *g)
+_Static_assert((int)RT_MAX_PREPARE_PARAMS == (int)IR_MAX_PREPARE_PARAMS, "RtPrepare.params holds IrPrepare.params");
+
+/* RtPrepare { ptr name, fn; i64 work; i32 nout, nin; [8 x i32] params; }
+ * (layout pinned by convrt.h's _Static_assert) */
+static LLVMValueRef prepares(Cg *g)
 {
-    LLVMTypeRef f[] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->i64, g->i64, g->f64};
-    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
+    LLVMTypeRef f[] = {g->ptr, g->ptr, g->i64, g->i32, g->i32, LLVMArrayType2(g->i32, RT_MAX_PREPARE_PARAMS)};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 6, 0);
     const IrModule *m = g->m;
-    LLVMValueRef *v = cg_xcalloc(m->nfolds + 1, sizeof *v);
-    for (int i = 0; i < m->nfolds; i++) {
-        const IrFold *x = &m->folds[i];
-        LLVMValueRef e[] = {i32c(g, x->weight), i32c(g, x->bias), i32c(g, x->gamma), i32c(g, x->beta),
-                            i32c(g, x->mean), i32c(g, x->var), i32c(g, x->out_weight), i32c(g, x->out_bias),
-                            cg_i64(g, x->out_channels), cg_i64(g, x->row), LLVMConstReal(g->f64, x->eps)};
-        v[i] = LLVMConstNamedStruct(ty, e, 11);
+    LLVMValueRef *v = cg_xcalloc(m->nprepares + 1, sizeof *v);
+    for (int i = 0; i < m->nprepares; i++) {
+        const IrPrepare *p = &m->prepares[i];
+        LLVMValueRef e[] = {cg_const_string(g, p->name), g->prepares[i], cg_i64(g, cg_prepare_work(g, p)),
+                            i32c(g, p->nout), i32c(g, p->nin),
+                            i32_array(g, p->params, p->nout + p->nin, RT_MAX_PREPARE_PARAMS)};
+        v[i] = LLVMConstNamedStruct(ty, e, 6);
     }
-    LLVMValueRef a = global_array(g, ty, v, m->nfolds, "convc.folds");
+    LLVMValueRef a = global_array(g, ty, v, m->nprepares, "convc.prepare");
     free(v);
     return a;
 }
@@ -122,12 +125,14 @@ static LLVMValueRef steps(Cg *g)
     LLVMValueRef *v = cg_xcalloc(m->nnodes + 1, sizeof *v);
     for (int i = 0; i < m->nnodes; i++) {
         const IrNode *n = &m->nodes[i];
-        int t[RT_MAX_STEP_TENSORS] = {n->out}, p[4];
+        int t[RT_MAX_STEP_TENSORS] = {n->out}, nt = 1, p[4];
         for (int j = 0; j < n->nin; j++)
-            t[j + 1] = n->in[j];
+            t[nt++] = n->in[j];
+        if (n->scratch >= 0)
+            t[nt++] = n->scratch;
         int np = cg_step_params(n, p);
         LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(g, n)),
-                            i32c(g, 1 + n->nin), i32c(g, np), i32_array(g, t, 1 + n->nin, RT_MAX_STEP_TENSORS),
+                            i32c(g, nt), i32c(g, np), i32_array(g, t, nt, RT_MAX_STEP_TENSORS),
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
                             cg_const_string(g, kernel_names[n->kernel]),
                             cg_const_string(g, ir_layout_name(m->tensors[n->out].layout)),
@@ -159,8 +164,8 @@ static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char
     return a;
 }
 
-/* RtModel { ptr name; i32 ntensors, nparams, nfolds, nsteps, ninputs, noutputs;
- *           ptr tensors, params, folds, steps, inputs, outputs, input_names, output_names;
+/* RtModel { ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
+ *           ptr tensors, params, prepare, steps, inputs, outputs, input_names, output_names;
  *           i64 arena_floats, param_floats, macs; } */
 void cg_emit_model(Cg *g)
 {
@@ -168,9 +173,9 @@ void cg_emit_model(Cg *g)
     LLVMTypeRef tensor_t;
     LLVMValueRef e[] = {
         cg_const_string(g, m->name),
-        i32c(g, m->ntensors), i32c(g, m->nparams), i32c(g, m->nfolds),
+        i32c(g, m->ntensors), i32c(g, m->nparams), i32c(g, m->nprepares),
         i32c(g, m->nnodes), i32c(g, m->ninputs), i32c(g, m->noutputs),
-        tensors(g, &tensor_t), params(g), folds(g), steps(g),
+        tensors(g, &tensor_t), params(g), prepares(g), steps(g),
         index_list(g, m->inputs, m->ninputs, "convc.inputs"),
         index_list(g, m->outputs, m->noutputs, "convc.outputs"),
         name_list(g, m->input_names, m->ninputs, "convc.input_names"),

@@ -7,19 +7,43 @@
  *      IR terms (IrGeom, eps, ...): later phases never read the Layer;
  *      flatten and dropout become aliases of their input tensor (no node);
  *   2. fold_batchnorm: a batchnorm2d whose only producer is a conv2d used
- *      nowhere else is folded into that conv's weights at load time (RtFold);
+ *      nowhere else is folded into that conv's weights by a prepare step
+ *      (PREPARE_FOLD_BATCHNORM) that writes derived parameters;
  *   3. fuse_activation: an elementwise activation whose input is produced by a
  *      conv/conv_t/linear/batchnorm/add used nowhere else, with the same
  *      [C, H, W] (not across a flatten), becomes that node's epilogue;
  *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
  *      and a consumer disagree (layout.c);
  *   5. choose_kernels: the lowering of each node: the reference loops, or
- *      the first faster kernel that codegen says applies (IrTarget);
+ *      the first faster kernel that codegen says applies (IrTarget); the
+ *      chosen lowering may then ask for derived parameters and prepare
+ *      steps (IrTarget.prepare) and for workspace (IrTarget.scratch);
  *   6. plan_memory: every tensor gets an arena offset; tensors whose
- *      lifetimes do not overlap share space (greedy, first-fit).
+ *      lifetimes do not overlap share space (greedy, first-fit); every
+ *      parameter gets an offset in the parameter buffer.
  *
  * Every tensor has a dtype, a layout and a byte size that includes the
  * channel padding of a blocked layout.
+ *
+ * Load-time work (prepare steps). Weight-side work never runs per
+ * inference: a pass or a kernel's lowering adds a *derived* parameter
+ * (ir_add_derived: any shape, e.g. a packed [O/16][I/16][kh][kw][16][16]
+ * layout as rank 1 [floats]; like every parameter it starts on 64 bytes)
+ * and an IrPrepare step that writes it from loaded or earlier derived
+ * parameters (ir_add_prepare), then points the node at it (n->weight =
+ * the derived index). Steps run in the order they were added, once, after
+ * the weights are loaded, each split into work items on the thread pool.
+ * What a step computes is its IrPrepareKind; codegen's prepare table
+ * (codegen/prepare.c) has one row per kind giving its work items and body.
+ *
+ * Workspace. A node whose lowering needs scratch memory gets a tensor of
+ * its own (IrNode.scratch, rank 1, the floats per sample the lowering's
+ * `scratch` asked for), live for that node only: the memory planner places
+ * it like any tensor, never over the node's inputs or output. The kernel
+ * receives it as its last tensor argument, per sample like its output. A
+ * kernel wanting a buffer per work item asks work * per_item floats and
+ * uses slice r of item r: items of one node run on several threads at once,
+ * so no two items may share a slice.
  */
 #ifndef CONVC_IR_H
 #define CONVC_IR_H
@@ -108,6 +132,12 @@ typedef struct IrTarget IrTarget;
 struct IrTarget {
     /* 1 if kernel k can lower node n of m on this target */
     int (*applies)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
+    /* once kernel k is chosen for node m->nodes[i]: adds the derived
+       parameters and prepare steps its body reads and repoints the node's
+       weight/bias at them (nothing for most kernels) */
+    void (*prepare)(const IrTarget *t, IrKernel k, IrModule *m, int i);
+    /* workspace floats per sample that kernel k needs for node n (0: none) */
+    int64_t (*scratch)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
 };
 
 typedef struct {
@@ -147,6 +177,7 @@ struct IrNode {
     int64_t crop[2];    /* crop: top, left offset into the input */
     int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */
     IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
+    int scratch;        /* workspace tensor (IrTarget.scratch), -1 if none */
     int dead;           /* removed by a pass */
 };
 
@@ -154,16 +185,33 @@ typedef struct {
     const char *name;   /* state_dict key */
     int rank;
     int64_t dims[4];
-    int derived;        /* 1: computed by a fold, not read from the file */
-    int64_t offset;     /* floats before it in the parameter buffer */
+    int derived;        /* 1: written by a prepare step, not read from the file */
+    int64_t offset;     /* floats before it in the parameter buffer, a multiple of 16 */
 } IrParam;
 
+/* What a prepare step computes; one row per kind in codegen's prepare
+ * table (codegen/prepare.c). A kernel that needs its weights in another
+ * form adds a kind here and a row there. */
+typedef enum {
+    PREPARE_FOLD_BATCHNORM, /* out: weight', bias'; in: weight, gamma, beta, mean, var[, bias]
+                               s = gamma / sqrt(var + eps) (in double), per output channel o:
+                               weight'[o, ...] = weight[o, ...] * s, bias' = (bias - mean) * s + beta */
+    PREPARE_KIND_COUNT
+} IrPrepareKind;
+
+/* Parameters of one prepare step: what a step's args can hold. */
+enum { IR_MAX_PREPARE_PARAMS = 8 };
+
+/* One load-time step: writes derived parameters from other parameters. */
 typedef struct {
-    int weight, bias, gamma, beta, mean, var; /* bias may be -1 */
-    int out_weight, out_bias;
-    int64_t out_channels, row;
-    double eps;
-} IrFold;
+    IrPrepareKind kind;
+    const char *name;
+    int node;           /* the node it prepares for, for kinds whose body needs its
+                           geometry; valid from ir_choose_kernels on; -1: none */
+    int nout, nin;      /* params[0..nout) are written (derived), then nin are read */
+    int params[IR_MAX_PREPARE_PARAMS];
+    double eps;         /* PREPARE_FOLD_BATCHNORM */
+} IrPrepare;
 
 struct IrModule {
     const Graph *graph;                 /* the source, for --stats only */
@@ -171,7 +219,7 @@ struct IrModule {
     IrTensor *tensors; int ntensors;
     IrNode *nodes; int nnodes;
     IrParam *params; int nparams;
-    IrFold *folds; int nfolds;
+    IrPrepare *prepares; int nprepares;  /* load-time steps, in run order */
     int ninputs, noutputs;
     int *inputs, *outputs;              /* tensor indices */
     const char **input_names, **output_names;
@@ -188,6 +236,16 @@ IrModule *ir_build(const Graph *g, const IrOptions *o);
  * the fuzz harness; convc itself keeps the IR until exit. */
 void ir_release(IrModule *m);
 
+/* Adds a parameter a prepare step writes (not read from the weights file):
+ * dims as given (a packed layout may be rank 1, [floats]); its buffer offset
+ * is a multiple of 16 floats. Returns its index. */
+int ir_add_derived(IrModule *m, const char *name, int rank, const int64_t *dims);
+
+/* Appends a prepare step of kind k with no parameters yet; the caller
+ * fills nout/nin/params (outputs first). The pointer is valid until the
+ * next ir_add_prepare. */
+IrPrepare *ir_add_prepare(IrModule *m, IrPrepareKind k, const char *name, int node);
+
 /* Activation arena size for a batch of one, in bytes. */
 int64_t ir_arena_bytes(const IrModule *m);
 
@@ -198,6 +256,7 @@ void ir_print(FILE *out, const IrModule *m);
 const char *ir_kind_name(IrKind k);
 const char *ir_act_name(IrAct a);
 const char *ir_layout_name(IrLayout l);
+const char *ir_prepare_name(IrPrepareKind k);
 
 /* Channels per block of a layout (1 for NCHW). */
 int ir_layout_block(IrLayout l);

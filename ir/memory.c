@@ -5,7 +5,9 @@
  * A tensor is live from the node that writes it (network inputs: from the
  * start) to the last node that reads it (network outputs: to the end). Two
  * tensors may share arena space when their lifetimes do not overlap; a node
- * never writes over one of its own inputs. Placement is greedy first-fit in
+ * never writes over one of its own inputs. A node's workspace is a tensor
+ * live at that node only, placed after its output while its inputs are
+ * still live, so it overlaps none of them. Placement is greedy first-fit in
  * order of definition, largest-first would be a later refinement. Offsets are
  * per sample and multiples of 16 floats, so every tensor of a batch starts on
  * a 64-byte boundary (offset * N stays a multiple of 16).
@@ -43,6 +45,8 @@ static void compute_lifetimes(IrModule *m)
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *n = &m->nodes[i];
         m->tensors[n->out].def = i;
+        if (n->scratch >= 0)
+            m->tensors[n->scratch].def = m->tensors[n->scratch].last_use = i;
         for (int j = 0; j < n->nin; j++)
             if (m->tensors[n->in[j]].last_use < i)
                 m->tensors[n->in[j]].last_use = i;
@@ -190,10 +194,14 @@ void ir_plan_memory(IrModule *m)
     for (int t = 0; t < m->ntensors; t++)
         if (m->tensors[t].is_input)
             place(m, &L, t);
-    for (int i = 0; i < m->nnodes; i++)
+    for (int i = 0; i < m->nnodes; i++) {
         place(m, &L, m->nodes[i].out);
+        if (m->nodes[i].scratch >= 0)
+            place(m, &L, m->nodes[i].scratch); /* while the node's inputs and output are live */
+    }
     free(L.n), free(L.bucket), free(L.next);
 
+    /* derived parameters too: packed weights start on 64 bytes */
     m->param_floats = 0;
     for (int p = 0; p < m->nparams; p++) {
         m->params[p].offset = m->param_floats;

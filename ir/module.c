@@ -1,6 +1,7 @@
 /*
  * module.c - building blocks of an IrModule shared by lowering and passes:
- * allocation, growing arrays, adding tensors, nodes and parameters, and the
+ * allocation, growing arrays, adding tensors, nodes, parameters and prepare
+ * steps (the last two also for codegen's lowerings, through ir.h), and the
  * per-layout and per-dtype facts (block size, element size).
  *
  * A tensor's byte size always follows from its shape, dtype and layout:
@@ -39,7 +40,7 @@ void ir_release(IrModule *m)
     free(m->tensors);
     free(m->nodes);
     free(m->params);
-    free(m->folds);
+    free(m->prepares);
     while (blocks) {
         Block *b = blocks;
         blocks = b->next;
@@ -107,7 +108,7 @@ int ir_add_node(IrModule *m, IrKind kind, const char *name, int out)
 {
     m->nodes = ir_grow(m->nodes, m->nnodes, sizeof *m->nodes);
     IrNode *n = &m->nodes[m->nnodes];
-    *n = (IrNode){.kind = kind, .name = name, .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1,
+    *n = (IrNode){.kind = kind, .name = name, .out = out, .weight = -1, .bias = -1, .mean = -1, .var = -1, .scratch = -1,
                   .geom = {.kernel = {1, 1}, .stride = {1, 1}, .dilation = {1, 1}, .groups = 1}};
     return m->nnodes++;
 }
@@ -122,3 +123,16 @@ int ir_add_param(IrModule *m, const char *name, int rank, const int64_t *dims, i
     return m->nparams++;
 }
 
+
+int ir_add_derived(IrModule *m, const char *name, int rank, const int64_t *dims)
+{
+    return ir_add_param(m, name, rank, dims, 1);
+}
+
+IrPrepare *ir_add_prepare(IrModule *m, IrPrepareKind k, const char *name, int node)
+{
+    m->prepares = ir_grow(m->prepares, m->nprepares, sizeof *m->prepares);
+    IrPrepare *p = &m->prepares[m->nprepares++];
+    *p = (IrPrepare){.kind = k, .name = name, .node = node};
+    return p;
+}

@@ -1,10 +1,12 @@
 /*
- * passes.c - IR rewrites: batchnorm folding, activation fusion, compaction.
+ * passes.c - IR rewrites: batchnorm folding, activation fusion, compaction,
+ * kernel choice.
  *
  * Invariants kept: nodes stay in topological order; a tensor is written by
  * exactly one live node (or is a network input); network outputs are never
  * folded or fused away, so every output tensor still exists afterwards.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ir/ir_internal.h"
@@ -48,23 +50,24 @@ static void absorb(Uses *u, IrNode *nodes, int p, int gone)
     nodes[gone].dead = 1;
 }
 
-/* Folds batchnorm n into conv c: the fold writes derived parameters that
- * replace the conv's weight and bias, computed by the runtime at load time. */
+/* Folds batchnorm bn into conv c: a prepare step writes derived parameters
+ * that replace the conv's weight and bias (formula at PREPARE_FOLD_BATCHNORM). */
 static void fold_into(IrModule *m, IrNode *c, IrNode *bn)
 {
-    /* copies: ir_add_param may move m->params */
+    /* a copy: ir_add_derived may move m->params */
     IrParam w = m->params[c->weight];
-    int64_t oc = w.dims[0], row = ir_param_size(&w) / oc;
-    int64_t bdims[1] = {oc};
-    IrFold f = {.weight = c->weight, .bias = c->bias, .gamma = bn->weight, .beta = bn->bias,
-                .mean = bn->mean, .var = bn->var, .out_channels = oc, .row = row,
-                .eps = bn->eps};
-    f.out_weight = ir_add_param(m, ir_strcat(bn->name, "", ".folded_weight"), w.rank, w.dims, 1);
-    f.out_bias = ir_add_param(m, ir_strcat(bn->name, "", ".folded_bias"), 1, bdims, 1);
-    m->folds = ir_grow(m->folds, m->nfolds, sizeof *m->folds);
-    m->folds[m->nfolds++] = f;
-    c->weight = f.out_weight;
-    c->bias = f.out_bias;
+    int64_t bdims[1] = {w.dims[0]};
+    int out_w = ir_add_derived(m, ir_strcat(bn->name, "", ".folded_weight"), w.rank, w.dims);
+    int out_b = ir_add_derived(m, ir_strcat(bn->name, "", ".folded_bias"), 1, bdims);
+    IrPrepare *p = ir_add_prepare(m, PREPARE_FOLD_BATCHNORM, ir_strcat(bn->name, "", ".fold"), -1);
+    int params[] = {out_w, out_b, c->weight, bn->weight, bn->bias, bn->mean, bn->var, c->bias};
+    p->nout = 2;
+    p->nin = c->bias >= 0 ? 6 : 5;
+    for (int j = 0; j < p->nout + p->nin; j++)
+        p->params[j] = params[j];
+    p->eps = bn->eps;
+    c->weight = out_w;
+    c->bias = out_b;
     c->name = ir_strcat(c->name, "+", bn->name);
 }
 
@@ -155,18 +158,42 @@ void ir_compact(IrModule *m)
     free_uses(&u);
 }
 
+/* Node i's workspace: a rank-1 tensor of its own (ir.h: Workspace). A step
+ * passes at most 1 + IR_MAX_IN tensors, so a node with workspace reads at
+ * most IR_MAX_IN - 1 inputs; lowerings that ask for scratch never apply to
+ * a concat that wide. */
+static void add_scratch(IrModule *m, int i, int64_t floats)
+{
+    if (m->nodes[i].nin >= IR_MAX_IN) {
+        fprintf(stderr, "convc: internal error: node '%s' asks for workspace with %d inputs\n", m->nodes[i].name,
+                m->nodes[i].nin);
+        exit(3);
+    }
+    Shape s = {.rank = 1, .c = floats, .h = 1, .w = 1};
+    m->nodes[i].scratch = ir_add_tensor(m, ir_strcat(m->nodes[i].name, "", ".scratch"), s);
+}
+
 /* The first kernel after the reference one whose lowering applies; the
- * table order is the preference order. */
+ * table order is the preference order. The chosen lowering then adds its
+ * prepare steps and says how much workspace the node needs. */
 void ir_choose_kernels(IrModule *m, const IrOptions *o)
 {
+    const IrTarget *t = o->target;
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *n = &m->nodes[i];
         n->kernel = KERNEL_REFERENCE;
-        for (int k = KERNEL_REFERENCE + 1; k < KERNEL_COUNT && o->target && !o->reference_only; k++) {
-            if (o->target->applies(o->target, (IrKernel)k, m, n)) {
+        for (int k = KERNEL_REFERENCE + 1; k < KERNEL_COUNT && t && !o->reference_only; k++) {
+            if (t->applies(t, (IrKernel)k, m, n)) {
                 n->kernel = (IrKernel)k;
                 break;
             }
         }
+        if (!t)
+            continue;
+        t->prepare(t, m->nodes[i].kernel, m, i);
+        n = &m->nodes[i];
+        int64_t floats = t->scratch(t, n->kernel, m, n);
+        if (floats > 0)
+            add_scratch(m, i, floats);
     }
 }

@@ -1,6 +1,6 @@
 /*
- * print.c - --emit=ir: the IR as text, one line per tensor, param, fold and
- * node, so tests can check what the passes did.
+ * print.c - --emit=ir: the IR as text, one line per tensor, param, prepare
+ * step and node, so tests can check what the passes did.
  */
 #include "ir/ir_internal.h"
 
@@ -39,6 +39,16 @@ const char *ir_kind_name(IrKind k)
     }
     return "?";
 }
+/* A switch: -Werror=switch names a prepare kind without a name. */
+const char *ir_prepare_name(IrPrepareKind k)
+{
+    switch (k) {
+    case PREPARE_FOLD_BATCHNORM: return "fold_batchnorm";
+    case PREPARE_KIND_COUNT: break;
+    }
+    return "?";
+}
+
 const char *ir_act_name(IrAct a) { return act_names[a]; }
 const char *ir_layout_name(IrLayout l) { return layout_names[l]; }
 
@@ -46,6 +56,15 @@ static void print_param(FILE *out, const IrModule *m, const char *role, int p)
 {
     if (p >= 0)
         fprintf(out, " %s=%%%s", role, m->params[p].name);
+}
+
+/* prepare KIND NAME %out... <- %in... */
+static void print_prepare(FILE *out, const IrModule *m, const IrPrepare *p)
+{
+    fprintf(out, "prepare %s %s", ir_prepare_name(p->kind), p->name);
+    for (int j = 0; j < p->nout + p->nin; j++)
+        fprintf(out, "%s %%%s", j == p->nout ? " <-" : "", m->params[p->params[j]].name);
+    fputc('\n', out);
 }
 
 void ir_print(FILE *out, const IrModule *m)
@@ -68,9 +87,8 @@ void ir_print(FILE *out, const IrModule *m)
             fprintf(out, "%s%lld", i ? ", " : "", (long long)pp->dims[i]);
         fprintf(out, "] %s\n", pp->derived ? "derived" : "load");
     }
-    for (int f = 0; f < m->nfolds; f++)
-        fprintf(out, "fold %s <- %s, %s\n", m->params[m->folds[f].out_weight].name,
-                m->params[m->folds[f].weight].name, m->params[m->folds[f].gamma].name);
+    for (int i = 0; i < m->nprepares; i++)
+        print_prepare(out, m, &m->prepares[i]);
     for (int i = 0; i < m->nnodes; i++) {
         const IrNode *n = &m->nodes[i];
         fprintf(out, "node %s %s t%d <-", ir_kind_name(n->kind), n->name, n->out);
@@ -82,6 +100,8 @@ void ir_print(FILE *out, const IrModule *m)
             fprintf(out, " act=%s", act_names[n->act]);
         if (n->kernel != KERNEL_REFERENCE)
             fputs(" kernel=tiled", out);
+        if (n->scratch >= 0)
+            fprintf(out, " scratch=t%d", n->scratch);
         fputc('\n', out);
     }
 }

@@ -5,7 +5,7 @@
  * is a compiler bug; catching it turns a silent out-of-bounds write into a
  * one-line error (exit RT_EXIT_RUNTIME). Checked: counts and pointers,
  * every index in range, every tensor inside the arena, every parameter
- * inside the parameter buffer, every fold within its tensors' sizes.
+ * inside the parameter buffer, every prepare step's parameters present.
  */
 #include "runtime/rt_internal.h"
 
@@ -59,23 +59,19 @@ static int check_params(const RtModel *m)
     return 0;
 }
 
-static bool param_holds(const RtModel *m, int32_t i, int64_t n)
+/* Every parameter of a prepare step exists and each one it writes is derived. */
+static int check_prepare(const RtModel *m)
 {
-    return i >= 0 && i < m->nparams && param_numel(&m->params[i]) >= n;
-}
-
-static int check_folds(const RtModel *m)
-{
-    for (int32_t i = 0; i < m->nfolds; i++) {
-        const RtFold *f = &m->folds[i];
-        int64_t c = f->out_channels, w;
-        if (c < 0 || f->row < 0 || rt_mul_overflows(c, f->row, &w) || !param_holds(m, f->weight, w) ||
-            !param_holds(m, f->out_weight, w) || !param_holds(m, f->gamma, c) || !param_holds(m, f->beta, c) ||
-            !param_holds(m, f->mean, c) || !param_holds(m, f->var, c) || !param_holds(m, f->out_bias, c) ||
-            (f->bias >= 0 && !param_holds(m, f->bias, c)))
-            return bad(m, "fold refers to a parameter that is missing or too small", NULL);
-        if (m->params[f->out_weight].source != RT_PARAM_DERIVED || m->params[f->out_bias].source != RT_PARAM_DERIVED)
-            return bad(m, "fold writes a parameter that is not derived", m->params[f->out_weight].name);
+    for (int32_t i = 0; i < m->nprepare; i++) {
+        const RtPrepare *p = &m->prepare[i];
+        if (!p->fn || p->work < 0 || p->nout < 1 || p->nin < 0 || p->nin > RT_MAX_PREPARE_PARAMS - p->nout)
+            return bad(m, "bad prepare step", p->name);
+        for (int j = 0; j < p->nout + p->nin; j++)
+            if (p->params[j] < 0 || p->params[j] >= m->nparams)
+                return bad(m, "prepare step refers to a missing parameter:", p->name);
+        for (int j = 0; j < p->nout; j++)
+            if (m->params[p->params[j]].source != RT_PARAM_DERIVED)
+                return bad(m, "prepare step writes a parameter that is not derived:", p->name);
     }
     return 0;
 }
@@ -110,16 +106,16 @@ static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const ch
 
 int rt_check_model(const RtModel *m)
 {
-    if (m->ntensors < 0 || m->nparams < 0 || m->nfolds < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
+    if (m->ntensors < 0 || m->nparams < 0 || m->nprepare < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
         m->arena_floats < 0 || m->param_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
-        (m->nparams && !m->params) || (m->nfolds && !m->folds) || (m->nsteps && !m->steps) ||
+        (m->nparams && !m->params) || (m->nprepare && !m->prepare) || (m->nsteps && !m->steps) ||
         (m->ninputs && (!m->inputs || !m->input_names)) || !m->outputs || !m->output_names)
         return bad(m, "bad counts or pointers", NULL);
     int rc = check_tensors(m);
     if (!rc)
         rc = check_params(m);
     if (!rc)
-        rc = check_folds(m);
+        rc = check_prepare(m);
     if (!rc)
         rc = check_steps(m);
     if (!rc)

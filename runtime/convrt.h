@@ -4,14 +4,17 @@
  *
  * The generated object defines one constant RtModel named `convc_model` and
  * the kernels it points to; the runtime provides main(): it parses the command
- * line, loads weights (safetensors) and inputs (.npy), runs the steps on a
- * thread pool and writes outputs (.npy), atomically.
+ * line, loads weights (safetensors) and inputs (.npy), runs the prepare steps
+ * once (load-time work on the weights: batchnorm folding, weight packing),
+ * runs the steps on a thread pool and writes outputs (.npy), atomically.
  *
  * Memory: all activations live in one arena of `arena_floats * N` floats
  * (N = batch size, chosen at run time). A tensor's per-sample layout is
  * [C, H, W] or a channel-blocked one (RtTensor.layout) and the batch is outermost, so tensor t of the whole batch starts
  * at arena + t.offset * N and sample n of it at that + n * t.size.
- * All parameters live in one buffer of `param_floats` floats.
+ * All parameters live in one buffer of `param_floats` floats; generated
+ * code assumes every tensor and parameter offset is a multiple of 16 floats
+ * (the buffers are 64-byte aligned, so every pointer it gets is too).
  *
  * The struct layouts below are mirrored by codegen/ when it emits convc_model:
  * change both together.
@@ -46,7 +49,7 @@ typedef struct {
 /* Where a parameter's values come from. */
 enum {
     RT_PARAM_LOAD = 0,   /* read from the weights file under `name` */
-    RT_PARAM_DERIVED = 1 /* computed at load time by an RtFold; not in the file */
+    RT_PARAM_DERIVED = 1 /* written at load time by an RtPrepare step; not in the file */
 };
 
 /* A parameter tensor in the parameter buffer. Shapes are PyTorch's. */
@@ -58,31 +61,40 @@ typedef struct {
     int32_t source;     /* RT_PARAM_LOAD or RT_PARAM_DERIVED */
 } RtParam;
 
-/* Batchnorm folded into the preceding conv2d at load time:
- *   s[o] = gamma[o] / sqrt(var[o] + eps)
- *   out_weight[o, ...] = weight[o, ...] * s[o]
- *   out_bias[o] = (bias[o] - mean[o]) * s[o] + beta[o]   (bias = 0 when bias < 0)
- * Indices refer to RtModel.params; weight has `out_channels` rows of `row` floats. */
-typedef struct {
-    int32_t weight, bias, gamma, beta, mean, var;
-    int32_t out_weight, out_bias;
-    int64_t out_channels, row;
-    double eps;
-} RtFold;
-
 /* A kernel computes work items [begin, end) of one step. Items are numbered
  * over the whole batch: item = n * work + i, 0 <= i < work. args holds the
- * step's tensor base pointers (whole batch) and then its parameter pointers. */
+ * step's tensor base pointers (whole batch) and then its parameter pointers.
+ * A prepare step's function has the same type; its args are parameter
+ * pointers and its items have no batch. */
 typedef void (*RtKernel)(float *const *args, int64_t begin, int64_t end);
 
-enum { RT_MAX_STEP_TENSORS = 16, RT_MAX_STEP_PARAMS = 4 };
+enum { RT_MAX_STEP_TENSORS = 16, RT_MAX_STEP_PARAMS = 4, RT_MAX_PREPARE_PARAMS = 8 };
+
+/* Load-time work: computes derived parameters (RT_PARAM_DERIVED) from loaded
+ * or earlier derived ones, e.g. a batchnorm folded into a conv's weights or
+ * weights packed for a blocked kernel. The runtime runs every prepare step
+ * once, in order, after the weights are loaded (file or random) and before
+ * the first run, with fn(args, begin, end) over items [0, work) split on
+ * the thread pool; args[j] = the parameter buffer + params[j]'s offset. */
+typedef struct {
+    const char *name;
+    RtKernel fn;
+    int64_t work;        /* work items */
+    int32_t nout, nin;   /* params[0..nout) are written, params[nout..nout+nin) read */
+    int32_t params[RT_MAX_PREPARE_PARAMS];
+} RtPrepare;
+
+_Static_assert(offsetof(RtPrepare, work) == 16 && offsetof(RtPrepare, params) == 32 && sizeof(RtPrepare) == 64,
+               "RtPrepare changed: update codegen/model.c's prepares() to match");
 
 /* One step of the network: a layer or a fused group of layers. */
 typedef struct {
     const char *name;
     RtKernel fn;
     int64_t work;        /* work items per sample */
-    int32_t ntensors;    /* tensors[0] is the output */
+    int32_t ntensors;    /* tensors[0] is the output, then the inputs, then the
+                            node's workspace if it has one (a tensor live for
+                            this step only, per sample like the output) */
     int32_t nparams;
     int32_t tensors[RT_MAX_STEP_TENSORS];
     int32_t params[RT_MAX_STEP_PARAMS];
@@ -102,10 +114,10 @@ _Static_assert(offsetof(RtStep, work) == 16 && offsetof(RtStep, tensors) == 32 &
 
 typedef struct {
     const char *name;           /* the network's name */
-    int32_t ntensors, nparams, nfolds, nsteps, ninputs, noutputs;
+    int32_t ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
     const RtTensor *tensors;
     const RtParam *params;
-    const RtFold *folds;
+    const RtPrepare *prepare;   /* load-time steps, in run order */
     const RtStep *steps;
     const int32_t *inputs;      /* tensor indices of the network inputs, declaration order */
     const int32_t *outputs;     /* tensor indices of the network outputs */

@@ -37,13 +37,12 @@ void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatT
 
 /* --- json.c: a small strict JSON parser (RFC 8259), see runtime/json.h -- */
 
-/* --- safetensors.c, random.c, fold.c: the parameter buffer ---------------- */
+/* --- safetensors.c, random.c: the parameter buffer ------------------------- */
 int rt_load_safetensors(const RtModel *m, const char *path, float *params);
 /* The weights convc embedded in the executable (convc_embedded_weights), checked as a file is. */
 int rt_load_embedded_weights(const RtModel *m, float *params);
 void rt_random_params(const RtModel *m, uint64_t seed, float *params);
 void rt_random_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed, const char *name);
-void rt_apply_folds(const RtModel *m, float *params);
 
 /* --- npy.c: inputs and outputs -------------------------------------------- */
 int rt_npy_read(const char *path, const char *name, const RtTensor *t, int64_t *batch, float **data);
@@ -71,6 +70,9 @@ typedef struct RtPool RtPool;
 int rt_pool_create(RtPool **out, int nthreads);
 void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total);
 void rt_pool_destroy(RtPool *p);
+
+/* --- prepare.c: the model's prepare steps, once, after the weights ------- */
+void rt_run_prepare(const RtModel *m, float *params, RtPool *pool);
 
 /* --- timing.c: CLOCK_MONOTONIC seconds; median of n > 0 values (sorts v) -- */
 double rt_now_seconds(void);

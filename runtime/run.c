@@ -2,8 +2,9 @@
  * run.c - rt_main: the life of one invocation of a compiled network.
  *
  *   check the model -> parse the command line -> output targets checked and
- *   temporaries created -> parameters (file or random, then folds) -> inputs
- *   (files or random; one batch size N) -> arena of arena_floats * N -> thread pool -> run (or bench)
+ *   temporaries created -> parameters (file or random) -> inputs (files or
+ *   random; one batch size N) -> arena of arena_floats * N -> thread pool ->
+ *   prepare steps (derived parameters, once) -> run (or bench)
  *   -> write outputs -> rename them into place.
  *
  * Each stage returns 0 or an exit code after printing one error line; the
@@ -44,7 +45,6 @@ static int load_params(Run *r)
         if (rc)
             return rc;
     }
-    rt_apply_folds(m, r->params);
     return 0;
 }
 
@@ -227,6 +227,7 @@ static int execute(Run *r)
         rc = prepare(r);
     if (rc)
         return rc;
+    rt_run_prepare(r->m, r->params, r->pool);
     if (r->opt.bench)
         rc = bench(r);
     else

@@ -2,7 +2,8 @@
  * model.c - a hand-written RtModel standing in for convc's generated code,
  * so the runtime is tested without the compiler.
  *
- * Network "net" (one input, one output, two steps, one batchnorm fold):
+ * Network "net" (one input, one output, two steps, one batchnorm fold as a
+ * prepare step):
  *   x [3, 4, 5]
  *   t = conv1x1(x, fold(conv, bn))          conv.weight [4, 3, 1, 1], conv.bias [4],
  *                                           bn.{weight,bias,running_mean,running_var} [4]
@@ -18,7 +19,22 @@
  *   scaled = a * s[c] + s0[c]               s, s0 = fold(scale.weight [2,1,1,1], no bias, bn [2])
  *   fc = fc.weight [2, 3] @ feat + fc.bias [2]   (rank-1 input and output)
  */
+#include <math.h>
+
 #include "runtime/convrt.h"
+
+/* The batchnorm fold convc generates (PREPARE_FOLD_BATCHNORM), items = output
+ * channels: args = weight', bias', weight, gamma, beta, mean, var[, bias]. */
+static inline void fold(float *const *args, int64_t begin, int64_t end, int64_t row, double eps, int has_bias)
+{
+    for (int64_t o = begin; o < end; o++) {
+        double s = (double)args[3][o] / sqrt((double)args[6][o] + eps);
+        double b = has_bias ? (double)args[7][o] : 0.0;
+        for (int64_t j = 0; j < row; j++)
+            args[0][o * row + j] = (float)((double)args[2][o * row + j] * s);
+        args[1][o] = (float)((b - (double)args[5][o]) * s + (double)args[4][o]);
+    }
+}
 
 #if defined(IDENTITY)
 
@@ -107,7 +123,9 @@ static const RtParam params[] = {
     {"dw.bias", 52, {4}, 1, RT_PARAM_LOAD},
 };
 
-static const RtFold folds[] = {{0, 1, 2, 3, 4, 5, 6, 7, 4, 3, 1e-5}};
+static void fold_conv_bn(float *const *args, int64_t begin, int64_t end) { fold(args, begin, end, 3, 1e-5, 1); }
+
+static const RtPrepare prepare[] = {{"bn.fold", fold_conv_bn, 4, 2, 6, {6, 7, 0, 2, 3, 4, 5, 1}}};
 
 static const RtStep steps[] = {
     {"conv_bn", conv_bn, 16, 2, 2, {0, 1}, {6, 7}},
@@ -118,7 +136,7 @@ static const int32_t inputs[] = {1}, outputs[] = {2};
 static const char *const input_names[] = {"x"}, *const output_names[] = {"y"};
 
 const RtModel convc_model = {
-    "net", 3, 10, 1, 2, 1, 1, tensors, params, folds, steps, inputs, outputs, input_names, output_names,
+    "net", 3, 10, 1, 2, 1, 1, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
     160, 56, 4 * 3 * 20 + 4 * 20,
 };
 
@@ -165,7 +183,9 @@ static const RtParam params[] = {
     {"fc.bias", 20, {2}, 1, RT_PARAM_LOAD},
 };
 
-static const RtFold folds[] = {{0, -1, 1, 2, 3, 4, 5, 6, 2, 1, 1e-3}};
+static void fold_scale(float *const *args, int64_t begin, int64_t end) { fold(args, begin, end, 1, 1e-3, 0); }
+
+static const RtPrepare prepare[] = {{"bn.fold", fold_scale, 2, 2, 5, {5, 6, 0, 1, 2, 3, 4}}};
 
 static const RtStep steps[] = {
     {"scale", scale, 6, 2, 2, {2, 0}, {5, 6}},
@@ -176,7 +196,7 @@ static const int32_t inputs[] = {0, 1}, outputs[] = {2, 3};
 static const char *const input_names[] = {"a", "feat"}, *const output_names[] = {"scaled", "fc"};
 
 const RtModel convc_model = {
-    "two", 4, 9, 1, 2, 2, 2, tensors, params, folds, steps, inputs, outputs, input_names, output_names,
+    "two", 4, 9, 1, 2, 2, 2, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
     41, 22, 18 + 6,
 };
 
