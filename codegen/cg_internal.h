@@ -11,6 +11,7 @@
 typedef struct {
     IrTarget ir;
     int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
+    int64_t scratch_probe;  /* CgOptions.scratch_probe */
 } CgTarget;
 
 /* The state of one module being built. */
@@ -27,6 +28,7 @@ typedef struct {
     int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
     LLVMTypeRef vf, vi32, vi1; /* <vec x float>, <vec x i32>, <vec x i1> */
     char *cpu, *features;   /* the target machine's, for every kernel's attributes */
+    int64_t scratch_probe;  /* CgOptions.scratch_probe */
 } Cg;
 
 /* What a kernel body needs: the node and the current sample's buffers. */

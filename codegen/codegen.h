@@ -25,6 +25,12 @@ typedef struct {
     void (*on_temp)(const char *path);
     const unsigned char *embed;  /* a safetensors image to embed as the default weights, or NULL */
     size_t embed_size;
+    /* --scratch-probe=N (testing the workspace plumbing): every node with
+     * fewer than IR_MAX_IN inputs asks N floats of workspace per work item
+     * more than its lowering needs, and each item fills its slice with NaN
+     * before computing, so a workspace placed over a live tensor, or
+     * slices shared between items, changes the output. 0: off. */
+    int64_t scratch_probe;
 } CgOptions;
 
 /* NULL when --target-cpu names a CPU the host target's LLVM backend knows

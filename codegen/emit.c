@@ -315,7 +315,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMTargetMachineRef tm = target_machine(o);
     if (!tm)
         return false;
-    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o)};
+    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o), .scratch_probe = o->scratch_probe};
     build_module(&g, tm);
     if (o->embed)
         emit_embedded(&g, o);

@@ -24,6 +24,7 @@
  * functions carry the target machine's CPU and features and prefer vectors
  * of the widest width the kernels use.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,24 @@ static void target_prepare(const IrTarget *t, IrKernel k, IrModule *m, int i)
 
 static int64_t target_scratch(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
 {
-    return lowerings[k]->scratch((const CgTarget *)t, m, n);
+    const CgTarget *ct = (const CgTarget *)t;
+    int64_t floats = lowerings[k]->scratch(ct, m, n);
+    if (ct->scratch_probe && n->nin < IR_MAX_IN) {
+        Cg g = {.m = m, .vec = ct->vec};
+        floats += ct->scratch_probe * lowerings[k]->work(&g, n);
+    }
+    return floats;
+}
+
+/* --scratch-probe: item r fills its slice [r * N, (r + 1) * N) after the
+ * lowering's own scratch with NaN (codegen.h) */
+static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
+{
+    int64_t n = g->scratch_probe, own = scratch_floats - n * cg_work(g, k->n);
+    LLVMValueRef slice = cg_gep(g, k->scratch, cg_add(g, cg_i64(g, own), cg_mul(g, k->r, cg_i64(g, n))));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, n), "probe");
+    cg_store(g, slice, i.iv, cg_f32(g, NAN));
+    cg_loop_end(g, &i);
 }
 
 IrTarget *cg_target(const CgOptions *o)
@@ -61,7 +79,8 @@ IrTarget *cg_target(const CgOptions *o)
         fputs("convc: out of memory\n", stderr);
         exit(3);
     }
-    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o)};
+    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o),
+                    .scratch_probe = o->scratch_probe};
     return &t->ir;
 }
 
@@ -152,9 +171,12 @@ static void emit_items(Cg *g, const IrNode *n)
     k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
     for (int j = 0; j < n->nin; j++)
         k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
-    if (n->scratch >= 0)
-        k.scratch = cg_gep(g, LLVMGetParam(g->fn, (unsigned)(1 + n->nin)),
-                           cg_mul(g, s, cg_i64(g, ir_tensor_size(&m->tensors[n->scratch]))));
+    if (n->scratch >= 0) {
+        int64_t floats = ir_tensor_size(&m->tensors[n->scratch]);
+        k.scratch = cg_gep(g, LLVMGetParam(g->fn, (unsigned)(1 + n->nin)), cg_mul(g, s, cg_i64(g, floats)));
+        if (g->scratch_probe && n->nin < IR_MAX_IN)
+            probe_scratch(g, &k, floats);
+    }
     lowerings[n->kernel]->emit(&k);
     cg_loop_end(g, &item);
     LLVMBuildRetVoid(g->b);

@@ -112,6 +112,8 @@ static void usage(FILE *f)
           "                        reference loops for every layer\n"
           "  --layout=nchw|nchw8c|nchw16c  experimental: the layout of layout-free nodes\n"
           "                        (elementwise); reorders are inserted around them\n"
+          "  --scratch-probe=N     testing: every node gets N floats of workspace per work\n"
+          "                        item, filled with NaN before the item runs\n"
           "  --network NAME        which network of the file to use\n"
           "  --stats[=table|json]  print per-layer shapes, parameters, MACs, receptive fields\n"
           "  --count=default|ptflops  MAC convention for --stats (see docs/stats.md)\n"
@@ -229,6 +231,13 @@ static int parse_args(int argc, char **argv, Options *o)
             if (!strcmp(v, "nchw16c")) o->ir.layout = LAYOUT_NCHW16C;
             else if (!strcmp(v, "nchw8c")) o->ir.layout = LAYOUT_NCHW8C;
             else if (strcmp(v, "nchw")) return bad_usage("unknown --layout '%s' (nchw, nchw8c, nchw16c)", v);
+        }
+        else if ((v = opt_value(argc, argv, &i, "--scratch-probe"))) {
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || n < 1 || n > 1 << 20)
+                return bad_usage("--scratch-probe '%s': expected floats per work item, 1..1048576", v);
+            o->cg.scratch_probe = n;
         }
         else if ((v = opt_value(argc, argv, &i, "--count"))) {
             if (!strcmp(v, "ptflops")) o->so.count = COUNT_PTFLOPS;
