@@ -1202,6 +1202,7 @@ static void exec_if(Ctx *c, Scope *s, Node *st, Value *ret)
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
 {
     bool in_block = s->block != NULL;
+    st->ran = true;
     if (st->kind == N_ASSIGN) {
         exec_assign(c, s, st);
     } else if (st->kind == N_INPUT && in_block) {
@@ -1500,6 +1501,141 @@ static void check_cycles(Ctx *c)
     }
 }
 
+/* ---- code that no instance executed --------------------------------------
+ * A branch no instance takes, the body of a loop that never runs and a
+ * block never called have no values to check shapes with, but a misspelt
+ * op, keyword or name there is still a mistake: such statements are
+ * checked for names only. A name counts as defined if the block (or
+ * network) binds it anywhere, so nothing flow-dependent is reported. */
+
+/* Every name a body binds, at any depth: parameters are added by the caller. */
+static void lint_bind_all(Ctx *c, Scope *ls, const NodeList *body)
+{
+    for (int i = 0; i < body->n; i++) {
+        Node *st = body->v[i];
+        const char *name = st->kind == N_ASSIGN ? st->bind.name : st->kind == N_INPUT ? st->input.name
+                         : st->kind == N_FOR ? st->loop.var : NULL;
+        if (name && !lookup(ls, name))
+            bind(c, ls, name, poison(), st);
+        if (st->kind == N_IF) {
+            lint_bind_all(c, ls, &st->cond.then);
+            lint_bind_all(c, ls, &st->cond.els);
+        }
+        if (st->kind == N_FOR)
+            lint_bind_all(c, ls, &st->loop.body);
+    }
+}
+
+static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg);
+
+/* A name is fine if bound, a word every op knows, or a word the argument
+ * it is passed to accepts. */
+static void lint_name(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg)
+{
+    size_t len;
+    const char *words = sp && arg ? enum_words(sp, arg, &len) : NULL;
+    if (lookup(ls, e->str) || known_word(e->str) || (words && word_allowed(words, len, e->str)))
+        return;
+    Value v = {.k = V_WORD, .s = e->str, .span = e->span};
+    report_undefined(c, ls, &v);
+}
+
+static void lint_call(Ctx *c, Scope *ls, Node *n)
+{
+    const char *callee = n->call.callee;
+    int op = n->call.module ? -1 : op_lookup(callee);
+    int *bi = ptrmap_get(&c->blocks, callee);
+    const OpSpec *sp = op >= 0 ? op_spec((OpKind)op) : NULL;
+    Node *blk = bi ? c->items->v[*bi] : NULL;
+    bool builtin = !n->call.module && (shape_query(callee) >= 0 || !strcmp(callee, "range"));
+    if (n->call.module || (!sp && !blk && !builtin))
+        unknown_callee(c, ls, n);
+    int pos = 0;
+    for (int i = 0; i < n->call.args.n; i++) {
+        Node *a = n->call.args.v[i];
+        const char *arg = NULL;
+        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0) {
+            const char *sug = keyword_suggestion(sp, a->bind.name);
+            diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, sp->name,
+                       sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+            if (a->bind.value->kind == N_NAME)
+                continue;   /* a bare word for the misspelt keyword is no second error */
+        } else if (a->kind == N_KWARG && blk && !blk->broken && find_param(blk, a->bind.name) < 0 &&
+                   strcmp(a->bind.name, "name")) {
+            diag_error(a->bind.name_span, "block '%s' has no parameter '%s'", blk->def.name, a->bind.name);
+            diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        } else if (a->kind == N_KWARG) {
+            arg = a->bind.name;
+        } else if (sp) {
+            int slot = positional_slot(sp, pos++);
+            arg = slot >= 0 ? sp->args[slot].name : NULL;
+        }
+        lint_expr(c, ls, a->kind == N_KWARG ? a->bind.value : a, sp, arg);
+    }
+}
+
+/* sp/arg: the op argument e is passed to directly, for bare words. */
+static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg)
+{
+    switch (e->kind) {
+    case N_NAME: lint_name(c, ls, e, sp, arg); break;
+    case N_CALL: lint_call(c, ls, e); break;
+    case N_BINARY: lint_expr(c, ls, e->bin.lhs, NULL, NULL); lint_expr(c, ls, e->bin.rhs, NULL, NULL); break;
+    case N_NEG:
+    case N_NOT: lint_expr(c, ls, e->operand, NULL, NULL); break;
+    case N_TUPLE:
+        for (int i = 0; i < e->list.n; i++)
+            lint_expr(c, ls, e->list.v[i], sp, arg);
+        break;
+    case N_KWARG: lint_expr(c, ls, e->bind.value, NULL, NULL); break;
+    default: break;   /* literals, poison; statements never appear here */
+    }
+}
+
+/* Lints the statements of body that never ran (all: every statement). */
+static void lint_body(Ctx *c, Scope *ls, const NodeList *body, bool all)
+{
+    for (int i = 0; i < body->n; i++) {
+        Node *st = body->v[i];
+        bool lint = all || !st->ran;
+        switch (st->kind) {
+        case N_ASSIGN: if (lint) lint_expr(c, ls, st->bind.value, NULL, NULL); break;
+        case N_RETURN: if (lint && st->operand) lint_expr(c, ls, st->operand, NULL, NULL); break;
+        case N_OUTPUT:
+            for (int j = 0; lint && j < st->list.n; j++)
+                lint_expr(c, ls, st->list.v[j], NULL, NULL);
+            break;
+        case N_IF:
+            if (lint) lint_expr(c, ls, st->cond.cond, NULL, NULL);
+            lint_body(c, ls, &st->cond.then, lint);
+            lint_body(c, ls, &st->cond.els, lint);
+            break;
+        case N_FOR:
+            if (lint && st->loop.iter) lint_expr(c, ls, st->loop.iter, NULL, NULL);
+            lint_body(c, ls, &st->loop.body, lint);
+            break;
+        default: break;   /* input: its dimensions are literals */
+        }
+    }
+}
+
+/* After every network is built: what no instance executed, in blocks and
+ * networks, is checked for names. */
+static void lint_unexecuted(Ctx *c)
+{
+    for (int i = 0; i < c->items->n; i++) {
+        Node *it = c->items->v[i];
+        if (it->broken)
+            continue;
+        Scope ls = {.prefix = "", .key_prefix = ""};
+        for (int j = 0; j < it->def.params.n; j++)
+            bind(c, &ls, it->def.params.v[j]->bind.name, poison(), it->def.params.v[j]);
+        lint_bind_all(c, &ls, &it->def.body);
+        c->depth = 0;
+        lint_body(c, &ls, &it->def.body, false);
+    }
+}
+
 Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped)
 {
     Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0, .dropped = dropped};
@@ -1513,6 +1649,7 @@ Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dro
     for (int i = 0; i < items->n; i++)
         if (items->v[i]->kind == N_NETWORK)
             p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
+    lint_unexecuted(&c);
     for (int i = 0; i < items->n; i++)
         if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && !items->v[i]->broken && diag_error_count() == 0)
             diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);

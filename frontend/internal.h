@@ -85,6 +85,7 @@ struct Node {
     int depth;          /* expression nesting depth, bounded by AST_MAX_DEPTH */
     bool used;          /* N_ASSIGN/N_INPUT/N_PARAM: referenced somewhere */
     bool expanded;      /* N_BLOCK: instantiated at least once */
+    bool ran;           /* statements: executed at least once (the rest is only linted) */
     bool broken;        /* N_BLOCK/N_NETWORK: its header had a syntax error */
     union {
         int64_t ival;
