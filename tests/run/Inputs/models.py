@@ -1349,3 +1349,20 @@ class MobilenetIf(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+def _stats_model(name):
+    """A model of tests/stats/Inputs/models.py (the parameter-count tests), so
+    that the end-to-end tests of the same example compare with the same
+    PyTorch definition instead of a copy of it."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'stats', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('stats_models', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.MODELS[name]()[0]
+
+
+# examples/densenet121.conv (torchvision's keys, features.denseblock1...)
+model('densenet121', [('x', (3, 224, 224))], ['fc'])(lambda: _stats_model('densenet121'))
