@@ -402,6 +402,28 @@ class ActivationsFused(nn.Module):
                 torch.sigmoid(c[4]), torch.tanh(c[5]), F.silu(c[6]), F.relu6(c[0] + c[1]))
 
 
+@model('activations_more', [('x', (4, 7, 9))],
+       ['hs', 'hsig', 'ge', 'gt', 'e1', 'e2', 'se', 'p1', 'pc', 'sp1', 'sp2', 'mi', 'ht1', 'ht2', 'ls', 'lsf',
+        'pf', 'm1', 'm2', 'a1', 's1', 'r1', 'm3'],
+       ranges={'x': (-8, 8)})
+class ActivationsMore(nn.Module):
+    """The activations of issue 9, standalone, and the scalar arithmetic forms."""
+
+    def __init__(self):
+        super().__init__()
+        self.p1 = nn.PReLU()
+        self.pc = nn.PReLU(4)
+        self.pf = nn.PReLU(252)
+
+    def forward(self, x):
+        f = torch.flatten(x, 1)
+        return (F.hardswish(x), F.hardsigmoid(x), F.gelu(x), F.gelu(x, approximate='tanh'), F.elu(x),
+                F.elu(x, alpha=0.5), F.selu(x), self.p1(x), self.pc(x), F.softplus(x),
+                F.softplus(x, beta=3, threshold=10), F.mish(x), F.hardtanh(x), F.hardtanh(x, -2.0, 3.5),
+                F.log_softmax(x, dim=1), F.log_softmax(f, dim=1), self.pf(f),
+                x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x)
+
+
 # --- pooling ---------------------------------------------------------------------
 
 @model('maxpool', [('x', (3, 12, 13)), ('n', (2, 7, 9))],
