@@ -40,7 +40,7 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
     case IR_ADD: case IR_SUB: case IR_MUL:
-        return n->broadcast ? (o->rank == 1 ? 1 : o->c * o->h) : rows_of(o);
+        return n->broadcast ? o->c * o->h : rows_of(o);
     case IR_ACT: case IR_COPY:
         return rows_of(o);
     case IR_KIND_COUNT:
@@ -283,8 +283,8 @@ static void emit_elementwise(CgKernel *k, BinaryOp op)
 }
 
 /*
- * add, sub, mul with broadcasting, one output row (c, h) ([F]: the whole
- * vector, as [1, 1, F]):
+ * add, sub, mul with broadcasting, one output row (c, h) ([F]: one feature,
+ * as [F, 1, 1]):
  *   y[c, h, w] = act(a[c*sa0 + h*sa1 + w*sa2] op b[c*sb0 + h*sb1 + w*sb2])
  * with stride 0 along each dimension where an operand has extent 1.
  */
@@ -292,7 +292,7 @@ static void emit_broadcast(CgKernel *k, BinaryOp op)
 {
     Cg *g = k->g;
     const IrTensor *o = k->out;
-    int64_t rows_per_c = o->rank == 1 ? 1 : o->h, cols = o->rank == 1 ? o->c : o->w;
+    int64_t rows_per_c = o->h, cols = o->w;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c)), h = cg_rem(g, k->r, cg_i64(g, rows_per_c));
     LLVMValueRef src[2];
     for (int j = 0; j < 2; j++) {

@@ -400,27 +400,29 @@ static bool rule_CONCAT(OpCall *k, Layer *L)
     return true;
 }
 
-/* PyTorch's broadcasting: shapes line up from the right ([F] against W),
- * and along each dimension the extents agree or one of them is 1. */
+/* PyTorch's broadcasting between tensors of one rank: along each dimension
+ * the extents agree or one of them is 1. A flat [F] never broadcasts with a
+ * [C, H, W]: with the batch dimension PyTorch would line [N, F] up with
+ * [H, W] of [N, C, H, W], which is not a per-sample operation. */
 static bool broadcast(OpCall *k, Layer *L)
 {
     Shape a = shape_of(k, 0), b = shape_of(k, 1);
-    int64_t da[3] = {a.rank == 1 ? 1 : a.c, a.rank == 1 ? 1 : a.h, a.rank == 1 ? a.c : a.w};
-    int64_t db[3] = {b.rank == 1 ? 1 : b.c, b.rank == 1 ? 1 : b.h, b.rank == 1 ? b.c : b.w};
-    int64_t d[3];
+    int64_t da[3] = {a.c, a.h, a.w}, db[3] = {b.c, b.h, b.w}, d[3];
+    char what[96];
+    snprintf(what, sizeof what, "operands of %s cannot be broadcast together", k->spec->name);
+    if (a.rank != b.rank) {
+        shape_mismatch(k, 0, 1, what);
+        diag_note(k->span, "a flat [F] tensor and a [C, H, W] tensor do not broadcast per sample (PyTorch would line "
+                  "[N, F] up with [H, W]); a per-channel factor is a [C, 1, 1] tensor, e.g. conv2d(kernel_size=1) "
+                  "on global_avgpool's output, as torchvision's SqueezeExcitation computes it");
+        return false;
+    }
     for (int i = 0; i < 3; i++) {
-        if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
-            char what[96];
-            snprintf(what, sizeof what, "operands of %s cannot be broadcast together", k->spec->name);
-            shape_mismatch(k, 0, 1, what);
-            if (a.rank != b.rank)
-                diag_note(k->span, "as in PyTorch, a flat [F] tensor lines up with the last dimension (W); "
-                          "a per-channel factor is a [C, 1, 1] tensor, e.g. conv2d(kernel_size=1) on global_avgpool's output");
-            return false;
-        }
+        if (da[i] != db[i] && da[i] != 1 && db[i] != 1)
+            return shape_mismatch(k, 0, 1, what);
         d[i] = da[i] == 1 ? db[i] : da[i];
     }
-    L->shape = a.rank == 1 && b.rank == 1 ? (Shape){1, d[2], 1, 1} : (Shape){3, d[0], d[1], d[2]};
+    L->shape = (Shape){a.rank, d[0], d[1], d[2]};
     return true;
 }
 

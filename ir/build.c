@@ -62,19 +62,19 @@ static void lower_prelu(IrModule *m, IrNode *n, const Layer *l)
     n->weight = param(m, l, ".weight", 1, l->num_parameters, 0, 0, 0);
 }
 
-/* add, sub, mul whose operands differ in shape: each input's element
- * strides along the output's C, H, W, with [F] lined up as [1, 1, F] and 0
- * along a dimension where the input has extent 1. Strides follow the front
- * end's shapes, not the IR tensors' (a flatten alias keeps its source's). */
+/* add, sub, mul whose operands differ in shape (the same rank): each
+ * input's element strides along the output's C, H, W ([F]: as [F, 1, 1]),
+ * 0 along a dimension where the input has extent 1. Strides follow the
+ * front end's shapes, not the IR tensors' (a flatten alias keeps its
+ * source's). */
 static void set_broadcast(IrNode *n, const Graph *g, const Layer *l)
 {
     for (int j = 0; j < 2 && l->ninputs == 2; j++) {
         Shape s = g->layers[l->inputs[j]].shape;
-        int64_t d[3] = {s.rank == 1 ? 1 : s.c, s.rank == 1 ? 1 : s.h, s.rank == 1 ? s.c : s.w};
-        n->bstride[j][0] = d[0] == 1 ? 0 : d[1] * d[2];
-        n->bstride[j][1] = d[1] == 1 ? 0 : d[2];
-        n->bstride[j][2] = d[2] == 1 ? 0 : 1;
-        n->broadcast |= s.rank != l->shape.rank || s.c != l->shape.c || s.h != l->shape.h || s.w != l->shape.w;
+        n->bstride[j][0] = s.c == 1 ? 0 : s.h * s.w;
+        n->bstride[j][1] = s.h == 1 ? 0 : s.w;
+        n->bstride[j][2] = s.w == 1 ? 0 : 1;
+        n->broadcast |= s.c != l->shape.c || s.h != l->shape.h || s.w != l->shape.w;
     }
 }
 

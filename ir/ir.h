@@ -183,7 +183,7 @@ struct IrNode {
     double act_beta;    /* the activation's second argument (IrAct) */
     int broadcast;      /* add, sub, mul: an operand's shape differs from the output's */
     int64_t bstride[2][3]; /* with broadcast: element strides of inputs 0 and 1 along the
-                              output's C, H, W ([F] as [1, 1, F]); 0 where broadcast */
+                              output's C, H, W ([F] as [F, 1, 1]); 0 where broadcast */
     IrGeom geom;        /* conv, conv_t, maxpool, avgpool */
     double eps;         /* batchnorm */
     int count_include_pad; /* avgpool: the divisor counts padding */

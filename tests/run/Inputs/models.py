@@ -424,6 +424,51 @@ class ActivationsMore(nn.Module):
                 x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x)
 
 
+@model('elementwise', [('x', (6, 5, 7))],
+       ['same_mul', 'same_sub', 'se', 'se_left', 'sp_mul', 'sp_sub', 'sp_rsub', 'outer', 'gr', 'prec', 'chain',
+        'affine', 'ff'])
+class Elementwise(nn.Module):
+    """add, sub, mul with broadcasting between [C,H,W], [C,1,1], [1,H,W] and [F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(6, 6, 3, padding=1)
+        self.b = nn.Conv2d(6, 6, 1)
+        self.fc = nn.Conv2d(6, 6, 1)
+        self.spatial = nn.Conv2d(6, 1, 3, padding=1)
+        self.l1 = nn.Linear(210, 7)
+        self.l2 = nn.Linear(210, 7)
+        self.one = nn.Linear(210, 1)
+
+    def forward(self, x):
+        a, b = self.a(x), self.b(x)
+        s = torch.sigmoid(self.fc(F.adaptive_avg_pool2d(a, 1)))
+        sp = self.spatial(x)
+        f = torch.flatten(x, 1)
+        l1, l2 = self.l1(f), self.l2(f)
+        return (a * b, a - b, a * s, s * a, sp * a, a - sp, sp - a, s + sp, F.relu(a * s), a + b * s - sp,
+                a - b - s, x * 0.5 + 1.0, l1 * l2 - self.one(f))
+
+
+@model('activations_more_fused', [('x', (3, 8, 17))],
+       ['hs', 'hsig', 'ge', 'gt', 'el', 'se', 'sp', 'mi', 'ht', 'half', 'lg', 'gs'], ranges={'x': (-4, 4)})
+class ActivationsMoreFused(nn.Module):
+    """The activations of issue 9 after a conv, a linear and a broadcasting mul."""
+
+    def __init__(self):
+        super().__init__()
+        for i in range(1, 11):
+            setattr(self, 'c%d' % i, nn.Conv2d(3, 4, 3, padding=1))
+        self.l = nn.Linear(3 * 8 * 17, 10)
+
+    def forward(self, x):
+        c = [getattr(self, 'c%d' % i)(x) for i in range(1, 11)]
+        gm = c[0] * F.adaptive_avg_pool2d(c[1], 1)
+        return (F.hardswish(c[0]), F.hardsigmoid(c[1]), F.gelu(c[2]), F.gelu(c[3], approximate='tanh'),
+                F.elu(c[4], 0.3), F.selu(c[5]), F.softplus(c[6], 2.0, 5.0), F.mish(c[7]),
+                F.hardtanh(c[8], -0.5, 0.75), c[9] * 0.5, F.gelu(self.l(torch.flatten(x, 1))), F.hardswish(gm))
+
+
 # --- pooling ---------------------------------------------------------------------
 
 @model('maxpool', [('x', (3, 12, 13)), ('n', (2, 7, 9))],
