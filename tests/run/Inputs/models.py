@@ -404,7 +404,7 @@ class ActivationsFused(nn.Module):
 
 @model('activations_more', [('x', (4, 7, 9))],
        ['hs', 'hsig', 'ge', 'gt', 'e1', 'e2', 'se', 'p1', 'pc', 'sp1', 'sp2', 'mi', 'ht1', 'ht2', 'ls', 'lsf',
-        'pf', 'm1', 'm2', 'a1', 's1', 'r1', 'm3'],
+        'pf', 'm1', 'm2', 'a1', 's1', 'r1', 'm3', 'ms', 'as', 'ss', 'rs'],
        ranges={'x': (-8, 8)})
 class ActivationsMore(nn.Module):
     """The activations of issue 9, standalone, and the scalar arithmetic forms."""
@@ -421,7 +421,8 @@ class ActivationsMore(nn.Module):
                 F.elu(x, alpha=0.5), F.selu(x), self.p1(x), self.pc(x), F.softplus(x),
                 F.softplus(x, beta=3, threshold=10), F.mish(x), F.hardtanh(x), F.hardtanh(x, -2.0, 3.5),
                 F.log_softmax(x, dim=1), F.log_softmax(f, dim=1), self.pf(f),
-                x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x)
+                x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x,
+                torch.mul(x, -1.5), torch.add(x, 2), torch.sub(x, 0.25), torch.rsub(x, 3.0))
 
 
 @model('elementwise', [('x', (6, 5, 7))],
