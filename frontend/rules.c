@@ -475,8 +475,8 @@ static bool rule_HARDTANH(OpCall *k, Layer *L)
 {
     L->act_arg[0] = arg(k, "min_val")->f[0];
     L->act_arg[1] = arg(k, "max_val")->f[0];
-    if (L->act_arg[1] < L->act_arg[0]) {
-        diag_error(arg_span(k, "max_val"), "max_val of hardtanh (%g) must be at least min_val (%g), as in PyTorch",
+    if (!(L->act_arg[1] > L->act_arg[0])) {
+        diag_error(arg_span(k, "max_val"), "max_val of hardtanh (%g) must be greater than min_val (%g), as nn.Hardtanh requires",
                    L->act_arg[1], L->act_arg[0]);
         diag_note(arg_span(k, "min_val"), "min_val given here");
         return false;
