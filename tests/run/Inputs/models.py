@@ -1369,6 +1369,67 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
+def conv_bn_silu(cin, cout, k, stride=1, groups=1, act=True):
+    """torchvision's Conv2dNormActivation with SiLU: keys .0 (conv) and .1 (batchnorm)."""
+    layers = [nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*(layers + [nn.SiLU()] if act else layers))
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation(cin, squeeze, activation=nn.SiLU): keys fc1, fc2."""
+
+    def __init__(self, cin, squeeze):
+        super().__init__()
+        self.fc1 = nn.Conv2d(cin, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, cin, 1)
+
+    def forward(self, x):
+        s = self.fc2(F.silu(self.fc1(F.adaptive_avg_pool2d(x, 1))))
+        return x * torch.sigmoid(s)
+
+
+class MBConv(nn.Module):
+    """torchvision efficientnet.MBConv at inference (stochastic depth is the identity):
+    keys block.0 .. block.3 (block.0 .. block.2 when expand_ratio is 1)."""
+
+    def __init__(self, cin, cout, k, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = [conv_bn_silu(cin, hidden, 1)] if expand != 1 else []
+        layers += [conv_bn_silu(hidden, hidden, k, stride, hidden), SqueezeExcitation(hidden, max(1, cin // 4)),
+                   conv_bn_silu(hidden, cout, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class EfficientNetB0(nn.Module):
+    """torchvision efficientnet_b0 (width and depth 1.0, dropout 0.2)."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        layers, cin = [conv_bn_silu(3, 32, 3, 2)], 32
+        for expand, k, stride, cout, n in ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                                           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)):
+            stage = []
+            for i in range(n):
+                stage.append(MBConv(cin, cout, k, stride if i == 0 else 1, expand))
+                cin = cout
+            layers.append(nn.Sequential(*stage))
+        layers.append(conv_bn_silu(cin, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+model('efficientnet_b0', [('x', (3, 224, 224))], ['logits'])(EfficientNetB0)
+model('efficientnet_b0_64', [('x', (3, 64, 64))], ['logits'])(EfficientNetB0)
+
+
 class AsppPooling(nn.Sequential):
     """torchvision ASPPPooling: pool (.0), conv (.1), batchnorm (.2), relu (.3), back to the input size."""
 
