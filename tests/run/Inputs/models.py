@@ -1380,11 +1380,12 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, cin, squeeze):
         super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)  # a module, as torchvision's (ptflops counts it)
         self.fc1 = nn.Conv2d(cin, squeeze, 1)
         self.fc2 = nn.Conv2d(squeeze, cin, 1)
 
     def forward(self, x):
-        s = self.fc2(F.silu(self.fc1(F.adaptive_avg_pool2d(x, 1))))
+        s = self.fc2(F.silu(self.fc1(self.avgpool(x))))
         return x * torch.sigmoid(s)
 
 
@@ -1420,10 +1421,11 @@ class EfficientNetB0(nn.Module):
             layers.append(nn.Sequential(*stage))
         layers.append(conv_bn_silu(cin, 1280, 1))
         self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
 
     def forward(self, x):
-        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
 model('efficientnet_b0', [('x', (3, 224, 224))], ['logits'])(EfficientNetB0)
