@@ -115,7 +115,7 @@ void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v);
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c);
 LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x);
 LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b);
-LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v);
+LLVMValueRef cg_act(Cg *g, const IrNode *n, LLVMValueRef v); /* n's activation epilogue */
 LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name);
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name);

@@ -134,7 +134,7 @@ static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef v = cg_get(g, T->acc[j * T->tile.t + u]);
             if (cg_vector_act(T->n->act))
-                v = cg_act(g, T->n->act, T->n->act_alpha, v);
+                v = cg_act(g, T->n, v);
             LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
             cg_masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
         }
@@ -149,7 +149,7 @@ static void scalar_epilogue(Cg *g, Tile *T, LLVMValueRef y)
         LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
         LLVMValueRef p = cg_gep(g, y, cg_mul(g, row, cg_i64(g, o->w)));
         CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
-        cg_store(g, p, i.iv, cg_act(g, T->n->act, T->n->act_alpha, cg_load(g, p, i.iv)));
+        cg_store(g, p, i.iv, cg_act(g, T->n, cg_load(g, p, i.iv)));
         cg_loop_end(g, &i);
     }
 }
@@ -303,7 +303,7 @@ static void emit_conv_t_tiled(CgKernel *k)
         for (int kw = 0; kw < kw_n; kw++) {
             v[kw] = cg_get(g, acc[j * kw_n + kw]);
             if (cg_vector_act(n->act))
-                v[kw] = cg_act(g, n->act, n->act_alpha, v[kw]);
+                v[kw] = cg_act(g, n, v[kw]);
         }
         LLVMValueRef ow0 = cg_mul(g, iw0, cg_i64(g, kw_n));
         if (kw_n == 1) {

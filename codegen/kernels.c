@@ -33,11 +33,15 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
-    case IR_SOFTMAX:
+    case IR_SOFTMAX: case IR_LOG_SOFTMAX:
         return o->h * o->w;
+    case IR_PRELU:
+        return o->c * o->h;
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
-    case IR_ACT: case IR_ADD: case IR_COPY:
+    case IR_ADD: case IR_SUB: case IR_MUL:
+        return n->broadcast ? o->c * o->h : rows_of(o);
+    case IR_ACT: case IR_COPY:
         return rows_of(o);
     case IR_KIND_COUNT:
         break;
@@ -52,7 +56,7 @@ static void epilogue_row(CgKernel *k, LLVMValueRef row, int64_t len)
     if (k->n->act == ACT_NONE)
         return;
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "act");
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, cg_load(g, row, i.iv)));
+    cg_store(g, row, i.iv, cg_act(g, k->n, cg_load(g, row, i.iv)));
     cg_loop_end(g, &i);
 }
 
@@ -237,7 +241,7 @@ static void emit_linear(CgKernel *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, nin), "i");
     cg_set(g, acc, cg_fmuladd(g, cg_load(g, wrow, i.iv), cg_load(g, k->x[0], i.iv), cg_get(g, acc)));
     cg_loop_end(g, &i);
-    cg_store(g, k->y, k->r, cg_act(g, k->n->act, k->n->act_alpha, cg_get(g, acc)));
+    cg_store(g, k->y, k->r, cg_act(g, k->n, cg_get(g, acc)));
 }
 
 /* batchnorm2d (inference), one row of channel c:
@@ -255,7 +259,7 @@ static void emit_batchnorm(CgKernel *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "w");
     LLVMValueRef v = LLVMBuildFSub(g->b, cg_load(g, src, i.iv), mean, "");
     v = cg_fmuladd(g, v, scale, beta);
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_store(g, row, i.iv, cg_act(g, k->n, v));
     cg_loop_end(g, &i);
 }
 
@@ -274,7 +278,59 @@ static void emit_elementwise(CgKernel *k, BinaryOp op)
     LLVMValueRef v = cg_load(g, cg_gep(g, k->x[0], base), i.iv);
     for (int j = 1; j < k->n->nin; j++)
         v = op(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_store(g, row, i.iv, cg_act(g, k->n, v));
+    cg_loop_end(g, &i);
+}
+
+/*
+ * add, sub, mul with broadcasting, one output row (c, h) ([F]: one feature,
+ * as [F, 1, 1]):
+ *   y[c, h, w] = act(a[c*sa0 + h*sa1 + w*sa2] op b[c*sb0 + h*sb1 + w*sb2])
+ * with stride 0 along each dimension where an operand has extent 1.
+ */
+static void emit_broadcast(CgKernel *k, BinaryOp op)
+{
+    Cg *g = k->g;
+    const IrTensor *o = k->out;
+    int64_t rows_per_c = o->h, cols = o->w;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c)), h = cg_rem(g, k->r, cg_i64(g, rows_per_c));
+    LLVMValueRef src[2];
+    for (int j = 0; j < 2; j++) {
+        const int64_t *st = k->n->bstride[j];
+        src[j] = cg_gep(g, k->x[j], cg_add(g, cg_mul(g, c, cg_i64(g, st[0])), cg_mul(g, h, cg_i64(g, st[1]))));
+    }
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, cols)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
+    LLVMValueRef v[2];
+    for (int j = 0; j < 2; j++)
+        v[j] = cg_load(g, src[j], k->n->bstride[j][2] ? i.iv : cg_i64(g, 0));
+    cg_store(g, row, i.iv, cg_act(g, k->n, op(g->b, v[0], v[1], "")));
+    cg_loop_end(g, &i);
+}
+
+static void emit_binary(CgKernel *k, BinaryOp op)
+{
+    if (k->n->broadcast)
+        emit_broadcast(k, op);
+    else
+        emit_elementwise(k, op);
+}
+
+/* prelu, one row (c, h) ([F]: feature c): y = x > 0 ? x : w[c or 0] * x */
+static void emit_prelu(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *o = k->out;
+    int64_t cols = o->rank == 1 ? 1 : o->w;
+    LLVMValueRef c = o->rank == 1 ? k->r : cg_div(g, k->r, cg_i64(g, o->h));
+    int64_t nw = k->n->weight >= 0 ? ir_param_size(&g->m->params[k->n->weight]) : 1;
+    LLVMValueRef w = cg_load(g, k->p[0], nw == 1 ? cg_i64(g, 0) : c);
+    LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, cols));
+    LLVMValueRef row = cg_gep(g, k->y, base), src = cg_gep(g, k->x[0], base);
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "w");
+    LLVMValueRef x = cg_load(g, src, i.iv);
+    LLVMValueRef pos = LLVMBuildFCmp(g->b, LLVMRealOGT, x, cg_f32(g, 0.0), "");
+    cg_store(g, row, i.iv, LLVMBuildSelect(g->b, pos, x, LLVMBuildFMul(g->b, w, x, ""), ""));
     cg_loop_end(g, &i);
 }
 
@@ -540,8 +596,10 @@ static void emit_crop(CgKernel *k)
 }
 
 /* softmax over channels at one position p:
- *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p] */
-static void emit_softmax(CgKernel *k)
+ *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p]
+ * log_softmax:
+ *   y[c, p] = x[c, p] - m - log(sum_c' exp(x[c', p] - m)) */
+static void emit_softmax(CgKernel *k, int log)
 {
     Cg *g = k->g;
     int64_t channels = k->out->c, stride = k->out->rank == 1 ? 1 : k->out->h * k->out->w;
@@ -559,9 +617,12 @@ static void emit_softmax(CgKernel *k)
     cg_set(g, sum, LLVMBuildFAdd(g->b, cg_get(g, sum), e, ""));
     cg_loop_end(g, &b);
     LLVMValueRef inv = cg_get(g, sum);
+    LLVMValueRef lse = log ? LLVMBuildFAdd(g->b, m, cg_call_f32(g, "logf", inv), "") : inv;
     CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, channels), "norm");
     LLVMValueRef idx2 = cg_mul(g, c.iv, cg_i64(g, stride));
-    cg_store(g, ys, idx2, LLVMBuildFDiv(g->b, cg_load(g, ys, idx2), inv, ""));
+    LLVMValueRef v = log ? LLVMBuildFSub(g->b, cg_load(g, xs, idx2), lse, "")
+                         : LLVMBuildFDiv(g->b, cg_load(g, ys, idx2), inv, "");
+    cg_store(g, ys, idx2, v);
     cg_loop_end(g, &c);
 }
 
@@ -592,10 +653,14 @@ static void reference_body(CgKernel *k)
     case IR_UPSAMPLE: emit_upsample(k); break;
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;
-    case IR_SOFTMAX: emit_softmax(k); break;
+    case IR_SOFTMAX: emit_softmax(k, 0); break;
+    case IR_LOG_SOFTMAX: emit_softmax(k, 1); break;
+    case IR_PRELU: emit_prelu(k); break;
     case IR_REORDER: emit_reorder(k); break;
     case IR_ACT: case IR_COPY: emit_elementwise(k, NULL); break;
-    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;
+    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;
+    case IR_SUB: emit_binary(k, LLVMBuildFSub); break;
+    case IR_MUL: emit_binary(k, LLVMBuildFMul); break;
     case IR_KIND_COUNT: break;
     }
 }

@@ -93,11 +93,6 @@ void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
     LLVMBuildCall2(g->b, fty, fn, args, 4, "");
 }
 
-int cg_vector_act(IrAct a)
-{
-    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_LEAKY_RELU;
-}
-
 /* <a0, b0, a1, b1, ...> from lanes [first, first + vec/2) of a and b */
 LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first)
 {

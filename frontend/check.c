@@ -541,12 +541,26 @@ static Value eval_op(Ctx *c, Scope *s, Node *n, OpKind op, const char *bind)
     return make_layer(c, s, &k, bind, arena_printf(c->a, "%s(...)", k.spec->name));
 }
 
-/* a + b on tensors is add(a, b). */
-static Value eval_add(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *bind)
+/* a + b, a - b, a * b on tensors are add, sub and mul (broadcasting). */
+static Value eval_tensor_op(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *bind)
 {
     Value t[2] = {a, b};
-    OpCall k = {.op = OP_ADD, .spec = op_spec(OP_ADD), .span = n->span, .tensors = t, .ntensors = 2};
-    return make_layer(c, s, &k, bind, "a + b");
+    OpKind op = n->bin.op == '+' ? OP_ADD : n->bin.op == '-' ? OP_SUB : OP_MUL;
+    OpCall k = {.op = op, .spec = op_spec(op), .span = n->span, .tensors = t, .ntensors = 2};
+    return make_layer(c, s, &k, bind, arena_printf(c->a, "a %c b", n->bin.op));
+}
+
+/* x + s, x - s, s - x, x * s, s * x with a number s: the *_scalar ops. */
+static Value eval_scalar_op(Ctx *c, Scope *s, Node *n, Value x, Value num, bool num_first, const char *bind)
+{
+    int o = n->bin.op;
+    OpKind op = o == '+' ? OP_ADD_SCALAR : o == '*' ? OP_MUL_SCALAR : num_first ? OP_RSUB_SCALAR : OP_SUB_SCALAR;
+    OpCall k = {.op = op, .spec = op_spec(op), .span = n->span, .tensors = &x, .ntensors = 1};
+    k.arg[0] = num;
+    if (num.k == V_INT)
+        k.arg[0].f[0] = k.arg[0].f[1] = (double)num.i[0];
+    k.given[0] = true;
+    return make_layer(c, s, &k, bind, arena_printf(c->a, num_first ? "s %c x" : "x %c s", o));
 }
 
 static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind);
@@ -807,8 +821,13 @@ static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
         (b.k == V_STRING || b.k == V_INT))
         return (Value){.k = V_STRING, .s = arena_printf(c->a, "%s%s", key_text(c, &a), key_text(c, &b)), .span = n->span};
     bool arith = !is_comparison(n->bin.op);
-    if (arith && a.k == V_TENSOR && b.k == V_TENSOR && n->bin.op == '+')
-        return eval_add(c, s, n, a, b, bind);
+    bool tensor_op = arith && n->bin.op != '/';
+    if (tensor_op && a.k == V_TENSOR && b.k == V_TENSOR)
+        return eval_tensor_op(c, s, n, a, b, bind);
+    if (tensor_op && a.k == V_TENSOR && is_number(&b))
+        return eval_scalar_op(c, s, n, a, b, false, bind);
+    if (tensor_op && is_number(&a) && b.k == V_TENSOR)
+        return eval_scalar_op(c, s, n, b, a, true, bind);
     if (arith && a.k == V_INT && b.k == V_INT)
         return int_arith(c, n, a.i[0], b.i[0]);
     if (arith && is_number(&a) && is_number(&b)) {
@@ -817,7 +836,7 @@ static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
         return float_value(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y, n->span);
     }
     diag_error(n->span, "operator '%s' cannot be applied to %s and %s%s", ast_op_text(n->bin.op), value_desc(&a), value_desc(&b),
-               a.k == V_TENSOR && b.k == V_TENSOR ? " (only + works on tensors)" : "");
+               a.k == V_TENSOR || b.k == V_TENSOR ? " (tensors take +, - and *)" : "");
     context_notes(c);
     return poison();
 }

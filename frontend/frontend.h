@@ -73,6 +73,9 @@ typedef struct Layer {
     UpsampleMode mode;     /* upsample */
     int64_t crop_offset[2];/* crop: top, left offset into the input */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
+    double act_arg[2];     /* elu alpha; softplus beta, threshold; hardtanh min_val, max_val;
+                              gelu [0] = 1 for approximate='tanh'; *_scalar: y = x*[0] + [1] */
+    int64_t num_parameters;/* prelu: 1 or the channels */
 
     int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
     int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */

@@ -272,7 +272,7 @@ static bool rule_SILU(OpCall *k, Layer *L) { return same_shape(k, L); }
 
 static bool rule_LEAKY_RELU(OpCall *k, Layer *L)
 {
-    L->negative_slope = arg(k, "negative_slope")->f[0];
+    L->negative_slope = L->act_arg[0] = arg(k, "negative_slope")->f[0];
     return same_shape(k, L);
 }
 
@@ -400,13 +400,102 @@ static bool rule_CONCAT(OpCall *k, Layer *L)
     return true;
 }
 
-static bool rule_ADD(OpCall *k, Layer *L)
+/* PyTorch's broadcasting between tensors of one rank: along each dimension
+ * the extents agree or one of them is 1. A flat [F] never broadcasts with a
+ * [C, H, W]: with the batch dimension PyTorch would line [N, F] up with
+ * [H, W] of [N, C, H, W], which is not a per-sample operation. */
+static bool broadcast(OpCall *k, Layer *L)
 {
     Shape a = shape_of(k, 0), b = shape_of(k, 1);
-    if (a.rank != b.rank || a.c != b.c || a.h != b.h || a.w != b.w)
-        return shape_mismatch(k, 0, 1, "operands of add must have the same shape");
-    L->shape = a;
+    int64_t da[3] = {a.c, a.h, a.w}, db[3] = {b.c, b.h, b.w}, d[3];
+    char what[96];
+    snprintf(what, sizeof what, "operands of %s cannot be broadcast together", k->spec->name);
+    if (a.rank != b.rank) {
+        shape_mismatch(k, 0, 1, what);
+        diag_note(k->span, "a flat [F] tensor and a [C, H, W] tensor do not broadcast per sample (PyTorch would line "
+                  "[N, F] up with [H, W]); a per-channel factor is a [C, 1, 1] tensor, e.g. conv2d(kernel_size=1) "
+                  "on global_avgpool's output, as torchvision's SqueezeExcitation computes it");
+        return false;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (da[i] != db[i] && da[i] != 1 && db[i] != 1)
+            return shape_mismatch(k, 0, 1, what);
+        d[i] = da[i] == 1 ? db[i] : da[i];
+    }
+    L->shape = (Shape){a.rank, d[0], d[1], d[2]};
     return true;
+}
+
+static bool rule_ADD(OpCall *k, Layer *L) { return broadcast(k, L); }
+static bool rule_SUB(OpCall *k, Layer *L) { return broadcast(k, L); }
+static bool rule_MUL(OpCall *k, Layer *L) { return broadcast(k, L); }
+
+/* x op s as y = x*scale + shift: mul s*x, add x + s, sub x - s, rsub s - x. */
+static bool scalar_op(OpCall *k, Layer *L, double scale, double shift)
+{
+    L->act_arg[0] = scale;
+    L->act_arg[1] = shift;
+    return same_shape(k, L);
+}
+
+static bool rule_ADD_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, 1.0, arg(k, "other")->f[0]); }
+static bool rule_SUB_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, 1.0, -arg(k, "other")->f[0]); }
+static bool rule_RSUB_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, -1.0, arg(k, "other")->f[0]); }
+static bool rule_MUL_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, arg(k, "other")->f[0], 0.0); }
+
+static bool rule_HARDSWISH(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_HARDSIGMOID(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_SELU(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_MISH(OpCall *k, Layer *L) { return same_shape(k, L); }
+
+static bool rule_GELU(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = !strcmp(arg(k, "approximate")->s, "tanh");
+    return same_shape(k, L);
+}
+
+static bool rule_ELU(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "alpha")->f[0];
+    return same_shape(k, L);
+}
+
+static bool rule_SOFTPLUS(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "beta")->f[0];
+    L->act_arg[1] = arg(k, "threshold")->f[0];
+    if (L->act_arg[0] == 0) {
+        diag_error(arg_span(k, "beta"), "beta of softplus must not be 0 (softplus divides by it)");
+        return false;
+    }
+    return same_shape(k, L);
+}
+
+static bool rule_HARDTANH(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "min_val")->f[0];
+    L->act_arg[1] = arg(k, "max_val")->f[0];
+    if (!(L->act_arg[1] > L->act_arg[0])) {
+        diag_error(arg_span(k, "max_val"), "max_val of hardtanh (%g) must be greater than min_val (%g), as nn.Hardtanh requires",
+                   L->act_arg[1], L->act_arg[0]);
+        diag_note(arg_span(k, "min_val"), "min_val given here");
+        return false;
+    }
+    return same_shape(k, L);
+}
+
+/* nn.PReLU(num_parameters): one slope, or one per channel (dim 1). */
+static bool rule_PRELU(OpCall *k, Layer *L)
+{
+    int64_t n = arg(k, "num_parameters")->i[0], c = shape_of(k, 0).c;
+    if (n != 1 && n != c) {
+        diag_error(arg_span(k, "num_parameters"), "num_parameters of prelu must be 1 or the %s (%lld), got %lld",
+                   shape_of(k, 0).rank == 1 ? "features" : "channels", (long long)c, (long long)n);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->num_parameters = n;
+    return same_shape(k, L);
 }
 
 static bool rule_CROP(OpCall *k, Layer *L)
@@ -433,18 +522,21 @@ static bool rule_FLATTEN(OpCall *k, Layer *L)
     return true;
 }
 
-static bool rule_SOFTMAX(OpCall *k, Layer *L)
+static bool softmax_dim(OpCall *k, Layer *L)
 {
     int64_t dim = arg(k, "dim")->i[0];
     Shape s = shape_of(k, 0);
     if (dim != 1 && dim != -s.rank) {
-        diag_error(arg_span(k, "dim"), "softmax runs over channels/features only (dim=1), got dim=%lld", (long long)dim);
+        diag_error(arg_span(k, "dim"), "%s runs over channels/features only (dim=1), got dim=%lld", k->spec->name, (long long)dim);
         return false;
     }
     L->softmax_dim = 0;
     L->shape = s;
     return true;
 }
+
+static bool rule_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
+static bool rule_LOG_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
 
 typedef bool (*RuleFn)(OpCall *, Layer *);
 static const RuleFn rules[OP_COUNT] = {

@@ -103,6 +103,8 @@ static int64_t layer_params(const Graph *g, const Layer *l)
         return numel(input_of(g, l, 0)->shape) * cout + (l->bias ? cout : 0);
     case OP_BATCHNORM2D:
         return 2 * cout;
+    case OP_PRELU:
+        return l->num_parameters;
     default:
         return 0;
     }
@@ -132,11 +134,11 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *   conv2d, conv_transpose2d: kh*kw*Cin*(Cout/groups) * Hout*Wout
  *                             + (bias ? Cout*Hout*Wout : 0)   (output positions, also transposed)
  *   linear:                   in*out + (bias ? out : 0)
- *   relu, relu6, leaky_relu:  output elements
+ *   relu, relu6, leaky_relu, prelu, elu:  output elements
  *   batchnorm2d (affine):     2 * input elements
  *   max/avg/global pools:     input elements
  *   upsample:                 output elements
- *   everything else (sigmoid, tanh, silu, softmax, concat, add, ...): 0 */
+ *   everything else (sigmoid, tanh, silu, gelu, softmax, concat, add, mul, ...): 0 */
 static int64_t ptflops_macs(const Graph *g, const Layer *l)
 {
     Shape in = l->ninputs ? input_of(g, l, 0)->shape : l->shape, out = l->shape;
@@ -149,6 +151,8 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_RELU:
     case OP_RELU6:
     case OP_LEAKY_RELU:
+    case OP_PRELU:
+    case OP_ELU:
     case OP_UPSAMPLE:
         return numel(out);
     case OP_BATCHNORM2D:
@@ -187,6 +191,22 @@ static double transposed_span(int64_t k, int64_t s, int64_t d)
     return (double)(d / g) * (double)(((k - 1) * g) / s);
 }
 
+/* add, sub, mul: every operand contributes its window; the step between
+ * output elements is that of the operands that are not broadcast along d
+ * (one broadcast value, e.g. a [C, 1, 1] gate, is read at every position). */
+static Rf rf_broadcast(const Graph *g, const Layer *l, int d, const Rf *all)
+{
+    Rf o = {0, 0, 0};
+    for (int i = 0; i < l->ninputs; i++) {
+        Rf b = all[l->inputs[i] * 2 + d];
+        o.r = fmax(o.r, b.r);
+        o.full = fmax(o.full, b.full);
+        if (extent(input_of(g, l, i)->shape, d) == extent(l->shape, d))
+            o.j = fmax(o.j, b.j);
+    }
+    return o;
+}
+
 /* The rule of one layer for dimension d, given its first input's state. */
 static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 {
@@ -219,11 +239,16 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.r = in.full;
         break;
     case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
         if (l->shape.rank == 1)
             o.r = in.full;
         break;
-    case OP_CONCAT:
     case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+        o = rf_broadcast(g, l, d, all);
+        break;
+    case OP_CONCAT:
         /* every input contributes: the widest window and the coarsest step */
         for (int i = 1; i < l->ninputs; i++) {
             Rf b = all[l->inputs[i] * 2 + d];
@@ -453,8 +478,14 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
     case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
     case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
-    case OP_CONCAT:
-    case OP_ADD: return win_union(o, ins, n, 0);
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+        for (int k = 0; k < n; k++)
+            if (extent(input_of(g, l, k)->shape, d) != extent(l->shape, d))
+                return false;  /* broadcast along d: the simple rule (rf_broadcast) stands */
+        return win_union(o, ins, n, 0);
+    case OP_CONCAT: return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
     }
 }
@@ -889,6 +920,23 @@ static void json_rf(FILE *out, const Layer *l)
     fputs("]}", out);
 }
 
+/* The arguments of the activations and scalar ops of issue 9. */
+static void json_act_attrs(FILE *out, const Layer *l)
+{
+    const double *a = l->act_arg;
+    switch (l->op) {
+    case OP_ELU: fprintf(out, ", \"alpha\": %.9g", a[0]); break;
+    case OP_SOFTPLUS: fprintf(out, ", \"beta\": %.9g, \"threshold\": %.9g", a[0], a[1]); break;
+    case OP_HARDTANH: fprintf(out, ", \"min_val\": %.9g, \"max_val\": %.9g", a[0], a[1]); break;
+    case OP_GELU: fprintf(out, ", \"approximate\": \"%s\"", a[0] != 0 ? "tanh" : "none"); break;
+    case OP_PRELU: fprintf(out, ", \"num_parameters\": %lld", (long long)l->num_parameters); break;
+    case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR:
+        fprintf(out, ", \"scale\": %.9g, \"shift\": %.9g", a[0], a[1]);
+        break;
+    default: break;
+    }
+}
+
 /* The attributes that apply to the layer's op. */
 static void json_attrs(FILE *out, const Layer *l)
 {
@@ -918,6 +966,7 @@ static void json_attrs(FILE *out, const Layer *l)
         fprintf(out, ", \"eps\": %.9g", l->eps);
     if (l->op == OP_LEAKY_RELU)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
+    json_act_attrs(out, l);
     if (l->op == OP_UPSAMPLE)
         fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\"", l->scale[0], l->scale[1],
                 l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
@@ -1167,7 +1216,24 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
                 (long long)in.w);
         break;
     case OP_ADD:
-        fputs("output size: the shape of the operands (they must agree)\n", out);
+    case OP_SUB:
+    case OP_MUL:
+        fputs("output size: the operands broadcast as in PyTorch: along each dimension the extents agree, or one "
+              "is 1 and takes the other's\n", out);
+        break;
+    case OP_ADD_SCALAR:
+    case OP_SUB_SCALAR:
+    case OP_RSUB_SCALAR:
+    case OP_MUL_SCALAR:
+        fprintf(out, "output size: unchanged (elementwise y = x * %g + %g)\n", l->act_arg[0], l->act_arg[1]);
+        break;
+    case OP_PRELU:
+        fputs("output size: unchanged (elementwise)\n", out);
+        fprintf(out, "parameters: weight [num_parameters] (one slope%s)\n  params = %lld\n",
+                l->num_parameters == 1 ? " shared by every channel" : " per channel", (long long)l->params);
+        return;
+    case OP_LOG_SOFTMAX:
+        fputs("output size: unchanged (log_softmax over the channels or features)\n", out);
         break;
     case OP_SOFTMAX:
         fputs("output size: unchanged (softmax over the channels or features)\n", out);

@@ -56,6 +56,28 @@ static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
     n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
 }
 
+/* prelu: weight [num_parameters] */
+static void lower_prelu(IrModule *m, IrNode *n, const Layer *l)
+{
+    n->weight = param(m, l, ".weight", 1, l->num_parameters, 0, 0, 0);
+}
+
+/* add, sub, mul whose operands differ in shape (the same rank): each
+ * input's element strides along the output's C, H, W ([F]: as [F, 1, 1]),
+ * 0 along a dimension where the input has extent 1. Strides follow the
+ * front end's shapes, not the IR tensors' (a flatten alias keeps its
+ * source's). */
+static void set_broadcast(IrNode *n, const Graph *g, const Layer *l)
+{
+    for (int j = 0; j < 2 && l->ninputs == 2; j++) {
+        Shape s = g->layers[l->inputs[j]].shape;
+        n->bstride[j][0] = s.c == 1 ? 0 : s.h * s.w;
+        n->bstride[j][1] = s.h == 1 ? 0 : s.w;
+        n->bstride[j][2] = s.w == 1 ? 0 : 1;
+        n->broadcast |= s.c != l->shape.c || s.h != l->shape.h || s.w != l->shape.w;
+    }
+}
+
 /* How each op lowers: the LOWER column of frontend/ops.def. */
 typedef enum { LOWER_INPUT, LOWER_ALIAS, LOWER_NODE } LowerHow;
 typedef struct {
@@ -97,7 +119,8 @@ static void set_attributes(IrNode *n, const Layer *l)
     }
     g->groups = at_least_1(l->groups);
     n->act = op_lowering[l->op].act;
-    n->act_alpha = l->negative_slope;
+    n->act_alpha = l->act_arg[0];
+    n->act_beta = l->act_arg[1];
     n->eps = l->eps;
     n->count_include_pad = l->count_include_pad;
     n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
@@ -162,8 +185,10 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_CONV_T: lower_conv_t(m, n, l); break;
     case IR_LINEAR: lower_linear(m, n, l); break;
     case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
+    case IR_PRELU: lower_prelu(m, n, l); break;
+    case IR_ADD: case IR_SUB: case IR_MUL: set_broadcast(n, g, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
-    case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
+    case IR_CONCAT: case IR_CROP: case IR_SOFTMAX: case IR_LOG_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */
     }

@@ -10,7 +10,7 @@
  *      nowhere else is folded into that conv's weights by a prepare step
  *      (PREPARE_FOLD_BATCHNORM) that writes derived parameters;
  *   3. fuse_activation: an elementwise activation whose input is produced by a
- *      conv/conv_t/linear/batchnorm/add used nowhere else, with the same
+ *      conv/conv_t/linear/batchnorm/add/sub/mul used nowhere else, with the same
  *      [C, H, W] (not across a flatten), becomes that node's epilogue;
  *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
  *      and a consumer disagree (layout.c);
@@ -64,7 +64,11 @@ typedef enum {
     IR_GLOBAL_AVGPOOL, /* mean over H, W */
     IR_UPSAMPLE,    /* nearest or bilinear (align_corners=False) */
     IR_CONCAT,      /* along channels */
-    IR_ADD,         /* elementwise sum of two tensors */
+    IR_ADD,         /* elementwise sum of two tensors (broadcasting as PyTorch) */
+    IR_SUB,         /* elementwise difference a - b (broadcasting) */
+    IR_MUL,         /* elementwise product (broadcasting) */
+    IR_PRELU,       /* x > 0 ? x : weight[c] * x, one slope or one per channel */
+    IR_LOG_SOFTMAX, /* log of softmax over channels / features */
     IR_CROP,        /* centre crop (offsets precomputed) */
     IR_SOFTMAX,     /* over channels / features */
     IR_COPY,        /* plain copy: an output that would alias an input or another output */
@@ -77,7 +81,14 @@ typedef enum {
 enum { IR_MAX_IN = 15 };
 
 typedef enum {
-    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU
+    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU,
+    ACT_HARDSWISH, ACT_HARDSIGMOID,
+    ACT_GELU,       /* act_alpha 1: approximate='tanh' */
+    ACT_ELU,        /* act_alpha: alpha */
+    ACT_SELU, ACT_MISH,
+    ACT_SOFTPLUS,   /* act_alpha: beta, act_beta: threshold */
+    ACT_HARDTANH,   /* act_alpha: min_val, act_beta: max_val */
+    ACT_AFFINE      /* x * act_alpha + act_beta: the *_scalar ops */
 } IrAct;
 
 /* Element types. Only f32 is computed today; the others reserve the room. */
@@ -168,7 +179,11 @@ struct IrNode {
     int weight, bias;   /* params, -1 if none (batchnorm: weight=gamma, bias=beta) */
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
-    double act_alpha;   /* leaky_relu negative_slope */
+    double act_alpha;   /* leaky_relu negative_slope; the other activations' first argument (IrAct) */
+    double act_beta;    /* the activation's second argument (IrAct) */
+    int broadcast;      /* add, sub, mul: an operand's shape differs from the output's */
+    int64_t bstride[2][3]; /* with broadcast: element strides of inputs 0 and 1 along the
+                              output's C, H, W ([F] as [F, 1, 1]); 0 where broadcast */
     IrGeom geom;        /* conv, conv_t, maxpool, avgpool */
     double eps;         /* batchnorm */
     int count_include_pad; /* avgpool: the divisor counts padding */

@@ -52,6 +52,24 @@ def canonical_args(n):
         return [scale_text(a['scale']), 'mode=%s' % a['mode']]
     if n.op == 'dropout':
         return ['p=%s' % ftext(a['p'])]
+    return canonical_args9(n)
+
+
+def canonical_args9(n):
+    """canonical_args of the ops of issue 9."""
+    a = n.attrs
+    if n.op == 'prelu':
+        return ['num_parameters=%d' % a['num']]
+    if n.op == 'gelu':
+        return ['approximate=%s' % a['approximate']]
+    if n.op == 'elu':
+        return ['alpha=%s' % ftext(a['alpha'])]
+    if n.op == 'softplus':
+        return ['beta=%s' % ftext(a['beta']), 'threshold=%s' % ftext(a['threshold'])]
+    if n.op == 'hardtanh':
+        return ['min_val=%s' % ftext(a['min_val']), 'max_val=%s' % ftext(a['max_val'])]
+    if n.op.endswith('_scalar'):
+        return ['other=%s' % ftext(a['s'])]
     return []
 
 
@@ -69,7 +87,10 @@ def call_text(n, flat):
             return edited
         op, ins, args = edited
     if n.infix and not n.mutation:
-        return '%s + %s' % tuple(ins)
+        if isinstance(n.infix, tuple):  # x * s, s * x
+            sign, num, first = n.infix
+            return '%s %s %s' % ((num, sign, ins[0]) if first else (ins[0], sign, num))
+        return '%s %s %s' % (ins[0], n.infix, ins[1])
     return '%s(%s)' % (op, ', '.join(ins + args))
 
 
@@ -233,6 +254,8 @@ def torch_layer(n):
                    pair(a['output_padding']), a['groups'], a['bias'], pair(a['dilation'])))
     if n.op == 'linear':
         return 'nn.Linear(%d, %d, bias=%r)' % (cin, a['out'], a['bias'])
+    if n.op == 'prelu':
+        return 'nn.PReLU(%d)' % a['num']
     return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r)' % (cin, a['eps'], a['momentum'])
 
 
@@ -266,11 +289,31 @@ def torch_expr(n, v):
         return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
     if n.op == 'concat':
         return 'torch.cat([%s], 1)' % ', '.join(v)
-    if n.op == 'add':
-        return '%s + %s' % (v[0], v[1])
+    if n.op in ('add', 'sub', 'mul'):
+        return '%s %s %s' % (v[0], {'add': '+', 'sub': '-', 'mul': '*'}[n.op], v[1])
+    if n.op in EXPR9:
+        return EXPR9[n.op](v, a)
     if n.op == 'crop':
         return 'center_crop(%s, %s)' % (v[0], v[1])
     raise ValueError('no PyTorch rule for %s' % n.op)
+
+
+# forward() expressions of the ops of issue 9 over input variables v, attributes a
+EXPR9 = {
+    'hardswish': lambda v, a: 'F.hardswish(%s)' % v[0],
+    'hardsigmoid': lambda v, a: 'F.hardsigmoid(%s)' % v[0],
+    'gelu': lambda v, a: 'F.gelu(%s, approximate=%r)' % (v[0], a['approximate']),
+    'elu': lambda v, a: 'F.elu(%s, %r)' % (v[0], a['alpha']),
+    'selu': lambda v, a: 'F.selu(%s)' % v[0],
+    'softplus': lambda v, a: 'F.softplus(%s, %r, %r)' % (v[0], a['beta'], a['threshold']),
+    'mish': lambda v, a: 'F.mish(%s)' % v[0],
+    'hardtanh': lambda v, a: 'F.hardtanh(%s, %r, %r)' % (v[0], a['min_val'], a['max_val']),
+    'log_softmax': lambda v, a: 'F.log_softmax(%s, dim=1)' % v[0],
+    'mul_scalar': lambda v, a: '%s * %r' % (v[0], a['s']),
+    'add_scalar': lambda v, a: '%s + %r' % (v[0], a['s']),
+    'sub_scalar': lambda v, a: '%s - %r' % (v[0], a['s']),
+    'rsub_scalar': lambda v, a: '%r - %s' % (a['s'], v[0]),
+}
 
 
 def torch_source(net):

@@ -28,10 +28,15 @@ fixed set of seeds can run in CI while the fixes land.
 import random
 import sys
 
-OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d')
+OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'prelu')
 ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
-UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
-                'softmax', 'dropout')
+# the activations of issue 9 (prelu, with a weight, is drawn apart)
+ACTS9 = ('hardswish', 'hardsigmoid', 'gelu', 'elu', 'selu', 'softplus', 'mish', 'hardtanh')
+UNARY = ACTS + ACTS9 + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
+                        'softmax', 'log_softmax', 'dropout', 'prelu')
+# x op s for a number s: node op, operator, whether s is written first
+SCALAR_OPS = (('mul_scalar', '*', False), ('mul_scalar', '*', True), ('add_scalar', '+', False),
+              ('add_scalar', '+', True), ('sub_scalar', '-', False), ('rsub_scalar', '-', True))
 
 # Defects known and being fixed on other branches (issue 6); generated only with known=True.
 # Fixed ones leave this table and are then drawn always (tags of features once known:
@@ -80,7 +85,8 @@ class Node:
         self.line = None        # source line of its statement
         self.mutation = None    # a broken variant's edit: (op, args) -> (op, args)
         self.var = None         # Python variable in the PyTorch forward()
-        self.infix = False      # an add written as a + b
+        self.infix = False      # add/sub/mul written as a + b: the operator; a scalar op written
+                                # as x * s or s * x: (operator, s text, s first)
 
 
 def out_size(n, k, s, p0, p1, d, ceil):
@@ -167,16 +173,35 @@ def infer(op, ins, a):
         if not three or len(set(s[1:] for s in sh)) != 1:
             raise Invalid('concat shapes')
         return (sum(s[0] for s in sh),) + sh[0][1:]
-    if op == 'add':
-        if sh[0] != sh[1]:
-            raise Invalid('add shapes')
-        return sh[0]
+    if op in ('add', 'sub', 'mul'):
+        return broadcast(sh[0], sh[1])
     if op == 'flatten':
         n = 1
         for v in sh[0]:
             n *= v
         return (n,)
     return sh[0]  # batchnorm2d, activations, softmax, dropout
+
+
+def broadcast(a, b):
+    """PyTorch's broadcasting of two per-sample shapes of one rank (docs/language.md):
+    per dimension equal, or one of them 1."""
+    if len(a) != len(b):
+        raise Invalid('ranks differ')
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            raise Invalid('no broadcast')
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def broadcasts(a, b):
+    try:
+        broadcast(a, b)
+        return True
+    except Invalid:
+        return False
 
 
 def check_dims(shape):
@@ -486,11 +511,16 @@ def draw_unary(net, op, x):
             return dict(slope=slope), args
         return {}, (['inplace=true'] if op in ('relu', 'relu6', 'silu') and rng.random() < 0.1
                     else [])
+    if op in ACTS9:
+        return draw_act9(rng, op)
+    if op == 'prelu':
+        num = choice(rng, [1, x.shape[0]])
+        return dict(num=num), ([] if num == 1 else [('num_parameters=%d' if rng.random() < 0.5 else '%d') % num])
     if op in ('maxpool2d', 'avgpool2d'):
         return draw_pool(net, x, op)
     if op == 'upsample':
         return draw_upsample(net, x)
-    if op == 'softmax':
+    if op in ('softmax', 'log_softmax'):
         return {}, (['dim=1'] if rng.random() < 0.3 else [])
     if op == 'dropout':
         p = choice(rng, [0.5, 0.1, 0.0, 0.9])
@@ -500,6 +530,27 @@ def draw_unary(net, op, x):
             raise Invalid('flatten of flat')
         return {}, (['start_dim=1'] if rng.random() < 0.2 else [])
     return {}, []  # global_avgpool
+
+
+def draw_act9(rng, op):
+    """-> (attrs, args) of an activation of issue 9, its arguments PyTorch's."""
+    if op == 'gelu':
+        tanh = rng.random() < 0.5
+        return dict(approximate='tanh' if tanh else 'none'), (
+            [choice(rng, ['approximate=tanh', 'approximate="tanh"', "approximate='tanh'"])] if tanh else
+            ['approximate="none"'] if rng.random() < 0.2 else [])
+    if op == 'elu':
+        alpha = choice(rng, [1.0, 1.0, 0.5, 2.0])
+        return dict(alpha=alpha), ([] if alpha == 1.0 else [ftext(alpha)])
+    if op == 'softplus':
+        beta, threshold = choice(rng, [(1.0, 20.0), (2.0, 5.0), (0.5, 1.0), (-1.0, 20.0)])
+        return dict(beta=beta, threshold=threshold), (
+            [] if beta == 1.0 else ['beta=%s' % ftext(beta), 'threshold=%s' % ftext(threshold)])
+    if op == 'hardtanh':
+        lo, hi = choice(rng, [(-1.0, 1.0), (-0.5, 2.0), (0.0, 6.0), (-3.0, -1.0)])
+        return dict(min_val=lo, max_val=hi), (
+            [] if (lo, hi) == (-1.0, 1.0) else [ftext(lo), 'max_val=%s' % ftext(hi)])
+    return {}, (['inplace=true'] if rng.random() < 0.1 and op != 'softplus' else [])
 
 
 # --- the network -----------------------------------------------------------
@@ -531,6 +582,9 @@ OP_WEIGHTS = {
     'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
+    # issue 9
+    'hardswish': 1, 'hardsigmoid': 1, 'gelu': 1, 'elu': 1, 'selu': 1, 'softplus': 1, 'mish': 1,
+    'hardtanh': 1, 'prelu': 1, 'log_softmax': 1, 'sub': 2, 'mul': 2, 'scalar': 2,
 }
 
 
@@ -560,12 +614,13 @@ def step(net):
     op = rng.choices(ops, [OP_WEIGHTS[o] for o in ops])[0]
     if op == 'block':
         return call_block(net)
-    if op in ('concat', 'add', 'crop'):
+    if op in ('concat', 'add', 'crop', 'sub', 'mul'):
         return step_multi(net, op)
+    if op == 'scalar':
+        return step_scalar(net)
     if op == 'idiom':
         return step_idiom(net)
-    flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
-                  'dropout')
+    flat = op in ('linear', 'softmax', 'log_softmax', 'dropout', 'prelu') + ACTS + ACTS9
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
     if x is None:
         raise Invalid('no input')
@@ -587,7 +642,7 @@ def step(net):
         raise
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
-                     'batchnorm2d': 'bn'}.get(op, op[:2]))
+                     'batchnorm2d': 'bn', 'prelu': 'pr'}.get(op, op[:2]))
     net.stmts.append(('assign', node))
 
 
@@ -647,15 +702,25 @@ def step_idiom(net):
         raise
 
 
+def broadcast_partner(net, a):
+    """A visible tensor that broadcasts with a: often one of its shape, else one of
+    its rank whose extents are 1 where they differ ([C, 1, 1], [1, H, W], ...)."""
+    rng = net.rng
+    same = [n for n in net.visible() if n.shape == a.shape]
+    other = [n for n in net.visible() if n.shape != a.shape and broadcasts(n.shape, a.shape)]
+    if other and rng.random() < 0.5:
+        return choice(rng, other)
+    return choice(rng, same)
+
+
 def step_multi(net, op):
     rng = net.rng
-    if op == 'add':
+    if op in ('add', 'sub', 'mul'):
         a = net.pick()
-        cands = [n for n in net.visible() if n.shape == a.shape]
-        b = choice(rng, cands)
+        b = broadcast_partner(net, a)
         if a is b and rng.random() < 0.5:
-            raise Invalid('self add')
-        ins = [a, b]
+            raise Invalid('self operand')
+        ins = [a, b] if rng.random() < 0.5 else [b, a]
     elif op == 'crop':
         a = net.pick(lambda n: len(n.shape) == 3)
         if a is None:
@@ -677,8 +742,25 @@ def step_multi(net, op):
     node = net.add_node(op, ins, {})
     if op == 'concat' and rng.random() < 0.2:
         node.args = ['dim=1']
-    node.infix = op == 'add' and rng.random() < 0.5
+    if op in ('add', 'sub', 'mul') and rng.random() < 0.5:
+        node.infix = {'add': '+', 'sub': '-', 'mul': '*'}[op]
     bind(net, node, op[:2])
+    net.stmts.append(('assign', node))
+
+
+def step_scalar(net):
+    """x * s, s * x, x + s, s + x, x - s, s - x, or the op by name (mul_scalar(x, s))."""
+    rng = net.rng
+    x = net.pick()
+    op, sign, first = choice(rng, SCALAR_OPS)
+    s = choice(rng, [0.5, 2.0, -1.5, 1.0, 3.0, 0.25, 2])
+    node = net.add_node(op, [x], dict(s=s, first=first))
+    text = '%d' % s if isinstance(s, int) else ftext(s)
+    if rng.random() < 0.75:
+        node.infix = (sign, text, first)
+    else:
+        node.args = [text if rng.random() < 0.7 else 'other=%s' % text]
+    bind(net, node, 'sc')
     net.stmts.append(('assign', node))
 
 

@@ -402,6 +402,74 @@ class ActivationsFused(nn.Module):
                 torch.sigmoid(c[4]), torch.tanh(c[5]), F.silu(c[6]), F.relu6(c[0] + c[1]))
 
 
+@model('activations_more', [('x', (4, 7, 9))],
+       ['hs', 'hsig', 'ge', 'gt', 'e1', 'e2', 'se', 'p1', 'pc', 'sp1', 'sp2', 'mi', 'ht1', 'ht2', 'ls', 'lsf',
+        'pf', 'm1', 'm2', 'a1', 's1', 'r1', 'm3', 'ms', 'as', 'ss', 'rs'],
+       ranges={'x': (-8, 8)})
+class ActivationsMore(nn.Module):
+    """The activations of issue 9, standalone, and the scalar arithmetic forms."""
+
+    def __init__(self):
+        super().__init__()
+        self.p1 = nn.PReLU()
+        self.pc = nn.PReLU(4)
+        self.pf = nn.PReLU(252)
+
+    def forward(self, x):
+        f = torch.flatten(x, 1)
+        return (F.hardswish(x), F.hardsigmoid(x), F.gelu(x), F.gelu(x, approximate='tanh'), F.elu(x),
+                F.elu(x, alpha=0.5), F.selu(x), self.p1(x), self.pc(x), F.softplus(x),
+                F.softplus(x, beta=3, threshold=10), F.mish(x), F.hardtanh(x), F.hardtanh(x, -2.0, 3.5),
+                F.log_softmax(x, dim=1), F.log_softmax(f, dim=1), self.pf(f),
+                x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x,
+                torch.mul(x, -1.5), torch.add(x, 2), torch.sub(x, 0.25), torch.rsub(x, 3.0))
+
+
+@model('elementwise', [('x', (6, 5, 7))],
+       ['same_mul', 'same_sub', 'se', 'se_left', 'sp_mul', 'sp_sub', 'sp_rsub', 'outer', 'gr', 'prec', 'chain',
+        'affine', 'ff'])
+class Elementwise(nn.Module):
+    """add, sub, mul with broadcasting between [C,H,W], [C,1,1], [1,H,W] and [F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(6, 6, 3, padding=1)
+        self.b = nn.Conv2d(6, 6, 1)
+        self.fc = nn.Conv2d(6, 6, 1)
+        self.spatial = nn.Conv2d(6, 1, 3, padding=1)
+        self.l1 = nn.Linear(210, 7)
+        self.l2 = nn.Linear(210, 7)
+        self.one = nn.Linear(210, 1)
+
+    def forward(self, x):
+        a, b = self.a(x), self.b(x)
+        s = torch.sigmoid(self.fc(F.adaptive_avg_pool2d(a, 1)))
+        sp = self.spatial(x)
+        f = torch.flatten(x, 1)
+        l1, l2 = self.l1(f), self.l2(f)
+        return (a * b, a - b, a * s, s * a, sp * a, a - sp, sp - a, s + sp, F.relu(a * s), a + b * s - sp,
+                a - b - s, x * 0.5 + 1.0, l1 * l2 - self.one(f))
+
+
+@model('activations_more_fused', [('x', (3, 8, 17))],
+       ['hs', 'hsig', 'ge', 'gt', 'el', 'se', 'sp', 'mi', 'ht', 'half', 'lg', 'gs'], ranges={'x': (-4, 4)})
+class ActivationsMoreFused(nn.Module):
+    """The activations of issue 9 after a conv, a linear and a broadcasting mul."""
+
+    def __init__(self):
+        super().__init__()
+        for i in range(1, 11):
+            setattr(self, 'c%d' % i, nn.Conv2d(3, 4, 3, padding=1))
+        self.l = nn.Linear(3 * 8 * 17, 10)
+
+    def forward(self, x):
+        c = [getattr(self, 'c%d' % i)(x) for i in range(1, 11)]
+        gm = c[0] * F.adaptive_avg_pool2d(c[1], 1)
+        return (F.hardswish(c[0]), F.hardsigmoid(c[1]), F.gelu(c[2]), F.gelu(c[3], approximate='tanh'),
+                F.elu(c[4], 0.3), F.selu(c[5]), F.softplus(c[6], 2.0, 5.0), F.mish(c[7]),
+                F.hardtanh(c[8], -0.5, 0.75), c[9] * 0.5, F.gelu(self.l(torch.flatten(x, 1))), F.hardswish(gm))
+
+
 # --- pooling ---------------------------------------------------------------------
 
 @model('maxpool', [('x', (3, 12, 13)), ('n', (2, 7, 9))],
@@ -1299,6 +1367,69 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+def conv_bn_silu(cin, cout, k, stride=1, groups=1, act=True):
+    """torchvision's Conv2dNormActivation with SiLU: keys .0 (conv) and .1 (batchnorm)."""
+    layers = [nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*(layers + [nn.SiLU()] if act else layers))
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation(cin, squeeze, activation=nn.SiLU): keys fc1, fc2."""
+
+    def __init__(self, cin, squeeze):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)  # a module, as torchvision's (ptflops counts it)
+        self.fc1 = nn.Conv2d(cin, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, cin, 1)
+
+    def forward(self, x):
+        s = self.fc2(F.silu(self.fc1(self.avgpool(x))))
+        return x * torch.sigmoid(s)
+
+
+class MBConv(nn.Module):
+    """torchvision efficientnet.MBConv at inference (stochastic depth is the identity):
+    keys block.0 .. block.3 (block.0 .. block.2 when expand_ratio is 1)."""
+
+    def __init__(self, cin, cout, k, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = [conv_bn_silu(cin, hidden, 1)] if expand != 1 else []
+        layers += [conv_bn_silu(hidden, hidden, k, stride, hidden), SqueezeExcitation(hidden, max(1, cin // 4)),
+                   conv_bn_silu(hidden, cout, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class EfficientNetB0(nn.Module):
+    """torchvision efficientnet_b0 (width and depth 1.0, dropout 0.2)."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        layers, cin = [conv_bn_silu(3, 32, 3, 2)], 32
+        for expand, k, stride, cout, n in ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                                           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)):
+            stage = []
+            for i in range(n):
+                stage.append(MBConv(cin, cout, k, stride if i == 0 else 1, expand))
+                cin = cout
+            layers.append(nn.Sequential(*stage))
+        layers.append(conv_bn_silu(cin, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+model('efficientnet_b0', [('x', (3, 224, 224))], ['logits'])(EfficientNetB0)
+model('efficientnet_b0_64', [('x', (3, 64, 64))], ['logits'])(EfficientNetB0)
 
 
 class AsppPooling(nn.Sequential):

@@ -78,6 +78,7 @@ def randomize(model, seed):
     of the order of 1 through deep ReLU networks, so errors are not hidden by
     shrinking values). Biases: uniform(-0.5, 0.5). Batchnorm: weight and
     running_var uniform(0.5, 1.5), bias and running_mean uniform(-0.5, 0.5).
+    PReLU slopes: uniform(-1, 1).
     """
     rng = np.random.default_rng(seed)
 
@@ -96,6 +97,8 @@ def randomize(model, seed):
                 fill(m.bias, -0.5, 0.5)
                 fill(m.running_mean, -0.5, 0.5)
                 fill(m.running_var, 0.5, 1.5)
+            elif isinstance(m, nn.PReLU):
+                fill(m.weight, -1.0, 1.0)  # slopes of either sign, each channel its own
             elif list(m.parameters(recurse=False)):
                 raise SystemExit('ref.py: no rule to randomise %s' % type(m).__name__)
 

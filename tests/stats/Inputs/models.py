@@ -5,8 +5,12 @@ with the same module names, so that state_dict keys equal convc's layer keys
 (`inc.c1.weight` <-> layer `inc.c1`). The numbers the tests expect come from
 these modules (parameters(), buffers(), forward shapes), never from convc.
 """
+import importlib.util
+import os
+
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class Seq(nn.Module):
@@ -268,8 +272,45 @@ def densenet121():
     return DenseNet121(), (3, 224, 224)
 
 
+def efficientnet_b0():
+    """torchvision's efficientnet_b0 as tests/run/Inputs/models.py writes it (one definition for both
+    suites; loaded by path, since that module is also called `models`)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'run', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('run_models', path)
+    run_models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_models)
+    return run_models.EfficientNetB0(), (3, 224, 224)
+
+
+class ActZoo(nn.Module):
+    """tests/stats/act_zoo.conv: the activations and arithmetic of issue 9 after convs."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.p1 = nn.PReLU()
+        self.p8 = nn.PReLU(8)
+        self.elu = nn.ELU(0.5)
+        self.c2 = nn.Conv2d(8, 8, 1)
+        self.pf = nn.PReLU(8)
+        self.pool1 = nn.AdaptiveAvgPool2d(1)  # modules: ptflops counts them, as convc's global_avgpool
+        self.pool2 = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        a = self.c1(x)
+        b = F.hardswish(self.p8(self.p1(a)))
+        c = F.gelu(self.elu(b)) * F.hardsigmoid(self.c2(self.pool1(b)))
+        d = F.mish(F.selu(c - a)) * 0.5 + 1.0
+        e = F.softplus(F.hardtanh(d, -2.0, 2.0))
+        return F.log_softmax(self.pf(torch.flatten(self.pool2(e), 1)), dim=1)
+
+
+def act_zoo():
+    return ActZoo(), (3, 16, 16)
+
+
 MODELS = {f.__name__: f for f in [net1, net2, net1_5x5, net3, net4, net5, net6, net7, net8,
-                                  unet, unet_2015, resnet50, densenet121]}
+                                  unet, unet_2015, resnet50, densenet121, efficientnet_b0, act_zoo]}
 
 
 # --- receptive-field cases (tests/stats/rf_*.conv) ----------------------------
