@@ -256,7 +256,12 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 /* The bare words some op argument accepts. */
 static bool known_word(const char *w)
 {
-    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
+    static const char *const words[] = {"same", "valid", "nearest", "bilinear", "bicubic", "nearest_exact",
+                                        "zeros", "constant", "reflect", "replicate", "circular"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(w, words[i]))
+            return true;
+    return false;
 }
 
 
@@ -308,6 +313,7 @@ static const char *type_desc(ArgType t)
     case ARG_FLOATPAIR: return "a number or a pair (h, w)";
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
+    case ARG_TENSOR: return "a tensor";
     }
     return "?";
 }
@@ -340,6 +346,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
     case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
     case ARG_STRING: ok = v.k == V_STRING; break;
+    case ARG_TENSOR: ok = v.k == V_TENSOR; break;
     default: ok = false; break;
     }
     if (!ok) {

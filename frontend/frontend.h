@@ -30,7 +30,7 @@ typedef enum {
 } OpKind;
 
 /* Upsampling interpolation modes (PyTorch's nn.Upsample `mode`). */
-typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR } UpsampleMode;
+typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR, UPSAMPLE_BICUBIC, UPSAMPLE_NEAREST_EXACT } UpsampleMode;
 
 /* A per-sample tensor shape. rank 3 is [C, H, W]; rank 1 is [F] and is stored
  * as c = F, h = w = 1. The batch size is chosen at run time. */
@@ -69,8 +69,9 @@ typedef struct Layer {
     double eps;            /* batchnorm2d */
     double momentum;       /* batchnorm2d, informational only */
     double negative_slope; /* leaky_relu */
-    double scale[2];       /* upsample scale_factor (H, W) */
+    double scale[2];       /* upsample scale_factor (H, W); 0 when given by size= or like= */
     UpsampleMode mode;     /* upsample */
+    bool align_corners;    /* upsample bilinear, bicubic */
     int64_t crop_offset[2];/* crop: top, left offset into the input */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
 
@@ -159,6 +160,9 @@ void fe_print_dot(FILE *out, const Graph *g, const double *layer_ms);
  * checking) to out. Returns false if errors were reported. */
 bool fe_emit(FILE *out, const char *what, const char *path, const char *src, size_t len,
              const DiagOptions *opts);
+
+/* "nearest", "bilinear", "bicubic", "nearest-exact" (PyTorch's mode strings). */
+const char *fe_upsample_mode_name(UpsampleMode m);
 
 /* Op names as written in .conv, indexed by OpKind. */
 extern const char *const fe_op_names[OP_COUNT];

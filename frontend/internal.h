@@ -159,6 +159,7 @@ typedef enum {
     ARG_FLOATPAIR = 'F',
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
+    ARG_TENSOR = 't',  /* a tensor read for its shape only (upsample like=) */
 } ArgType;
 
 typedef struct {

@@ -339,23 +339,88 @@ static bool rule_GLOBAL_AVGPOOL(OpCall *k, Layer *L)
     return true;
 }
 
+static UpsampleMode upsample_mode(const char *w)
+{
+    if (!strcmp(w, "bilinear"))
+        return UPSAMPLE_BILINEAR;
+    if (!strcmp(w, "bicubic"))
+        return UPSAMPLE_BICUBIC;
+    if (!strcmp(w, "nearest-exact") || !strcmp(w, "nearest_exact"))
+        return UPSAMPLE_NEAREST_EXACT;
+    return UPSAMPLE_NEAREST;
+}
+
+/* The output size of upsample from exactly one of scale_factor=, size= and
+ * like= (PyTorch: "only one of size or scale_factor should be defined"). */
+static bool upsample_size(OpCall *k, Layer *L, double *h, double *w)
+{
+    static const char *const how[] = {"scale_factor", "size", "like"};
+    int n = 0, first = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!given(k, how[i]))
+            continue;
+        if (n++) {
+            diag_error(arg_span(k, how[i]), "upsample takes one of scale_factor, size and like, but %s and %s "
+                       "are both given", how[first], how[i]);
+            return false;
+        }
+        first = i;
+    }
+    if (!n) {
+        diag_error(k->span, "upsample needs its output size: scale_factor=, size=(h, w) or like=tensor");
+        return false;
+    }
+    Shape in = shape_of(k, 0);
+    if (first == 0) {
+        const Value *s = arg(k, "scale_factor");
+        L->scale[0] = s->f[0];
+        L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
+        *h = floor((double)in.h * L->scale[0]), *w = floor((double)in.w * L->scale[1]);
+        if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(*h >= 1 && *w >= 1) || *h > LIMIT_DIM || *w > LIMIT_DIM) {
+            diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
+                       L->scale[1], *h, *w, (long long)in.h, (long long)in.w);
+            return false;
+        }
+        return true;
+    }
+    if (first == 1) {
+        int64_t v[2];
+        if (!int_pair(k, "size", 1, v))
+            return false;
+        *h = (double)v[0], *w = (double)v[1];
+        return true;
+    }
+    const Value *like = arg(k, "like");
+    Shape s = k->layers[like->layer].shape;
+    if (s.rank != 3) {
+        char buf[64];
+        shape_str(buf, sizeof buf, s);
+        diag_error(like->span, "upsample like= needs a [C, H, W] tensor, but '%s' is %s", like->label, buf);
+        diag_note(like->def, "'%s' is %s", like->label, buf);
+        return false;
+    }
+    *h = (double)s.h, *w = (double)s.w;
+    return true;
+}
+
 static bool rule_UPSAMPLE(OpCall *k, Layer *L)
 {
     if (!tensor3(k, 0))
         return false;
-    const Value *s = arg(k, "scale_factor");
     Shape in = shape_of(k, 0);
-    L->scale[0] = s->f[0];
-    L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
-    L->mode = strcmp(arg(k, "mode")->s, "bilinear") ? UPSAMPLE_NEAREST : UPSAMPLE_BILINEAR;
-    double h = floor((double)in.h * L->scale[0]), w = floor((double)in.w * L->scale[1]);
-    if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(h >= 1 && w >= 1) || h > LIMIT_DIM || w > LIMIT_DIM) {
-        diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
-                   L->scale[1], h, w, (long long)in.h, (long long)in.w);
+    L->mode = upsample_mode(arg(k, "mode")->s);
+    if (given(k, "align_corners") && (L->mode == UPSAMPLE_NEAREST || L->mode == UPSAMPLE_NEAREST_EXACT)) {
+        diag_error(arg_span(k, "align_corners"), "align_corners can only be set with the interpolating modes "
+                   "bilinear and bicubic, not with mode=%s (PyTorch's rule)", arg(k, "mode")->s);
         return false;
     }
+    L->align_corners = given(k, "align_corners") && arg(k, "align_corners")->b;
+    double h, w;
+    if (!upsample_size(k, L, &h, &w))
+        return false;
     if (h > LIMIT_UPSAMPLE || w > LIMIT_UPSAMPLE) {
-        diag_error(s->span, "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
+        const char *by = given(k, "size") ? "size" : given(k, "like") ? "like" : "scale_factor";
+        diag_error(arg_span(k, by), "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
                    "interpolation tables are compiled into the executable)", h, w, LIMIT_UPSAMPLE);
         return false;
     }

@@ -187,6 +187,17 @@ static double transposed_span(int64_t k, int64_t s, int64_t d)
     return (double)(d / g) * (double)(((k - 1) * g) / s);
 }
 
+/* Input pixels one upsample output reads along a dimension. */
+static int upsample_taps(const Layer *l)
+{
+    switch (l->mode) {
+    case UPSAMPLE_NEAREST: case UPSAMPLE_NEAREST_EXACT: return 1;
+    case UPSAMPLE_BILINEAR: return 2;
+    case UPSAMPLE_BICUBIC: return 4;
+    }
+    return 1;
+}
+
 /* The rule of one layer for dimension d, given its first input's state. */
 static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 {
@@ -207,9 +218,10 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.j = in.j / (double)s;
         break;
     case OP_UPSAMPLE:
-        /* nearest reads one input pixel; bilinear (align_corners=False) two */
-        o.r = in.r + (l->mode == UPSAMPLE_BILINEAR && l->scale[d] != 1.0 ? in.j : 0);
-        o.j = l->scale[d] > 0 ? in.j / l->scale[d] : in.j;
+        /* nearest reads one input pixel, bilinear two, bicubic four */
+        o.r = in.r + (double)(upsample_taps(l) - 1) * (l->scale[d] != 1.0 ? in.j : 0);
+        o.j = l->scale[d] > 0 ? in.j / l->scale[d]
+                              : in.j * (double)extent(input_of(g, l, 0)->shape, d) / (double)extent(l->shape, d);
         break;
     case OP_GLOBAL_AVGPOOL:
         o.r = in.full;
@@ -365,13 +377,14 @@ static bool win_transposed(Win *o, const Win *in, const Layer *l, int d)
     return true;
 }
 
-/* upsample by an integer f: nearest reads floor(o/f); bilinear
+/* upsample by an integer f: nearest reads floor(o/f) (nearest-exact
+ * floor((o + 0.5)/f), the same); bilinear
  * (align_corners=False) reads floor(x) and, unless x is whole, floor(x) + 1,
  * x = (o + 0.5)/f - 0.5 = (2o + 1 - f) / 2f. */
 static bool win_upsample(Win *o, const Win *in, const Layer *l, int d)
 {
     double sf = l->scale[d];
-    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD)
+    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD || l->mode == UPSAMPLE_BICUBIC || l->align_corners)
         return false;
     int64_t f = (int64_t)sf;
     if (!win_alloc(o, in->p * f, in->jump))
@@ -919,8 +932,8 @@ static void json_attrs(FILE *out, const Layer *l)
     if (l->op == OP_LEAKY_RELU)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
     if (l->op == OP_UPSAMPLE)
-        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\"", l->scale[0], l->scale[1],
-                l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\", \"align_corners\": %s", l->scale[0],
+                l->scale[1], fe_upsample_mode_name(l->mode), l->align_corners ? "true" : "false");
     if (l->op == OP_CROP)
         json_pair(out, "offset", l->crop_offset);
 }
@@ -1098,8 +1111,16 @@ static void explain_pool(FILE *out, const Graph *g, const Layer *l)
 static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
 {
     Shape in = input_of(g, l, 0)->shape;
-    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s\n",
-            l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    const char *ac = l->mode == UPSAMPLE_BILINEAR || l->mode == UPSAMPLE_BICUBIC
+                     ? (l->align_corners ? ", align_corners=true" : ", align_corners=false") : "";
+    if (l->scale[0] == 0) {
+        fprintf(out, "output size: given by size= or like=, mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
+        fprintf(out, "  C = %lld (unchanged)\n  H x W = %lld x %lld (from %lld x %lld)\nparameters: none\n",
+                (long long)l->shape.c, (long long)l->shape.h, (long long)l->shape.w, (long long)in.h,
+                (long long)in.w);
+        return;
+    }
+    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
     fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
     for (int d = 0; d < 2; d++)
         fprintf(out, "  %s = floor(%lld * %g) = %lld\n", dim_name(d), (long long)extent(in, d), l->scale[d],

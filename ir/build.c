@@ -78,6 +78,17 @@ static const OpLowering op_lowering[OP_COUNT] = {
 #undef NODE
 #undef ACT
 
+static IrInterp interp_of(UpsampleMode m)
+{
+    switch (m) {
+    case UPSAMPLE_NEAREST: return INTERP_NEAREST;
+    case UPSAMPLE_BILINEAR: return INTERP_BILINEAR;
+    case UPSAMPLE_BICUBIC: return INTERP_BICUBIC;
+    case UPSAMPLE_NEAREST_EXACT: return INTERP_NEAREST_EXACT;
+    }
+    return INTERP_NEAREST;
+}
+
 static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
 
 /* The layer's attributes in IR terms: what codegen needs, so it never reads
@@ -100,7 +111,8 @@ static void set_attributes(IrNode *n, const Layer *l)
     n->act_alpha = l->negative_slope;
     n->eps = l->eps;
     n->count_include_pad = l->count_include_pad;
-    n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
+    n->interp = interp_of(l->mode);
+    n->align_corners = l->align_corners;
 }
 
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are

@@ -480,6 +480,27 @@ class UpsampleShortcuts(nn.Module):
                 up(x, 1.1, 'bilinear'), up(y, (1.1, 2.5), 'bilinear'))
 
 
+@model('upsample_modes', [('x', (3, 5, 7)), ('y', (1, 6, 4))],
+       ['s', 'l', 'a', 'f', 'c', 'ca', 'cf', 'cy', 'e', 'ey', 'n'])
+class UpsampleModes(nn.Module):
+    """size=, like=, align_corners, bicubic and nearest-exact (F.interpolate)."""
+
+    def forward(self, x, y):
+        i = F.interpolate
+        like = x.shape[-2:]
+        return (i(x, size=(9, 4), mode='bilinear', align_corners=False),
+                i(y, size=like, mode='bilinear', align_corners=True),
+                i(x, scale_factor=2, mode='bilinear', align_corners=True),
+                i(x, scale_factor=(1.5, 2.5), mode='bilinear', align_corners=False),
+                i(x, scale_factor=2, mode='bicubic', align_corners=False),
+                i(x, size=(11, 3), mode='bicubic', align_corners=True),
+                i(x, scale_factor=1.1, mode='bicubic', align_corners=False),
+                i(y, size=like, mode='bicubic', align_corners=False),
+                i(x, scale_factor=(1.5, 0.6), mode='nearest-exact'),
+                i(y, size=(13, 9), mode='nearest-exact'),
+                i(x, size=(4, 13), mode='nearest'))
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
