@@ -30,6 +30,7 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
@@ -377,6 +378,36 @@ static void emit_pool(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
+/* PyTorch's adaptive window of output o: [floor(o*in/out), ceil((o+1)*in/out)),
+ * all inside the input (no padding). */
+static Window adaptive_window(Cg *g, LLVMValueRef o, int64_t in, int64_t out)
+{
+    Window w;
+    w.start = w.lo = cg_div(g, cg_mul(g, o, cg_i64(g, in)), cg_i64(g, out));
+    w.end = w.hi = cg_div(g, cg_add(g, cg_mul(g, cg_add(g, o, cg_i64(g, 1)), cg_i64(g, in)), cg_i64(g, out - 1)),
+                          cg_i64(g, out));
+    return w;
+}
+
+/* adaptive max/avg pool, one output row (c, oh): the max (NaN propagates) or
+ * the mean over the adaptive window (the divisor is its size) */
+static void emit_adaptive_pool(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    Window wh = adaptive_window(g, oh, in->h, out->h);
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    Window ww = adaptive_window(g, ow.iv, in->w, out->w);
+    if (k->n->kind == IR_ADAPTIVE_MAXPOOL)
+        emit_maxpool_body(k, plane, wh, ww, row, ow.iv);
+    else
+        emit_avgpool_body(k, plane, wh, ww, row, ow.iv);
+    cg_loop_end(g, &ow);
+}
+
 /* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
 static void emit_global_avgpool(CgKernel *k)
 {
@@ -653,6 +684,7 @@ static void reference_body(CgKernel *k)
     case IR_BATCHNORM: emit_batchnorm(k); break;
     case IR_MAXPOOL: case IR_AVGPOOL: emit_pool(k); break;
     case IR_GLOBAL_AVGPOOL: emit_global_avgpool(k); break;
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: emit_adaptive_pool(k); break;
     case IR_UPSAMPLE: emit_upsample(k); break;
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;

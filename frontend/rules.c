@@ -339,6 +339,30 @@ static bool rule_GLOBAL_AVGPOOL(OpCall *k, Layer *L)
     return true;
 }
 
+/* adaptive pools: output_size (h, w); output o reads [floor(o*in/out), ceil((o+1)*in/out)). */
+static bool adaptive_pool(OpCall *k, Layer *L, int64_t oh, int64_t ow)
+{
+    Shape in = shape_of(k, 0);
+    L->dilation[0] = L->dilation[1] = 1;
+    L->shape = (Shape){3, in.c, oh, ow};
+    return true;
+}
+
+static bool rule_ADAPTIVE_AVGPOOL2D(OpCall *k, Layer *L)
+{
+    int64_t v[2];
+    if (!tensor3(k, 0) || !int_pair(k, "output_size", 1, v))
+        return false;
+    return adaptive_pool(k, L, v[0], v[1]);
+}
+
+static bool rule_ADAPTIVE_MAXPOOL2D(OpCall *k, Layer *L) { return rule_ADAPTIVE_AVGPOOL2D(k, L); }
+
+static bool rule_GLOBAL_MAXPOOL(OpCall *k, Layer *L)
+{
+    return tensor3(k, 0) && adaptive_pool(k, L, 1, 1);
+}
+
 static UpsampleMode upsample_mode(const char *w)
 {
     if (!strcmp(w, "bilinear"))

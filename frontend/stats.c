@@ -134,7 +134,7 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *   linear:                   in*out + (bias ? out : 0)
  *   relu, relu6, leaky_relu:  output elements
  *   batchnorm2d (affine):     2 * input elements
- *   max/avg/global pools:     input elements
+ *   max/avg/global/adaptive pools: input elements
  *   upsample:                 output elements
  *   everything else (sigmoid, tanh, silu, softmax, concat, add, ...): 0 */
 static int64_t ptflops_macs(const Graph *g, const Layer *l)
@@ -156,6 +156,9 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL:
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+    case OP_GLOBAL_MAXPOOL:
         return numel(in);
     default:
         return 0;
@@ -185,6 +188,18 @@ static double transposed_span(int64_t k, int64_t s, int64_t d)
 {
     int64_t g = gcd64(d, s);
     return (double)(d / g) * (double)(((k - 1) * g) / s);
+}
+
+/* The longest (or shortest) adaptive pool window, ceil((o+1)*n/m) - floor(o*n/m)
+ * over o (the lengths repeat with period m / gcd(n, m); at most 4096 are looked at). */
+static int64_t adaptive_window_len(int64_t n, int64_t m, bool longest)
+{
+    int64_t best = longest ? 0 : n;
+    for (int64_t o = 0; o < m && o < 4096; o++) {
+        int64_t len = ((o + 1) * n + m - 1) / m - o * n / m;
+        best = (longest ? len > best : len < best) ? len : best;
+    }
+    return best;
 }
 
 /* Input pixels one upsample output reads along a dimension. */
@@ -224,9 +239,17 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
                               : in.j * (double)extent(input_of(g, l, 0)->shape, d) / (double)extent(l->shape, d);
         break;
     case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
         o.r = in.full;
         o.j = in.j * (double)extent(input_of(g, l, 0)->shape, d);
         break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: {
+        int64_t n = extent(input_of(g, l, 0)->shape, d), m = extent(l->shape, d);
+        o.r = in.r + (double)(adaptive_window_len(n, m, true) - 1) * in.j;
+        o.j = in.j * (double)n / (double)m;
+        break;
+    }
     case OP_LINEAR:
         o.r = in.full;
         break;
@@ -464,7 +487,11 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_AVGPOOL2D: return win_conv(o, ins[0], l, d);
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
-    case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+        return extent(l->shape, d) == 1 && win_whole(o, ins[0], extent(in, d));
     case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
     case OP_CONCAT:
     case OP_ADD: return win_union(o, ins, n, 0);
@@ -1128,6 +1155,22 @@ static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
     fputs("parameters: none\n", out);
 }
 
+/* adaptive pools: the output size is given; window o of a dimension is
+ * [floor(o*in/out), ceil((o+1)*in/out)). */
+static void explain_adaptive(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: output_size = (%lld, %lld); output o reads input [floor(o*in/out), "
+            "ceil((o+1)*in/out)) (PyTorch's adaptive windows)\n", (long long)l->shape.h, (long long)l->shape.w);
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++) {
+        int64_t n = extent(in, d), m = extent(l->shape, d);
+        fprintf(out, "  %s: %lld -> %lld, windows of %lld to %lld pixels\n", dim_name(d), (long long)n,
+                (long long)m, (long long)adaptive_window_len(n, m, false), (long long)adaptive_window_len(n, m, true));
+    }
+    fputs("parameters: none\n", out);
+}
+
 static void explain_concat(FILE *out, const Graph *g, const Layer *l)
 {
     fputs("output size: channels add up, H and W must agree\n  C = ", out);
@@ -1187,6 +1230,10 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
         fprintf(out, "output size: the mean over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
                 (long long)in.w);
         break;
+    case OP_GLOBAL_MAXPOOL:
+        fprintf(out, "output size: the max over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
+                (long long)in.w);
+        break;
     case OP_ADD:
         fputs("output size: the shape of the operands (they must agree)\n", out);
         break;
@@ -1211,6 +1258,8 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: explain_pool(out, g, l); break;
     case OP_UPSAMPLE: explain_upsample(out, g, l); break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: explain_adaptive(out, g, l); break;
     case OP_CONCAT: explain_concat(out, g, l); break;
     case OP_CROP: explain_crop(out, g, l); break;
     case OP_LINEAR: explain_linear(out, g, l); break;

@@ -175,6 +175,7 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_LINEAR: lower_linear(m, n, l); break;
     case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL:
     case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */

@@ -62,6 +62,8 @@ typedef enum {
     IR_MAXPOOL,     /* maxpool2d */
     IR_AVGPOOL,     /* avgpool2d */
     IR_GLOBAL_AVGPOOL, /* mean over H, W */
+    IR_ADAPTIVE_AVGPOOL, /* output o averages [floor(o*in/out), ceil((o+1)*in/out)) */
+    IR_ADAPTIVE_MAXPOOL, /* the max over the same windows (global_maxpool: out = 1) */
     IR_UPSAMPLE,    /* nearest, nearest-exact, bilinear, bicubic (PyTorch 1.13's taps) */
     IR_CONCAT,      /* along channels */
     IR_ADD,         /* elementwise sum of two tensors */

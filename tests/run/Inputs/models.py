@@ -501,6 +501,14 @@ class UpsampleModes(nn.Module):
                 i(x, size=(4, 13), mode='nearest'))
 
 
+@model('adaptive_pool', [('x', (3, 13, 10))], ['a', 'b', 'c', 'm', 'n', 'g', 'f'])
+class AdaptivePool(nn.Module):
+    def forward(self, x):
+        return (F.adaptive_avg_pool2d(x, 5), F.adaptive_avg_pool2d(x, (4, 7)), F.adaptive_avg_pool2d(x, (17, 1)),
+                F.adaptive_max_pool2d(x, 3), F.adaptive_max_pool2d(x, (13, 12)), F.adaptive_max_pool2d(x, 1),
+                torch.flatten(F.adaptive_max_pool2d(F.relu(x), 1), 1))
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
