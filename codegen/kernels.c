@@ -30,7 +30,7 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
-    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
@@ -584,6 +584,53 @@ static void emit_upsample(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
+/* The input index that padded position p (= output index - pad_begin) reads,
+ * as PyTorch: reflect mirrors without repeating the edge, replicate clamps,
+ * circular wraps (at most once: the front end checks pad <= in). For
+ * constant, *inside says whether p is in the input (the index is then
+ * clamped so that the load stays in bounds). */
+static LLVMValueRef pad_src(Cg *g, PadMode mode, LLVMValueRef p, int64_t in, LLVMValueRef *inside)
+{
+    LLVMValueRef zero = cg_i64(g, 0), last = cg_i64(g, in - 1);
+    LLVMValueRef below = LLVMBuildICmp(g->b, LLVMIntSLT, p, zero, "");
+    LLVMValueRef above = LLVMBuildICmp(g->b, LLVMIntSGT, p, last, "");
+    *inside = LLVMBuildNot(g->b, LLVMBuildOr(g->b, below, above, ""), "");
+    switch (mode) {
+    case PAD_REFLECT:
+        return LLVMBuildSelect(g->b, below, cg_sub(g, zero, p),
+                               LLVMBuildSelect(g->b, above, cg_sub(g, cg_i64(g, 2 * (in - 1)), p), p, ""), "");
+    case PAD_CIRCULAR:
+        return LLVMBuildSelect(g->b, below, cg_add(g, p, cg_i64(g, in)),
+                               LLVMBuildSelect(g->b, above, cg_sub(g, p, cg_i64(g, in)), p, ""), "");
+    case PAD_CONSTANT:
+    case PAD_REPLICATE:
+        break;
+    }
+    return smin(g, smax(g, p, zero), last);
+}
+
+/* pad, one output row (c, oh): y[c, oh, ow] = x[c, src_h(oh - top), src_w(ow - left)],
+ * or value where mode=constant and the position lies outside the input */
+static void emit_pad(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrNode *n = k->n;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    LLVMValueRef in_h, in_w;
+    LLVMValueRef ih = pad_src(g, n->pad_mode, cg_sub(g, oh, cg_i64(g, n->geom.pad_begin[0])), in->h, &in_h);
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    LLVMValueRef iw = pad_src(g, n->pad_mode, cg_sub(g, ow.iv, cg_i64(g, n->geom.pad_begin[1])), in->w, &in_w);
+    LLVMValueRef v = cg_load(g, src, iw);
+    if (n->pad_mode == PAD_CONSTANT)
+        v = LLVMBuildSelect(g->b, LLVMBuildAnd(g->b, in_h, in_w, ""), v, cg_f32(g, n->pad_value), "");
+    cg_store(g, row, ow.iv, v);
+    cg_loop_end(g, &ow);
+}
+
 /* concat along channels, one output row (c, h): copied from the input whose
  * channel range holds c (an input's channels: its elements / (H*W), so a
  * flattened alias counts C*H*W features). */
@@ -686,6 +733,7 @@ static void reference_body(CgKernel *k)
     case IR_GLOBAL_AVGPOOL: emit_global_avgpool(k); break;
     case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: emit_adaptive_pool(k); break;
     case IR_UPSAMPLE: emit_upsample(k); break;
+    case IR_PAD: emit_pad(k); break;
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;
     case IR_SOFTMAX: emit_softmax(k); break;

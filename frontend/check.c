@@ -81,7 +81,7 @@ static const char *value_desc(const Value *v)
 {
     static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
         [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",
-        [V_PAIR] = "a pair", [V_TENSOR] = "a tensor"};
+        [V_PAIR] = "a pair", [V_QUAD] = "four integers", [V_TENSOR] = "a tensor"};
     return d[v->k];
 }
 
@@ -314,6 +314,7 @@ static const char *type_desc(ArgType t)
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
     case ARG_TENSOR: return "a tensor";
+    case ARG_PAD4: return "an integer, (left, right) or (left, right, top, bottom)";
     }
     return "?";
 }
@@ -347,6 +348,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
     case ARG_STRING: ok = v.k == V_STRING; break;
     case ARG_TENSOR: ok = v.k == V_TENSOR; break;
+    case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && !v.is_float); break;
     default: ok = false; break;
     }
     if (!ok) {
@@ -849,13 +851,14 @@ static Value eval_neg(Ctx *c, Scope *s, Node *n)
 
 static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
-    Value p = {.k = V_PAIR, .span = n->span};
-    if (n->list.n != 2) {
-        diag_error(n->span, "a tuple must be a pair (h, w), this one has %d elements", n->list.n);
+    Value p = {.k = n->list.n == 4 ? V_QUAD : V_PAIR, .span = n->span};
+    if (n->list.n != 2 && n->list.n != 4) {
+        diag_error(n->span, "a tuple must be a pair (h, w) or, for pad, four integers (left, right, top, bottom); "
+                   "this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n->list.n; i++) {
         Value v = eval(c, s, n->list.v[i], NULL);
         if (v.k == V_POISON) return v;
         if (v.k == V_WORD) { report_undefined(c, s, &v); return poison(); }
@@ -864,8 +867,14 @@ static Value eval_tuple(Ctx *c, Scope *s, Node *n)
             context_notes(c);
             return poison();
         }
+        if (p.k == V_QUAD && v.k != V_INT) {
+            diag_error(v.span, "elements of a four-integer padding must be integers, got %s", value_desc(&v));
+            context_notes(c);
+            return poison();
+        }
         p.i[i] = v.i[0];
-        p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
+        if (i < 2)
+            p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
         p.is_float |= v.k == V_FLOAT;
     }
     return p;

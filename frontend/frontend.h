@@ -32,6 +32,10 @@ typedef enum {
 /* Upsampling interpolation modes (PyTorch's nn.Upsample `mode`). */
 typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR, UPSAMPLE_BICUBIC, UPSAMPLE_NEAREST_EXACT } UpsampleMode;
 
+/* How padding is filled: pad's `mode` and conv2d's `padding_mode` (zeros is
+ * constant with value 0). */
+typedef enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR } PadMode;
+
 /* A per-sample tensor shape. rank 3 is [C, H, W]; rank 1 is [F] and is stored
  * as c = F, h = w = 1. The batch size is chosen at run time. */
 typedef struct {
@@ -59,9 +63,11 @@ typedef struct Layer {
     /* conv2d, conv_transpose2d, pools: [0] is H, [1] is W */
     int64_t in_channels, out_channels;
     int64_t kernel[2], stride[2], dilation[2];
-    int64_t pad_begin[2];  /* top, left */
+    int64_t pad_begin[2];  /* top, left (pad: may be negative, which crops) */
     int64_t pad_end[2];    /* bottom, right (differs from pad_begin only for padding=same with even kernels) */
     int64_t output_padding[2];
+    PadMode pad_mode;      /* pad, conv2d padding_mode (PAD_CONSTANT: zeros) */
+    double pad_value;      /* pad mode=constant */
     int64_t groups;
     bool bias;             /* conv2d, conv_transpose2d, linear */
     bool ceil_mode;        /* pools */
@@ -163,6 +169,8 @@ bool fe_emit(FILE *out, const char *what, const char *path, const char *src, siz
 
 /* "nearest", "bilinear", "bicubic", "nearest-exact" (PyTorch's mode strings). */
 const char *fe_upsample_mode_name(UpsampleMode m);
+/* "constant", "reflect", "replicate", "circular". */
+const char *fe_pad_mode_name(PadMode m);
 
 /* Op names as written in .conv, indexed by OpKind. */
 extern const char *const fe_op_names[OP_COUNT];

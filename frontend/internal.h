@@ -160,6 +160,7 @@ typedef enum {
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
     ARG_TENSOR = 't',  /* a tensor read for its shape only (upsample like=) */
+    ARG_PAD4 = 'Q',    /* integer, (left, right) or (left, right, top, bottom) as F.pad */
 } ArgType;
 
 typedef struct {
@@ -214,6 +215,7 @@ typedef enum {
     V_STRING,   /* s */
     V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
     V_PAIR,     /* (h, w): i[], f[]; is_float if either was a float */
+    V_QUAD,     /* four integers (left, right, top, bottom): i[0..3] (pad's `pad`) */
     V_TENSOR,   /* layer */
 } ValKind;
 
@@ -221,7 +223,7 @@ typedef struct {
     ValKind k;
     bool b, is_float;
     int layer;
-    int64_t i[2];
+    int64_t i[4];
     double f[2];
     const char *s;
     const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */

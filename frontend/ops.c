@@ -91,3 +91,14 @@ const char *fe_upsample_mode_name(UpsampleMode m)
     }
     return "?";
 }
+
+const char *fe_pad_mode_name(PadMode m)
+{
+    switch (m) {
+    case PAD_CONSTANT: return "constant";
+    case PAD_REFLECT: return "reflect";
+    case PAD_REPLICATE: return "replicate";
+    case PAD_CIRCULAR: return "circular";
+    }
+    return "?";
+}

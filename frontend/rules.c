@@ -177,9 +177,51 @@ static bool conv_common(const OpCall *k, Layer *L)
     return check_in_count(k, "in_channels", in.c) && check_groups(k, L);
 }
 
+static PadMode pad_mode_of(const char *w)
+{
+    if (!strcmp(w, "reflect"))
+        return PAD_REFLECT;
+    if (!strcmp(w, "replicate"))
+        return PAD_REPLICATE;
+    if (!strcmp(w, "circular"))
+        return PAD_CIRCULAR;
+    return PAD_CONSTANT;   /* constant, zeros */
+}
+
+/* PyTorch's limits on non-constant padding of tensor 0 along each dimension:
+ * reflect needs each side < the input extent (it mirrors without repeating
+ * the edge), circular each side <= it (it wraps around at most once). */
+static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
+{
+    Shape in = shape_of(k, 0);
+    int64_t size[2] = {in.h, in.w};
+    for (int d = 0; d < 2; d++) {
+        int64_t b = L->pad_begin[d], e = L->pad_end[d];
+        const char *what = d ? "width" : "height", *sides = d ? "(left, right)" : "(top, bottom)";
+        if (L->pad_mode == PAD_REFLECT && (b >= size[d] || e >= size[d])) {
+            diag_error(arg_span(k, argname), "reflect padding must be smaller than the input's %s: %s padding is "
+                       "(%lld, %lld) but '%s' has %s %lld", what, sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)size[d]);
+            note_tensor(k, 0);
+            return false;
+        }
+        if (L->pad_mode == PAD_CIRCULAR && (b > size[d] || e > size[d])) {
+            diag_error(arg_span(k, argname), "circular padding wraps around more than once: %s padding is "
+                       "(%lld, %lld) but '%s' has %s %lld", sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)size[d]);
+            note_tensor(k, 0);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool rule_CONV2D(OpCall *k, Layer *L)
 {
     if (!conv_common(k, L) || !conv_padding(k, L))
+        return false;
+    L->pad_mode = pad_mode_of(arg(k, "padding_mode")->s);
+    if (!check_pad_mode(k, L, "padding"))
         return false;
     Shape in = shape_of(k, 0);
     int64_t ext[2], size[2] = {in.h, in.w};
@@ -361,6 +403,56 @@ static bool rule_ADAPTIVE_MAXPOOL2D(OpCall *k, Layer *L) { return rule_ADAPTIVE_
 static bool rule_GLOBAL_MAXPOOL(OpCall *k, Layer *L)
 {
     return tensor3(k, 0) && adaptive_pool(k, L, 1, 1);
+}
+
+/* pad(x, pad, mode, value) as F.pad: pad is (left, right[, top, bottom]) or
+ * one integer for all four; negative values crop. */
+static bool rule_PAD(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0))
+        return false;
+    const Value *p = arg(k, "pad");
+    L->pad_mode = pad_mode_of(arg(k, "mode")->s);
+    if (p->k == V_PAIR && L->pad_mode != PAD_CONSTANT) {
+        diag_error(p->span, "pad with mode=%s needs four values (left, right, top, bottom) for a [C, H, W] "
+                   "tensor; only mode=constant pads the width alone", arg(k, "mode")->s);
+        return false;
+    }
+    int64_t v[4] = {p->i[0], p->i[0], p->i[0], p->i[0]};
+    if (p->k == V_PAIR)
+        v[1] = p->i[1], v[2] = v[3] = 0;
+    if (p->k == V_QUAD)
+        memcpy(v, p->i, sizeof v);
+    for (int i = 0; i < 4; i++) {
+        if (v[i] > LIMIT_DIM || v[i] < -LIMIT_DIM) {
+            diag_error(p->span, "pad of %lld is too large (limit %d)", (long long)v[i], LIMIT_DIM);
+            return false;
+        }
+    }
+    if (given(k, "value") && L->pad_mode != PAD_CONSTANT) {
+        diag_error(arg_span(k, "value"), "pad with mode=%s takes no value= (only mode=constant fills with a "
+                   "value)", arg(k, "mode")->s);
+        return false;
+    }
+    L->pad_value = given(k, "value") ? arg(k, "value")->f[0] : 0.0;
+    L->pad_begin[0] = v[2], L->pad_end[0] = v[3];
+    L->pad_begin[1] = v[0], L->pad_end[1] = v[1];
+    if (!check_pad_mode(k, L, "pad"))
+        return false;
+    Shape in = shape_of(k, 0);
+    int64_t size[2] = {in.h, in.w}, ext[2];
+    for (int d = 0; d < 2; d++) {
+        ext[d] = size[d] + L->pad_begin[d] + L->pad_end[d];
+        if (ext[d] < 1 || ext[d] > LIMIT_DIM) {
+            diag_error(p->span, "pad gives an output %s of %lld + %lld + %lld = %lld; it must be between 1 and %d",
+                       d ? "width" : "height", (long long)size[d], (long long)L->pad_begin[d],
+                       (long long)L->pad_end[d], (long long)ext[d], LIMIT_DIM);
+            note_tensor(k, 0);
+            return false;
+        }
+    }
+    L->shape = (Shape){3, in.c, ext[0], ext[1]};
+    return true;
 }
 
 static UpsampleMode upsample_mode(const char *w)

@@ -493,6 +493,8 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_ADAPTIVE_MAXPOOL2D:
         return extent(l->shape, d) == 1 && win_whole(o, ins[0], extent(in, d));
     case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_PAD:
+        return l->pad_mode == PAD_CONSTANT && win_union(o, ins, 1, -l->pad_begin[d]);
     case OP_CONCAT:
     case OP_ADD: return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
@@ -946,6 +948,13 @@ static void json_attrs(FILE *out, const Layer *l)
     }
     if (is_conv(l->op))
         fprintf(out, ", \"groups\": %lld", (long long)or1(l->groups));
+    if (l->op == OP_CONV2D)
+        fprintf(out, ", \"padding_mode\": \"%s\"", l->pad_mode == PAD_CONSTANT ? "zeros" : fe_pad_mode_name(l->pad_mode));
+    if (l->op == OP_PAD) {
+        int64_t lrtb[4] = {l->pad_begin[1], l->pad_end[1], l->pad_begin[0], l->pad_end[0]};
+        fprintf(out, ", \"pad\": [%lld, %lld, %lld, %lld], \"mode\": \"%s\", \"value\": %.9g", (long long)lrtb[0],
+                (long long)lrtb[1], (long long)lrtb[2], (long long)lrtb[3], fe_pad_mode_name(l->pad_mode), l->pad_value);
+    }
     if (l->op == OP_CONV_TRANSPOSE2D)
         json_pair(out, "output_padding", l->output_padding);
     if (is_conv(l->op) || l->op == OP_LINEAR)
@@ -1103,6 +1112,9 @@ static void explain_conv(FILE *out, const Graph *g, const Layer *l)
                    : "output size: W2 = floor((W1 - F + 2P) / S) + 1 (F = kernel size, P = padding, S = stride)%s\n",
             t ? " + output_padding" : "");
     fprintf(out, "  C = out_channels = %lld\n", (long long)cout);
+    if (l->op == OP_CONV2D && l->pad_mode != PAD_CONSTANT)
+        fprintf(out, "  padding_mode=%s: the input is padded by F.pad(mode=%s) first, then convolved without "
+                "padding; the size is the same\n", fe_pad_mode_name(l->pad_mode), fe_pad_mode_name(l->pad_mode));
     for (int d = 0; d < 2; d++)
         (t ? explain_transposed_dim : explain_window_dim)(out, g, l, d);
     fprintf(out, "parameters: kH*kW*%s + %s\n", t ? "Cin*(Cout/groups)" : "(Cin/groups)*Cout",
@@ -1168,6 +1180,20 @@ static void explain_adaptive(FILE *out, const Graph *g, const Layer *l)
         fprintf(out, "  %s: %lld -> %lld, windows of %lld to %lld pixels\n", dim_name(d), (long long)n,
                 (long long)m, (long long)adaptive_window_len(n, m, false), (long long)adaptive_window_len(n, m, true));
     }
+    fputs("parameters: none\n", out);
+}
+
+/* pad: W2 = left + W1 + right, H2 = top + H1 + bottom. */
+static void explain_pad(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: H2 = top + H1 + bottom, W2 = left + W1 + right (mode=%s", fe_pad_mode_name(l->pad_mode));
+    if (l->pad_mode == PAD_CONSTANT)
+        fprintf(out, ", value=%g", l->pad_value);
+    fprintf(out, ")\n  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        fprintf(out, "  %s = %lld + %lld + %lld = %lld\n", dim_name(d), (long long)l->pad_begin[d],
+                (long long)extent(in, d), (long long)l->pad_end[d], (long long)extent(l->shape, d));
     fputs("parameters: none\n", out);
 }
 
@@ -1258,6 +1284,7 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: explain_pool(out, g, l); break;
     case OP_UPSAMPLE: explain_upsample(out, g, l); break;
+    case OP_PAD: explain_pad(out, g, l); break;
     case OP_ADAPTIVE_AVGPOOL2D:
     case OP_ADAPTIVE_MAXPOOL2D: explain_adaptive(out, g, l); break;
     case OP_CONCAT: explain_concat(out, g, l); break;

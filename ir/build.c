@@ -113,6 +113,8 @@ static void set_attributes(IrNode *n, const Layer *l)
     n->count_include_pad = l->count_include_pad;
     n->interp = interp_of(l->mode);
     n->align_corners = l->align_corners;
+    n->pad_mode = l->pad_mode;
+    n->pad_value = l->pad_value;
 }
 
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
@@ -143,6 +145,26 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
     }
 }
 
+/* conv2d with padding_mode reflect, replicate or circular is PyTorch's
+ * F.pad(x, padding, mode) followed by the conv without padding: an IR_PAD
+ * node (no source layer of its own) writes the padded input. Returns it. */
+static int pad_node(IrModule *m, const Layer *l, int x)
+{
+    const IrTensor *t = &m->tensors[x];
+    Shape s = {3, t->c, t->h + l->pad_begin[0] + l->pad_end[0], t->w + l->pad_begin[1] + l->pad_end[1]};
+    int out = ir_add_tensor(m, ir_strcat(l->name, "", ".pad"), s);
+    int k = ir_add_node(m, IR_PAD, ir_strcat(l->name, "", ".pad"), out);
+    IrNode *n = &m->nodes[k];
+    n->nin = 1;
+    n->in[0] = x;
+    for (int d = 0; d < 2; d++) {
+        n->geom.pad_begin[d] = l->pad_begin[d];
+        n->geom.pad_end[d] = l->pad_end[d];
+    }
+    n->pad_mode = l->pad_mode;
+    return out;
+}
+
 /* Lowers layer i; value[] maps layer index -> tensor. */
 static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
 {
@@ -160,6 +182,9 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     for (int j = 0; j < nin; j++)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
+    int padded = l->op == OP_CONV2D && l->pad_mode != PAD_CONSTANT;
+    if (padded)
+        in[0] = pad_node(m, l, in[0]);
     int out = ir_add_tensor(m, l->name, l->shape);
     int k = ir_add_node(m, op_lowering[l->op].kind, l->name, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
@@ -168,6 +193,9 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         n->in[j] = in[j];
     free(in);
     set_attributes(n, l);
+    if (padded)
+        for (int d = 0; d < 2; d++)
+            n->geom.pad_begin[d] = n->geom.pad_end[d] = 0;
     n->macs = l->macs;
     switch (n->kind) {
     case IR_CONV: lower_conv(m, n, l); break;
@@ -175,7 +203,7 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_LINEAR: lower_linear(m, n, l); break;
     case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
-    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
     case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */

@@ -29,6 +29,7 @@ const char *ir_kind_name(IrKind k)
     case IR_AVGPOOL: return "avgpool";
     case IR_GLOBAL_AVGPOOL: return "global_avgpool";
     case IR_UPSAMPLE: return "upsample";
+    case IR_PAD: return "pad";
     case IR_ADAPTIVE_AVGPOOL: return "adaptive_avgpool";
     case IR_ADAPTIVE_MAXPOOL: return "adaptive_maxpool";
     case IR_CONCAT: return "concat";

@@ -509,6 +509,25 @@ class AdaptivePool(nn.Module):
                 torch.flatten(F.adaptive_max_pool2d(F.relu(x), 1), 1))
 
 
+@model('pad', [('x', (3, 5, 7))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'r', 'p', 'q', 'z'])
+class Pad(nn.Module):
+    """F.pad in each mode, and nn.Conv2d's padding_mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.r = nn.Conv2d(3, 4, 3, padding=2, padding_mode='reflect')
+        self.p = nn.Conv2d(3, 4, (3, 4), padding='same', padding_mode='replicate', dilation=(1, 2))
+        self.q = nn.Conv2d(3, 4, 3, 2, 4, padding_mode='circular', bias=False)
+        self.z = nn.Conv2d(3, 4, 3, padding=1, padding_mode='zeros')
+
+    def forward(self, x):
+        return (F.pad(x, (1, 2, 3, 0)), F.pad(x, (-1, 2, 0, -2), value=1.5), F.pad(x, (2, 3), value=-1.0),
+                F.pad(x, (6, 6, 4, 4), mode='reflect'), F.pad(x, (9, 1, 0, 11), mode='replicate'),
+                F.pad(x, (7, 7, 5, 5), mode='circular'), F.pad(x, (-2, 3, 1, -1), mode='reflect'),
+                F.pad(x, (2, 2, 2, 2), mode='circular'),
+                self.r(x), self.p(x), self.q(x), self.z(x))
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
