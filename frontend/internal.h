@@ -195,7 +195,8 @@ int op_lookup(const char *name);           /* OpKind or -1 */
  *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
  *                 counting convention (default, ptflops);
  *   LIMIT_UPSAMPLE  output rows and columns of an upsample: the kernel reads
- *                 a compiled table of taps per row and column (24 bytes each);
+ *                 a compiled table of taps per row and column (12 bytes per
+ *                 tap; 1 to 4 taps);
  *   LIMIT_LAYERS  layers of a network, and block instances;
  *   LIMIT_NAME_BYTES  bytes of all layer names, keys and instance prefixes
  *                 of a network (blocks expand exponentially: this and
