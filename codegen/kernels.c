@@ -584,13 +584,16 @@ static void emit_upsample(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
-/* The input index that padded position p (= output index - pad_begin) reads,
- * as PyTorch: reflect mirrors without repeating the edge, replicate clamps,
- * circular wraps (at most once: the front end checks pad <= in). For
+/* The input index that output position o of a pad reads, as PyTorch 1.13:
+ * with p = o - begin, reflect mirrors without repeating the edge, replicate
+ * clamps; circular first crops the negative pads and then wraps around the
+ * cropped extent n (at most once: the front end checks pad <= n). For
  * constant, *inside says whether p is in the input (the index is then
  * clamped so that the load stays in bounds). */
-static LLVMValueRef pad_src(Cg *g, PadMode mode, LLVMValueRef p, int64_t in, LLVMValueRef *inside)
+static LLVMValueRef pad_src(Cg *g, PadMode mode, LLVMValueRef o, int64_t begin, int64_t end, int64_t in,
+                            LLVMValueRef *inside)
 {
+    LLVMValueRef p = cg_sub(g, o, cg_i64(g, begin));
     LLVMValueRef zero = cg_i64(g, 0), last = cg_i64(g, in - 1);
     LLVMValueRef below = LLVMBuildICmp(g->b, LLVMIntSLT, p, zero, "");
     LLVMValueRef above = LLVMBuildICmp(g->b, LLVMIntSGT, p, last, "");
@@ -599,9 +602,15 @@ static LLVMValueRef pad_src(Cg *g, PadMode mode, LLVMValueRef p, int64_t in, LLV
     case PAD_REFLECT:
         return LLVMBuildSelect(g->b, below, cg_sub(g, zero, p),
                                LLVMBuildSelect(g->b, above, cg_sub(g, cg_i64(g, 2 * (in - 1)), p), p, ""), "");
-    case PAD_CIRCULAR:
-        return LLVMBuildSelect(g->b, below, cg_add(g, p, cg_i64(g, in)),
-                               LLVMBuildSelect(g->b, above, cg_sub(g, p, cg_i64(g, in)), p, ""), "");
+    case PAD_CIRCULAR: {
+        int64_t crop_b = begin < 0 ? -begin : 0, crop_e = end < 0 ? -end : 0, n = in - crop_b - crop_e;
+        LLVMValueRef q = cg_sub(g, o, cg_i64(g, begin > 0 ? begin : 0));
+        LLVMValueRef lo = LLVMBuildICmp(g->b, LLVMIntSLT, q, zero, "");
+        LLVMValueRef hi = LLVMBuildICmp(g->b, LLVMIntSGE, q, cg_i64(g, n), "");
+        q = LLVMBuildSelect(g->b, lo, cg_add(g, q, cg_i64(g, n)),
+                            LLVMBuildSelect(g->b, hi, cg_sub(g, q, cg_i64(g, n)), q, ""), "");
+        return cg_add(g, q, cg_i64(g, crop_b));
+    }
     case PAD_CONSTANT:
     case PAD_REPLICATE:
         break;
@@ -620,10 +629,11 @@ static void emit_pad(CgKernel *k)
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
     LLVMValueRef in_h, in_w;
-    LLVMValueRef ih = pad_src(g, n->pad_mode, cg_sub(g, oh, cg_i64(g, n->geom.pad_begin[0])), in->h, &in_h);
+    const IrGeom *geo = &n->geom;
+    LLVMValueRef ih = pad_src(g, n->pad_mode, oh, geo->pad_begin[0], geo->pad_end[0], in->h, &in_h);
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
     CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
-    LLVMValueRef iw = pad_src(g, n->pad_mode, cg_sub(g, ow.iv, cg_i64(g, n->geom.pad_begin[1])), in->w, &in_w);
+    LLVMValueRef iw = pad_src(g, n->pad_mode, ow.iv, geo->pad_begin[1], geo->pad_end[1], in->w, &in_w);
     LLVMValueRef v = cg_load(g, src, iw);
     if (n->pad_mode == PAD_CONSTANT)
         v = LLVMBuildSelect(g->b, LLVMBuildAnd(g->b, in_h, in_w, ""), v, cg_f32(g, n->pad_value), "");

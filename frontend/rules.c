@@ -190,7 +190,8 @@ static PadMode pad_mode_of(const char *w)
 
 /* PyTorch's limits on non-constant padding of tensor 0 along each dimension:
  * reflect needs each side < the input extent (it mirrors without repeating
- * the edge), circular each side <= it (it wraps around at most once). */
+ * the edge), circular each side <= the extent left after cropping the
+ * negative sides (it wraps around that at most once). */
 static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
 {
     Shape in = shape_of(k, 0);
@@ -205,10 +206,12 @@ static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
             note_tensor(k, 0);
             return false;
         }
-        if (L->pad_mode == PAD_CIRCULAR && (b > size[d] || e > size[d])) {
+        int64_t kept = size[d] - (b < 0 ? -b : 0) - (e < 0 ? -e : 0);   /* after cropping negative pads */
+        if (L->pad_mode == PAD_CIRCULAR && kept >= 1 && (b > kept || e > kept)) {
             diag_error(arg_span(k, argname), "circular padding wraps around more than once: %s padding is "
-                       "(%lld, %lld) but '%s' has %s %lld", sides, (long long)b, (long long)e,
-                       k->tensors[0].label, what, (long long)size[d]);
+                       "(%lld, %lld) but '%s' has %s %lld%s", sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)kept,
+                       kept < size[d] ? " after cropping the negative padding" : "");
             note_tensor(k, 0);
             return false;
         }

@@ -509,7 +509,7 @@ class AdaptivePool(nn.Module):
                 torch.flatten(F.adaptive_max_pool2d(F.relu(x), 1), 1))
 
 
-@model('pad', [('x', (3, 5, 7))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'r', 'p', 'q', 'z'])
+@model('pad', [('x', (3, 5, 7))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'r', 'p', 'q', 'z'])
 class Pad(nn.Module):
     """F.pad in each mode, and nn.Conv2d's padding_mode."""
 
@@ -524,7 +524,8 @@ class Pad(nn.Module):
         return (F.pad(x, (1, 2, 3, 0)), F.pad(x, (-1, 2, 0, -2), value=1.5), F.pad(x, (2, 3), value=-1.0),
                 F.pad(x, (6, 6, 4, 4), mode='reflect'), F.pad(x, (9, 1, 0, 11), mode='replicate'),
                 F.pad(x, (7, 7, 5, 5), mode='circular'), F.pad(x, (-2, 3, 1, -1), mode='reflect'),
-                F.pad(x, (2, 2, 2, 2), mode='circular'),
+                F.pad(x, (2, 2, 2, 2), mode='circular'), F.pad(x, (-2, 5, 3, -2), mode='circular'),
+                F.pad(x, (6, -1, -1, 1), mode='replicate'),
                 self.r(x), self.p(x), self.q(x), self.z(x))
 
 
@@ -1380,6 +1381,20 @@ class Aspp(nn.Module):
 
     def forward(self, x):
         return self.project(torch.cat([c(x) for c in self.convs], 1))
+
+class DeepLabHead(nn.Sequential):
+    """torchvision segmentation.deeplabv3.DeepLabHead(2048, 21): ASPP (key 0), 3x3 conv (1), batchnorm (2),
+    relu (3), 1x1 conv to the classes (4)."""
+
+    def __init__(self, cin=2048, classes=21):
+        super().__init__(Aspp(cin), nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+                         nn.Conv2d(256, classes, 1))
+
+
+# examples/deeplabv3_aspp.conv and examples/mobilenetv2.conv at small inputs (the tests rewrite the input line)
+model('deeplabv3_aspp_small', [('x', (2048, 9, 11))], ['out'])(DeepLabHead)
+model('mobilenetv2_small', [('x', (3, 40, 56))], ['fc'])(MobileNetV2)
+
 
 @model('mobilenet_if', [('x', (3, 33, 31))], ['fc'])
 class MobilenetIf(nn.Module):

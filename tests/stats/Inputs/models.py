@@ -396,5 +396,24 @@ def rf_skip_alignment():
                   ('d1', nn.Conv2d(8, 4, 3, padding=1), ['k1'], None)]), (4, 64, 64)
 
 
-MODELS.update({f.__name__: f for f in [ops_zoo, ops_resize, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+def _run_models():
+    """tests/run/Inputs/models.py: the PyTorch modules the end-to-end tests run."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'run', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('run_models', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def mobilenetv2():
+    return _run_models().MobileNetV2(), (3, 224, 224)
+
+
+def deeplabv3_aspp():
+    return _run_models().DeepLabHead(), (2048, 33, 33)
+
+
+MODELS.update({f.__name__: f for f in [ops_zoo, ops_resize, mobilenetv2, deeplabv3_aspp, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
                                        explain_attributes]})
