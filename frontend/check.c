@@ -413,6 +413,15 @@ static const char *keyword_suggestion(const OpSpec *sp, const char *name)
 static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a, bool *sig)
 {
     Value v = eval(c, s, a->bind.value, NULL);
+    if (!strcmp(a->bind.name, "share") && (k->spec->flags & OPF_PARAMS)) {
+        if (k->share.k != V_POISON) {
+            diag_error(a->bind.name_span, "argument 'share' of %s is given twice", k->spec->name);
+            context_notes(c);
+            return false;
+        }
+        k->share = v;
+        return v.k != V_POISON && need_tensor(c, s, &v, "share=");
+    }
     int idx = op_arg_index(k->spec, a->bind.name);
     if (idx < 0) {
         const char *sug = keyword_suggestion(k->spec, a->bind.name);
@@ -522,6 +531,56 @@ static Value tensor_value(int layer, SrcSpan sp, const char *label)
     return (Value){.k = V_TENSOR, .layer = layer, .span = sp, .def = sp, .label = label};
 }
 
+/* "[16, 8, 3, 3] and [16]": the parameter shapes of a layer with parameters. */
+static const char *param_shapes(Ctx *c, const Layer *L)
+{
+    long long ci = L->in_channels, co = L->out_channels, g = L->groups > 0 ? L->groups : 1;
+    long long kh = L->kernel[0], kw = L->kernel[1];
+    const char *bias = L->bias ? arena_printf(c->a, " and bias [%lld]", co) : " (no bias)";
+    switch (L->op) {
+    case OP_CONV2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", co, ci / g, kh, kw, bias);
+    case OP_CONV_TRANSPOSE2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", ci, co / g, kh, kw, bias);
+    case OP_LINEAR: return arena_printf(c->a, "weight [%lld, %lld]%s", co, ci, bias);
+    default: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
+    }
+}
+
+/* share=other: this layer uses other's parameters under other's key (PyTorch
+ * calling one module twice). other must be a layer of the same op with
+ * parameters of the same shapes; this layer then needs no name and counts
+ * no parameters of its own. */
+static bool share_layer(Ctx *c, Scope *s, const OpCall *k, Layer *L, const char *bind, const Value *override)
+{
+    const Layer *o = &c->layers[k->share.layer];
+    L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, fe_op_names[L->op]));
+    if (!charge_names(c, L->span, L->name, NULL))
+        return false;
+    if (override) {
+        diag_error(override->span, "%s with share= uses the key of the layer it shares; it takes no name=",
+                   k->spec->name);
+        context_notes(c);
+        return false;
+    }
+    if (o->op != L->op || !o->key) {
+        diag_error(k->share.span, "share= needs a %s layer to take the parameters of, but '%s' is the output of %s",
+                   k->spec->name, k->share.label, fe_op_names[o->op]);
+        context_notes(c);
+        diag_note(k->share.def, "'%s' is defined here", k->share.label);
+        return false;
+    }
+    const char *mine = param_shapes(c, L), *theirs = param_shapes(c, o);
+    if (strcmp(mine, theirs)) {
+        diag_error(k->share.span, "%s cannot share the parameters of '%s': it needs %s, '%s' has %s",
+                   k->spec->name, k->share.label, mine, k->share.label, theirs);
+        context_notes(c);
+        diag_note(o->span, "'%s' (key %s) is defined here", k->share.label, o->key);
+        return false;
+    }
+    L->key = o->key;
+    L->shared = true;
+    return true;
+}
+
 /* Runs the op's rule on bound arguments and appends the layer. */
 static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const char *label)
 {
@@ -532,8 +591,12 @@ static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const cha
         return poison();
     }
     int ni = op_arg_index(k->spec, "name");
-    if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+    if (k->share.k == V_TENSOR) {
+        if (!share_layer(c, s, k, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+            return poison();
+    } else if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL)) {
         return poison();
+    }
     L.ninputs = k->ntensors;
     L.inputs = arena_alloc(c->a, (size_t)k->ntensors * sizeof *L.inputs + 1);
     for (int i = 0; i < k->ntensors; i++)

@@ -54,6 +54,8 @@ typedef struct Layer {
     OpKind op;
     const char *name;      /* unique dotted name, e.g. "down1.c1"; anonymous layers get a generated one */
     const char *key;       /* state_dict prefix of its tensors ("down1.c1" or the name= override); NULL if none */
+    bool shared;           /* share=: uses the parameters of the earlier layer with the same key
+                              (one key, two uses); its params and buffers count 0 */
     SrcSpan span;          /* where the call was written (the innermost call site) */
 
     int ninputs;

@@ -543,8 +543,10 @@ void fe_compute_costs(Graph *g)
 {
     for (int i = 0; i < g->nlayers; i++) {
         Layer *l = &g->layers[i];
-        l->params = l->op == OP_INPUT ? 0 : layer_params(g, l);
-        l->buffers = l->op == OP_BATCHNORM2D ? 2 * l->shape.c : 0;
+        /* share=: the parameters are the other layer's, counted there once (as
+           PyTorch's parameters() and torchinfo's totals); its MACs count per use */
+        l->params = l->op == OP_INPUT || l->shared ? 0 : layer_params(g, l);
+        l->buffers = l->op == OP_BATCHNORM2D && !l->shared ? 2 * l->shape.c : 0;
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
@@ -1302,6 +1304,10 @@ static void explain_header(FILE *out, const Graph *g, const Layer *l)
     if (l->key && strcmp(l->key, l->name))
         fprintf(out, " (state_dict key %s)", l->key);
     fputc('\n', out);
+    for (int i = 0; i < g->nlayers && l->shared; i++)
+        if (g->layers[i].key == l->key && !g->layers[i].shared)
+            fprintf(out, "  shares the parameters of %s (share=): they are counted there, once; this use counts "
+                    "params 0 and its own MACs\n", g->layers[i].name);
     for (int i = 0; i < l->ninputs; i++)
         fprintf(out, "  input %s: %s\n", input_of(g, l, i)->name, fmt_shape(buf, sizeof buf, input_of(g, l, i)->shape));
     fprintf(out, "  output: %s\n", fmt_shape(buf, sizeof buf, l->shape));

@@ -10,6 +10,7 @@
  * each output from a distinct place.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ir/ir_internal.h"
 
@@ -17,7 +18,12 @@ static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int6
                  int64_t d2, int64_t d3)
 {
     int64_t dims[4] = {d0, d1, d2, d3};
-    return ir_add_param(m, ir_strcat(l->key, "", suffix), rank, dims, 0);
+    const char *name = ir_strcat(l->key, "", suffix);
+    if (l->shared)   /* share=: the same tensor as the earlier layer with this key (the front end checked its shape) */
+        for (int i = 0; i < m->nparams; i++)
+            if (!m->params[i].derived && !strcmp(m->params[i].name, name))
+                return i;
+    return ir_add_param(m, name, rank, dims, 0);
 }
 
 /* conv2d: weight [Cout, Cin/groups, kh, kw], bias [Cout] */

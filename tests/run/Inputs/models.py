@@ -529,6 +529,30 @@ class Pad(nn.Module):
                 self.r(x), self.p(x), self.q(x), self.z(x))
 
 
+@model('shared_weights', [('x', (3, 9, 8)), ('y', (3, 9, 8))], ['bn', 'up2', 'fc', 'fc2'])
+class SharedWeights(nn.Module):
+    """Modules called more than once (shared weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 6, 3, padding=1)
+        self.r = nn.Conv2d(6, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.t = nn.Conv2d(3, 6, 1)
+        self.up = nn.ConvTranspose2d(6, 4, 2, stride=2)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x, y):
+        c, d = self.c(x), self.c(y)
+        h = self.r(F.relu(c))
+        for _ in range(3):
+            h = self.r(F.relu(h))
+        bn, tb = self.bn(h), self.bn(self.t(y))
+        up, up2 = self.up(tb), self.up(d)
+        pool = lambda v: torch.flatten(F.adaptive_avg_pool2d(v, 1), 1)  # noqa: E731
+        return bn, up2, self.fc(pool(up)), self.fc(pool(up2))
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
