@@ -414,13 +414,15 @@ static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a, bool *sig)
 {
     Value v = eval(c, s, a->bind.value, NULL);
     if (!strcmp(a->bind.name, "share") && (k->spec->flags & OPF_PARAMS)) {
-        if (k->share.k != V_POISON) {
+        if (k->share_given) {
             diag_error(a->bind.name_span, "argument 'share' of %s is given twice", k->spec->name);
             context_notes(c);
             return false;
         }
+        k->share_given = true;
         k->share = v;
-        return v.k != V_POISON && need_tensor(c, s, &v, "share=");
+        /* a broken owner is reported where it is; this layer's own arguments are still checked */
+        return v.k == V_POISON || need_tensor(c, s, &v, "share=");
     }
     int idx = op_arg_index(k->spec, a->bind.name);
     if (idx < 0) {
@@ -591,7 +593,9 @@ static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const cha
         return poison();
     }
     int ni = op_arg_index(k->spec, "name");
-    if (k->share.k == V_TENSOR) {
+    if (k->share_given && k->share.k != V_TENSOR)
+        return poison();   /* the owner had an error, already reported */
+    if (k->share_given) {
         if (!share_layer(c, s, k, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
             return poison();
     } else if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL)) {

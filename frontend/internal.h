@@ -242,7 +242,8 @@ typedef struct {
     Value arg[MAX_OP_ARGS];   /* converted to the ArgSpec type; defaults filled in */
     bool given[MAX_OP_ARGS];  /* written in the call (not a default) */
     const Layer *layers;      /* the graph so far, to read input shapes */
-    Value share;              /* share=: a layer whose parameters this one uses (V_POISON: none) */
+    Value share;              /* share=: a layer whose parameters this one uses */
+    bool share_given;         /* share= was written (share may be V_POISON after an error) */
 } OpCall;
 
 /* Computes L's attributes and output shape from the call (rules.c); reports

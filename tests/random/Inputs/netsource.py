@@ -67,7 +67,8 @@ def call_text(n, flat):
     """The expression that computes n in network scope."""
     ins = [ref_text(i, flat) for i in n.ins]
     if flat:
-        args = canonical_args(n) + (['name="%s"' % n.key] if n.key else [])
+        args = canonical_args(n) + (['share=%s' % n.shares.name] if n.shares else
+                                    ['name="%s"' % n.key] if n.key else [])
     else:
         args = n.args
     op = n.op
@@ -309,7 +310,7 @@ def torch_source(net):
     out.append('    def __init__(self):')
     out.append('        super().__init__()')
     for n in net.nodes:
-        if n.key:
+        if n.key and not n.shares:  # a sharing layer calls its owner's module again
             out.append('        put(self, %r, %s)' % (n.key, torch_layer(n)))
     out.append('')
     out.append('    def forward(self, %s):' % ', '.join(n.name for n in net.inputs))

@@ -83,6 +83,7 @@ class Node:
         self.mutation = None    # a broken variant's edit: (op, args) -> (op, args)
         self.var = None         # Python variable in the PyTorch forward()
         self.infix = False      # an add written as a + b
+        self.shares = None      # share=: the Node whose parameters (and key) it uses
 
 
 def out_size(n, k, s, p0, p1, d, ceil):
@@ -126,8 +127,10 @@ def infer(op, ins, a):
         k, s, d = pair(a['k']), pair(a['stride']), pair(a['dilation'])
         dims = []
         for i, n in enumerate((h, w)):
-            if a.get('padding_mode', 'zeros') != 'zeros' and a['padding'] not in ('same', 'valid'):
-                check_pad_mode(a['padding_mode'], n, pair(a['padding'])[i], pair(a['padding'])[i])
+            if a.get('padding_mode', 'zeros') != 'zeros':
+                pads = same_pads(k[i], d[i]) if a['padding'] == 'same' else \
+                    (0, 0) if a['padding'] == 'valid' else (pair(a['padding'])[i],) * 2
+                check_pad_mode(a['padding_mode'], n, pads[0], pads[1])
             if a['padding'] == 'same':
                 if s != (1, 1):
                     raise Invalid('same with stride')
@@ -667,7 +670,32 @@ def step(net):
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
                      'batchnorm2d': 'bn'}.get(op, op[:2]))
+    if op in OPS_WITH_KEYS and inner is None and rng.random() < 0.5:
+        share(net, node)
     net.stmts.append(('assign', node))
+
+
+def share(net, node):
+    """Makes node use the parameters of an earlier layer of the same op (share=), when one
+    has the same parameter shapes: same input channels (features) and attributes."""
+    x = node.ins[0]
+
+    def fits(n):
+        return (n is not node and n.op == node.op and n.key and n.shares is None and n.name
+                and len(n.ins[0].shape) == len(x.shape)
+                and (n.ins[0].shape == x.shape if node.op == 'linear' else n.ins[0].shape[0] == x.shape[0]))
+    owners = [n for n in net.nodes if fits(n)]
+    if not owners:
+        return
+    owner = choice(net.rng, owners)
+    try:
+        shape = infer(node.op, [x.shape], owner.attrs)
+    except Invalid:
+        return
+    net.total_macs += macs(Node(node.op, [x], owner.attrs, shape)) - macs(node)
+    node.attrs, node.shape = dict(owner.attrs), shape
+    node.args = [a for a in owner.args if not a.startswith('name=')] + ['share=%s' % owner.name]
+    node.key, node.shares = owner.key, owner
 
 
 def inline(net, op, x):
