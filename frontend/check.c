@@ -630,15 +630,18 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 /* PyTorch's names (torch.nn, torch.nn.functional, tensor methods) for what
  * convc spells differently; `ours` NULL: no such op, `hint` says why. */
 static const struct { const char *torch, *ours, *hint; } torch_ops[] = {
-    {"adaptive_avg_pool2d", "global_avgpool", "global_avgpool(x) is adaptive_avg_pool2d(x, 1)"},
-    {"AdaptiveAvgPool2d", "global_avgpool", "global_avgpool(x) is nn.AdaptiveAvgPool2d(1)"},
+    {"adaptive_avg_pool2d", "adaptive_avgpool2d", NULL}, {"AdaptiveAvgPool2d", "adaptive_avgpool2d", NULL},
+    {"adaptive_max_pool2d", "adaptive_maxpool2d", NULL}, {"AdaptiveMaxPool2d", "adaptive_maxpool2d", NULL},
     {"mean", "global_avgpool", "global_avgpool(x) is x.mean((2, 3), keepdim=True)"},
     {"interpolate", "upsample", NULL}, {"Upsample", "upsample", NULL}, {"cat", "concat", NULL},
     {"max_pool2d", "maxpool2d", NULL}, {"avg_pool2d", "avgpool2d", NULL}, {"batch_norm", "batchnorm2d", NULL},
     {"ConvTranspose2d", "conv_transpose2d", NULL}, {"LeakyReLU", "leaky_relu", NULL}, {"swish", "silu", NULL},
     {"Identity", NULL, "nn.Identity needs no op: use the tensor itself"},
-    {"pad", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
-    {"ZeroPad2d", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
+    {"ZeroPad2d", "pad", "nn.ZeroPad2d(p) is pad(x, p)"},
+    {"ConstantPad2d", "pad", "nn.ConstantPad2d(p, v) is pad(x, p, value=v)"},
+    {"ReflectionPad2d", "pad", "nn.ReflectionPad2d(p) is pad(x, p, mode=reflect)"},
+    {"ReplicationPad2d", "pad", "nn.ReplicationPad2d(p) is pad(x, p, mode=replicate)"},
+    {"CircularPad2d", "pad", "nn.CircularPad2d(p) is pad(x, p, mode=circular)"},
 };
 
 static bool callable(Ctx *c, const char *name)
