@@ -1640,7 +1640,8 @@ static void lint_call(Ctx *c, Scope *ls, Node *n)
     for (int i = 0; i < n->call.args.n; i++) {
         Node *a = n->call.args.v[i];
         const char *arg = NULL;
-        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0) {
+        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0 &&
+            !(!strcmp(a->bind.name, "share") && (sp->flags & OPF_PARAMS))) {   /* share= is every such op's */
             const char *sug = keyword_suggestion(sp, a->bind.name);
             diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, sp->name,
                        sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
