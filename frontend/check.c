@@ -81,7 +81,7 @@ static const char *value_desc(const Value *v)
 {
     static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
         [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",
-        [V_PAIR] = "a pair", [V_TENSOR] = "a tensor"};
+        [V_PAIR] = "a pair", [V_QUAD] = "four integers", [V_TENSOR] = "a tensor"};
     return d[v->k];
 }
 
@@ -256,7 +256,12 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 /* The bare words some op argument accepts. */
 static bool known_word(const char *w)
 {
-    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
+    static const char *const words[] = {"same", "valid", "nearest", "bilinear", "bicubic", "nearest_exact",
+                                        "zeros", "constant", "reflect", "replicate", "circular"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(w, words[i]))
+            return true;
+    return false;
 }
 
 
@@ -308,6 +313,8 @@ static const char *type_desc(ArgType t)
     case ARG_FLOATPAIR: return "a number or a pair (h, w)";
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
+    case ARG_TENSOR: return "a tensor";
+    case ARG_PAD4: return "an integer, (left, right) or (left, right, top, bottom)";
     }
     return "?";
 }
@@ -340,6 +347,8 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
     case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
     case ARG_STRING: ok = v.k == V_STRING; break;
+    case ARG_TENSOR: ok = v.k == V_TENSOR; break;
+    case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && !v.is_float); break;
     default: ok = false; break;
     }
     if (!ok) {
@@ -404,6 +413,17 @@ static const char *keyword_suggestion(const OpSpec *sp, const char *name)
 static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a, bool *sig)
 {
     Value v = eval(c, s, a->bind.value, NULL);
+    if (!strcmp(a->bind.name, "share") && (k->spec->flags & OPF_PARAMS)) {
+        if (k->share_given) {
+            diag_error(a->bind.name_span, "argument 'share' of %s is given twice", k->spec->name);
+            context_notes(c);
+            return false;
+        }
+        k->share_given = true;
+        k->share = v;
+        /* a broken owner is reported where it is; this layer's own arguments are still checked */
+        return v.k == V_POISON || need_tensor(c, s, &v, "share=");
+    }
     int idx = op_arg_index(k->spec, a->bind.name);
     if (idx < 0) {
         const char *sug = keyword_suggestion(k->spec, a->bind.name);
@@ -513,6 +533,56 @@ static Value tensor_value(int layer, SrcSpan sp, const char *label)
     return (Value){.k = V_TENSOR, .layer = layer, .span = sp, .def = sp, .label = label};
 }
 
+/* "[16, 8, 3, 3] and [16]": the parameter shapes of a layer with parameters. */
+static const char *param_shapes(Ctx *c, const Layer *L)
+{
+    long long ci = L->in_channels, co = L->out_channels, g = L->groups > 0 ? L->groups : 1;
+    long long kh = L->kernel[0], kw = L->kernel[1];
+    const char *bias = L->bias ? arena_printf(c->a, " and bias [%lld]", co) : " (no bias)";
+    switch (L->op) {
+    case OP_CONV2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", co, ci / g, kh, kw, bias);
+    case OP_CONV_TRANSPOSE2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", ci, co / g, kh, kw, bias);
+    case OP_LINEAR: return arena_printf(c->a, "weight [%lld, %lld]%s", co, ci, bias);
+    default: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
+    }
+}
+
+/* share=other: this layer uses other's parameters under other's key (PyTorch
+ * calling one module twice). other must be a layer of the same op with
+ * parameters of the same shapes; this layer then needs no name and counts
+ * no parameters of its own. */
+static bool share_layer(Ctx *c, Scope *s, const OpCall *k, Layer *L, const char *bind, const Value *override)
+{
+    const Layer *o = &c->layers[k->share.layer];
+    L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, fe_op_names[L->op]));
+    if (!charge_names(c, L->span, L->name, NULL))
+        return false;
+    if (override) {
+        diag_error(override->span, "%s with share= uses the key of the layer it shares; it takes no name=",
+                   k->spec->name);
+        context_notes(c);
+        return false;
+    }
+    if (o->op != L->op || !o->key) {
+        diag_error(k->share.span, "share= needs a %s layer to take the parameters of, but '%s' is the output of %s",
+                   k->spec->name, k->share.label, fe_op_names[o->op]);
+        context_notes(c);
+        diag_note(k->share.def, "'%s' is defined here", k->share.label);
+        return false;
+    }
+    const char *mine = param_shapes(c, L), *theirs = param_shapes(c, o);
+    if (strcmp(mine, theirs)) {
+        diag_error(k->share.span, "%s cannot share the parameters of '%s': it needs %s, '%s' has %s",
+                   k->spec->name, k->share.label, mine, k->share.label, theirs);
+        context_notes(c);
+        diag_note(o->span, "'%s' (key %s) is defined here", k->share.label, o->key);
+        return false;
+    }
+    L->key = o->key;
+    L->shared = true;
+    return true;
+}
+
 /* Runs the op's rule on bound arguments and appends the layer. */
 static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const char *label)
 {
@@ -523,8 +593,14 @@ static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const cha
         return poison();
     }
     int ni = op_arg_index(k->spec, "name");
-    if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+    if (k->share_given && k->share.k != V_TENSOR)
+        return poison();   /* the owner had an error, already reported */
+    if (k->share_given) {
+        if (!share_layer(c, s, k, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+            return poison();
+    } else if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL)) {
         return poison();
+    }
     L.ninputs = k->ntensors;
     L.inputs = arena_alloc(c->a, (size_t)k->ntensors * sizeof *L.inputs + 1);
     for (int i = 0; i < k->ntensors; i++)
@@ -568,15 +644,18 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 /* PyTorch's names (torch.nn, torch.nn.functional, tensor methods) for what
  * convc spells differently; `ours` NULL: no such op, `hint` says why. */
 static const struct { const char *torch, *ours, *hint; } torch_ops[] = {
-    {"adaptive_avg_pool2d", "global_avgpool", "global_avgpool(x) is adaptive_avg_pool2d(x, 1)"},
-    {"AdaptiveAvgPool2d", "global_avgpool", "global_avgpool(x) is nn.AdaptiveAvgPool2d(1)"},
+    {"adaptive_avg_pool2d", "adaptive_avgpool2d", NULL}, {"AdaptiveAvgPool2d", "adaptive_avgpool2d", NULL},
+    {"adaptive_max_pool2d", "adaptive_maxpool2d", NULL}, {"AdaptiveMaxPool2d", "adaptive_maxpool2d", NULL},
     {"mean", "global_avgpool", "global_avgpool(x) is x.mean((2, 3), keepdim=True)"},
     {"interpolate", "upsample", NULL}, {"Upsample", "upsample", NULL}, {"cat", "concat", NULL},
     {"max_pool2d", "maxpool2d", NULL}, {"avg_pool2d", "avgpool2d", NULL}, {"batch_norm", "batchnorm2d", NULL},
     {"ConvTranspose2d", "conv_transpose2d", NULL}, {"LeakyReLU", "leaky_relu", NULL}, {"swish", "silu", NULL},
     {"Identity", NULL, "nn.Identity needs no op: use the tensor itself"},
-    {"pad", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
-    {"ZeroPad2d", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
+    {"ZeroPad2d", "pad", "nn.ZeroPad2d(p) is pad(x, p)"},
+    {"ConstantPad2d", "pad", "nn.ConstantPad2d(p, v) is pad(x, p, value=v)"},
+    {"ReflectionPad2d", "pad", "nn.ReflectionPad2d(p) is pad(x, p, mode=reflect)"},
+    {"ReplicationPad2d", "pad", "nn.ReplicationPad2d(p) is pad(x, p, mode=replicate)"},
+    {"CircularPad2d", "pad", "nn.CircularPad2d(p) is pad(x, p, mode=circular)"},
 };
 
 static bool callable(Ctx *c, const char *name)
@@ -861,13 +940,14 @@ static Value eval_neg(Ctx *c, Scope *s, Node *n)
 
 static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
-    Value p = {.k = V_PAIR, .span = n->span};
-    if (n->list.n != 2) {
-        diag_error(n->span, "a tuple must be a pair (h, w), this one has %d elements", n->list.n);
+    Value p = {.k = n->list.n == 4 ? V_QUAD : V_PAIR, .span = n->span};
+    if (n->list.n != 2 && n->list.n != 4) {
+        diag_error(n->span, "a tuple must be a pair (h, w) or, for pad, four integers (left, right, top, bottom); "
+                   "this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < n->list.n; i++) {
         Value v = eval(c, s, n->list.v[i], NULL);
         if (v.k == V_POISON) return v;
         if (v.k == V_WORD) { report_undefined(c, s, &v); return poison(); }
@@ -876,8 +956,14 @@ static Value eval_tuple(Ctx *c, Scope *s, Node *n)
             context_notes(c);
             return poison();
         }
+        if (p.k == V_QUAD && v.k != V_INT) {
+            diag_error(v.span, "elements of a four-integer padding must be integers, got %s", value_desc(&v));
+            context_notes(c);
+            return poison();
+        }
         p.i[i] = v.i[0];
-        p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
+        if (i < 2)
+            p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
         p.is_float |= v.k == V_FLOAT;
     }
     return p;
@@ -1551,7 +1637,7 @@ static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *
  * it is passed to accepts. */
 static void lint_name(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg)
 {
-    size_t len;
+    size_t len = 0;
     const char *words = sp && arg ? enum_words(sp, arg, &len) : NULL;
     if (lookup(ls, e->str) || known_word(e->str) || (words && word_allowed(words, len, e->str)))
         return;
@@ -1573,7 +1659,8 @@ static void lint_call(Ctx *c, Scope *ls, Node *n)
     for (int i = 0; i < n->call.args.n; i++) {
         Node *a = n->call.args.v[i];
         const char *arg = NULL;
-        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0) {
+        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0 &&
+            !(!strcmp(a->bind.name, "share") && (sp->flags & OPF_PARAMS))) {   /* share= is every such op's */
             const char *sug = keyword_suggestion(sp, a->bind.name);
             diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, sp->name,
                        sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");

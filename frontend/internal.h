@@ -159,6 +159,8 @@ typedef enum {
     ARG_FLOATPAIR = 'F',
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
+    ARG_TENSOR = 't',  /* a tensor read for its shape only (upsample like=) */
+    ARG_PAD4 = 'Q',    /* integer, (left, right) or (left, right, top, bottom) as F.pad */
 } ArgType;
 
 typedef struct {
@@ -193,7 +195,8 @@ int op_lookup(const char *name);           /* OpKind or -1 */
  *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
  *                 counting convention (default, ptflops);
  *   LIMIT_UPSAMPLE  output rows and columns of an upsample: the kernel reads
- *                 a compiled table of taps per row and column (24 bytes each);
+ *                 a compiled table of taps per row and column (12 bytes per
+ *                 tap; 1 to 4 taps);
  *   LIMIT_LAYERS  layers of a network, and block instances;
  *   LIMIT_NAME_BYTES  bytes of all layer names, keys and instance prefixes
  *                 of a network (blocks expand exponentially: this and
@@ -213,6 +216,7 @@ typedef enum {
     V_STRING,   /* s */
     V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
     V_PAIR,     /* (h, w): i[], f[]; is_float if either was a float */
+    V_QUAD,     /* four integers (left, right, top, bottom): i[0..3] (pad's `pad`) */
     V_TENSOR,   /* layer */
 } ValKind;
 
@@ -220,7 +224,7 @@ typedef struct {
     ValKind k;
     bool b, is_float;
     int layer;
-    int64_t i[2];
+    int64_t i[4];
     double f[2];
     const char *s;
     const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */
@@ -238,6 +242,8 @@ typedef struct {
     Value arg[MAX_OP_ARGS];   /* converted to the ArgSpec type; defaults filled in */
     bool given[MAX_OP_ARGS];  /* written in the call (not a default) */
     const Layer *layers;      /* the graph so far, to read input shapes */
+    Value share;              /* share=: a layer whose parameters this one uses */
+    bool share_given;         /* share= was written (share may be V_POISON after an error) */
 } OpCall;
 
 /* Computes L's attributes and output shape from the call (rules.c); reports

@@ -136,7 +136,7 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *   linear:                   in*out + (bias ? out : 0)
  *   relu, relu6, leaky_relu, prelu, elu:  output elements
  *   batchnorm2d (affine):     2 * input elements
- *   max/avg/global pools:     input elements
+ *   max/avg/global/adaptive pools: input elements
  *   upsample:                 output elements
  *   everything else (sigmoid, tanh, silu, gelu, softmax, concat, add, mul, ...): 0 */
 static int64_t ptflops_macs(const Graph *g, const Layer *l)
@@ -160,6 +160,9 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL:
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+    case OP_GLOBAL_MAXPOOL:
         return numel(in);
     default:
         return 0;
@@ -207,6 +210,29 @@ static Rf rf_broadcast(const Graph *g, const Layer *l, int d, const Rf *all)
     return o;
 }
 
+/* The longest (or shortest) adaptive pool window, ceil((o+1)*n/m) - floor(o*n/m)
+ * over o (the lengths repeat with period m / gcd(n, m); at most 4096 are looked at). */
+static int64_t adaptive_window_len(int64_t n, int64_t m, bool longest)
+{
+    int64_t best = longest ? 0 : n;
+    for (int64_t o = 0; o < m && o < 4096; o++) {
+        int64_t len = ((o + 1) * n + m - 1) / m - o * n / m;
+        best = (longest ? len > best : len < best) ? len : best;
+    }
+    return best;
+}
+
+/* Input pixels one upsample output reads along a dimension. */
+static int upsample_taps(const Layer *l)
+{
+    switch (l->mode) {
+    case UPSAMPLE_NEAREST: case UPSAMPLE_NEAREST_EXACT: return 1;
+    case UPSAMPLE_BILINEAR: return 2;
+    case UPSAMPLE_BICUBIC: return 4;
+    }
+    return 1;
+}
+
 /* The rule of one layer for dimension d, given its first input's state. */
 static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 {
@@ -227,14 +253,23 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.j = in.j / (double)s;
         break;
     case OP_UPSAMPLE:
-        /* nearest reads one input pixel; bilinear (align_corners=False) two */
-        o.r = in.r + (l->mode == UPSAMPLE_BILINEAR && l->scale[d] != 1.0 ? in.j : 0);
-        o.j = l->scale[d] > 0 ? in.j / l->scale[d] : in.j;
+        /* nearest reads one input pixel, bilinear two, bicubic four */
+        o.r = in.r + (double)(upsample_taps(l) - 1) * (l->scale[d] != 1.0 ? in.j : 0);
+        o.j = l->scale[d] > 0 ? in.j / l->scale[d]
+                              : in.j * (double)extent(input_of(g, l, 0)->shape, d) / (double)extent(l->shape, d);
         break;
     case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
         o.r = in.full;
         o.j = in.j * (double)extent(input_of(g, l, 0)->shape, d);
         break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: {
+        int64_t n = extent(input_of(g, l, 0)->shape, d), m = extent(l->shape, d);
+        o.r = in.r + (double)(adaptive_window_len(n, m, true) - 1) * in.j;
+        o.j = in.j * (double)n / (double)m;
+        break;
+    }
     case OP_LINEAR:
         o.r = in.full;
         break;
@@ -390,13 +425,14 @@ static bool win_transposed(Win *o, const Win *in, const Layer *l, int d)
     return true;
 }
 
-/* upsample by an integer f: nearest reads floor(o/f); bilinear
+/* upsample by an integer f: nearest reads floor(o/f) (nearest-exact
+ * floor((o + 0.5)/f), the same); bilinear
  * (align_corners=False) reads floor(x) and, unless x is whole, floor(x) + 1,
  * x = (o + 0.5)/f - 0.5 = (2o + 1 - f) / 2f. */
 static bool win_upsample(Win *o, const Win *in, const Layer *l, int d)
 {
     double sf = l->scale[d];
-    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD)
+    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD || l->mode == UPSAMPLE_BICUBIC || l->align_corners)
         return false;
     int64_t f = (int64_t)sf;
     if (!win_alloc(o, in->p * f, in->jump))
@@ -476,7 +512,11 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_AVGPOOL2D: return win_conv(o, ins[0], l, d);
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
-    case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+        return extent(l->shape, d) == 1 && win_whole(o, ins[0], extent(in, d));
     case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
     case OP_ADD:
     case OP_SUB:
@@ -485,6 +525,8 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
             if (extent(input_of(g, l, k)->shape, d) != extent(l->shape, d))
                 return false;  /* broadcast along d: the simple rule (rf_broadcast) stands */
         return win_union(o, ins, n, 0);
+    case OP_PAD:
+        return l->pad_mode == PAD_CONSTANT && win_union(o, ins, 1, -l->pad_begin[d]);
     case OP_CONCAT: return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
     }
@@ -532,8 +574,10 @@ void fe_compute_costs(Graph *g)
 {
     for (int i = 0; i < g->nlayers; i++) {
         Layer *l = &g->layers[i];
-        l->params = l->op == OP_INPUT ? 0 : layer_params(g, l);
-        l->buffers = l->op == OP_BATCHNORM2D ? 2 * l->shape.c : 0;
+        /* share=: the parameters are the other layer's, counted there once (as
+           PyTorch's parameters() and torchinfo's totals); its MACs count per use */
+        l->params = l->op == OP_INPUT || l->shared ? 0 : layer_params(g, l);
+        l->buffers = l->op == OP_BATCHNORM2D && !l->shared ? 2 * l->shape.c : 0;
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
@@ -954,6 +998,13 @@ static void json_attrs(FILE *out, const Layer *l)
     }
     if (is_conv(l->op))
         fprintf(out, ", \"groups\": %lld", (long long)or1(l->groups));
+    if (l->op == OP_CONV2D)
+        fprintf(out, ", \"padding_mode\": \"%s\"", l->pad_mode == PAD_CONSTANT ? "zeros" : fe_pad_mode_name(l->pad_mode));
+    if (l->op == OP_PAD) {
+        int64_t lrtb[4] = {l->pad_begin[1], l->pad_end[1], l->pad_begin[0], l->pad_end[0]};
+        fprintf(out, ", \"pad\": [%lld, %lld, %lld, %lld], \"mode\": \"%s\", \"value\": %.9g", (long long)lrtb[0],
+                (long long)lrtb[1], (long long)lrtb[2], (long long)lrtb[3], fe_pad_mode_name(l->pad_mode), l->pad_value);
+    }
     if (l->op == OP_CONV_TRANSPOSE2D)
         json_pair(out, "output_padding", l->output_padding);
     if (is_conv(l->op) || l->op == OP_LINEAR)
@@ -968,8 +1019,8 @@ static void json_attrs(FILE *out, const Layer *l)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
     json_act_attrs(out, l);
     if (l->op == OP_UPSAMPLE)
-        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\"", l->scale[0], l->scale[1],
-                l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\", \"align_corners\": %s", l->scale[0],
+                l->scale[1], fe_upsample_mode_name(l->mode), l->align_corners ? "true" : "false");
     if (l->op == OP_CROP)
         json_pair(out, "offset", l->crop_offset);
 }
@@ -1112,6 +1163,9 @@ static void explain_conv(FILE *out, const Graph *g, const Layer *l)
                    : "output size: W2 = floor((W1 - F + 2P) / S) + 1 (F = kernel size, P = padding, S = stride)%s\n",
             t ? " + output_padding" : "");
     fprintf(out, "  C = out_channels = %lld\n", (long long)cout);
+    if (l->op == OP_CONV2D && l->pad_mode != PAD_CONSTANT)
+        fprintf(out, "  padding_mode=%s: the input is padded by F.pad(mode=%s) first, then convolved without "
+                "padding; the size is the same\n", fe_pad_mode_name(l->pad_mode), fe_pad_mode_name(l->pad_mode));
     for (int d = 0; d < 2; d++)
         (t ? explain_transposed_dim : explain_window_dim)(out, g, l, d);
     fprintf(out, "parameters: kH*kW*%s + %s\n", t ? "Cin*(Cout/groups)" : "(Cin/groups)*Cout",
@@ -1147,12 +1201,50 @@ static void explain_pool(FILE *out, const Graph *g, const Layer *l)
 static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
 {
     Shape in = input_of(g, l, 0)->shape;
-    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s\n",
-            l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    const char *ac = l->mode == UPSAMPLE_BILINEAR || l->mode == UPSAMPLE_BICUBIC
+                     ? (l->align_corners ? ", align_corners=true" : ", align_corners=false") : "";
+    if (l->scale[0] == 0) {
+        fprintf(out, "output size: given by size= or like=, mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
+        fprintf(out, "  C = %lld (unchanged)\n  H x W = %lld x %lld (from %lld x %lld)\nparameters: none\n",
+                (long long)l->shape.c, (long long)l->shape.h, (long long)l->shape.w, (long long)in.h,
+                (long long)in.w);
+        return;
+    }
+    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
     fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
     for (int d = 0; d < 2; d++)
         fprintf(out, "  %s = floor(%lld * %g) = %lld\n", dim_name(d), (long long)extent(in, d), l->scale[d],
                 (long long)extent(l->shape, d));
+    fputs("parameters: none\n", out);
+}
+
+/* adaptive pools: the output size is given; window o of a dimension is
+ * [floor(o*in/out), ceil((o+1)*in/out)). */
+static void explain_adaptive(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: output_size = (%lld, %lld); output o reads input [floor(o*in/out), "
+            "ceil((o+1)*in/out)) (PyTorch's adaptive windows)\n", (long long)l->shape.h, (long long)l->shape.w);
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++) {
+        int64_t n = extent(in, d), m = extent(l->shape, d);
+        fprintf(out, "  %s: %lld -> %lld, windows of %lld to %lld pixels\n", dim_name(d), (long long)n,
+                (long long)m, (long long)adaptive_window_len(n, m, false), (long long)adaptive_window_len(n, m, true));
+    }
+    fputs("parameters: none\n", out);
+}
+
+/* pad: W2 = left + W1 + right, H2 = top + H1 + bottom. */
+static void explain_pad(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: H2 = top + H1 + bottom, W2 = left + W1 + right (mode=%s", fe_pad_mode_name(l->pad_mode));
+    if (l->pad_mode == PAD_CONSTANT)
+        fprintf(out, ", value=%g", l->pad_value);
+    fprintf(out, ")\n  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        fprintf(out, "  %s = %lld + %lld + %lld = %lld\n", dim_name(d), (long long)l->pad_begin[d],
+                (long long)extent(in, d), (long long)l->pad_end[d], (long long)extent(l->shape, d));
     fputs("parameters: none\n", out);
 }
 
@@ -1215,6 +1307,10 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
         fprintf(out, "output size: the mean over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
                 (long long)in.w);
         break;
+    case OP_GLOBAL_MAXPOOL:
+        fprintf(out, "output size: the max over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
+                (long long)in.w);
+        break;
     case OP_ADD:
     case OP_SUB:
     case OP_MUL:
@@ -1256,6 +1352,9 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: explain_pool(out, g, l); break;
     case OP_UPSAMPLE: explain_upsample(out, g, l); break;
+    case OP_PAD: explain_pad(out, g, l); break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: explain_adaptive(out, g, l); break;
     case OP_CONCAT: explain_concat(out, g, l); break;
     case OP_CROP: explain_crop(out, g, l); break;
     case OP_LINEAR: explain_linear(out, g, l); break;
@@ -1271,6 +1370,10 @@ static void explain_header(FILE *out, const Graph *g, const Layer *l)
     if (l->key && strcmp(l->key, l->name))
         fprintf(out, " (state_dict key %s)", l->key);
     fputc('\n', out);
+    for (int i = 0; i < g->nlayers && l->shared; i++)
+        if (g->layers[i].key == l->key && !g->layers[i].shared)
+            fprintf(out, "  shares the parameters of %s (share=): they are counted there, once; this use counts "
+                    "params 0 and its own MACs\n", g->layers[i].name);
     for (int i = 0; i < l->ninputs; i++)
         fprintf(out, "  input %s: %s\n", input_of(g, l, i)->name, fmt_shape(buf, sizeof buf, input_of(g, l, i)->shape));
     fprintf(out, "  output: %s\n", fmt_shape(buf, sizeof buf, l->shape));

@@ -62,7 +62,10 @@ typedef enum {
     IR_MAXPOOL,     /* maxpool2d */
     IR_AVGPOOL,     /* avgpool2d */
     IR_GLOBAL_AVGPOOL, /* mean over H, W */
-    IR_UPSAMPLE,    /* nearest or bilinear (align_corners=False) */
+    IR_ADAPTIVE_AVGPOOL, /* output o averages [floor(o*in/out), ceil((o+1)*in/out)) */
+    IR_ADAPTIVE_MAXPOOL, /* the max over the same windows (global_maxpool: out = 1) */
+    IR_PAD,         /* pad: constant, reflect, replicate, circular (also conv2d's padding_mode) */
+    IR_UPSAMPLE,    /* nearest, nearest-exact, bilinear, bicubic (PyTorch 1.13's taps) */
     IR_CONCAT,      /* along channels */
     IR_ADD,         /* elementwise sum of two tensors (broadcasting as PyTorch) */
     IR_SUB,         /* elementwise difference a - b (broadcasting) */
@@ -108,7 +111,7 @@ typedef enum {
 } IrLayout;
 
 /* Upsampling interpolation (PyTorch's nn.Upsample modes). */
-typedef enum { INTERP_NEAREST, INTERP_BILINEAR } IrInterp;
+typedef enum { INTERP_NEAREST, INTERP_BILINEAR, INTERP_BICUBIC, INTERP_NEAREST_EXACT } IrInterp;
 
 /* The window geometry of a conv, transposed conv or pool, [0] = H, [1] = W. */
 typedef struct {
@@ -188,6 +191,9 @@ struct IrNode {
     double eps;         /* batchnorm */
     int count_include_pad; /* avgpool: the divisor counts padding */
     IrInterp interp;    /* upsample */
+    int align_corners;  /* upsample bilinear, bicubic */
+    PadMode pad_mode;   /* pad: how geom.pad_begin/pad_end (may be negative) are filled */
+    double pad_value;   /* pad mode=constant */
     double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
     int64_t crop[2];    /* crop: top, left offset into the input */
     int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */

@@ -31,6 +31,9 @@ const char *ir_kind_name(IrKind k)
     case IR_AVGPOOL: return "avgpool";
     case IR_GLOBAL_AVGPOOL: return "global_avgpool";
     case IR_UPSAMPLE: return "upsample";
+    case IR_PAD: return "pad";
+    case IR_ADAPTIVE_AVGPOOL: return "adaptive_avgpool";
+    case IR_ADAPTIVE_MAXPOOL: return "adaptive_maxpool";
     case IR_CONCAT: return "concat";
     case IR_ADD: return "add";
     case IR_SUB: return "sub";

@@ -117,7 +117,7 @@ NONLOCAL = {
     'concat_shape': (lambda net, n: n.op == 'concat' and is3(n) and earlier_other_shape(net, n, True),
                      lambda net, n: lambda op, ins, args: (
                          op, ins + [earlier_other_shape(net, n, True).name], args)),
-    'duplicate_key': (lambda net, n: n.key and dup_key_target(net, n) is not None,
+    'duplicate_key': (lambda net, n: n.key and not n.shares and dup_key_target(net, n) is not None,
                       lambda net, n: kw('name', '"%s"' % dup_key_target(net, n).key)),
 }
 

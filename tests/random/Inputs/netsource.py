@@ -29,7 +29,8 @@ def canonical_args(n):
         pad = a['padding'] if isinstance(a['padding'], str) else ptext(a['padding'])
         return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
                 'padding=%s' % pad, 'dilation=%s' % ptext(a['dilation']),
-                'groups=%d' % a['groups'], 'bias=%s' % btext(a['bias'])]
+                'groups=%d' % a['groups'], 'bias=%s' % btext(a['bias']),
+                'padding_mode=%s' % a.get('padding_mode', 'zeros')]
     if n.op == 'conv_transpose2d':
         return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
                 'padding=%s' % ptext(a['padding']),
@@ -49,7 +50,14 @@ def canonical_args(n):
                 'ceil_mode=%s' % btext(a['ceil_mode']),
                 'count_include_pad=%s' % btext(a['count_include_pad'])]
     if n.op == 'upsample':
-        return [scale_text(a['scale']), 'mode=%s' % a['mode']]
+        how = 'size=%s' % ptext(a['size']) if a.get('size') else scale_text(a['scale'])
+        align = [] if a.get('align') is None else ['align_corners=%s' % btext(a['align'])]
+        return [how, 'mode="%s"' % a['mode']] + align
+    if n.op in ('adaptive_avgpool2d', 'adaptive_maxpool2d'):
+        return ['output_size=%s' % ptext(a['size'])]
+    if n.op == 'pad':
+        return ['(%d, %d, %d, %d)' % a['pad'], 'mode=%s' % a['mode']] + \
+            (['value=%s' % ftext(a['value'])] if a['mode'] == 'constant' else [])
     if n.op == 'dropout':
         return ['p=%s' % ftext(a['p'])]
     return canonical_args9(n)
@@ -77,7 +85,8 @@ def call_text(n, flat):
     """The expression that computes n in network scope."""
     ins = [ref_text(i, flat) for i in n.ins]
     if flat:
-        args = canonical_args(n) + (['name="%s"' % n.key] if n.key else [])
+        args = canonical_args(n) + (['share=%s' % n.shares.name] if n.shares else
+                                    ['name="%s"' % n.key] if n.key else [])
     else:
         args = n.args
     op = n.op
@@ -244,9 +253,10 @@ def torch_layer(n):
     cin = n.ins[0].shape[0]
     if n.op == 'conv2d':
         pad = repr(a['padding']) if isinstance(a['padding'], str) else repr(pair(a['padding']))
-        return ('nn.Conv2d(%d, %d, %r, stride=%r, padding=%s, dilation=%r, groups=%d, bias=%r)'
+        return ('nn.Conv2d(%d, %d, %r, stride=%r, padding=%s, dilation=%r, groups=%d, bias=%r, '
+                'padding_mode=%r)'
                 % (cin, a['out'], pair(a['k']), pair(a['stride']), pad, pair(a['dilation']),
-                   a['groups'], a['bias']))
+                   a['groups'], a['bias'], a.get('padding_mode', 'zeros')))
     if n.op == 'conv_transpose2d':
         return ('nn.ConvTranspose2d(%d, %d, %r, stride=%r, padding=%r, output_padding=%r, '
                 'groups=%d, bias=%r, dilation=%r)'
@@ -281,10 +291,25 @@ def torch_expr(n, v):
                 % (v[0], pair(a['k']), pair(a['stride']), pair(a['padding']), a['ceil_mode'],
                    a['count_include_pad']))
     if n.op == 'upsample':
+        if a['mode'] in ('bilinear', 'bicubic'):
+            extra = ', align_corners=%r' % bool(a.get('align'))
+        else:
+            extra = ''
+        if a.get('size'):
+            return 'F.interpolate(%s, size=%r, mode=%r%s)' % (v[0], tuple(a['size']), a['mode'], extra)
         s = a['scale']
         s = tuple(float(x) for x in s) if isinstance(s, tuple) else float(s)
-        extra = ', align_corners=False' if a['mode'] == 'bilinear' else ''
         return 'F.interpolate(%s, scale_factor=%r, mode=%r%s)' % (v[0], s, a['mode'], extra)
+    if n.op == 'adaptive_avgpool2d':
+        return 'F.adaptive_avg_pool2d(%s, %r)' % (v[0], pair(a['size']))
+    if n.op == 'adaptive_maxpool2d':
+        return 'F.adaptive_max_pool2d(%s, %r)' % (v[0], pair(a['size']))
+    if n.op == 'global_maxpool':
+        return 'F.adaptive_max_pool2d(%s, 1)' % v[0]
+    if n.op == 'pad':
+        if a['mode'] == 'constant':
+            return 'F.pad(%s, %r, value=%r)' % (v[0], a['pad'], a['value'])
+        return 'F.pad(%s, %r, mode=%r)' % (v[0], a['pad'], a['mode'])
     if n.op == 'dropout':
         return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
     if n.op == 'concat':
@@ -328,7 +353,7 @@ def torch_source(net):
     out.append('    def __init__(self):')
     out.append('        super().__init__()')
     for n in net.nodes:
-        if n.key:
+        if n.key and not n.shares:  # a sharing layer calls its owner's module again
             out.append('        put(self, %r, %s)' % (n.key, torch_layer(n)))
     out.append('')
     out.append('    def forward(self, %s):' % ', '.join(n.name for n in net.inputs))

@@ -33,10 +33,12 @@ ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
 # the activations of issue 9 (prelu, with a weight, is drawn apart)
 ACTS9 = ('hardswish', 'hardsigmoid', 'gelu', 'elu', 'selu', 'softplus', 'mish', 'hardtanh')
 UNARY = ACTS + ACTS9 + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
-                        'softmax', 'log_softmax', 'dropout', 'prelu')
+                        'softmax', 'log_softmax', 'dropout', 'prelu', 'adaptive_avgpool2d',
+                        'adaptive_maxpool2d', 'global_maxpool', 'pad')
 # x op s for a number s: node op, operator, whether s is written first
 SCALAR_OPS = (('mul_scalar', '*', False), ('mul_scalar', '*', True), ('add_scalar', '+', False),
               ('add_scalar', '+', True), ('sub_scalar', '-', False), ('rsub_scalar', '-', True))
+PAD_MODES = ('constant', 'reflect', 'replicate', 'circular')
 
 # Defects known and being fixed on other branches (issue 6); generated only with known=True.
 # Fixed ones leave this table and are then drawn always (tags of features once known:
@@ -87,6 +89,7 @@ class Node:
         self.var = None         # Python variable in the PyTorch forward()
         self.infix = False      # add/sub/mul written as a + b: the operator; a scalar op written
                                 # as x * s or s * x: (operator, s text, s first)
+        self.shares = None      # share=: the Node whose parameters (and key) it uses
 
 
 def out_size(n, k, s, p0, p1, d, ceil):
@@ -105,13 +108,23 @@ def same_pads(k, d):
     return total // 2, total - total // 2
 
 
+def check_pad_mode(mode, n, b, e):
+    """PyTorch's limits: reflect pads < the extent, circular pads <= the cropped extent."""
+    if mode == 'reflect' and (b >= n or e >= n):
+        raise Invalid('reflect pad')
+    kept = n - max(-b, 0) - max(-e, 0)  # circular crops the negative sides first, then wraps
+    if mode == 'circular' and (b > kept or e > kept):
+        raise Invalid('circular pad')
+
+
 def infer(op, ins, a):
     """-> output shape of op on input shapes ins with attributes a, or raise Invalid
     (the rules of docs/language.md and PyTorch)."""
     sh = [i for i in ins]
     three = all(len(s) == 3 for s in sh)
     if op in ('conv2d', 'conv_transpose2d', 'batchnorm2d', 'maxpool2d', 'avgpool2d',
-              'global_avgpool', 'upsample', 'crop') and not three:
+              'global_avgpool', 'upsample', 'crop', 'adaptive_avgpool2d', 'adaptive_maxpool2d',
+              'global_maxpool', 'pad') and not three:
         raise Invalid('needs [C, H, W]')
     if op == 'conv2d':
         c, h, w = sh[0]
@@ -120,6 +133,10 @@ def infer(op, ins, a):
         k, s, d = pair(a['k']), pair(a['stride']), pair(a['dilation'])
         dims = []
         for i, n in enumerate((h, w)):
+            if a.get('padding_mode', 'zeros') != 'zeros':
+                pads = same_pads(k[i], d[i]) if a['padding'] == 'same' else \
+                    (0, 0) if a['padding'] == 'valid' else (pair(a['padding'])[i],) * 2
+                check_pad_mode(a['padding_mode'], n, pads[0], pads[1])
             if a['padding'] == 'same':
                 if s != (1, 1):
                     raise Invalid('same with stride')
@@ -160,8 +177,20 @@ def infer(op, ins, a):
         return (sh[0][0], 1, 1)
     if op == 'upsample':
         c, h, w = sh[0]
+        if a.get('size'):
+            return check_dims((c,) + a['size'])
         s = a['scale'] if isinstance(a['scale'], tuple) else (a['scale'], a['scale'])
         return check_dims((c, int(h * s[0] // 1), int(w * s[1] // 1)))
+    if op in ('adaptive_avgpool2d', 'adaptive_maxpool2d'):
+        return check_dims((sh[0][0],) + pair(a['size']))
+    if op == 'global_maxpool':
+        return (sh[0][0], 1, 1)
+    if op == 'pad':
+        c, h, w = sh[0]
+        left, right, top, bottom = a['pad']
+        check_pad_mode(a['mode'], h, top, bottom)
+        check_pad_mode(a['mode'], w, left, right)
+        return check_dims((c, h + top + bottom, w + left + right))
     if op == 'crop':
         (c, h, w), (_, lh, lw) = sh
         if lh > h or lw > w:
@@ -342,8 +371,9 @@ def draw_conv(net, x):
         pad = 'valid'
     else:
         pad = maybe_pair(rng, 0, 3)
+    pmode = 'zeros' if rng.random() < 0.8 or pad in (0, 'valid') else choice(rng, PAD_MODES[1:])
     a = dict(out=out, k=k, stride=stride, padding=pad, dilation=dil, groups=g,
-             bias=rng.random() < 0.7)
+             bias=rng.random() < 0.7, padding_mode=pmode)
     args = ['%d' % out, ptext(k)]
     kw = []
     if stride != 1 or rng.random() < 0.1:
@@ -357,6 +387,8 @@ def draw_conv(net, x):
         kw.append('groups=%d' % g)
     if not a['bias'] or rng.random() < 0.1:
         kw.append('bias=%s' % btext(a['bias']))
+    if pmode != 'zeros' or rng.random() < 0.05:
+        kw.append('padding_mode=%s' % (pmode if rng.random() < 0.7 else '"%s"' % pmode))
     if rng.random() < 0.15:
         kw.append('in_channels=%d' % c)
     return a, args + kw
@@ -449,7 +481,16 @@ def upsample_known(h, w, s, mode):
 
 def draw_upsample(net, x):
     rng = net.rng
-    mode = 'nearest' if rng.random() < 0.5 else 'bilinear'
+    mode = choice(rng, ['nearest', 'bilinear', 'bicubic', 'nearest-exact'], [4, 4, 2, 2])
+    align = None
+    if mode in ('bilinear', 'bicubic') and rng.random() < 0.4:
+        align = rng.random() < 0.6
+    if rng.random() < 0.3:  # to a size: size=(h, w) or like=another tensor
+        like = net.pick(lambda n: len(n.shape) == 3 and n.name is not None) if rng.random() < 0.5 else None
+        size = like.shape[1:] if like else (rng.randint(1, 24), rng.randint(1, 24))
+        a = dict(size=size, mode=mode, align=align)
+        args = ['like=%s' % like.name if like else 'size=(%d, %d)' % size]
+        return a, upsample_mode_args(rng, args, mode, align)
     if rng.random() < 0.3:
         s = (choice(rng, SCALES), choice(rng, SCALES))
         text = '(%s, %s)' % (ftext(s[0]), ftext(s[1]))
@@ -458,10 +499,46 @@ def draw_upsample(net, x):
         s, text = (f, f), ftext(f) if f != int(f) else '%d' % f
     if upsample_known(x.shape[1], x.shape[2], s, mode) and not net.use_known('upsample-frac'):
         raise Invalid('known defect')
-    a = dict(scale=s if s[0] != s[1] or '(' in text else s[0], mode=mode)
+    a = dict(scale=s if s[0] != s[1] or '(' in text else s[0], mode=mode, align=align)
+    return a, upsample_mode_args(rng, [text], mode, align)
+
+
+def upsample_mode_args(rng, args, mode, align):
+    if mode != 'nearest' or rng.random() < 0.2:
+        word = mode.replace('-', '_') if rng.random() < 0.5 else mode
+        args.append('mode=%s' % ('"%s"' % mode if '-' in word or rng.random() < 0.2 else word))
+    if align is not None:
+        args.append('align_corners=%s' % btext(align))
+    return args
+
+
+def draw_adaptive(net, x, op):
+    rng = net.rng
+    if op == 'global_maxpool':
+        return {}, []
+    size = maybe_pair(rng, 1, 9)
+    return dict(size=size), [ptext(size) if rng.random() < 0.6 else 'output_size=%s' % ptext(size)]
+
+
+def draw_pad(net, x):
+    rng = net.rng
+    mode = choice(rng, PAD_MODES)
+    if rng.random() < 0.2:
+        p = rng.randint(0, 3)
+        pads, text = (p, p, p, p), '%d' % p
+    elif mode == 'constant' and rng.random() < 0.3:
+        pads = (rng.randint(-2, 4), rng.randint(-2, 4), 0, 0)
+        text = '(%d, %d)' % pads[:2]
+    else:
+        pads = tuple(rng.randint(-2, 5) for _ in range(4))
+        text = '(%d, %d, %d, %d)' % pads
+    a = dict(pad=pads, mode=mode, value=0.0)
     args = [text]
-    if mode == 'bilinear' or rng.random() < 0.2:
-        args.append('mode=%s' % (mode if rng.random() < 0.8 else '"%s"' % mode))
+    if mode != 'constant' or rng.random() < 0.2:
+        args.append('mode=%s' % mode if rng.random() < 0.8 else mode)
+    if mode == 'constant' and rng.random() < 0.4:
+        a['value'] = choice(rng, [1.0, -0.5, 2.5])
+        args.append('value=%s' % ftext(a['value']))
     return a, args
 
 
@@ -520,6 +597,10 @@ def draw_unary(net, op, x):
         return draw_pool(net, x, op)
     if op == 'upsample':
         return draw_upsample(net, x)
+    if op in ('adaptive_avgpool2d', 'adaptive_maxpool2d', 'global_maxpool'):
+        return draw_adaptive(net, x, op)
+    if op == 'pad':
+        return draw_pad(net, x)
     if op in ('softmax', 'log_softmax'):
         return {}, (['dim=1'] if rng.random() < 0.3 else [])
     if op == 'dropout':
@@ -581,6 +662,7 @@ OP_WEIGHTS = {
     'conv2d': 8, 'conv_transpose2d': 3, 'linear': 2, 'batchnorm2d': 3, 'relu': 2, 'relu6': 1,
     'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
+    'adaptive_avgpool2d': 1, 'adaptive_maxpool2d': 1, 'global_maxpool': 1, 'pad': 2,
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
     # issue 9
     'hardswish': 1, 'hardsigmoid': 1, 'gelu': 1, 'elu': 1, 'selu': 1, 'softplus': 1, 'mish': 1,
@@ -643,7 +725,32 @@ def step(net):
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
                      'batchnorm2d': 'bn', 'prelu': 'pr'}.get(op, op[:2]))
+    if op in OPS_WITH_KEYS and inner is None and rng.random() < 0.5:
+        share(net, node)
     net.stmts.append(('assign', node))
+
+
+def share(net, node):
+    """Makes node use the parameters of an earlier layer of the same op (share=), when one
+    has the same parameter shapes: same input channels (features) and attributes."""
+    x = node.ins[0]
+
+    def fits(n):
+        return (n is not node and n.op == node.op and n.key and n.shares is None and n.name
+                and len(n.ins[0].shape) == len(x.shape)
+                and (n.ins[0].shape == x.shape if node.op == 'linear' else n.ins[0].shape[0] == x.shape[0]))
+    owners = [n for n in net.nodes if fits(n)]
+    if not owners:
+        return
+    owner = choice(net.rng, owners)
+    try:
+        shape = infer(node.op, [x.shape], owner.attrs)
+    except Invalid:
+        return
+    net.total_macs += macs(Node(node.op, [x], owner.attrs, shape)) - macs(node)
+    node.attrs, node.shape = dict(owner.attrs), shape
+    node.args = [a for a in owner.args if not a.startswith('name=')] + ['share=%s' % owner.name]
+    node.key, node.shares = owner.key, owner
 
 
 def inline(net, op, x):

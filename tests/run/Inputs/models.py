@@ -548,6 +548,79 @@ class UpsampleShortcuts(nn.Module):
                 up(x, 1.1, 'bilinear'), up(y, (1.1, 2.5), 'bilinear'))
 
 
+@model('upsample_modes', [('x', (3, 5, 7)), ('y', (1, 6, 4))],
+       ['s', 'l', 'a', 'f', 'c', 'ca', 'cf', 'cy', 'e', 'ey', 'n'])
+class UpsampleModes(nn.Module):
+    """size=, like=, align_corners, bicubic and nearest-exact (F.interpolate)."""
+
+    def forward(self, x, y):
+        i = F.interpolate
+        like = x.shape[-2:]
+        return (i(x, size=(9, 4), mode='bilinear', align_corners=False),
+                i(y, size=like, mode='bilinear', align_corners=True),
+                i(x, scale_factor=2, mode='bilinear', align_corners=True),
+                i(x, scale_factor=(1.5, 2.5), mode='bilinear', align_corners=False),
+                i(x, scale_factor=2, mode='bicubic', align_corners=False),
+                i(x, size=(11, 3), mode='bicubic', align_corners=True),
+                i(x, scale_factor=1.1, mode='bicubic', align_corners=False),
+                i(y, size=like, mode='bicubic', align_corners=False),
+                i(x, scale_factor=(1.5, 0.6), mode='nearest-exact'),
+                i(y, size=(13, 9), mode='nearest-exact'),
+                i(x, size=(4, 13), mode='nearest'))
+
+
+@model('adaptive_pool', [('x', (3, 13, 10))], ['a', 'b', 'c', 'm', 'n', 'g', 'f'])
+class AdaptivePool(nn.Module):
+    def forward(self, x):
+        return (F.adaptive_avg_pool2d(x, 5), F.adaptive_avg_pool2d(x, (4, 7)), F.adaptive_avg_pool2d(x, (17, 1)),
+                F.adaptive_max_pool2d(x, 3), F.adaptive_max_pool2d(x, (13, 12)), F.adaptive_max_pool2d(x, 1),
+                torch.flatten(F.adaptive_max_pool2d(F.relu(x), 1), 1))
+
+
+@model('pad', [('x', (3, 5, 7))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'r', 'p', 'q', 'z'])
+class Pad(nn.Module):
+    """F.pad in each mode, and nn.Conv2d's padding_mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.r = nn.Conv2d(3, 4, 3, padding=2, padding_mode='reflect')
+        self.p = nn.Conv2d(3, 4, (3, 4), padding='same', padding_mode='replicate', dilation=(1, 2))
+        self.q = nn.Conv2d(3, 4, 3, 2, 4, padding_mode='circular', bias=False)
+        self.z = nn.Conv2d(3, 4, 3, padding=1, padding_mode='zeros')
+
+    def forward(self, x):
+        return (F.pad(x, (1, 2, 3, 0)), F.pad(x, (-1, 2, 0, -2), value=1.5), F.pad(x, (2, 3), value=-1.0),
+                F.pad(x, (6, 6, 4, 4), mode='reflect'), F.pad(x, (9, 1, 0, 11), mode='replicate'),
+                F.pad(x, (7, 7, 5, 5), mode='circular'), F.pad(x, (-2, 3, 1, -1), mode='reflect'),
+                F.pad(x, (2, 2, 2, 2), mode='circular'), F.pad(x, (-2, 5, 3, -2), mode='circular'),
+                F.pad(x, (6, -1, -1, 1), mode='replicate'),
+                self.r(x), self.p(x), self.q(x), self.z(x))
+
+
+@model('shared_weights', [('x', (3, 9, 8)), ('y', (3, 9, 8))], ['bn', 'up2', 'fc', 'fc2'])
+class SharedWeights(nn.Module):
+    """Modules called more than once (shared weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 6, 3, padding=1)
+        self.r = nn.Conv2d(6, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.t = nn.Conv2d(3, 6, 1)
+        self.up = nn.ConvTranspose2d(6, 4, 2, stride=2)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x, y):
+        c, d = self.c(x), self.c(y)
+        h = self.r(F.relu(c))
+        for _ in range(3):
+            h = self.r(F.relu(h))
+        bn, tb = self.bn(h), self.bn(self.t(y))
+        up, up2 = self.up(tb), self.up(d)
+        pool = lambda v: torch.flatten(F.adaptive_avg_pool2d(v, 1), 1)  # noqa: E731
+        return bn, up2, self.fc(pool(up)), self.fc(pool(up2))
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
@@ -1463,6 +1536,20 @@ class Aspp(nn.Module):
 
     def forward(self, x):
         return self.project(torch.cat([c(x) for c in self.convs], 1))
+
+class DeepLabHead(nn.Sequential):
+    """torchvision segmentation.deeplabv3.DeepLabHead(2048, 21): ASPP (key 0), 3x3 conv (1), batchnorm (2),
+    relu (3), 1x1 conv to the classes (4)."""
+
+    def __init__(self, cin=2048, classes=21):
+        super().__init__(Aspp(cin), nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+                         nn.Conv2d(256, classes, 1))
+
+
+# examples/deeplabv3_aspp.conv and examples/mobilenetv2.conv at small inputs (the tests rewrite the input line)
+model('deeplabv3_aspp_small', [('x', (2048, 9, 11))], ['out'])(DeepLabHead)
+model('mobilenetv2_small', [('x', (3, 40, 56))], ['fc'])(MobileNetV2)
+
 
 @model('mobilenet_if', [('x', (3, 33, 31))], ['fc'])
 class MobilenetIf(nn.Module):

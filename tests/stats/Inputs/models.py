@@ -410,6 +410,19 @@ def ops_zoo():
                   ('sm', nn.Softmax(dim=1), ['fc'], None)]), (3, 32, 32)
 
 
+def ops_resize():
+    return Graph([('c1', nn.Conv2d(3, 8, 3, padding=1, padding_mode='reflect'), ['x'], None),
+                  ('up', nn.Upsample(size=(31, 25), mode='bilinear', align_corners=True), ['c1'], None),
+                  ('bc', nn.Upsample(scale_factor=0.5, mode='bicubic'), ['up'], None),
+                  ('ap', nn.AdaptiveAvgPool2d((7, 5)), ['bc'], None),
+                  ('rp', nn.ReplicationPad2d((1, 2, 3, 4)), ['ap'], None),
+                  ('zp', nn.ZeroPad2d(1), ['rp'], None),
+                  ('c2', nn.Conv2d(8, 6, 3, padding=2, padding_mode='circular', bias=False), ['zp'], None),
+                  ('mp', nn.AdaptiveMaxPool2d(4), ['c2'], None),
+                  ('ne', nn.Upsample(scale_factor=3, mode='nearest-exact'), ['mp'], None),
+                  ('gm', nn.AdaptiveMaxPool2d(1), ['ne'], None)]), (3, 20, 18)
+
+
 def rf_skip_alignment():
     return Graph([('e1', nn.Conv2d(4, 4, 3, padding=1), ['x'], None),
                   ('p1', nn.MaxPool2d(2), ['e1'], None),
@@ -424,5 +437,24 @@ def rf_skip_alignment():
                   ('d1', nn.Conv2d(8, 4, 3, padding=1), ['k1'], None)]), (4, 64, 64)
 
 
-MODELS.update({f.__name__: f for f in [ops_zoo, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+def _run_models():
+    """tests/run/Inputs/models.py: the PyTorch modules the end-to-end tests run."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'run', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('run_models', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def mobilenetv2():
+    return _run_models().MobileNetV2(), (3, 224, 224)
+
+
+def deeplabv3_aspp():
+    return _run_models().DeepLabHead(), (2048, 33, 33)
+
+
+MODELS.update({f.__name__: f for f in [ops_zoo, ops_resize, mobilenetv2, deeplabv3_aspp, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
                                        explain_attributes]})
