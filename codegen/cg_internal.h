@@ -81,7 +81,7 @@ extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
-extern const CgLowering cg_lower_conv_t_tiled; /* conv_tiled.c */
+extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -131,7 +131,8 @@ LLVMValueRef cg_masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask);
 void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b);
-LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first);
+/* lane i = lane[i] of srcs[src[i]] (src[i] < 0: any value) */
+LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src, const int *lane);
 int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
 
 /* lower.c: the lowering table and the kernel functions around the bodies */

@@ -34,7 +34,7 @@
 static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = &cg_lower_reference,
     [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
-    [KERNEL_CONV_T_TILED] = &cg_lower_conv_t_tiled,
+    [KERNEL_CONV_T_PHASE] = &cg_lower_conv_t_phase,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }

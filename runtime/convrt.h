@@ -100,7 +100,7 @@ typedef struct {
     int32_t params[RT_MAX_STEP_PARAMS];
     /* What --profile reports; any string may be NULL (printed as "-"). */
     const char *op;      /* IR kind, with a fused activation: "conv+relu" */
-    const char *kernel;  /* its lowering: "reference", "conv_tiled", "conv_t_tiled" */
+    const char *kernel;  /* its lowering: "reference", "conv_tiled", "conv_t_phase" */
     const char *layout;  /* of the output tensor: "nchw" */
     int64_t macs;        /* multiply-accumulates per sample (conv, linear; else 0) */
 } RtStep;

@@ -225,6 +225,27 @@ class ConvTranspose(nn.Module):
                 self.t7(x), self.t8(x))
 
 
+@model('conv_transpose_phase', [('x', (20, 13, 29))], ['a', 'b', 'c', 'd', 'e', 'f'])
+class ConvTransposePhase(nn.Module):
+    """Transposed convs for the sub-convolution kernel: strides 2 and 3, kernels
+    2 to 5 (smaller than the stride too), padding, output_padding, groups, odd
+    sizes, channel counts that are not multiples of 16, fused activations."""
+
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.ta = T(20, 18, 3, stride=2, padding=1, output_padding=1)
+        self.tb = T(20, 10, 2, stride=3)
+        self.tc = T(20, 7, 4, stride=2, padding=1, bias=False)
+        self.td = T(20, 12, 5, stride=3, padding=2, output_padding=2)
+        self.te = T(20, 24, (3, 5), stride=(3, 2), padding=(1, 2), groups=4)
+        self.tf = T(20, 9, 5, stride=2, padding=3, output_padding=1)
+
+    def forward(self, x):
+        return (F.relu(self.ta(x)), self.tb(x), self.tc(x), F.leaky_relu(self.td(x), 0.1), self.te(x),
+                torch.sigmoid(self.tf(x)))
+
+
 @model('conv_transpose_chain', [('x', (5, 6, 5))], ['y'])
 class ConvTransposeChain(nn.Module):
     """A transposed conv reading an intermediate and feeding further layers."""
