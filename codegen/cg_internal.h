@@ -40,7 +40,8 @@ typedef struct {
     LLVMValueRef x[IR_MAX_IN];   /* inputs, this sample */
     LLVMValueRef p[4];           /* parameters, in cg_step_params order */
     LLVMValueRef scratch;        /* workspace, this sample (IrNode.scratch); NULL if none */
-    LLVMValueRef r;              /* work item within the sample */
+    LLVMValueRef r;              /* work item within the sample (whole_batch: within the batch) */
+    LLVMValueRef batch;          /* samples in the batch (i64, known at run time only) */
 } CgKernel;
 
 /* What a prepare step's body needs: the step and its parameter pointers. */
@@ -67,6 +68,9 @@ typedef struct {
        reads (ir_add_derived, ir_add_prepare) and repoints m->nodes[i]'s
        weight or bias at them; runs once the row is chosen for node i */
     void (*prepare)(const CgTarget *t, IrModule *m, int i);
+    /* 1: the items cover the whole batch, each every sample (k->y and k->x
+     * point at sample 0, k->batch samples follow); 0: items per sample */
+    int whole_batch;
 } CgLowering;
 
 /* How one IrPrepareKind is lowered: a row of the prepare table
@@ -82,6 +86,7 @@ extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
 extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
+extern const CgLowering cg_lower_linear_vec;   /* linear.c */
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -132,12 +137,14 @@ LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef 
 void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b);
 /* lane i = lane[i] of srcs[src[i]] (src[i] < 0: any value) */
+LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v); /* sum of the lanes, fixed order */
 LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src, const int *lane);
 int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
 
 /* lower.c: the lowering table and the kernel functions around the bodies */
 int cg_vector_lanes(const CgOptions *o);
 int64_t cg_work(const Cg *g, const IrNode *n);
+int cg_whole_batch(const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
 LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np); /* the RtKernel around items */

@@ -124,3 +124,17 @@ LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src
     }
     return res ? res : LLVMGetUndef(g->vf);
 }
+
+/* The sum of v's lanes by a fixed tree: lanes i and i + half added, half
+ * = vec/2, vec/4, ..., 1; then lane 0. */
+LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v)
+{
+    LLVMValueRef idx[64];
+    for (int half = g->vec / 2; half >= 1; half /= 2) {
+        for (int i = 0; i < g->vec; i++)
+            idx[i] = i < half ? LLVMConstInt(g->i32, (unsigned long long)(i + half), 0) : LLVMGetUndef(g->i32);
+        LLVMValueRef hi = LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(g->vf), LLVMConstVector(idx, (unsigned)g->vec), "");
+        v = LLVMBuildFAdd(g->b, v, hi, "");
+    }
+    return LLVMBuildExtractElement(g->b, v, LLVMConstInt(g->i32, 0, 0), "");
+}

@@ -119,6 +119,8 @@ typedef enum {
                             columns, explicit vectors (conv_tiled.c) */
     KERNEL_CONV_T_PHASE, /* conv_transpose2d, any stride: Sw sub-convolutions over
                             the landing taps, explicit vectors (conv_t_phase.c) */
+    KERNEL_LINEAR_VEC,   /* linear: vector dot products, a block of output features
+                            for the whole batch (linear.c) */
     KERNEL_COUNT
 } IrKernel;
 

@@ -30,7 +30,7 @@ struct RtPool {
     /* the current job, written under mu before generation is bumped */
     RtKernel fn;
     float *const *args;
-    int64_t total, nchunks;
+    int64_t total, nchunks, batch;
     atomic_int_fast64_t next;
 };
 
@@ -45,7 +45,7 @@ static void work(RtPool *p)
         int64_t begin = p->total / p->nchunks * k + p->total % p->nchunks * k / p->nchunks;
         int64_t end = p->total / p->nchunks * (k + 1) + p->total % p->nchunks * (k + 1) / p->nchunks;
         if (begin < end)
-            p->fn(p->args, begin, end);
+            p->fn(p->args, begin, end, p->batch);
     }
 }
 
@@ -112,12 +112,12 @@ int rt_pool_create(RtPool **out, int nthreads)
     return 0;
 }
 
-void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total)
+void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int64_t batch)
 {
     if (total <= 0)
         return;
     if (p->nthreads <= 1 || total == 1) {
-        fn(args, 0, total);
+        fn(args, 0, total, batch);
         return;
     }
     int64_t chunks = (int64_t)p->nthreads * CHUNKS_PER_THREAD;
@@ -125,6 +125,7 @@ void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total)
     p->fn = fn;
     p->args = args;
     p->total = total;
+    p->batch = batch;
     p->nchunks = total < chunks ? total : chunks;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     p->pending = p->nthreads - 1;

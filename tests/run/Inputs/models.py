@@ -204,6 +204,23 @@ class LinearWide(nn.Module):
         return self.fc2(F.silu(self.fc1(torch.flatten(x, 1))))
 
 
+@model('linear_vec', [('x', (8, 7, 9))], ['fc3', 'y2'])
+class LinearVec(nn.Module):
+    """linear by vector dot products: 504 inputs (31.5 vectors of 16: a masked
+    tail), 40 / 12 / 5 outputs (blocks of 8, 4 and 1), 12 inputs (tail only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(504, 40)
+        self.fc2 = nn.Linear(40, 12)
+        self.fc3 = nn.Linear(12, 5, bias=False)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(torch.flatten(x, 1)))
+        y2 = torch.tanh(self.fc2(h))
+        return self.fc3(y2), y2
+
+
 # --- conv_transpose2d --------------------------------------------------------
 
 @model('conv_transpose', [('x', (6, 7, 9))], ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'])
