@@ -45,7 +45,8 @@ static int phase_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
 }
 
 /* ocb * Sw * t accumulators: at most 24 with AVX-512 (32 registers, the
- * rest hold x vectors and weights), 12 with AVX2; ocb divides Cout_g. Two
+ * rest hold x vectors and weights), 8 with AVX2 (16 registers, which also
+ * hold the load masks: 12 spilled); ocb divides Cout_g. Two
  * vectors of j when the row has more than one vector of them. */
 static PhaseTile phase_tile(const Cg *g, const IrModule *m, const IrNode *n)
 {
@@ -53,7 +54,7 @@ static PhaseTile phase_tile(const Cg *g, const IrModule *m, const IrNode *n)
     const IrTensor *o = &m->tensors[n->out];
     int64_t sw = n->geom.stride[1], cout_g = o->c / n->geom.groups;
     int64_t j_n = (o->w + sw - 1) / sw;
-    int max_acc = g->vec == 16 ? MAX_ACC : 12;
+    int max_acc = g->vec == 16 ? MAX_ACC : 8;
     PhaseTile tile = {.ocb = 1, .t = j_n > g->vec && 2 * sw <= max_acc ? 2 : 1};
     for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
         if (ocbs[i] * sw * tile.t <= max_acc && cout_g % ocbs[i] == 0) {
