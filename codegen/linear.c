@@ -115,4 +115,5 @@ static void emit_linear_vec(CgKernel *k)
     cg_loop_end(g, &s);
 }
 
-const CgLowering cg_lower_linear_vec = {linear_applies, linear_work, cg_no_scratch, emit_linear_vec, 1};
+const CgLowering cg_lower_linear_vec = {
+    .applies = linear_applies, .work = linear_work, .scratch = cg_no_scratch, .emit = emit_linear_vec, .whole_batch = 1};
