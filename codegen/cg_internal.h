@@ -20,7 +20,7 @@ typedef struct {
     LLVMModuleRef mod;
     LLVMBuilderRef b;
     LLVMTypeRef i1, i32, i64, f32, f64, ptr, void_t;
-    LLVMTypeRef kernel_t;   /* void (ptr args, i64 begin, i64 end) */
+    LLVMTypeRef kernel_t;   /* void (ptr args, i64 begin, i64 end, i64 batch) */
     LLVMValueRef fn;        /* kernel being emitted */
     LLVMValueRef *kernels;  /* one per IR node */
     LLVMValueRef *prepares; /* one per prepare step */
