@@ -131,8 +131,10 @@ typedef enum {
     KERNEL_REFERENCE,    /* simple loops, one output row per work item (kernels.c) */
     KERNEL_CONV_TILED,   /* conv2d: a register tile of output channels x output
                             columns, explicit vectors (conv_tiled.c) */
-    KERNEL_CONV_T_TILED, /* conv_transpose2d whose windows tile the output:
-                            vectors over input columns (conv_tiled.c) */
+    KERNEL_CONV_T_PHASE, /* conv_transpose2d, any stride: Sw sub-convolutions over
+                            the landing taps, explicit vectors (conv_t_phase.c) */
+    KERNEL_LINEAR_VEC,   /* linear: vector dot products, a block of output features
+                            for the whole batch (linear.c) */
     KERNEL_COUNT
 } IrKernel;
 

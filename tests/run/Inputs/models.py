@@ -204,6 +204,23 @@ class LinearWide(nn.Module):
         return self.fc2(F.silu(self.fc1(torch.flatten(x, 1))))
 
 
+@model('linear_vec', [('x', (8, 7, 9))], ['fc3', 'y2'])
+class LinearVec(nn.Module):
+    """linear by vector dot products: 504 inputs (31.5 vectors of 16: a masked
+    tail), 40 / 12 / 5 outputs (blocks of 8, 4 and 1), 12 inputs (tail only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(504, 40)
+        self.fc2 = nn.Linear(40, 12)
+        self.fc3 = nn.Linear(12, 5, bias=False)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(torch.flatten(x, 1)))
+        y2 = torch.tanh(self.fc2(h))
+        return self.fc3(y2), y2
+
+
 # --- conv_transpose2d --------------------------------------------------------
 
 @model('conv_transpose', [('x', (6, 7, 9))], ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'])
@@ -223,6 +240,27 @@ class ConvTranspose(nn.Module):
     def forward(self, x):
         return (self.t1(x), self.t2(x), self.t3(x), self.t4(x), self.t5(x), self.t6(x),
                 self.t7(x), self.t8(x))
+
+
+@model('conv_transpose_phase', [('x', (20, 13, 29))], ['a', 'b', 'c', 'd', 'e', 'f'])
+class ConvTransposePhase(nn.Module):
+    """Transposed convs for the sub-convolution kernel: strides 2 and 3, kernels
+    2 to 5 (smaller than the stride too), padding, output_padding, groups, odd
+    sizes, channel counts that are not multiples of 16, fused activations."""
+
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.ta = T(20, 18, 3, stride=2, padding=1, output_padding=1)
+        self.tb = T(20, 10, 2, stride=3)
+        self.tc = T(20, 7, 4, stride=2, padding=1, bias=False)
+        self.td = T(20, 12, 5, stride=3, padding=2, output_padding=2)
+        self.te = T(20, 24, (3, 5), stride=(3, 2), padding=(1, 2), groups=4)
+        self.tf = T(20, 9, 5, stride=2, padding=3, output_padding=1)
+
+    def forward(self, x):
+        return (F.relu(self.ta(x)), self.tb(x), self.tc(x), F.leaky_relu(self.td(x), 0.1), self.te(x),
+                torch.sigmoid(self.tf(x)))
 
 
 @model('conv_transpose_chain', [('x', (5, 6, 5))], ['y'])
