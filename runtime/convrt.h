@@ -19,7 +19,7 @@
  * code assumes every tensor and parameter offset is a multiple of 16 floats
  * (the buffers are 64-byte aligned, so every pointer it gets is too).
  *
- * The struct layouts below are mirrored by codegen/ when it emits convc_model:
+ * The struct layouts below are mirrored by codegen/ when it emits NAME_model:
  * change both together.
  */
 #ifndef CONVC_CONVRT_H
