@@ -227,6 +227,8 @@ static ConvcStatus open_captured(const ConvcModel *model, const RtWeights *w, in
         err = &local;
     char *old = rt_capture(err->message);
     int rc;
+    if (out)
+        *out = NULL;
     if (!out)
         rc = rt_error(RT_EXIT_USAGE, "null instance pointer (out)");
     else if (!model)

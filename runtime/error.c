@@ -119,15 +119,6 @@ int rt_error(int code, const char *fmt, ...)
     return code;
 }
 
-/* The message a failed API call left, as the command line prints it. */
-int rt_report(int code, const char *message)
-{
-    char name[256];
-    escape(name, sizeof name, progname, strlen(progname));
-    fprintf(stderr, "%s: error: %s\n", name, message);
-    return code;
-}
-
 /* out = a * b for non-negative a, b; true when it does not fit int64. */
 bool rt_mul_overflows(int64_t a, int64_t b, int64_t *out)
 {

@@ -32,7 +32,6 @@ int rt_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * bytes, emptied here) instead of stderr; NULL: stderr again. Returns the
  * previous buffer. */
 char *rt_capture(char *buf);
-int rt_report(int code, const char *message); /* `PROGRAM: error: message` on stderr */
 bool rt_mul_overflows(int64_t a, int64_t b, int64_t *out);
 float *rt_alloc_floats(int64_t n); /* 64-byte aligned, zeroed; NULL on overflow or OOM */
 void rt_format_shape(char *buf, size_t size, const int64_t *dims, int rank);

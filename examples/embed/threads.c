@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "floats.h"
 #include "unet_small.h"
 
 /* Both instances are open before either runs, so the runs overlap. */
@@ -21,18 +22,6 @@ typedef struct {
     ConvcStatus status;
     char message[CONVC_MESSAGE_SIZE];
 } Job;
-
-static float *read_floats(const char *path, size_t n)
-{
-    float *v = malloc(n * sizeof *v);
-    FILE *f = fopen(path, "rb");
-    if (!v || !f || fread(v, sizeof *v, n, f) != n) {
-        fprintf(stderr, "cannot read %zu floats from %s\n", n, path);
-        exit(1);
-    }
-    fclose(f);
-    return v;
-}
 
 static void *work(void *arg)
 {
@@ -55,9 +44,7 @@ static void *work(void *arg)
     }
     if (j->status != CONVC_OK)
         snprintf(j->message, sizeof j->message, "%s", unet_small_error(net));
-    FILE *f = fopen(j->out, "wb");
-    fwrite(first, sizeof *first, ny, f);
-    fclose(f);
+    write_floats(j->out, first, ny);
     unet_small_close(net);
     free(x), free(first), free(y);
     return NULL;

@@ -10,28 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "floats.h"
 #include "unet.h"
-
-static float *read_floats(const char *path, size_t n)
-{
-    float *v = malloc(n * sizeof *v);
-    FILE *f = fopen(path, "rb");
-    if (!v || !f || fread(v, sizeof *v, n, f) != n) {
-        fprintf(stderr, "cannot read %zu floats from %s\n", n, path);
-        exit(1);
-    }
-    fclose(f);
-    return v;
-}
-
-static void write_floats(const char *path, const float *v, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(v, sizeof *v, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-}
 
 int main(int argc, char **argv)
 {
