@@ -20,19 +20,24 @@
 #include "codegen/cg_internal.h"
 #include "runtime/convrt.h"
 
+/* A network's name is an identifier of the language ([A-Za-z_][A-Za-z0-9_]*,
+ * an .onnx model's made into one), so it is a valid prefix too. */
 const char *cg_prefix(const IrModule *m, const CgOptions *o)
 {
     return o->prefix ? o->prefix : m->name;
 }
 
-bool cg_valid_prefix(const char *p)
+const char *cg_prefix_problem(const char *p)
 {
     if (!p || !(isalpha((unsigned char)p[0]) || p[0] == '_'))
-        return false;
-    for (; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_')
-            return false;
-    return true;
+        return "is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)";
+    for (const char *c = p; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_')
+            return "is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)";
+    /* PREFIX_open next to the runtime's convc_open, rt_error, rt_instance_run, ... */
+    if (!strcmp(p, "convc") || !strncmp(p, "convc_", 6) || !strcmp(p, "rt") || !strncmp(p, "rt_", 3))
+        return "is reserved: the runtime's symbols start with convc_ and rt_";
+    return NULL;
 }
 
 /* A wrapper `ret P_name(params...)` that calls `target`, with the model's

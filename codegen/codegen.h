@@ -37,8 +37,10 @@ typedef struct {
     const char *prefix;          /* of every exported symbol; NULL: the network's name */
 } CgOptions;
 
-/* Whether p can prefix C identifiers: [A-Za-z_][A-Za-z0-9_]*. */
-bool cg_valid_prefix(const char *p);
+/* NULL when p can prefix the object's symbols: a C identifier that the
+ * runtime's own symbols (convc_*, rt_*) cannot collide with; else why not,
+ * as a phrase that follows the prefix ("is reserved: ..."). */
+const char *cg_prefix_problem(const char *p);
 
 /* Checks o->embed against m's parameters (names, shapes, float dtypes), as
  * the runtime would when it starts; false after one error line. */

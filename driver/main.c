@@ -224,11 +224,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--embed-weights"))) o->embed_weights = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
         else if ((v = opt_value(argc, argv, &i, "--header"))) o->header = v;
-        else if ((v = opt_value(argc, argv, &i, "--prefix"))) {
-            if (!cg_valid_prefix(v))
-                return bad_usage("--prefix '%s': expected a C identifier ([A-Za-z_][A-Za-z0-9_]*)", v);
-            o->cg.prefix = v;
-        }
+        else if ((v = opt_value(argc, argv, &i, "--prefix"))) o->cg.prefix = v;
         else if ((v = opt_value(argc, argv, &i, "--profile"))) o->profile = v;
         else if ((v = opt_value(argc, argv, &i, "--input-shape"))) {
             if (!onnx_parse_input_shape(v, &produced.shapes[o->nshapes]))
@@ -275,6 +271,13 @@ static int parse_args(int argc, char **argv, Options *o)
         return bad_usage("%s go with --stats", "--keys, --depth and --batch");
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
+    const char *bad_prefix = o->cg.prefix ? cg_prefix_problem(o->cg.prefix) : NULL;
+    if (bad_prefix) {
+        fputs("convc: error: --prefix '", stderr);
+        put_escaped(stderr, o->cg.prefix);
+        fprintf(stderr, "' %s\n", bad_prefix);
+        return EXIT_USAGE;
+    }
     const char *why = cg_cpu_problem(o->cg.cpu);
     if (why) {
         fputs("convc: error: --target-cpu '", stderr);
@@ -437,10 +440,10 @@ int main(int argc, char **argv)
         ir_print(stdout, ir);
         return 0;
     }
-    if (!o.cg.prefix && !cg_valid_prefix(ir->name)) {
-        fputs("convc: error: the network's name '", stderr);
-        put_escaped(stderr, ir->name);
-        fputs("' cannot prefix C symbols; give --prefix NAME\n", stderr);
+    const char *bad_name = o.cg.prefix ? NULL : cg_prefix_problem(ir->name);
+    if (bad_name) {
+        fprintf(stderr, "convc: error: network name '%s' as the symbol prefix %s; give --prefix NAME\n", ir->name,
+                bad_name);
         return EXIT_USAGE;
     }
     if (o.emit && !strcmp(o.emit, "header"))
