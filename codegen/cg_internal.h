@@ -155,7 +155,11 @@ void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np); /* noinline; noalias alig
 int64_t cg_prepare_work(const Cg *g, const IrPrepare *p);
 LLVMValueRef cg_emit_prepare(Cg *g, int index);
 
-/* model.c */
-void cg_emit_model(Cg *g);
+/* model.c: the PREFIX_model constant; returns it */
+LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o);
+
+/* api.c: the prefixed wrappers of the embedding API, and main() for an executable */
+const char *cg_prefix(const IrModule *m, const CgOptions *o);
+void cg_emit_api(Cg *g, const CgOptions *o, LLVMValueRef model, bool with_main);
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * codegen.h - lowering IR to LLVM through the C API, object emission, linking.
  *
- * cg_compile() builds one LLVM module holding one kernel per IR node and the
- * constant `convc_model` descriptor (runtime/convrt.h), verifies it, optimises
- * it with the new pass manager and emits what was asked; for an executable it
- * links the object with the runtime library using the C compiler driver.
+ * cg_compile() builds one LLVM module holding one kernel per IR node, the
+ * constant `PREFIX_model` descriptor (runtime/convrt.h) and the prefixed
+ * wrappers of the embedding API (runtime/convc.h; codegen/api.c), verifies
+ * it, optimises it with the new pass manager and emits what was asked; an
+ * executable (which also gets a main()) or a shared library is linked with
+ * the runtime library by the C compiler driver.
  */
 #ifndef CONVC_CODEGEN_H
 #define CONVC_CODEGEN_H
@@ -14,7 +16,7 @@
 
 #include "ir/ir.h"
 
-typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM } CgEmit;
+typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM, CG_EMIT_SHARED } CgEmit;
 
 typedef struct {
     const char *cpu;   /* "native" or an LLVM CPU name */
@@ -31,7 +33,21 @@ typedef struct {
      * before computing, so a workspace placed over a live tensor, or
      * slices shared between items, changes the output. 0: off. */
     int64_t scratch_probe;
+    const char *embed_label;     /* what it is called in messages (its file) */
+    const char *prefix;          /* of every exported symbol; NULL: the network's name */
 } CgOptions;
+
+/* NULL when p can prefix the object's symbols: a C identifier that the
+ * runtime's own symbols (convc_*, rt_*) cannot collide with; else why not,
+ * as a phrase that follows the prefix ("is reserved: ..."). */
+const char *cg_prefix_problem(const char *p);
+
+/* Checks o->embed against m's parameters (names, shapes, float dtypes), as
+ * the runtime would when it starts; false after one error line. */
+bool cg_check_embedded(const IrModule *m, const CgOptions *o);
+
+/* The header declaring the object's API (`-` is stdout); false after an error line. */
+bool cg_write_header(const IrModule *m, const CgOptions *o, const char *out);
 
 /* NULL when --target-cpu names a CPU the host target's LLVM backend knows
  * and that runs its (x86-64) code ("native" always does); else why not, as

@@ -4,8 +4,9 @@
  *
  * The target machine is the host's (or --target-cpu's); its triple and data
  * layout are set on the module before any code is built. An executable is
- * linked by the C compiler driver this tree was built with (CONVC_CC, with
- * the same sanitizer flags), against libconvrt.a found next to convc:
+ * (or shared library) is linked by the C compiler driver this tree was built
+ * with (CONVC_CC, with the same sanitizer flags), against libconvrt.a (built
+ * as position-independent code) found next to convc:
  *   build tree: <bin>/../lib/libconvrt.a
  *   installed:  <bin>/../<libdir>/convc/libconvrt.a
  * $CONVC_RUNTIME and $CONVC_CC override both.
@@ -124,8 +125,9 @@ static void init_types(Cg *g)
     g->vi1 = LLVMVectorType(g->i1, (unsigned)g->vec);
 }
 
-/* Builds the module: one function per prepare step, one kernel per node, then the descriptor. */
-static void build_module(Cg *g, LLVMTargetMachineRef tm)
+/* Builds the module: one function per prepare step, one kernel per node, then the
+ * descriptor and the API. */
+static void build_module(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgEmit what)
 {
     g->mod = LLVMModuleCreateWithNameInContext(g->m->name, g->ctx);
     char *triple = LLVMGetTargetMachineTriple(tm);
@@ -146,7 +148,7 @@ static void build_module(Cg *g, LLVMTargetMachineRef tm)
     g->kernels = cg_xcalloc(g->m->nnodes + 1, sizeof *g->kernels);
     for (int i = 0; i < g->m->nnodes; i++)
         g->kernels[i] = cg_emit_kernel(g, i);
-    cg_emit_model(g);
+    cg_emit_api(g, o, cg_emit_model(g, o), what == CG_EMIT_EXE);
 }
 
 static int optimise(Cg *g, LLVMTargetMachineRef tm, int level)
@@ -197,8 +199,10 @@ static const char *find_runtime(void)
     return NULL;
 }
 
-/* cc [sanitizer flags] obj runtime -lpthread -lm -o out */
-static int link_exe(const char *obj, const char *out)
+/* cc [sanitizer flags] [-shared] obj runtime -lpthread -lm -o out. A shared
+ * library keeps the runtime's symbols to itself (--exclude-libs), so it
+ * exports only the network's PREFIX_ ones and several load side by side. */
+static int link_runtime(const char *obj, bool shared, const char *out)
 {
     const char *rt = find_runtime();
     if (!rt) {
@@ -217,8 +221,10 @@ static int link_exe(const char *obj, const char *out)
     int n = 0;
     argv[n++] = cc;
     char flags[] = CONVC_LINK_FLAGS;
-    for (char *tok = strtok(flags, " "); tok && n < 24; tok = strtok(NULL, " "))
+    for (char *tok = strtok(flags, " "); tok && n < 20; tok = strtok(NULL, " "))
         argv[n++] = tok;
+    if (shared)
+        argv[n++] = "-shared", argv[n++] = "-Wl,--exclude-libs,ALL";
     argv[n++] = obj, argv[n++] = rt;
     argv[n++] = "-lpthread", argv[n++] = "-lm";
     argv[n++] = "-o", argv[n++] = out;
@@ -271,7 +277,7 @@ static int emit_file(Cg *g, LLVMTargetMachineRef tm, CgEmit what, const char *ou
     return 1;
 }
 
-static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, const char *out)
+static int emit_linked(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgEmit what, const char *out)
 {
     const char *dir = getenv("TMPDIR");
     char obj[PATH_MAX];
@@ -288,26 +294,11 @@ static int emit_exe(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, const ch
     if (o->on_temp)
         o->on_temp(obj);
     close(fd);
-    int ok = emit_file(g, tm, CG_EMIT_OBJ, obj) && link_exe(obj, out);
+    int ok = emit_file(g, tm, CG_EMIT_OBJ, obj) && link_runtime(obj, what == CG_EMIT_SHARED, out);
     unlink(obj);
     if (o->on_temp)
         o->on_temp(NULL);
     return ok;
-}
-
-/* --embed-weights: the safetensors bytes as `convc_embedded_weights` and
- * their length as `convc_embedded_weights_size` (runtime/convrt.h), which
- * the runtime reads when no --weights file is given. */
-static void emit_embedded(Cg *g, const CgOptions *o)
-{
-    LLVMValueRef data = LLVMConstStringInContext(g->ctx, (const char *)o->embed, (unsigned)o->embed_size, 1);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(data), "convc_embedded_weights");
-    LLVMSetInitializer(gv, data);
-    LLVMSetGlobalConstant(gv, 1);
-    LLVMSetAlignment(gv, 64);
-    LLVMValueRef size = LLVMAddGlobal(g->mod, g->i64, "convc_embedded_weights_size");
-    LLVMSetInitializer(size, cg_i64(g, (int64_t)o->embed_size));
-    LLVMSetGlobalConstant(size, 1);
 }
 
 bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *out)
@@ -316,9 +307,7 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     if (!tm)
         return false;
     Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o), .scratch_probe = o->scratch_probe};
-    build_module(&g, tm);
-    if (o->embed)
-        emit_embedded(&g, o);
+    build_module(&g, tm, o, what);
     char *err = NULL;
     int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);
     if (!ok)
@@ -326,7 +315,8 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     else
         LLVMDisposeMessage(err);
     ok = ok && optimise(&g, tm, o->opt_level);
-    ok = ok && (what == CG_EMIT_EXE ? emit_exe(&g, tm, o, out) : emit_file(&g, tm, what, out));
+    ok = ok && (what == CG_EMIT_EXE || what == CG_EMIT_SHARED ? emit_linked(&g, tm, o, what, out)
+                                                             : emit_file(&g, tm, what, out));
     LLVMDisposeBuilder(g.b);
     LLVMDisposeModule(g.mod);
     LLVMContextDispose(g.ctx);

@@ -1,5 +1,5 @@
 /*
- * model.c - the `convc_model` descriptor (runtime/convrt.h's RtModel) as an
+ * model.c - the `NAME_model` descriptor (runtime/convrt.h's RtModel) as an
  * LLVM constant: tensors, parameters, prepare steps and steps.
  *
  * The LLVM struct types below mirror the C structs field by field; LLVM's
@@ -165,10 +165,27 @@ static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char
     return a;
 }
 
+_Static_assert(offsetof(RtModel, embedded_weights) == 120 && sizeof(RtModel) == 136, "RtModel as emitted below");
+
+/* --embed-weights: the safetensors bytes, 64-byte aligned; null when none. */
+static LLVMValueRef embedded(Cg *g, const CgOptions *o)
+{
+    if (!o->embed)
+        return LLVMConstNull(g->ptr);
+    LLVMValueRef data = LLVMConstStringInContext(g->ctx, (const char *)o->embed, (unsigned)o->embed_size, 1);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(data), "convc.embedded_weights");
+    LLVMSetInitializer(gv, data);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    LLVMSetAlignment(gv, 64);
+    return gv;
+}
+
 /* RtModel { ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
  *           ptr tensors, params, prepare, steps, inputs, outputs, input_names, output_names;
- *           i64 arena_floats, param_floats, macs; } */
-void cg_emit_model(Cg *g)
+ *           i64 arena_floats, param_floats, macs; ptr embedded_weights; i64 embedded_weights_size; }
+ * as the global PREFIX_model, which this returns. */
+LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
 {
     const IrModule *m = g->m;
     LLVMTypeRef tensor_t;
@@ -182,12 +199,17 @@ void cg_emit_model(Cg *g)
         name_list(g, m->input_names, m->ninputs, "convc.input_names"),
         name_list(g, m->output_names, m->noutputs, "convc.output_names"),
         cg_i64(g, m->arena_floats), cg_i64(g, m->param_floats), cg_i64(g, m->macs),
+        embedded(g, o), cg_i64(g, o->embed ? (int64_t)o->embed_size : 0),
     };
-    LLVMTypeRef f[18];
-    for (int i = 0; i < 18; i++)
+    enum { N = sizeof e / sizeof *e };
+    LLVMTypeRef f[N];
+    for (int i = 0; i < N; i++)
         f[i] = LLVMTypeOf(e[i]);
-    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 18, 0);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, ty, "convc_model");
-    LLVMSetInitializer(gv, LLVMConstNamedStruct(ty, e, 18));
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, N, 0);
+    char name[512];
+    snprintf(name, sizeof name, "%s_model", cg_prefix(m, o));
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, ty, name);
+    LLVMSetInitializer(gv, LLVMConstNamedStruct(ty, e, N));
     LLVMSetGlobalConstant(gv, 1);
+    return gv;
 }

@@ -43,7 +43,8 @@ typedef struct {
     const char *output;
     const char *network;
     const char *explain;
-    const char *emit;          /* --emit=tokens|ast|ir|llvm|dot|conv */
+    const char *emit;          /* --emit=tokens|ast|ir|llvm|dot|conv|header */
+    const char *header;        /* --header FILE */
     const char *profile;       /* --profile FILE: shade --emit=dot by measured time */
     const char *emit_weights;  /* --emit-weights FILE (ONNX input) */
     const char *embed_weights; /* --embed-weights FILE */
@@ -95,9 +96,13 @@ static void usage(FILE *f)
     fputs("usage: convc FILE.conv|FILE.onnx [options]\n"
           "  -o FILE               output file (default: the network's name, or FILE.o/.s/.ll)\n"
           "  -c                    emit an object file only\n"
+          "  --shared              build a shared library (the runtime linked in; default libNAME.so)\n"
+          "  --header FILE         also write a C header declaring the network's API\n"
+          "  --prefix NAME         prefix of the exported symbols (default: the network's name)\n"
           "  -S                    emit assembly\n"
           "  --emit-llvm           emit textual LLVM IR (same as --emit=llvm)\n"
-          "  --emit=WHAT           print tokens|ast|ir|llvm|dot to stdout and stop (llvm, dot: -o FILE too);\n"
+          "  --emit=WHAT           print tokens|ast|ir|llvm|dot|header to stdout and stop\n"
+          "                        (llvm, dot, header: -o FILE too);\n"
           "                        conv: the program an .onnx model translates to\n"
           "  --profile FILE        with --emit=dot: shade layers by the times of a ./net --profile=json run\n"
           "  --emit-weights FILE   write an .onnx model's initializers as safetensors, with\n"
@@ -196,6 +201,7 @@ static int parse_args(int argc, char **argv, Options *o)
         else if (!strcmp(a, "-o")) { if (++i >= argc) return bad_usage("%s needs a file name", a); o->output = argv[i]; }
         else if (!strcmp(a, "-c")) o->cg_emit = CG_EMIT_OBJ;
         else if (!strcmp(a, "-S")) o->cg_emit = CG_EMIT_ASM;
+        else if (!strcmp(a, "--shared")) o->cg_emit = CG_EMIT_SHARED;
         else if (!strcmp(a, "--emit-llvm")) o->cg_emit = CG_EMIT_LLVM;
         else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->cg.opt_level = a[2] - '0';
         else if (!strcmp(a, "--stats") || !strcmp(a, "--stats=table")) o->stats = true;
@@ -217,6 +223,8 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--emit-weights"))) o->emit_weights = v;
         else if ((v = opt_value(argc, argv, &i, "--embed-weights"))) o->embed_weights = v;
         else if ((v = opt_value(argc, argv, &i, "--emit"))) o->emit = v;
+        else if ((v = opt_value(argc, argv, &i, "--header"))) o->header = v;
+        else if ((v = opt_value(argc, argv, &i, "--prefix"))) o->cg.prefix = v;
         else if ((v = opt_value(argc, argv, &i, "--profile"))) o->profile = v;
         else if ((v = opt_value(argc, argv, &i, "--input-shape"))) {
             if (!onnx_parse_input_shape(v, &produced.shapes[o->nshapes]))
@@ -250,8 +258,9 @@ static int parse_args(int argc, char **argv, Options *o)
     if (!o->input)
         return bad_usage("%s", "no input file");
     if (o->emit && strcmp(o->emit, "tokens") && strcmp(o->emit, "ast") &&
-        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot") && strcmp(o->emit, "conv"))
-        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot, conv)", o->emit);
+        strcmp(o->emit, "ir") && strcmp(o->emit, "llvm") && strcmp(o->emit, "dot") && strcmp(o->emit, "conv") &&
+        strcmp(o->emit, "header"))
+        return bad_usage("unknown --emit kind '%s' (tokens, ast, ir, llvm, dot, conv, header)", o->emit);
     /* Names of networks and layers are identifiers (dots between block levels):
      * anything else names nothing, and is not printed raw by the front end. */
     if (o->network && !printable(o->network))
@@ -262,6 +271,13 @@ static int parse_args(int argc, char **argv, Options *o)
         return bad_usage("%s go with --stats", "--keys, --depth and --batch");
     if (o->profile && !(o->emit && !strcmp(o->emit, "dot")))
         return bad_usage("%s", "--profile FILE goes with --emit=dot");
+    const char *bad_prefix = o->cg.prefix ? cg_prefix_problem(o->cg.prefix) : NULL;
+    if (bad_prefix) {
+        fputs("convc: error: --prefix '", stderr);
+        put_escaped(stderr, o->cg.prefix);
+        fprintf(stderr, "' %s\n", bad_prefix);
+        return EXIT_USAGE;
+    }
     const char *why = cg_cpu_problem(o->cg.cpu);
     if (why) {
         fputs("convc: error: --target-cpu '", stderr);
@@ -292,9 +308,9 @@ static int import_onnx(const Options *o, const DiagOptions *diag, char **src, si
 }
 
 /* The weights the executable carries: --embed-weights FILE, else an ONNX
- * model's initializers. Checked against the network when it starts, as a
- * --weights file is. */
-static int weights_to_embed(Options *o)
+ * model's initializers. Checked against the network now (exit 1 when they
+ * do not match), as the runtime checks a weights file when it starts. */
+static int weights_to_embed(Options *o, const IrModule *ir)
 {
     size_t n = 0;
     if (o->embed_weights)
@@ -307,7 +323,8 @@ static int weights_to_embed(Options *o)
         return EXIT_IO;
     o->cg.embed = (const unsigned char *)produced.embed;
     o->cg.embed_size = n;
-    return 0;
+    o->cg.embed_label = o->embed_weights ? o->embed_weights : "the model's initializers";
+    return cg_check_embedded(ir, &o->cg) ? 0 : EXIT_SOURCE;
 }
 
 static bool want_color(int forced)
@@ -327,6 +344,15 @@ static const char *default_output(const Options *o, const Graph *g)
     static const char *ext[] = {[CG_EMIT_OBJ] = ".o", [CG_EMIT_ASM] = ".s", [CG_EMIT_LLVM] = ".ll"};
     if (o->cg_emit == CG_EMIT_EXE)
         return g->name;
+    if (o->cg_emit == CG_EMIT_SHARED) {
+        size_t n = strlen(g->name) + 7;
+        if (!(produced.out = malloc(n))) {
+            fputs("convc: out of memory\n", stderr);
+            exit(EXIT_IO);
+        }
+        snprintf(produced.out, n, "lib%s.so", g->name);
+        return produced.out;
+    }
     const char *base = strrchr(o->input, '/');
     base = base ? base + 1 : o->input;
     size_t n = strcspn(base, ".");
@@ -414,13 +440,23 @@ int main(int argc, char **argv)
         ir_print(stdout, ir);
         return 0;
     }
+    const char *bad_name = o.cg.prefix ? NULL : cg_prefix_problem(ir->name);
+    if (bad_name) {
+        fprintf(stderr, "convc: error: network name '%s' as the symbol prefix %s; give --prefix NAME\n", ir->name,
+                bad_name);
+        return EXIT_USAGE;
+    }
+    if (o.emit && !strcmp(o.emit, "header"))
+        return cg_write_header(ir, &o.cg, o.output ? o.output : "-") ? 0 : EXIT_IO;
     if (o.emit && !strcmp(o.emit, "llvm")) {
         o.cg_emit = CG_EMIT_LLVM;
         if (!o.output)
             o.output = "-";
     }
-    if ((rc = weights_to_embed(&o)))
+    if ((rc = weights_to_embed(&o, ir)))
         return rc;
+    if (o.header && !cg_write_header(ir, &o.cg, o.header))
+        return EXIT_IO;
     const char *out = o.output ? o.output : default_output(&o, g);
     return cg_compile(ir, &o.cg, o.cg_emit, out) ? 0 : EXIT_IO;
 }

@@ -18,8 +18,7 @@
 
 #include "runtime/rt_internal.h"
 
-enum { MAX_THREADS = 1024 };
-static const int64_t MAX_BENCH = 1000000, MAX_BATCH = 1 << 20;
+static const int64_t MAX_BENCH = 1000000;
 
 void rt_print_usage(const RtModel *m, FILE *f)
 {
@@ -40,7 +39,7 @@ void rt_print_usage(const RtModel *m, FILE *f)
             "                         table (slowest first, default), order (network order) or json\n"
             "  --info                 print the network's inputs, outputs and sizes\n"
             "  --help, --version\n",
-            rt_progname(), (int)strlen(rt_progname()), "", (int)strlen(rt_progname()), "", m->name, MAX_THREADS);
+            rt_progname(), (int)strlen(rt_progname()), "", (int)strlen(rt_progname()), "", m->name, RT_MAX_THREADS);
 }
 
 static void print_tensor(FILE *f, const char *kind, const char *name, const RtTensor *t)
@@ -137,9 +136,9 @@ static int apply(const RtModel *m, RtOptions *o, int opt, const char *v, bool *s
     case OPT_RWEIGHTS: rc = parse_u64(name, v, 0, UINT64_MAX, &o->weights_seed); o->random_weights = true; break;
     case OPT_INPUT: rc = bind(name, "input", v, m->ninputs, m->input_names, o->input_paths); break;
     case OPT_RINPUT: rc = parse_u64(name, v, 0, UINT64_MAX, &o->input_seed); o->random_input = true; break;
-    case OPT_BATCH: rc = parse_u64(name, v, 1, (uint64_t)MAX_BATCH, &x); o->batch = (int64_t)x; break;
+    case OPT_BATCH: rc = parse_u64(name, v, 1, (uint64_t)RT_MAX_BATCH, &x); o->batch = (int64_t)x; break;
     case OPT_OUTPUT: rc = bind(name, "output", v, m->noutputs, m->output_names, o->output_paths); break;
-    case OPT_THREADS: rc = parse_u64(name, v, 1, MAX_THREADS, &x); o->threads = (int)x; break;
+    case OPT_THREADS: rc = parse_u64(name, v, 1, RT_MAX_THREADS, &x); o->threads = (int)x; break;
     case OPT_BENCH: rc = parse_u64(name, v, 1, (uint64_t)MAX_BENCH, &x); o->bench = (int64_t)x; break;
     }
     return rc;
@@ -178,7 +177,7 @@ static int check_combination(const RtModel *m, RtOptions *o)
         return 0;
     if (o->weights && o->random_weights)
         return rt_error(RT_EXIT_USAGE, "give only one of --weights FILE and --random-weights SEED");
-    if (!o->weights && !o->random_weights && m->nparams > 0 && !convc_embedded_weights)
+    if (!o->weights && !o->random_weights && m->nparams > 0 && !m->embedded_weights)
         return rt_error(RT_EXIT_USAGE, "give --weights FILE or --random-weights SEED");
     for (int32_t i = 0; i < m->ninputs && !o->random_input; i++)
         if (!o->input_paths[i])
@@ -201,12 +200,6 @@ static int check_combination(const RtModel *m, RtOptions *o)
     return 0;
 }
 
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
-}
-
 int rt_parse_args(const RtModel *m, int argc, char **argv, RtOptions *o)
 {
     *o = (RtOptions){0};
@@ -220,8 +213,6 @@ int rt_parse_args(const RtModel *m, int argc, char **argv, RtOptions *o)
         if (rc)
             return rc;
     }
-    if (!o->threads)
-        o->threads = default_threads();
     return check_combination(m, o);
 }
 

@@ -2,11 +2,14 @@
  * convrt.h - the tiny runtime every convc executable links, and the ABI
  * between it and the code convc generates.
  *
- * The generated object defines one constant RtModel named `convc_model` and
- * the kernels it points to; the runtime provides main(): it parses the command
- * line, loads weights (safetensors) and inputs (.npy), runs the prepare steps
- * once (load-time work on the weights: batchnorm folding, weight packing),
- * runs the steps on a thread pool and writes outputs (.npy), atomically.
+ * The generated object defines one constant RtModel named `NAME_model` (the
+ * network's name, or --prefix) and the kernels it points to, plus wrappers
+ * of the embedding API (runtime/convc.h) prefixed NAME_; an executable's
+ * object also defines main(), which calls rt_main: it parses the command
+ * line, opens an instance (api.c: loads weights (safetensors), runs the
+ * prepare steps once (load-time work on the weights: batchnorm folding,
+ * weight packing), starts a thread pool), reads inputs (.npy), runs the
+ * steps and writes outputs (.npy), atomically.
  *
  * Memory: all activations live in one arena of `arena_floats * N` floats
  * (N = batch size, chosen at run time). A tensor's per-sample layout is
@@ -16,7 +19,7 @@
  * code assumes every tensor and parameter offset is a multiple of 16 floats
  * (the buffers are 64-byte aligned, so every pointer it gets is too).
  *
- * The struct layouts below are mirrored by codegen/ when it emits convc_model:
+ * The struct layouts below are mirrored by codegen/ when it emits NAME_model:
  * change both together.
  */
 #ifndef CONVC_CONVRT_H
@@ -130,16 +133,16 @@ typedef struct {
     int64_t arena_floats;       /* per sample */
     int64_t param_floats;
     int64_t macs;               /* per sample, for --bench's gflops */
+    /* Weights embedded by `convc --embed-weights` (or from an .onnx model):
+     * a safetensors image, used when no weights file is given; NULL, 0 when none. */
+    const unsigned char *embedded_weights;
+    int64_t embedded_weights_size;
 } RtModel;
 
-/* Defined by the generated object. */
+/* What main.c runs: a hand-written descriptor of that name (the runtime's
+ * tests). Objects convc generates define NAME_model and, in an executable,
+ * their own main() calling rt_main. */
 extern const RtModel convc_model;
-
-/* Weights embedded by `convc --embed-weights` (or from an .onnx model): a
- * safetensors image, used when no --weights file is given. Weak: an object
- * compiled without them leaves both undefined (null). */
-extern const unsigned char convc_embedded_weights[] __attribute__((weak));
-extern const int64_t convc_embedded_weights_size __attribute__((weak));
 
 /* Exit codes of a convc executable (documented in docs/cli.md). */
 enum {
@@ -151,8 +154,15 @@ enum {
     RT_EXIT_RUNTIME = 6   /* out of memory, thread creation failed */
 };
 
-/* Entry point of the runtime; the runtime's main() calls it with convc_model.
- * Exposed so tests can drive a model directly. */
+/* The command line of a compiled network (runtime/cli.c, run.c); the main()
+ * of an executable convc builds calls it with its model. */
 int rt_main(const RtModel *m, int argc, char **argv);
+
+/* Checks a safetensors image against m's parameters without loading it:
+ * 0, or RT_EXIT_WEIGHTS after one line on stderr (`PROGRAM: error: label:
+ * ...`, PROGRAM as set here). convc calls it on --embed-weights at compile
+ * time. */
+void rt_set_progname(const char *argv0, const char *fallback);
+int rt_check_weights(const RtModel *m, const char *label, const unsigned char *data, size_t size);
 
 #endif

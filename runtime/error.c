@@ -2,8 +2,10 @@
  * error.c - one-line diagnostics and the small helpers every loader needs:
  * overflow-checked sizes, aligned float buffers, whole-file reads.
  *
- * Every diagnostic is `PROGRAM: error: message` on stderr, where PROGRAM is
- * the basename of argv[0].
+ * A diagnostic is `PROGRAM: error: message` on stderr, where PROGRAM is the
+ * basename of argv[0]; while a thread runs an API call (api.c) it goes to
+ * that call's message buffer instead (rt_capture), so a library call never
+ * prints.
  */
 #define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
@@ -15,6 +17,18 @@
 #include "runtime/rt_internal.h"
 
 static const char *progname = "convc-net";
+
+/* The message buffer of the API call this thread is in; NULL: stderr. */
+static _Thread_local char *capture;
+
+char *rt_capture(char *buf)
+{
+    char *old = capture;
+    capture = buf;
+    if (buf)
+        buf[0] = 0;
+    return old;
+}
 
 void rt_set_progname(const char *argv0, const char *fallback)
 {
@@ -57,19 +71,24 @@ static size_t safe_utf8(const unsigned char *s, size_t n)
 /* Text from files and the command line (tensor names, dtypes, paths) goes
  * through here: control characters, DEL, malformed UTF-8 and the code points
  * above are written as \xNN per byte, so a message stays one line and
- * cannot drive the terminal. */
-static void put_escaped(FILE *f, const char *text, size_t n)
+ * cannot drive the terminal. Writes at most size - 1 bytes and a NUL. */
+static void escape(char *out, size_t size, const char *text, size_t n)
 {
     const unsigned char *s = (const unsigned char *)text;
+    size_t used = 0;
     for (size_t i = 0; i < n;) {
         size_t len = s[i] >= 0x20 && s[i] < 0x7F ? 1 : s[i] >= 0x80 ? safe_utf8(s + i, n - i) : 0;
-        if (len) {
-            fwrite(s + i, 1, len, f);
-            i += len;
-        } else {
-            fprintf(f, "\\x%02x", s[i++]);
-        }
+        size_t need = len ? len : 4;
+        if (used + need >= size)
+            break;
+        if (len)
+            memcpy(out + used, s + i, len);
+        else
+            snprintf(out + used, 5, "\\x%02x", s[i]);
+        used += need;
+        i += len ? len : 1;
     }
+    out[used] = 0;
 }
 
 int rt_error(int code, const char *fmt, ...)
@@ -85,10 +104,17 @@ int rt_error(int code, const char *fmt, ...)
         va_end(ap);
     }
     size_t len = n < 0 ? 0 : big || n < (int)sizeof small ? (size_t)n : sizeof small - 1;
-    put_escaped(stderr, progname, strlen(progname));
-    fputs(": error: ", stderr);
-    put_escaped(stderr, big ? big : small, len);
-    fputc('\n', stderr);
+    if (capture) {
+        escape(capture, RT_MESSAGE_SIZE, big ? big : small, len);
+    } else {
+        size_t cap = 4 * len + 1;
+        char *line = malloc(cap), name[256];
+        escape(name, sizeof name, progname, strlen(progname));
+        if (line)
+            escape(line, cap, big ? big : small, len);
+        fprintf(stderr, "%s: error: %s\n", name, line ? line : "out of memory");
+        free(line);
+    }
     free(big);
     return code;
 }

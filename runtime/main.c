@@ -1,7 +1,7 @@
 /*
- * main.c - the entry point of every executable convc builds: the generated
- * object defines convc_model, the runtime does the rest. Kept in its own
- * file so a test can link rt_main with a main of its own.
+ * main.c - the entry point for a hand-written descriptor named convc_model
+ * (the runtime's tests, tests/runtime/Inputs/model.c). Objects convc
+ * generates define their own main; then this file is never linked in.
  */
 #include "runtime/convrt.h"
 

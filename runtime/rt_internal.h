@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "runtime/convc.h"
 #include "runtime/convrt.h"
 #include "runtime/json.h"
 
@@ -22,10 +23,15 @@
 #error "the convc runtime reads and writes little-endian files on little-endian hosts only"
 #endif
 
+enum { RT_MESSAGE_SIZE = CONVC_MESSAGE_SIZE, RT_MAX_THREADS = 1024, RT_MAX_BATCH = 1 << 20 };
+
 /* --- error.c: messages, checked arithmetic, aligned buffers --------------- */
-void rt_set_progname(const char *argv0, const char *fallback);
-const char *rt_progname(void);
+const char *rt_progname(void); /* rt_set_progname: convrt.h */
 int rt_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* From now on this thread's rt_error() writes into buf (RT_MESSAGE_SIZE
+ * bytes, emptied here) instead of stderr; NULL: stderr again. Returns the
+ * previous buffer. */
+char *rt_capture(char *buf);
 bool rt_mul_overflows(int64_t a, int64_t b, int64_t *out);
 float *rt_alloc_floats(int64_t n); /* 64-byte aligned, zeroed; NULL on overflow or OOM */
 void rt_format_shape(char *buf, size_t size, const int64_t *dims, int rank);
@@ -39,8 +45,9 @@ void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatT
 
 /* --- safetensors.c, random.c: the parameter buffer ------------------------- */
 int rt_load_safetensors(const RtModel *m, const char *path, float *params);
-/* The weights convc embedded in the executable (convc_embedded_weights), checked as a file is. */
-int rt_load_embedded_weights(const RtModel *m, float *params);
+/* A safetensors image in memory; `label` names it in messages. */
+int rt_load_safetensors_image(const RtModel *m, const char *label, const unsigned char *data, size_t size,
+                              float *params);
 void rt_random_params(const RtModel *m, uint64_t seed, float *params);
 void rt_random_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed, const char *name);
 
@@ -99,6 +106,23 @@ int rt_profile_option(const char *value, RtProfileMode *mode);
 int rt_profile_peak(RtProfile *p, RtPool *pool);
 int rt_profile_report(const RtProfile *p, FILE *out);
 
+/* --- api.c: instances (the embedding API's internals; convc.h) ---------- */
+typedef struct {
+    const char *path;           /* a safetensors file, or */
+    const unsigned char *data;  /* an image in memory, or */
+    size_t size;
+    bool random;                /* random values from seed, or (none of these) the embedded weights */
+    uint64_t seed;
+} RtWeights;
+/* threads 0: one per online CPU. Errors through rt_error(). */
+int rt_instance_open(const RtModel *m, const RtWeights *w, int threads, ConvcInstance **out);
+/* Arguments unchecked; outputs may be NULL (--bench); step_seconds: each step's time, or NULL. */
+int rt_instance_run(ConvcInstance *inst, int64_t batch, const float *const *inputs, float *const *outputs,
+                    double *step_seconds);
+RtPool *rt_instance_pool(const ConvcInstance *inst);
+int rt_instance_threads(const ConvcInstance *inst);
+void rt_instance_close(ConvcInstance *inst);
+
 /* --- cli.c: the command line ---------------------------------------------- */
 typedef struct {
     const char *weights;        /* --weights FILE */
@@ -109,7 +133,7 @@ typedef struct {
     int64_t batch;              /* --batch N; 0 when not given */
     const char **input_paths;   /* per network input; NULL when not given */
     const char **output_paths;  /* per network output; NULL when not given */
-    int threads;                /* --threads N; default: online CPUs */
+    int threads;                /* --threads N; 0 (one per online CPU) when not given */
     int64_t bench;              /* --bench N; 0 when not given */
     RtProfileMode profile;      /* --profile[=MODE] */
     bool info, help, version;

@@ -1,17 +1,18 @@
 /*
- * run.c - rt_main: the life of one invocation of a compiled network.
+ * run.c - rt_main: the life of one invocation of a compiled network, a
+ * client of the same instances the embedding API hands out (api.c).
  *
  *   check the model -> parse the command line -> output targets checked and
- *   temporaries created -> parameters (file or random) -> inputs (files or
- *   random; one batch size N) -> arena of arena_floats * N -> thread pool ->
- *   prepare steps (derived parameters, once) -> run (or bench)
- *   -> write outputs -> rename them into place.
+ *   temporaries created -> open an instance (parameters from a file, random
+ *   or embedded; thread pool; prepare steps, once) -> inputs (files or random; one batch
+ *   size N) -> run (or bench) into output buffers -> write outputs -> rename
+ *   them into place.
  *
  * Each stage returns 0 or an exit code after printing one error line; the
  * first failure skips the remaining stages and cleanup() releases whatever
  * was acquired, removing output temporaries. Inputs are kept outside the
- * arena and copied in at the start of every run, because the arena planner
- * may reuse an input's space once it is dead.
+ * instance, which copies them in at the start of every run, because the
+ * arena planner may reuse an input's space once it is dead.
  */
 #define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <errno.h>
@@ -24,28 +25,18 @@
 typedef struct {
     const RtModel *m;
     RtOptions opt;
-    float *params, *arena;
+    ConvcInstance *inst;
     float **inputs;   /* per input: batch * size floats */
+    float **outputs;  /* per output: batch * size floats */
     int64_t batch;
-    RtPool *pool;
     RtOutFile *outs;  /* per output; tmp == NULL when not requested */
     RtProfile *profile; /* --profile */
 } Run;
 
-static int load_params(Run *r)
+static int open_instance(Run *r)
 {
-    const RtModel *m = r->m;
-    if (!(r->params = rt_alloc_floats(m->param_floats)))
-        return rt_error(RT_EXIT_RUNTIME, "out of memory for %lld parameters", (long long)m->param_floats);
-    if (r->opt.random_weights) {
-        rt_random_params(m, r->opt.weights_seed, r->params);
-    } else if (r->opt.weights || convc_embedded_weights) {
-        int rc = r->opt.weights ? rt_load_safetensors(m, r->opt.weights, r->params)
-                                : rt_load_embedded_weights(m, r->params);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    RtWeights w = {.path = r->opt.weights, .random = r->opt.random_weights, .seed = r->opt.weights_seed};
+    return rt_instance_open(r->m, &w, r->opt.threads, &r->inst);
 }
 
 /* The batch size comes from the first input file; all others must agree. */
@@ -101,45 +92,26 @@ static int open_outputs(Run *r)
     return rt_outs_open(r->outs, m->noutputs, r->opt.output_paths);
 }
 
-/* One arena for the whole batch; every step's item count must fit too. */
-static int prepare(Run *r)
+/* Room for every output of the whole batch. */
+static int alloc_outputs(Run *r)
 {
     const RtModel *m = r->m;
-    int64_t floats, items;
-    for (int32_t i = 0; i < m->nsteps; i++)
-        if (rt_mul_overflows(m->steps[i].work, r->batch, &items) || items > INT64_MAX / 4)
-            return rt_error(RT_EXIT_RUNTIME, "batch size %lld too large for step '%s'", (long long)r->batch,
-                            m->steps[i].name);
-    if (rt_mul_overflows(m->arena_floats, r->batch, &floats) || !(r->arena = rt_alloc_floats(floats)))
-        return rt_error(RT_EXIT_RUNTIME, "out of memory for the arena (%lld floats x batch %lld)",
-                        (long long)m->arena_floats, (long long)r->batch);
-    return rt_pool_create(&r->pool, r->opt.threads);
-}
-
-static float *tensor_base(const Run *r, int32_t t)
-{
-    return r->arena + r->m->tensors[t].offset * r->batch;
-}
-
-/* One run; with step_seconds, each step's time (its pool run, barrier included). */
-static void run_once(Run *r, double *step_seconds)
-{
-    const RtModel *m = r->m;
-    for (int32_t i = 0; i < m->ninputs; i++)
-        memcpy(tensor_base(r, m->inputs[i]), r->inputs[i],
-               (size_t)(r->batch * m->tensors[m->inputs[i]].size) * sizeof(float));
-    for (int32_t i = 0; i < m->nsteps; i++) {
-        const RtStep *s = &m->steps[i];
-        float *args[RT_MAX_STEP_TENSORS + RT_MAX_STEP_PARAMS];
-        for (int j = 0; j < s->ntensors; j++)
-            args[j] = tensor_base(r, s->tensors[j]);
-        for (int j = 0; j < s->nparams; j++)
-            args[s->ntensors + j] = r->params + m->params[s->params[j]].offset;
-        double start = step_seconds ? rt_now_seconds() : 0;
-        rt_pool_run(r->pool, s->fn, args, s->whole_batch ? s->work : s->work * r->batch, r->batch);
-        if (step_seconds)
-            step_seconds[i] = rt_now_seconds() - start;
+    if (!(r->outputs = calloc((size_t)m->noutputs + 1, sizeof *r->outputs)))
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    for (int32_t i = 0; i < m->noutputs; i++) {
+        int64_t n;
+        if (rt_mul_overflows(m->tensors[m->outputs[i]].size, r->batch, &n) || !(r->outputs[i] = rt_alloc_floats(n)))
+            return rt_error(RT_EXIT_RUNTIME, "out of memory for output '%s'", m->output_names[i]);
     }
+    return 0;
+}
+
+/* One run; with step_seconds, each step's time (its pool run, barrier
+ * included) and the outputs left in the instance (timed --bench runs). */
+static int run_once(Run *r, double *step_seconds, bool timed)
+{
+    return rt_instance_run(r->inst, r->batch, (const float *const *)r->inputs, timed ? NULL : r->outputs,
+                           step_seconds);
 }
 
 /* bench: median_ms=.. min_ms=.. gflops=.. threads=.. batch=.. (gflops at the median),
@@ -152,7 +124,7 @@ static int report(Run *r, double *t, const double *steps)
     RtProfile *p = r->profile;
     if (!p || p->mode != RT_PROFILE_JSON)
         printf("bench: median_ms=%.4f min_ms=%.4f gflops=%.4f threads=%d batch=%lld\n", median * 1e3, t[0] * 1e3,
-               gflops, r->opt.threads, (long long)r->batch);
+               gflops, rt_instance_threads(r->inst), (long long)r->batch);
     int rc = 0;
     if (p) {
         p->seconds = steps, p->runs = n, p->batch = r->batch;
@@ -171,12 +143,12 @@ static int start_profile(Run *r, double **steps)
         return 0;
     if (!(r->profile = calloc(1, sizeof *r->profile)))
         return rt_error(RT_EXIT_RUNTIME, "out of memory");
-    *r->profile = (RtProfile){.m = r->m, .mode = r->opt.profile, .threads = r->opt.threads};
+    *r->profile = (RtProfile){.m = r->m, .mode = r->opt.profile, .threads = rt_instance_threads(r->inst)};
     if (rt_mul_overflows(r->opt.bench, (int64_t)r->m->nsteps + 1, &n) || n > INT64_MAX / 8 ||
         !(*steps = malloc((size_t)n * sizeof **steps)))
         return rt_error(RT_EXIT_RUNTIME, "out of memory for --profile (%lld runs x %d steps)", (long long)r->opt.bench,
                         r->m->nsteps);
-    return rt_profile_peak(r->profile, r->pool);
+    return rt_profile_peak(r->profile, rt_instance_pool(r->inst));
 }
 
 static int bench(Run *r)
@@ -184,15 +156,15 @@ static int bench(Run *r)
     int64_t n = r->opt.bench;
     double *t = malloc((size_t)n * sizeof *t), *steps = NULL;
     int rc = t ? start_profile(r, &steps) : rt_error(RT_EXIT_RUNTIME, "out of memory");
-    if (!rc) {
-        run_once(r, NULL); /* warm-up: page faults, caches, thread start */
-        for (int64_t i = 0; i < n; i++) {
-            double start = rt_now_seconds();
-            run_once(r, steps ? steps + i * r->m->nsteps : NULL);
-            t[i] = rt_now_seconds() - start;
-        }
-        rc = report(r, t, steps);
+    if (!rc)
+        rc = run_once(r, NULL, false); /* warm-up (page faults, caches, thread start); the outputs */
+    for (int64_t i = 0; !rc && i < n; i++) {
+        double start = rt_now_seconds();
+        rc = run_once(r, steps ? steps + i * r->m->nsteps : NULL, true);
+        t[i] = rt_now_seconds() - start;
     }
+    if (!rc)
+        rc = report(r, t, steps);
     free(steps);
     free(t);
     return rc;
@@ -207,7 +179,7 @@ static int write_outputs(Run *r)
         if (!o->tmp)
             continue;
         const RtTensor *t = &m->tensors[m->outputs[i]];
-        if (!rt_npy_write(o->f, t, r->batch, tensor_base(r, m->outputs[i])))
+        if (!rt_npy_write(o->f, t, r->batch, r->outputs[i]))
             return rt_out_write_error(o, errno);
         int rc = rt_out_close(o);
         if (rc)
@@ -220,18 +192,14 @@ static int execute(Run *r)
 {
     int rc = open_outputs(r);
     if (!rc)
-        rc = load_params(r);
+        rc = open_instance(r);
     if (!rc)
         rc = load_inputs(r);
     if (!rc)
-        rc = prepare(r);
+        rc = alloc_outputs(r);
     if (rc)
         return rc;
-    rt_run_prepare(r->m, r->params, r->pool);
-    if (r->opt.bench)
-        rc = bench(r);
-    else
-        run_once(r, NULL);
+    rc = r->opt.bench ? bench(r) : run_once(r, NULL, false);
     return rc ? rc : write_outputs(r);
 }
 
@@ -243,10 +211,11 @@ static void cleanup(Run *r)
     for (int32_t i = 0; r->inputs && i < r->m->ninputs; i++)
         free(r->inputs[i]);
     free(r->inputs);
-    free(r->arena);
-    free(r->params);
+    for (int32_t i = 0; r->outputs && i < r->m->noutputs; i++)
+        free(r->outputs[i]);
+    free(r->outputs);
     free(r->profile);
-    rt_pool_destroy(r->pool);
+    rt_instance_close(r->inst);
     rt_options_free(&r->opt);
 }
 

@@ -328,16 +328,18 @@ static int check_extras(StFile *f, const RtModel *m)
                     extra, m->name);
 }
 
-/* path != NULL: the file; else the image `embedded` of `size` bytes. */
-static int load(const RtModel *m, const char *path, const unsigned char *embedded, size_t size, float *params)
+/* path != NULL: the file; else the image `image` of `size` bytes, called `label`.
+ * params NULL: checked only (convc --embed-weights). */
+static int load(const RtModel *m, const char *path, const char *label, const unsigned char *image, size_t size,
+                float *params)
 {
-    StFile f = {.path = path ? path : "embedded weights", .map = embedded, .size = size};
+    StFile f = {.path = path ? path : label, .map = image, .size = size};
     int rc = path ? open_file(&f) : parse_image(&f);
     if (!rc)
         rc = match_params(&f, m);
     if (!rc)
         rc = check_extras(&f, m);
-    for (int32_t i = 0; !rc && i < m->nparams; i++) {
+    for (int32_t i = 0; !rc && params && i < m->nparams; i++) {
         const RtParam *p = &m->params[i];
         if (p->source != RT_PARAM_LOAD)
             continue;
@@ -350,10 +352,16 @@ static int load(const RtModel *m, const char *path, const unsigned char *embedde
 
 int rt_load_safetensors(const RtModel *m, const char *path, float *params)
 {
-    return load(m, path, NULL, 0, params);
+    return load(m, path, NULL, NULL, 0, params);
 }
 
-int rt_load_embedded_weights(const RtModel *m, float *params)
+int rt_load_safetensors_image(const RtModel *m, const char *label, const unsigned char *data, size_t size,
+                              float *params)
 {
-    return load(m, NULL, convc_embedded_weights, (size_t)convc_embedded_weights_size, params);
+    return load(m, NULL, label, data, size, params);
+}
+
+int rt_check_weights(const RtModel *m, const char *label, const unsigned char *data, size_t size)
+{
+    return load(m, NULL, label, data, size, NULL);
 }

@@ -35,13 +35,16 @@ if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
 
 # The C compiler and sanitizer flags the tree was built with, for tests that
 # link small C drivers against the runtime library.
-cc, san = 'cc', ''
+cc, cxx, san = 'cc', 'c++', ''
 if os.path.exists(cache):
     for line in open(cache):
         if line.startswith('CMAKE_C_COMPILER:'):
             cc = line.split('=', 1)[1].strip()
+        if line.startswith('CMAKE_CXX_COMPILER:'):
+            cxx = line.split('=', 1)[1].strip()
     if 'asan' in config.available_features:
         san = '-fsanitize=address,undefined -fno-sanitize-recover=all'
+config.substitutions.append(('%cxx', cxx))
 config.substitutions.append(('%cc', cc))
 config.substitutions.append(('%sanflags', san))
 config.substitutions.append(('%convrt', os.path.join(build, 'lib', 'libconvrt.a')))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the libFuzzer harnesses of tests/fuzz (built by `make build-fuzz`).
 #   tools/fuzz.sh [--check] BUILD SECONDS [NAME...]
-# Each harness (default: frontend safetensors npy, one after the other) runs
+# Each harness (default: frontend safetensors npy onnx, one after the other) runs
 # for SECONDS under ASan + UBSan with its dictionary, starting from its seed
 # corpus tests/fuzz/corpus/NAME (never written to). New inputs go to
 # BUILD/fuzz/corpus/NAME, so a later run continues from them; a crash, leak,
@@ -15,7 +15,7 @@ check=0
 [ $# -ge 2 ] || { echo "usage: tools/fuzz.sh [--check] BUILD SECONDS [NAME...]" >&2; exit 2; }
 build=$1 seconds=$2
 shift 2
-[ $# -gt 0 ] || set -- frontend safetensors npy
+[ $# -gt 0 ] || set -- frontend safetensors npy onnx
 root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 for name; do

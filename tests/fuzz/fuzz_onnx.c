@@ -11,11 +11,11 @@
  * released after each input (onnx_release, fe_release), so LeakSanitizer
  * sees any other leak.
  *
- * Build: with -DCONVC_FUZZ=ON, add to CMakeLists.txt's fuzz section
- *   convc_fuzzer(onnx ${ONNX_SRC} ${ONNX_GEN_DIR}/onnx.pb-c.c ${FRONTEND_SRC} ${IR_SRC}
- *                ${BISON_ConvParser_OUTPUTS} ${FLEX_ConvScanner_OUTPUTS})
- *   target_link_libraries(fuzz_onnx PRIVATE ${PROTOBUF_C_LIB})
- * Seeds: any .onnx files, e.g. those tests/onnx writes (make_onnx.py, onnx_ref.py export).
+ * Built with -DCONVC_FUZZ=ON (make build-fuzz); run by tools/fuzz.sh with
+ * tests/fuzz/fuzz_onnx.dict. Seeds (tests/fuzz/corpus/onnx): the cases of
+ * tests/onnx/Inputs/make_onnx.py (the base model and its malformed variants)
+ * and torch_mixed.onnx, a torch.onnx.export of conv, batchnorm, pools,
+ * Resize, Concat, ConvTranspose, Sigmoid and Gemm.
  */
 #include <stddef.h>
 #include <stdint.h>
