@@ -691,12 +691,32 @@ static bool upsample(Ox *ox, const Onnx__NodeProto *n, int x, const OxConst *sca
     if (!scales || scales->numel != 4 || scales->f[0] != 1 || scales->f[1] != 1 || !(scales->f[2] > 0) ||
         !(scales->f[3] > 0) || !(scales->f[2] <= MAX_EXTENT) || !(scales->f[3] <= MAX_EXTENT)) {
         ox_node_error(ox, n, "scales must be a constant [1, 1, sh, sw] with sh, sw > 0%s",
-                      scales && scales->numel == 0 ? " (Resize to fixed 'sizes' is not supported: export with scale_factor)" : "");
+                      scales && scales->numel == 0 ? " (or constant 'sizes')" : "");
         return false;
     }
     const char *sh = fmt_float(scales->f[2]), *sw = fmt_float(scales->f[3]);
     const char *s = strcmp(sh, sw) ? ox_printf("(%s, %s)", sh, sw) : sh;
     layer(ox, n, "upsample", x, NULL, ox_printf(", %s%s", s, strcmp(mode, "nearest") ? ", mode=bilinear" : ""), 4);
+    return true;
+}
+
+/* Resize to a constant sizes [N, C, H, W] (F.interpolate(size=...) exported
+ * with fixed shapes): upsample(x, size=(H, W)); N and C must be unchanged. */
+static bool resize_to_sizes(Ox *ox, const Onnx__NodeProto *n, int x, int sizes, bool is_nearest)
+{
+    const OxConst *c = ox->vals[sizes].kind == VAL_CONST ? ox->vals[sizes].c : NULL;
+    if (!c || !c->i || c->numel != 4) {
+        ox_node_error(ox, n, "Resize 'sizes' must be a constant [N, C, H, W] of integers (a size computed from "
+                      "the input's shape is not supported: export with fixed shapes or with scale_factor)");
+        return false;
+    }
+    if (c->i[2] < 1 || c->i[3] < 1 || c->i[2] > MAX_EXTENT || c->i[3] > MAX_EXTENT) {
+        ox_node_error(ox, n, "Resize 'sizes' [%lld, %lld, %lld, %lld]: H and W must be in 1..%lld", (long long)c->i[0],
+                      (long long)c->i[1], (long long)c->i[2], (long long)c->i[3], (long long)MAX_EXTENT);
+        return false;
+    }
+    const char *mode = is_nearest ? "" : ", mode=bilinear";
+    layer(ox, n, "upsample", x, NULL, ox_printf(", size=(%lld, %lld)%s", (long long)c->i[2], (long long)c->i[3], mode), 4);
     return true;
 }
 
@@ -726,10 +746,8 @@ static bool tr_resize(Ox *ox, const Onnx__NodeProto *n)
     OxConst *scales = const_in(ox, n, si, 1, false, &bad);
     if (bad)
         return false;
-    if ((!scales || !scales->numel) && sizes >= 0) {
-        ox_node_error(ox, n, "Resize to fixed 'sizes' is not supported (export with scale_factor)");
-        return false;
-    }
+    if ((!scales || !scales->numel) && sizes >= 0)
+        return resize_to_sizes(ox, n, x, sizes, is_nearest);
     return upsample(ox, n, x, scales, is_nearest ? "nearest" : "bilinear");
 }
 

@@ -119,6 +119,21 @@ def case(name, out):
                           helper.make_node('Relu', ['x'], ['y'], name='r2')]), out)
     elif name == 'opset5':
         save(model(opset=5), out)
+    elif name in ('resize_sizes', 'resize_sizes_nearest'):
+        # Resize to constant sizes [N, C, H, W] (as a constant-folded export writes it)
+        sizes = numpy_helper.from_array(np.array([1, 4, 13, 17], dtype=np.int64), 'sizes')
+        attrs = (dict(mode='linear', coordinate_transformation_mode='pytorch_half_pixel') if name == 'resize_sizes'
+                 else dict(mode='nearest', coordinate_transformation_mode='asymmetric', nearest_mode='floor'))
+        nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c'], name='conv', pads=[1, 1, 1, 1]),
+                 helper.make_node('Resize', ['c', '', '', 'sizes'], ['y'], name='resize', **attrs)]
+        y = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 4, 13, 17])
+        save(model(nodes=nodes, inits=[tensor('w', (4, 3, 3, 3)), tensor('b', (4,), 1), sizes], outputs=[y]), out)
+    elif name == 'resize_sizes_bad':
+        sizes = numpy_helper.from_array(np.array([1, 4, 0, 17], dtype=np.int64), 'sizes')
+        nodes = [helper.make_node('Conv', ['x', 'w', 'b'], ['c'], name='conv', pads=[1, 1, 1, 1]),
+                 helper.make_node('Resize', ['c', '', '', 'sizes'], ['y'], name='resize', mode='linear',
+                                  coordinate_transformation_mode='pytorch_half_pixel')]
+        save(model(nodes=nodes, inits=[tensor('w', (4, 3, 3, 3)), tensor('b', (4,), 1), sizes]), out)
     elif name == 'dynamic':
         x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 'H', 'W'])
         save(model(inputs=[x]), out)
