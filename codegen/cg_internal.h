@@ -12,6 +12,7 @@ typedef struct {
     IrTarget ir;
     int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
     int64_t scratch_probe;  /* CgOptions.scratch_probe */
+    CgWinograd winograd;    /* --winograd */
 } CgTarget;
 
 /* The state of one module being built. */
@@ -82,11 +83,13 @@ typedef struct {
 } CgPrepareLowering;
 
 extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
+extern const CgPrepareLowering cg_prepare_winograd_weights; /* conv_winograd.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
 extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
 extern const CgLowering cg_lower_linear_vec;   /* linear.c */
+extern const CgLowering cg_lower_conv_winograd; /* conv_winograd.c */
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -136,6 +139,7 @@ LLVMValueRef cg_lane_mask(Cg *g, LLVMValueRef start, int64_t limit); /* 0 <= sta
 LLVMValueRef cg_masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask);
 void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask);
+void cg_masked_scatter(Cg *g, LLVMValueRef v, LLVMValueRef p, int64_t step, LLVMValueRef mask);
 LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v); /* sum of the lanes, fixed order */
 /* lane i = lane[i] of srcs[src[i]] (src[i] < 0: any value) */

@@ -18,6 +18,13 @@
 
 typedef enum { CG_EMIT_EXE, CG_EMIT_OBJ, CG_EMIT_ASM, CG_EMIT_LLVM, CG_EMIT_SHARED } CgEmit;
 
+/* When 3x3 stride-1 convs use KERNEL_CONV_WINOGRAD (--winograd). */
+typedef enum {
+    CG_WINOGRAD_AUTO, /* where the cost model expects it to be faster */
+    CG_WINOGRAD_ON,   /* wherever the kernel can compute the layer */
+    CG_WINOGRAD_OFF   /* never */
+} CgWinograd;
+
 typedef struct {
     const char *cpu;   /* "native" or an LLVM CPU name */
     int opt_level;     /* 0..3 */
@@ -35,6 +42,7 @@ typedef struct {
     int64_t scratch_probe;
     const char *embed_label;     /* what it is called in messages (its file) */
     const char *prefix;          /* of every exported symbol; NULL: the network's name */
+    CgWinograd winograd; /* --winograd */
 } CgOptions;
 
 /* NULL when p can prefix the object's symbols: a C identifier that the

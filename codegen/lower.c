@@ -34,6 +34,7 @@
 
 static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = &cg_lower_reference,
+    [KERNEL_CONV_WINOGRAD] = &cg_lower_conv_winograd,
     [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
     [KERNEL_CONV_T_PHASE] = &cg_lower_conv_t_phase,
     [KERNEL_LINEAR_VEC] = &cg_lower_linear_vec,
@@ -82,7 +83,7 @@ IrTarget *cg_target(const CgOptions *o)
         exit(3);
     }
     *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o),
-                    .scratch_probe = o->scratch_probe};
+                    .scratch_probe = o->scratch_probe, .winograd = o->winograd};
     return &t->ir;
 }
 

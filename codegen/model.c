@@ -99,12 +99,6 @@ static LLVMValueRef prepares(Cg *g)
     return a;
 }
 
-/* Names --profile prints (RtStep.kernel, .layout). */
-static const char *const kernel_names[] = {
-    [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase",
-    [KERNEL_LINEAR_VEC] = "linear_vec",
-};
-
 /* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
 static LLVMValueRef op_name(Cg *g, const IrNode *n)
 {
@@ -135,7 +129,7 @@ static LLVMValueRef steps(Cg *g)
         LLVMValueRef e[] = {cg_const_string(g, n->name), g->kernels[i], cg_i64(g, cg_work(g, n)),
                             i32c(g, nt), i32c(g, np), i32_array(g, t, nt, RT_MAX_STEP_TENSORS),
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
-                            cg_const_string(g, kernel_names[n->kernel]),
+                            cg_const_string(g, ir_kernel_name(n->kernel)),
                             cg_const_string(g, ir_layout_name(m->tensors[n->out].layout)),
                             cg_i64(g, n->macs), cg_i64(g, cg_whole_batch(n))};
         v[i] = LLVMConstNamedStruct(ty, e, 12);

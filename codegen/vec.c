@@ -54,7 +54,7 @@ LLVMValueRef cg_lane_mask(Cg *g, LLVMValueRef start, int64_t limit)
 static LLVMValueRef masked_intrinsic(Cg *g, const char *name, LLVMTypeRef *fty)
 {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    int gather = strstr(name, "gather") != NULL;
+    int gather = strstr(name, "gather") != NULL || strstr(name, "scatter") != NULL;
     LLVMTypeRef tys[2] = {g->vf, gather ? LLVMVectorType(g->ptr, (unsigned)g->vec) : g->ptr};
     *fty = LLVMIntrinsicGetType(g->ctx, id, tys, 2);
     return LLVMGetIntrinsicDeclaration(g->mod, id, tys, 2);
@@ -83,6 +83,17 @@ LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef 
 LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b)
 {
     return LLVMBuildShuffleVector(g->b, a, b, cg_lane_steps(g, 2), "");
+}
+
+/* p[0], p[step], p[2*step], ... = lanes of v where mask is set */
+void cg_masked_scatter(Cg *g, LLVMValueRef v, LLVMValueRef p, int64_t step, LLVMValueRef mask)
+{
+    LLVMTypeRef fty;
+    LLVMValueRef fn = masked_intrinsic(g, "llvm.masked.scatter", &fty);
+    LLVMValueRef idx = cg_lane_steps(g, step);
+    LLVMValueRef ptrs = LLVMBuildGEP2(g->b, g->f32, p, &idx, 1, "");
+    LLVMValueRef args[4] = {v, ptrs, LLVMConstInt(g->i32, 4, 0), mask};
+    LLVMBuildCall2(g->b, fty, fn, args, 4, "");
 }
 
 void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)

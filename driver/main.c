@@ -115,6 +115,9 @@ static void usage(FILE *f)
           "  --target-cpu=CPU      native (default) or an LLVM CPU name, e.g. x86-64-v3\n"
           "  --kernels=auto|reference  faster kernels where they apply (default), or the\n"
           "                        reference loops for every layer\n"
+          "  --winograd=auto|on|off  Winograd F(4x4,3x3) for 3x3 stride-1 convs where a\n"
+          "                        cost model expects it to win (default), wherever it\n"
+          "                        applies, or never\n"
           "  --layout=nchw|nchw8c|nchw16c  experimental: the layout of layout-free nodes\n"
           "                        (elementwise); reorders are inserted around them\n"
           "  --scratch-probe=N     testing: every node gets N floats of workspace per work\n"
@@ -234,6 +237,11 @@ static int parse_args(int argc, char **argv, Options *o)
         else if ((v = opt_value(argc, argv, &i, "--kernels"))) {
             if (!strcmp(v, "reference")) o->ir.reference_only = 1;
             else if (strcmp(v, "auto")) return bad_usage("unknown --kernels choice '%s' (auto, reference)", v);
+        }
+        else if ((v = opt_value(argc, argv, &i, "--winograd"))) {
+            if (!strcmp(v, "off")) o->cg.winograd = CG_WINOGRAD_OFF;
+            else if (!strcmp(v, "on")) o->cg.winograd = CG_WINOGRAD_ON;
+            else if (strcmp(v, "auto")) return bad_usage("unknown --winograd choice '%s' (auto, on, off)", v);
         }
         else if ((v = opt_value(argc, argv, &i, "--layout"))) {
             if (!strcmp(v, "nchw16c")) o->ir.layout = LAYOUT_NCHW16C;

@@ -129,6 +129,8 @@ typedef struct {
  * accepts is codegen's business (codegen/lower.c), not repeated here. */
 typedef enum {
     KERNEL_REFERENCE,    /* simple loops, one output row per work item (kernels.c) */
+    KERNEL_CONV_WINOGRAD,/* 3x3 stride-1 conv2d by Winograd F(4x4, 3x3): transforms
+                            and 36 GEMMs over tiles (conv_winograd.c) */
     KERNEL_CONV_TILED,   /* conv2d: a register tile of output channels x output
                             columns, explicit vectors (conv_tiled.c) */
     KERNEL_CONV_T_PHASE, /* conv_transpose2d, any stride: Sw sub-convolutions over
@@ -219,6 +221,9 @@ typedef enum {
     PREPARE_FOLD_BATCHNORM, /* out: weight', bias'; in: weight, gamma, beta, mean, var[, bias]
                                s = gamma / sqrt(var + eps) (in double), per output channel o:
                                weight'[o, ...] = weight[o, ...] * s, bias' = (bias - mean) * s + beta */
+    PREPARE_WINOGRAD_WEIGHTS, /* out: U; in: the conv's weight [Cout, Cin, 3, 3]; in double,
+                               rounded once: U = G w G^T per (oc, ic), laid out in blocks
+                               of j output channels [Cout/j][36][Cin][j] (conv_winograd.c) */
     PREPARE_KIND_COUNT
 } IrPrepareKind;
 
@@ -269,6 +274,10 @@ int ir_add_derived(IrModule *m, const char *name, int rank, const int64_t *dims)
  * next ir_add_prepare. */
 IrPrepare *ir_add_prepare(IrModule *m, IrPrepareKind k, const char *name, int node);
 
+/* a, sep and b joined in a new string that lives as long as the IR (names
+ * of derived parameters and prepare steps). */
+char *ir_strcat(const char *a, const char *sep, const char *b);
+
 /* Activation arena size for a batch of one, in bytes. */
 int64_t ir_arena_bytes(const IrModule *m);
 
@@ -280,6 +289,7 @@ const char *ir_kind_name(IrKind k);
 const char *ir_act_name(IrAct a);
 const char *ir_layout_name(IrLayout l);
 const char *ir_prepare_name(IrPrepareKind k);
+const char *ir_kernel_name(IrKernel k);
 
 /* Channels per block of a layout (1 for NCHW). */
 int ir_layout_block(IrLayout l);

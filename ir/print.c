@@ -53,6 +53,7 @@ const char *ir_prepare_name(IrPrepareKind k)
 {
     switch (k) {
     case PREPARE_FOLD_BATCHNORM: return "fold_batchnorm";
+    case PREPARE_WINOGRAD_WEIGHTS: return "winograd_weights";
     case PREPARE_KIND_COUNT: break;
     }
     return "?";
@@ -60,6 +61,12 @@ const char *ir_prepare_name(IrPrepareKind k)
 
 const char *ir_act_name(IrAct a) { return act_names[a]; }
 const char *ir_layout_name(IrLayout l) { return layout_names[l]; }
+
+static const char *const kernel_names[KERNEL_COUNT] = {
+    [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_WINOGRAD] = "conv_winograd",
+    [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase", [KERNEL_LINEAR_VEC] = "linear_vec",
+};
+const char *ir_kernel_name(IrKernel k) { return kernel_names[k]; }
 
 static void print_param(FILE *out, const IrModule *m, const char *role, int p)
 {
@@ -108,7 +115,7 @@ void ir_print(FILE *out, const IrModule *m)
         if (n->act != ACT_NONE)
             fprintf(out, " act=%s", act_names[n->act]);
         if (n->kernel != KERNEL_REFERENCE)
-            fputs(" kernel=tiled", out);
+            fprintf(out, " kernel=%s", ir_kernel_name(n->kernel));
         if (n->scratch >= 0)
             fprintf(out, " scratch=t%d", n->scratch);
         fputc('\n', out);

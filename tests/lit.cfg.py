@@ -29,6 +29,11 @@ for var in ('ASAN_OPTIONS', 'UBSAN_OPTIONS', 'HOME', 'TMPDIR'):
 if os.geteuid() == 0:
     config.available_features.add('root')
 
+# Kernels that exist only for AVX-512 (16-lane vectors, e.g. Winograd) run
+# where the host has it.
+if os.path.exists('/proc/cpuinfo') and ' avx512f' in open('/proc/cpuinfo').read():
+    config.available_features.add('avx512')
+
 cache = os.path.join(build, 'CMakeCache.txt')
 if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
     config.available_features.add('asan')

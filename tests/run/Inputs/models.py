@@ -1622,3 +1622,41 @@ def _stats_model(name):
 
 # examples/densenet121.conv (torchvision's keys, features.denseblock1...)
 model('densenet121', [('x', (3, 224, 224))], ['fc'])(lambda: _stats_model('densenet121'))
+
+
+@model('conv_winograd', [('x', (40, 23, 37))], ['a', 'b', 'c', 'd'])
+class ConvWinograd(nn.Module):
+    """3x3 stride-1 convs that take the Winograd kernel: odd H and W (not
+    multiples of the 4x4 tile), channel counts not multiples of 16, with and
+    without bias and padding, fused relu, relu6 and leaky_relu."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(40, 48, 3, padding=1)
+        self.b = nn.Conv2d(40, 35, 3, bias=False)
+        self.c = nn.Conv2d(40, 33, 3, padding=2)
+        self.d = nn.Conv2d(48, 64, 3, padding=(1, 0), bias=False)
+
+    def forward(self, x):
+        a = F.relu(self.a(x))
+        d = F.relu6(self.d(a))
+        return a, self.b(x), F.leaky_relu(self.c(x), 0.1), d
+
+
+@model('conv_winograd_chain', [('x', (24, 30, 21))], ['y'])
+class ConvWinogradChain(nn.Module):
+    """3x3 convs feeding each other (intermediate tensors that a layout pass
+    may block), channel counts 24 -> 40 -> 33 -> 50, odd widths, batchnorm
+    folded into the second."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(24, 40, 3, padding=1)
+        self.c2 = nn.Conv2d(40, 33, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(33)
+        self.c3 = nn.Conv2d(33, 50, 3, padding=1)
+
+    def forward(self, x):
+        y = F.relu(self.c1(x))
+        y = F.relu(self.b2(self.c2(y)))
+        return self.c3(y)

@@ -1,0 +1,634 @@
+/*
+ * conv_winograd.c - 3x3 stride-1 conv2d by Winograd's minimal filtering
+ * F(4x4, 3x3) (Lavin and Gray 2015): each 4x4 block of outputs ("tile") of
+ * one output channel is
+ *
+ *   Y = A^T [ sum_ic (G g[oc,ic] G^T) .* (B^T d[ic] B) ] A
+ *
+ * where d is the tile's 6x6 input window (rows 4*th - P .. +5), g the 3x3
+ * weight, and .* the elementwise product. 36 multiplications per tile and
+ * input channel instead of 144: 4x fewer, at the price of three transforms
+ * and a larger rounding error (docs/design.md has the measured error).
+ *
+ * U = G g G^T is the weight transform, computed once at load time (the
+ * prepare step PREPARE_WINOGRAD_WEIGHTS); per run, one work item covers
+ * `rows` tile rows and a block of output channels:
+ *   1. input transform: V[p][ic][t] = (B^T d B)[p] for the item's tiles t
+ *      (vectors of 16 tiles along a tile row: 6 input rows are combined
+ *      vertically with contiguous loads, then the columns of each tile are
+ *      picked out of the combined rows with shuffles, so no gather is
+ *      needed; padding is masked loads);
+ *   2. for each sub-block of J output channels: 36 independent GEMMs
+ *      M[p][j][t] = sum_ic V[p][ic][t] * U[p][ic][j], a register tile of
+ *      `vt` vectors of 16 tiles x J channels summed over ic in registers;
+ *   3. output transform Y = A^T M A with bias and activation, the 4 columns
+ *      of 16 tiles interleaved back into contiguous output rows.
+ * V and M are the item's own slice of the node's workspace, so items never
+ * share memory and the result does not depend on the thread count.
+ *
+ * AVX-512 only (16 lanes). Input and output NCHW or nChw16c: in nChw16c a
+ * row's columns are 16 floats apart, so the 80 input columns are masked
+ * gathers and the 64 output columns masked scatters (more costly than
+ * contiguous vectors, but no reorder around the layer).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "codegen/cg_internal.h"
+
+enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA };
+
+/* How a node's tiles and output channels are split (a function of the IR
+ * only, so applies, work, scratch, the prepare step and emit agree). */
+typedef struct {
+    int64_t th, tw;     /* tile rows and tiles per row */
+    int64_t rows;       /* tile rows per work item */
+    int64_t ntp;        /* tiles per item, padded to vt * 16 */
+    int vt, j;          /* register tile: vt vectors of 16 tiles x j output channels */
+    int64_t nsub;       /* sub-blocks of j output channels (the last one zero-padded) */
+    int64_t sub_per_item, row_blocks, co_blocks;
+    int64_t items, units_per_item; /* units (row block x channel block) run in turn by one item */
+} WinoPlan;
+
+/* Work items per sample: units of one item run one after the other in the
+ * item's workspace slice, so the workspace is at most this many slices. */
+enum { MAX_ITEMS = 16 };
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Chooses the rows per item and the register tile: the fewest padded
+ * tile lanes, a small penalty for thin register tiles (vt = 1 loads one
+ * broadcast per FMA), and at least 64 tiles per item where the map has them
+ * (every item streams its part of U from memory once; at 16 x 16 maps U is
+ * the largest operand). Then about 4 items, splitting output channels when
+ * there are few row blocks. */
+static WinoPlan wino_plan(const IrModule *m, const IrNode *n)
+{
+    static const double thin[5] = {0, 0.15, 0.05, 0.02, 0};
+    const IrTensor *o = &m->tensors[n->out];
+    WinoPlan P = {.th = ceil_div(o->h, TILE), .tw = ceil_div(o->w, TILE)};
+    int64_t want = P.th * P.tw < 64 ? P.th * P.tw : 64;
+    double best = 1e30;
+    for (int64_t r = 1; r <= P.th && r * P.tw <= 4 * want; r++) {
+        if (2 * r * P.tw < want)
+            continue;
+        for (int vt = 4; vt >= 1; vt--) {
+            int64_t ntp = ceil_div(r * P.tw, vt * LANES) * vt * LANES;
+            double score = (double)ntp / (double)(r * P.tw) + thin[vt] + (r * P.tw < want ? 0.1 : 0);
+            if (score < best) {
+                best = score;
+                P.rows = r, P.ntp = ntp, P.vt = vt;
+            }
+        }
+    }
+    P.j = 24 / P.vt;
+    P.nsub = ceil_div(o->c, P.j);
+    P.row_blocks = ceil_div(P.th, P.rows);
+    int64_t want_cb = ceil_div(4, P.row_blocks);
+    P.sub_per_item = ceil_div(P.nsub, want_cb < P.nsub ? want_cb : P.nsub);
+    P.co_blocks = ceil_div(P.nsub, P.sub_per_item);
+    int64_t units = P.row_blocks * P.co_blocks;
+    P.units_per_item = ceil_div(units, MAX_ITEMS);
+    P.items = ceil_div(units, P.units_per_item);
+    return P;
+}
+
+/* Floats of one item's workspace: V [36][Cin][ntp] and M [36][sub_per_item * j][ntp]. */
+static int64_t slice_floats(const IrModule *m, const IrNode *n, const WinoPlan *P)
+{
+    return (int64_t)NP * (m->tensors[n->in[0]].c + P->sub_per_item * P->j) * P->ntp;
+}
+
+/* The cost model (--winograd=auto): Winograd does 4x fewer
+ * multiplications but pays for three transforms per input and output
+ * channel, and reads U (4x the weights) once per item: it needs enough
+ * channels on both sides and enough tiles to use each U value on. Measured
+ * (bench/winograd_speed.py, docs/design.md): about even at 64 channels on
+ * 32 x 32 (64 tiles) and 128 on 16 x 16, clearly faster from 64 channels
+ * on 64 tiles up and at 256 channels or more on 16 tiles, slower below. */
+static int wino_pays(const IrTensor *in, const IrTensor *o)
+{
+    int64_t tiles = ceil_div(o->h, TILE) * ceil_div(o->w, TILE);
+    if (in->c < 64 || o->c < 64 || tiles < 16)
+        return 0;
+    return tiles >= 64 || in->c * o->c >= 256 * 256;
+}
+
+/* 3x3, stride 1, no dilation, one group, NCHW, AVX-512, an activation
+ * cg_act computes on vectors. */
+static int wino_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    const IrGeom *l = &n->geom;
+    if (n->kind != IR_CONV || t->winograd == CG_WINOGRAD_OFF || t->vec != LANES || !cg_vector_act(n->act))
+        return 0;
+    if (l->kernel[0] != 3 || l->kernel[1] != 3 || l->stride[0] != 1 || l->stride[1] != 1 ||
+        l->dilation[0] != 1 || l->dilation[1] != 1 || l->groups != 1)
+        return 0;
+    const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
+    if ((in->layout != LAYOUT_NCHW && in->layout != LAYOUT_NCHW16C) ||
+        (o->layout != LAYOUT_NCHW && o->layout != LAYOUT_NCHW16C))
+        return 0;
+    return t->winograd == CG_WINOGRAD_ON || wino_pays(in, o);
+}
+
+static int64_t wino_work(const Cg *g, const IrNode *n)
+{
+    WinoPlan P = wino_plan(g->m, n);
+    return P.items;
+}
+
+/* ---- the three transforms, on vectors (or scalars) ---- */
+
+static LLVMValueRef fadd(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFAdd(g->b, a, b, ""); }
+static LLVMValueRef fsub(Cg *g, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFSub(g->b, a, b, ""); }
+
+/* c * a + b for a constant c */
+static LLVMValueRef cfma(Cg *g, double c, LLVMValueRef a, LLVMValueRef b)
+{
+    return cg_fmuladd(g, cg_fconst(g, LLVMTypeOf(a), c), a, b);
+}
+
+/* r = B^T d:
+ *   [4  0 -5  0  1  0]
+ *   [0 -4 -4  1  1  0]
+ *   [0  4 -4 -1  1  0]
+ *   [0 -2 -1  2  1  0]
+ *   [0  2 -1 -2  1  0]
+ *   [0  4  0 -5  0  1] */
+static void input_1d(Cg *g, LLVMValueRef d[ALPHA], LLVMValueRef r[ALPHA])
+{
+    LLVMValueRef d34 = fadd(g, d[3], d[4]), d12 = fadd(g, d[1], d[2]);
+    LLVMValueRef e43 = fsub(g, d[4], d[3]), e12 = fsub(g, d[1], d[2]);
+    LLVMValueRef e42 = fsub(g, d[4], d[2]), e31 = fsub(g, d[3], d[1]);
+    r[0] = cfma(g, 4, d[0], cfma(g, -5, d[2], d[4]));
+    r[1] = cfma(g, -4, d12, d34);
+    r[2] = cfma(g, 4, e12, e43);
+    r[3] = cfma(g, 2, e31, e42);
+    r[4] = cfma(g, -2, e31, e42);
+    r[5] = cfma(g, 4, d[1], cfma(g, -5, d[3], d[5]));
+}
+
+/* o = A^T m:
+ *   [1  1  1  1  1  0]
+ *   [0  1 -1  2 -2  0]
+ *   [0  1  1  4  4  0]
+ *   [0  1 -1  8 -8  1] */
+static void output_1d(Cg *g, LLVMValueRef m[ALPHA], LLVMValueRef o[TILE])
+{
+    LLVMValueRef a = fadd(g, m[1], m[2]), b = fsub(g, m[1], m[2]);
+    LLVMValueRef c = fadd(g, m[3], m[4]), d = fsub(g, m[3], m[4]);
+    o[0] = fadd(g, fadd(g, m[0], a), c);
+    o[1] = cfma(g, 2, d, b);
+    o[2] = cfma(g, 4, c, a);
+    o[3] = fadd(g, cfma(g, 8, d, b), m[5]);
+}
+
+/* G (6x3) of F(4x4, 3x3) */
+static const double G[ALPHA][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+
+/* u = G w G^T in double for one 3x3 kernel w (9 floats at src), rounded
+ * once to float and stored at dst[p * stride], p = 6 * row + column. */
+static void weight_transform(Cg *g, LLVMValueRef src, LLVMValueRef dst, int64_t stride)
+{
+    LLVMValueRef w[9], t[ALPHA][3];
+    for (int i = 0; i < 9; i++)
+        w[i] = LLVMBuildFPExt(g->b, cg_load(g, src, cg_i64(g, i)), g->f64, "");
+    for (int a = 0; a < ALPHA; a++)
+        for (int c = 0; c < 3; c++) {
+            t[a][c] = LLVMConstReal(g->f64, 0);
+            for (int b = 0; b < 3; b++)
+                if (G[a][b] != 0)
+                    t[a][c] = cfma(g, G[a][b], w[b * 3 + c], t[a][c]);
+        }
+    for (int a = 0; a < ALPHA; a++)
+        for (int d = 0; d < ALPHA; d++) {
+            LLVMValueRef u = LLVMConstReal(g->f64, 0);
+            for (int c = 0; c < 3; c++)
+                if (G[d][c] != 0)
+                    u = cfma(g, G[d][c], t[a][c], u);
+            cg_store(g, dst, cg_i64(g, (a * ALPHA + d) * stride), LLVMBuildFPTrunc(g->b, u, g->f32, ""));
+        }
+}
+
+/* U for sub-block sb of j output channels, [36][Cin][j] at dst (zero for
+ * the padding channels of the last sub-block). Loops, not unrolled: the
+ * transform is about 100 operations, and j is up to 24. */
+static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const WinoPlan *P,
+                              LLVMValueRef w, LLVMValueRef dst, LLVMValueRef sb)
+{
+    int64_t cin = m->tensors[n->in[0]].c, cout = m->tensors[n->out].c;
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin), "wic");
+    CgLoop j = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->j), "wj");
+    LLVMValueRef oc = cg_add(g, cg_mul(g, sb, cg_i64(g, P->j)), j.iv);
+    LLVMValueRef at = cg_gep(g, dst, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, P->j)), j.iv));
+    LLVMBasicBlockRef pad = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pad");
+    LLVMBasicBlockRef real = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "real");
+    LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "wend");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, cout), ""), real, pad);
+    LLVMPositionBuilderAtEnd(g->b, real);
+    weight_transform(g, cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, cin)), ic.iv), cg_i64(g, 9))),
+                     at, cin * P->j);
+    LLVMBuildBr(g->b, merge);
+    LLVMPositionBuilderAtEnd(g->b, pad);
+    for (int p = 0; p < NP; p++)
+        cg_store(g, at, cg_i64(g, p * cin * P->j), cg_f32(g, 0));
+    LLVMBuildBr(g->b, merge);
+    LLVMPositionBuilderAtEnd(g->b, merge);
+    cg_loop_end(g, &j);
+    cg_loop_end(g, &ic);
+}
+
+/* ---- lane shuffles ---- */
+
+static LLVMValueRef shuffle(Cg *g, LLVMValueRef a, LLVMValueRef b, const int *idx, int n)
+{
+    LLVMValueRef c[64];
+    for (int i = 0; i < n; i++)
+        c[i] = LLVMConstInt(g->i32, (unsigned long long)idx[i], 0);
+    return LLVMBuildShuffleVector(g->b, a, b, LLVMConstVector(c, (unsigned)n), "");
+}
+
+/* a ++ b */
+static LLVMValueRef concat(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    int n = (int)LLVMGetVectorSize(LLVMTypeOf(a)), idx[64];
+    for (int i = 0; i < 2 * n; i++)
+        idx[i] = i;
+    return shuffle(g, a, b, idx, 2 * n);
+}
+
+/* The columns of 16 tiles: lane l of phase k is column 4*l + k of the 80
+ * columns c[0..4] (k < 6). */
+static void split_columns(Cg *g, LLVMValueRef c[5], LLVMValueRef ph[ALPHA])
+{
+    LLVMValueRef lo = concat(g, c[0], c[1]), hi = concat(g, c[2], c[3]);
+    int idx[LANES];
+    for (int k = 0; k < TILE; k++) {
+        for (int l = 0; l < LANES; l++)
+            idx[l] = TILE * l + k;
+        ph[k] = shuffle(g, lo, hi, idx, LANES);
+    }
+    /* phases 4 and 5 are phases 0 and 1 one tile on: lanes 1..15, then column 64 or 65 */
+    for (int k = 4; k < ALPHA; k++) {
+        for (int l = 0; l < LANES; l++)
+            idx[l] = l + 1 < LANES ? l + 1 : LANES + (k - 4);
+        ph[k] = shuffle(g, ph[k - 4], c[4], idx, LANES);
+    }
+}
+
+/* The inverse: 64 contiguous output columns (4 vectors) from the 4 columns
+ * o[0..3] of 16 tiles: out[q] lane l is o[l % 4] lane 4*q + l/4. */
+static void join_columns(Cg *g, LLVMValueRef o[TILE], LLVMValueRef out[TILE])
+{
+    LLVMValueRef lo = concat(g, o[0], o[1]), hi = concat(g, o[2], o[3]);
+    int idx[LANES];
+    for (int q = 0; q < TILE; q++) {
+        for (int l = 0; l < LANES; l++)
+            idx[l] = (l % TILE) * LANES + TILE * q + l / TILE;
+        out[q] = shuffle(g, lo, hi, idx, LANES);
+    }
+}
+
+/* V and M are read and written with 4-byte alignment: a slice starts on 64
+ * bytes in sample 0, but the workspace of sample n starts n workspace sizes
+ * in, which need not be a multiple of 16 floats (--scratch-probe adds any). */
+static LLVMValueRef load_vec(Cg *g, LLVMValueRef p, unsigned align)
+{
+    LLVMValueRef v = LLVMBuildLoad2(g->b, g->vf, p, "");
+    LLVMSetAlignment(v, align);
+    return v;
+}
+
+static void store_vec(Cg *g, LLVMValueRef v, LLVMValueRef p, unsigned align)
+{
+    LLVMSetAlignment(LLVMBuildStore(g->b, v, p), align);
+}
+
+static LLVMValueRef and_row(Cg *g, LLVMValueRef mask, LLVMValueRef row_ok)
+{
+    return LLVMBuildAnd(g->b, mask, cg_splat(g, row_ok, g->vi1), "");
+}
+
+/* ---- one work item ---- */
+
+typedef struct {
+    CgKernel *k;
+    WinoPlan P;
+    int64_t cin, cout, ih, iw, oh, ow, pt, pl;
+    LLVMValueRef v, mbuf, u;   /* the item's V and M, the whole U */
+    int64_t cbp;               /* channels of M: sub_per_item * j */
+    int in_blocked, out_blocked; /* nChw16c (else NCHW) */
+    LLVMValueRef th0;          /* first tile row of the item */
+} Wino;
+
+/* Where row h of channel c of t starts: NCHW, or nChw16c (then the row's
+ * columns are 16 floats apart). */
+static LLVMValueRef row_start(Wino *W, const IrTensor *t, LLVMValueRef base, LLVMValueRef c, LLVMValueRef h)
+{
+    Cg *g = W->k->g;
+    if (t->layout == LAYOUT_NCHW)
+        return cg_gep(g, base, cg_mul(g, cg_add(g, cg_mul(g, c, cg_i64(g, t->h)), h), cg_i64(g, t->w)));
+    LLVMValueRef blk = cg_div(g, c, cg_i64(g, LANES)), lane = cg_rem(g, c, cg_i64(g, LANES));
+    LLVMValueRef at = cg_mul(g, cg_add(g, cg_mul(g, blk, cg_i64(g, t->h)), h), cg_i64(g, t->w * LANES));
+    return cg_gep(g, base, cg_add(g, at, lane));
+}
+
+/* V[p][ic][rr*tw + tw0 + lane] for the 16 tiles from tw0 of tile row th0 + rr */
+static void input_chunk(Wino *W, LLVMValueRef ic, LLVMValueRef rr, LLVMValueRef tw0)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    LLVMValueRef th = cg_add(g, W->th0, rr);
+    LLVMValueRef col0 = cg_sub(g, cg_mul(g, tw0, cg_i64(g, TILE)), cg_i64(g, W->pl));
+    LLVMValueRef t[ALPHA][5];
+    LLVMValueRef d[5][ALPHA];
+    for (int r = 0; r < ALPHA; r++) {
+        LLVMValueRef h = cg_add(g, cg_sub(g, cg_mul(g, th, cg_i64(g, TILE)), cg_i64(g, W->pt)), cg_i64(g, r));
+        LLVMValueRef ok = cg_in_range(g, h, W->ih);
+        h = LLVMBuildSelect(g->b, ok, h, cg_i64(g, 0), "");
+        LLVMValueRef row = row_start(W, W->k->in[0], W->k->x[0], ic, h);
+        for (int c = 0; c < 5; c++) {
+            LLVMValueRef start = cg_add(g, col0, cg_i64(g, c * LANES));
+            LLVMValueRef mask = and_row(g, cg_lane_mask(g, start, W->iw), ok);
+            d[c][r] = W->in_blocked ? cg_masked_gather(g, cg_gep(g, row, cg_mul(g, start, cg_i64(g, LANES))), LANES, mask)
+                                    : cg_masked_load(g, cg_gep(g, row, start), mask);
+        }
+    }
+    for (int c = 0; c < 5; c++) {
+        LLVMValueRef r[ALPHA];
+        input_1d(g, d[c], r);
+        for (int i = 0; i < ALPHA; i++)
+            t[i][c] = r[i];
+    }
+    LLVMValueRef smask = cg_lane_mask(g, tw0, P->tw);
+    LLVMValueRef tile = cg_add(g, cg_mul(g, rr, cg_i64(g, P->tw)), tw0);
+    for (int i = 0; i < ALPHA; i++) {
+        LLVMValueRef ph[ALPHA], r[ALPHA];
+        split_columns(g, t[i], ph);
+        input_1d(g, ph, r);
+        for (int k = 0; k < ALPHA; k++) {
+            LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_i64(g, (i * ALPHA + k) * W->cin), ic), cg_i64(g, P->ntp)), tile);
+            cg_masked_store(g, r[k], cg_gep(g, W->v, at), smask);
+        }
+    }
+}
+
+/* Zero the vectors of V past the item's last tile, so the GEMM reads
+ * defined values (the transform's masked stores leave them alone). */
+static void zero_tail(Wino *W, LLVMValueRef ntiles)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    CgLoop row = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP * W->cin), "ztail");
+    LLVMValueRef base = cg_gep(g, W->v, cg_mul(g, row.iv, cg_i64(g, P->ntp)));
+    CgLoop q = cg_loop(g, cg_div(g, ntiles, cg_i64(g, LANES)), cg_i64(g, P->ntp / LANES), "zq");
+    store_vec(g, LLVMConstNull(g->vf), cg_gep(g, base, cg_mul(g, q.iv, cg_i64(g, LANES))), 4);
+    cg_loop_end(g, &q);
+    cg_loop_end(g, &row);
+}
+
+static void input_transform(Wino *W, LLVMValueRef nrows)
+{
+    Cg *g = W->k->g;
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "ic");
+    CgLoop rr = cg_loop(g, cg_i64(g, 0), nrows, "rr");
+    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(W->P.tw, LANES)), "chunk");
+    input_chunk(W, ic.iv, rr.iv, cg_mul(g, c.iv, cg_i64(g, LANES)));
+    cg_loop_end(g, &c);
+    cg_loop_end(g, &rr);
+    cg_loop_end(g, &ic);
+}
+
+/* M[p][s*j + jj][t0 ..] for one register tile: vt vectors of tiles from t0 x
+ * the j channels of sub-block sb (the item's s-th), summed over ic in registers. */
+static void gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef t0, LLVMValueRef sb, LLVMValueRef s)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    int vt = P->vt, nj = P->j;
+    LLVMValueRef acc[24];
+    for (int i = 0; i < vt * nj; i++)
+        acc[i] = cg_var(g, g->vf, LLVMConstNull(g->vf));
+    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, cg_mul(g, p, cg_i64(g, W->cin * P->ntp)), t0));
+    LLVMValueRef ubase = cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, sb, cg_i64(g, NP)), p), cg_i64(g, W->cin * nj)));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "gic");
+    LLVMValueRef vrow = cg_gep(g, vbase, cg_mul(g, ic.iv, cg_i64(g, P->ntp)));
+    LLVMValueRef urow = cg_gep(g, ubase, cg_mul(g, ic.iv, cg_i64(g, nj)));
+    LLVMValueRef xv[4];
+    for (int u = 0; u < vt; u++)
+        xv[u] = load_vec(g, cg_gep(g, vrow, cg_i64(g, u * LANES)), 4);
+    for (int j = 0; j < nj; j++) {
+        LLVMValueRef ws = cg_splat(g, cg_load(g, urow, cg_i64(g, j)), g->vf);
+        for (int u = 0; u < vt; u++)
+            cg_set(g, acc[j * vt + u], cg_fmuladd(g, ws, xv[u], cg_get(g, acc[j * vt + u])));
+    }
+    cg_loop_end(g, &ic);
+    LLVMValueRef ch0 = cg_add(g, cg_mul(g, p, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, nj)));
+    for (int j = 0; j < nj; j++) {
+        LLVMValueRef mrow = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, cg_add(g, ch0, cg_i64(g, j)), cg_i64(g, P->ntp)), t0));
+        for (int u = 0; u < vt; u++)
+            store_vec(g, cg_get(g, acc[j * vt + u]), cg_gep(g, mrow, cg_i64(g, u * LANES)), 4);
+    }
+}
+
+/* p outermost: V[p] (Cin x ntp) stays in cache while every sub-block of
+ * output channels reads it; each U[sb][p] is read once. */
+static void gemm(Wino *W, LLVMValueRef sb0, LLVMValueRef nsb)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "p");
+    CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "sb");
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / (P->vt * LANES)), "tiles");
+    gemm_tile(W, p.iv, cg_mul(g, t.iv, cg_i64(g, P->vt * LANES)), cg_add(g, sb0, s.iv), s.iv);
+    cg_loop_end(g, &t);
+    cg_loop_end(g, &s);
+    cg_loop_end(g, &p);
+}
+
+/* y[oc] rows 4*th .. +3, columns 4*tw0 .. +63 from M[.][ch][rr*tw + tw0 ..] */
+static void output_chunk(Wino *W, LLVMValueRef ch, LLVMValueRef oc, LLVMValueRef rr, LLVMValueRef tw0)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    const IrNode *n = W->k->n;
+    LLVMValueRef tile = cg_add(g, cg_mul(g, rr, cg_i64(g, P->tw)), tw0);
+    LLVMValueRef m[ALPHA][ALPHA], s[TILE][ALPHA];
+    for (int a = 0; a < ALPHA; a++)
+        for (int b = 0; b < ALPHA; b++) {
+            LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_i64(g, (a * ALPHA + b) * W->cbp), ch), cg_i64(g, P->ntp)), tile);
+            m[a][b] = load_vec(g, cg_gep(g, W->mbuf, at), 4);
+        }
+    for (int b = 0; b < ALPHA; b++) {
+        LLVMValueRef col[ALPHA], r[TILE];
+        for (int a = 0; a < ALPHA; a++)
+            col[a] = m[a][b];
+        output_1d(g, col, r);
+        for (int i = 0; i < TILE; i++)
+            s[i][b] = r[i];
+    }
+    LLVMValueRef bias = n->bias >= 0 ? cg_splat(g, cg_load(g, W->k->p[1], oc), g->vf) : NULL;
+    LLVMValueRef th = cg_add(g, W->th0, rr);
+    LLVMValueRef col0 = cg_mul(g, tw0, cg_i64(g, TILE));
+    for (int i = 0; i < TILE; i++) {
+        LLVMValueRef o[TILE], out[TILE];
+        output_1d(g, s[i], o);
+        for (int c = 0; c < TILE; c++) {
+            if (bias)
+                o[c] = fadd(g, o[c], bias);
+            o[c] = cg_act(g, n, o[c]);
+        }
+        join_columns(g, o, out);
+        LLVMValueRef oh = cg_add(g, cg_mul(g, th, cg_i64(g, TILE)), cg_i64(g, i));
+        LLVMValueRef ok = cg_in_range(g, oh, W->oh);
+        oh = LLVMBuildSelect(g->b, ok, oh, cg_i64(g, 0), "");
+        LLVMValueRef row = row_start(W, W->k->out, W->k->y, oc, oh);
+        for (int q = 0; q < TILE; q++) {
+            LLVMValueRef start = cg_add(g, col0, cg_i64(g, q * LANES));
+            LLVMValueRef mask = and_row(g, cg_lane_mask(g, start, W->ow), ok);
+            if (W->out_blocked)
+                cg_masked_scatter(g, out[q], cg_gep(g, row, cg_mul(g, start, cg_i64(g, LANES))), LANES, mask);
+            else
+                cg_masked_store(g, out[q], cg_gep(g, row, start), mask);
+        }
+    }
+}
+
+static void output_transform(Wino *W, LLVMValueRef sb0, LLVMValueRef nsb, LLVMValueRef nrows)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    CgLoop ch = cg_loop(g, cg_i64(g, 0), cg_mul(g, nsb, cg_i64(g, P->j)), "och");
+    LLVMValueRef oc = cg_add(g, cg_mul(g, sb0, cg_i64(g, P->j)), ch.iv);
+    LLVMBasicBlockRef merge;
+    cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, W->cout), ""), &merge);
+    CgLoop rr = cg_loop(g, cg_i64(g, 0), nrows, "orr");
+    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(P->tw, LANES)), "ochunk");
+    output_chunk(W, ch.iv, oc, rr.iv, cg_mul(g, c.iv, cg_i64(g, LANES)));
+    cg_loop_end(g, &c);
+    cg_loop_end(g, &rr);
+    cg_if_end(g, merge);
+    cg_loop_end(g, &ch);
+}
+
+/* nChw16c output: the padding channels of the last block are 0 (as a
+ * reorder writes them), here for the output rows of the unit's tiles. */
+static void zero_padding_channels(Wino *W, LLVMValueRef nrows)
+{
+    Cg *g = W->k->g;
+    int64_t padded = ceil_div(W->cout, LANES) * LANES;
+    if (!W->out_blocked || padded == W->cout)
+        return;
+    LLVMValueRef oh0 = cg_mul(g, W->th0, cg_i64(g, TILE));
+    LLVMValueRef oh1 = cg_mul(g, cg_add(g, W->th0, nrows), cg_i64(g, TILE));
+    oh1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oh1, cg_i64(g, W->oh), ""), oh1, cg_i64(g, W->oh), "");
+    CgLoop oc = cg_loop(g, cg_i64(g, W->cout), cg_i64(g, padded), "padc");
+    CgLoop oh = cg_loop(g, oh0, oh1, "padh");
+    LLVMValueRef row = row_start(W, W->k->out, W->k->y, oc.iv, oh.iv);
+    for (int64_t c = 0; c < W->ow; c += LANES)
+        cg_masked_scatter(g, LLVMConstNull(g->vf), cg_gep(g, row, cg_i64(g, c * LANES)), LANES,
+                          cg_lane_mask(g, cg_i64(g, c), W->ow));
+    cg_loop_end(g, &oh);
+    cg_loop_end(g, &oc);
+}
+
+/* min(a, b) of i64 values */
+static LLVMValueRef min_i64(Cg *g, LLVMValueRef a, LLVMValueRef b)
+{
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* One unit: the input transform of a row block, then the GEMMs and the
+ * output transform of a block of output channels. */
+static void emit_unit(Wino *W, LLVMValueRef unit)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    LLVMValueRef rb = cg_div(g, unit, cg_i64(g, P->co_blocks)), cb = cg_rem(g, unit, cg_i64(g, P->co_blocks));
+    W->th0 = cg_mul(g, rb, cg_i64(g, P->rows));
+    LLVMValueRef nrows = min_i64(g, cg_i64(g, P->rows), cg_sub(g, cg_i64(g, P->th), W->th0));
+    LLVMValueRef sb0 = cg_mul(g, cb, cg_i64(g, P->sub_per_item));
+    LLVMValueRef nsb = min_i64(g, cg_i64(g, P->sub_per_item), cg_sub(g, cg_i64(g, P->nsub), sb0));
+    zero_tail(W, cg_mul(g, nrows, cg_i64(g, P->tw)));
+    input_transform(W, nrows);
+    gemm(W, sb0, nsb);
+    output_transform(W, sb0, nsb, nrows);
+    LLVMBasicBlockRef merge;
+    cg_if(g, LLVMBuildICmp(g->b, LLVMIntEQ, cb, cg_i64(g, P->co_blocks - 1), ""), &merge);
+    zero_padding_channels(W, nrows);
+    cg_if_end(g, merge);
+}
+
+/* item r runs units [r * units_per_item, ...); unit = row_block * co_blocks + co_block,
+ * so the units of an item share input rows */
+static void emit_winograd(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrModule *m = g->m;
+    const IrNode *n = k->n;
+    const IrTensor *in = k->in[0], *o = k->out;
+    Wino W = {.k = k, .P = wino_plan(m, n), .cin = in->c, .cout = o->c, .ih = in->h, .iw = in->w,
+              .oh = o->h, .ow = o->w, .pt = n->geom.pad_begin[0], .pl = n->geom.pad_begin[1]};
+    const WinoPlan *P = &W.P;
+    W.cbp = P->sub_per_item * P->j;
+    W.in_blocked = in->layout == LAYOUT_NCHW16C;
+    W.out_blocked = o->layout == LAYOUT_NCHW16C;
+    W.v = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, slice_floats(m, n, P))));
+    W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.cin * P->ntp));
+    W.u = k->p[0];
+    LLVMValueRef first = cg_mul(g, k->r, cg_i64(g, P->units_per_item));
+    LLVMValueRef count = min_i64(g, cg_i64(g, P->units_per_item), cg_sub(g, cg_i64(g, P->row_blocks * P->co_blocks), first));
+    CgLoop u = cg_loop(g, cg_i64(g, 0), count, "unit");
+    emit_unit(&W, cg_add(g, first, u.iv));
+    cg_loop_end(g, &u);
+}
+
+/* Workspace: one slice per item. */
+static int64_t wino_scratch(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    WinoPlan P = wino_plan(m, n);
+    return P.items * slice_floats(m, n, &P);
+}
+
+/* The node reads U, a derived parameter [nsub][36][Cin][j] that the prepare
+ * step PREPARE_WINOGRAD_WEIGHTS writes from its weight at load time. */
+static void wino_prepare(const CgTarget *t, IrModule *m, int i)
+{
+    WinoPlan P = wino_plan(m, &m->nodes[i]);
+    int64_t dims[1] = {P.nsub * NP * m->tensors[m->nodes[i].in[0]].c * P.j};
+    const char *name = ir_strcat(m->params[m->nodes[i].weight].name, "", ".winograd");
+    int u = ir_add_derived(m, name, 1, dims);
+    IrPrepare *s = ir_add_prepare(m, PREPARE_WINOGRAD_WEIGHTS, name, i);
+    s->nout = 1, s->nin = 1;
+    s->params[0] = u, s->params[1] = m->nodes[i].weight;
+    m->nodes[i].weight = u;
+}
+
+const CgLowering cg_lower_conv_winograd = {.applies = wino_applies, .work = wino_work, .scratch = wino_scratch,
+                                           .emit = emit_winograd, .prepare = wino_prepare};
+
+/* ---- the prepare step: one item per sub-block of j output channels ---- */
+
+static int64_t weights_work(const Cg *g, const IrPrepare *p)
+{
+    return wino_plan(g->m, &g->m->nodes[p->node]).nsub;
+}
+
+/* params: 0 U (written), 1 the conv's weight [Cout, Cin, 3, 3] */
+static void weights_body(CgPrepare *k)
+{
+    Cg *g = k->g;
+    const IrNode *n = &g->m->nodes[k->p->node];
+    WinoPlan P = wino_plan(g->m, n);
+    int64_t block = (int64_t)NP * g->m->tensors[n->in[0]].c * P.j;
+    emit_weight_block(g, g->m, n, &P, k->param[1], cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, block))), k->r);
+}
+
+const CgPrepareLowering cg_prepare_winograd_weights = {.work = weights_work, .emit = weights_body};
