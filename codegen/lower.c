@@ -35,6 +35,7 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = &cg_lower_reference,
     [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
     [KERNEL_CONV_T_TILED] = &cg_lower_conv_t_tiled,
+    [KERNEL_CONV_BLOCKED] = &cg_lower_conv_blocked,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
@@ -72,6 +73,11 @@ static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
     cg_loop_end(g, &i);
 }
 
+static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode *n, int input)
+{
+    return cg_blocked_layout((const CgTarget *)t, m, n, input);
+}
+
 IrTarget *cg_target(const CgOptions *o)
 {
     CgTarget *t = malloc(sizeof *t);
@@ -79,7 +85,7 @@ IrTarget *cg_target(const CgOptions *o)
         fputs("convc: out of memory\n", stderr);
         exit(3);
     }
-    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o),
+    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch, target_layout}, .vec = cg_vector_lanes(o),
                     .scratch_probe = o->scratch_probe};
     return &t->ir;
 }

@@ -102,6 +102,7 @@ static LLVMValueRef prepares(Cg *g)
 /* Names --profile prints (RtStep.kernel, .layout). */
 static const char *const kernel_names[] = {
     [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_TILED] = "conv_t_tiled",
+    [KERNEL_CONV_BLOCKED] = "conv_blocked",
 };
 
 /* RtStep.op: the IR kind, "+act" when an activation is fused into it. */

@@ -133,6 +133,10 @@ typedef enum {
                             columns, explicit vectors (conv_tiled.c) */
     KERNEL_CONV_T_TILED, /* conv_transpose2d whose windows tile the output:
                             vectors over input columns (conv_tiled.c) */
+    KERNEL_CONV_BLOCKED, /* conv2d on blocked channels (nChw16c / nChw8c): a register
+                            tile of output-channel blocks x output pixels, one
+                            broadcast input value per FMA, packed weights
+                            (conv_blocked.c) */
     KERNEL_COUNT
 } IrKernel;
 
@@ -152,6 +156,10 @@ struct IrTarget {
     void (*prepare)(const IrTarget *t, IrKernel k, IrModule *m, int i);
     /* workspace floats per sample that kernel k needs for node n (0: none) */
     int64_t (*scratch)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
+    /* The layout a fast kernel wants for node n's output (input < 0) or for
+     * its input `input`, before any layout is assigned; LAYOUT_NCHW when no
+     * kernel on this target wants a blocked one. */
+    IrLayout (*layout)(const IrTarget *t, const IrModule *m, const IrNode *n, int input);
 };
 
 typedef struct {

@@ -107,7 +107,9 @@ void ir_print(FILE *out, const IrModule *m)
         print_param(out, m, "bias", n->bias);
         if (n->act != ACT_NONE)
             fprintf(out, " act=%s", act_names[n->act]);
-        if (n->kernel != KERNEL_REFERENCE)
+        if (n->kernel == KERNEL_CONV_BLOCKED)
+            fputs(" kernel=blocked", out);
+        else if (n->kernel != KERNEL_REFERENCE)
             fputs(" kernel=tiled", out);
         if (n->scratch >= 0)
             fprintf(out, " scratch=t%d", n->scratch);
