@@ -78,6 +78,7 @@ typedef struct {
 } CgPrepareLowering;
 
 extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
+extern const CgPrepareLowering cg_prepare_pack_blocked;   /* conv_blocked.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */

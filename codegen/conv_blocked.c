@@ -5,7 +5,7 @@
  * The output is [OCB][OH][OW][B] (B = vec channels per block); the input is
  * blocked the same way, or NCHW for a first layer with a few channels (then
  * it reads as blocks of one channel). The weights are packed at load time
- * (a FOLD_PACK, runtime/fold.c) to [OCB][ICB][KH][KW][BI][B], so for one
+ * (a PREPARE_PACK_BLOCKED step) to [OCB][ICB][KH][KW][BI][B], so for one
  * input channel and one tap the B output channels of a block are one vector.
  *
  * One work item is a group of nb output-channel blocks on one output row.
@@ -143,6 +143,61 @@ static int blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n
     IrLayout in = m->tensors[n->in[0]].layout;
     return m->tensors[n->out].layout == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
 }
+
+/* The weights packed for the kernel: a derived parameter written once
+ * after loading by a PREPARE_PACK_BLOCKED step; the node reads it. */
+static void blocked_prepare(const CgTarget *t, IrModule *m, int i)
+{
+    IrNode *n = &m->nodes[i];
+    IrParam w = m->params[n->weight]; /* a copy: ir_add_derived may move m->params */
+    int64_t bo = ir_layout_block(m->tensors[n->out].layout), bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    int64_t dims[4] = {(w.dims[0] + bo - 1) / bo * bo, (w.dims[1] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
+    int packed = ir_add_derived(m, ir_strcat(w.name, "", ".packed"), 4, dims);
+    IrPrepare *p = ir_add_prepare(m, PREPARE_PACK_BLOCKED, ir_strcat(w.name, "", ".pack"), i);
+    p->nout = 1;
+    p->nin = 1;
+    p->params[0] = packed;
+    p->params[1] = m->nodes[i].weight;
+    m->nodes[i].weight = packed;
+}
+
+/* One item per (output block, input block): KH*KW*BI vectors of BO
+ * output channels,
+ *   packed[ob][ib][k][i][o] = w[ob*BO + o][ib*BI + i][k]  (0 past O or I) */
+static int64_t pack_work(const Cg *g, const IrPrepare *p)
+{
+    const IrParam *d = &g->m->params[p->params[0]];
+    const IrNode *n = &g->m->nodes[p->node];
+    return d->dims[0] / g->vec * (d->dims[1] / ir_layout_block(g->m->tensors[n->in[0]].layout));
+}
+
+static void pack_body(CgPrepare *k)
+{
+    Cg *g = k->g;
+    const IrModule *m = g->m;
+    const IrNode *n = &m->nodes[k->p->node];
+    const IrParam *d = &m->params[k->p->params[0]], *w = &m->params[k->p->params[1]];
+    int64_t bo = g->vec, bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    int64_t co = w->dims[0], ci = w->dims[1], kk = w->dims[2] * w->dims[3], nib = d->dims[1] / bi;
+    LLVMValueRef ob = cg_div(g, k->r, cg_i64(g, nib)), ib = cg_rem(g, k->r, cg_i64(g, nib));
+    LLVMValueRef out = cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, kk * bi * bo)));
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, kk), "k");
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, bi), "i");
+    LLVMValueRef ic = cg_add(g, cg_mul(g, ib, cg_i64(g, bi)), i.iv);
+    CgLoop o = cg_loop(g, cg_i64(g, 0), cg_i64(g, bo), "o");
+    LLVMValueRef oc = cg_add(g, cg_mul(g, ob, cg_i64(g, bo)), o.iv);
+    LLVMValueRef real = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, co), ""),
+                                     LLVMBuildICmp(g->b, LLVMIntSLT, ic, cg_i64(g, ci), ""), "");
+    LLVMValueRef src = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, ci)), ic), cg_i64(g, kk)), t.iv);
+    LLVMValueRef v = cg_load(g, k->param[1], LLVMBuildSelect(g->b, real, src, cg_i64(g, 0), ""));
+    LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, t.iv, cg_i64(g, bi)), i.iv), cg_i64(g, bo)), o.iv);
+    cg_store(g, out, at, LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), ""));
+    cg_loop_end(g, &o);
+    cg_loop_end(g, &i);
+    cg_loop_end(g, &t);
+}
+
+const CgPrepareLowering cg_prepare_pack_blocked = {.work = pack_work, .emit = pack_body};
 
 static int64_t blocked_work(const Cg *g, const IrNode *n)
 {
@@ -362,4 +417,4 @@ static void emit_conv_blocked(CgKernel *k)
     }
 }
 
-const CgLowering cg_lower_conv_blocked = {blocked_applies, blocked_work, cg_no_scratch, emit_conv_blocked};
+const CgLowering cg_lower_conv_blocked = {blocked_applies, blocked_work, cg_no_scratch, emit_conv_blocked, blocked_prepare};

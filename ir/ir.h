@@ -225,6 +225,9 @@ typedef enum {
     PREPARE_FOLD_BATCHNORM, /* out: weight', bias'; in: weight, gamma, beta, mean, var[, bias]
                                s = gamma / sqrt(var + eps) (in double), per output channel o:
                                weight'[o, ...] = weight[o, ...] * s, bias' = (bias - mean) * s + beta */
+    PREPARE_PACK_BLOCKED,   /* out: packed; in: weight [O, I, KH, KW] of node `node`, a blocked conv:
+                               packed[O/16][I/BI][KH][KW][BI][16] (BI: the input layout's block,
+                               1 for NCHW), O and I padded with zeros (codegen/conv_blocked.c) */
     PREPARE_KIND_COUNT
 } IrPrepareKind;
 
@@ -269,6 +272,10 @@ void ir_release(IrModule *m);
  * dims as given (a packed layout may be rank 1, [floats]); its buffer offset
  * is a multiple of 16 floats. Returns its index. */
 int ir_add_derived(IrModule *m, const char *name, int rank, const int64_t *dims);
+
+/* a + sep + b in memory that lives as long as the IR (names for what a
+ * lowering's prepare hook adds). */
+char *ir_strcat(const char *a, const char *sep, const char *b);
 
 /* Appends a prepare step of kind k with no parameters yet; the caller
  * fills nout/nin/params (outputs first). The pointer is valid until the

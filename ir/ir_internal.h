@@ -6,7 +6,6 @@
 
 void *ir_alloc(size_t n);
 void *ir_grow(void *a, int n, size_t elt); /* before appending element n */
-char *ir_strcat(const char *a, const char *sep, const char *b);
 int ir_add_tensor(IrModule *m, const char *name, Shape s);
 int ir_add_node(IrModule *m, IrKind kind, const char *name, int out);
 void ir_set_layout(IrTensor *t, IrLayout l);

@@ -92,7 +92,7 @@ static int in_layout(IrModule *m, int t, IrLayout l, int *cache, IrNode **nodes,
     ir_set_layout(&m->tensors[*c], l);
     *nodes = ir_grow(*nodes, *nn, sizeof **nodes);
     IrNode r = {.kind = IR_REORDER, .name = ir_strcat(src.name, ".to_", ir_layout_name(l)), .out = *c,
-                .nin = 1, .in = {t}, .weight = -1, .bias = -1, .mean = -1, .var = -1};
+                .nin = 1, .in = {t}, .weight = -1, .bias = -1, .mean = -1, .var = -1, .scratch = -1};
     (*nodes)[(*nn)++] = r;
     return *c;
 }

@@ -53,6 +53,7 @@ const char *ir_prepare_name(IrPrepareKind k)
 {
     switch (k) {
     case PREPARE_FOLD_BATCHNORM: return "fold_batchnorm";
+    case PREPARE_PACK_BLOCKED: return "pack_blocked";
     case PREPARE_KIND_COUNT: break;
     }
     return "?";
