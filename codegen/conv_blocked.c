@@ -32,8 +32,6 @@
  * match PyTorch within rounding, not the reference bit for bit. Every
  * output pixel is computed by one tile of one item, whatever the threads.
  */
-#include <stdlib.h>
-
 #include "codegen/cg_internal.h"
 
 enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16 };
@@ -78,9 +76,6 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
             break;
         }
     }
-    const char *env = getenv("CONVC_BLOCKED_NB"); /* experiments only */
-    if (env && ocb % atoi(env) == 0)
-        bt.nb = atoi(env);
     bt.t = (regs - bt.nb) / bt.nb;
     if (bt.t > MAX_ACC / bt.nb)
         bt.t = MAX_ACC / bt.nb;
@@ -93,9 +88,6 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
     bt.icc = (24 << 10) / chunk_bytes;
     if (bt.icc < 1)
         bt.icc = 1;
-    const char *ienv = getenv("CONVC_BLOCKED_ICC"); /* experiments only */
-    if (ienv)
-        bt.icc = atoi(ienv);
     return bt;
 }
 
@@ -114,8 +106,7 @@ static int64_t static_tiles(const IrNode *n, const IrTensor *in, const IrTensor 
  * the NCHW tiled kernel does less work there). */
 static int blocked_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
 {
-    if (n->kind != IR_CONV || t->vec != 16 || n->geom.groups != 1 || n->geom.kernel[1] > MAX_KW ||
-        getenv("CONVC_NO_BLOCKED")) /* experiments only */
+    if (n->kind != IR_CONV || t->vec != 16 || n->geom.groups != 1 || n->geom.kernel[1] > MAX_KW)
         return 0;
     const IrTensor *in = &m->tensors[n->in[0]], *out = &m->tensors[n->out];
     int64_t padded = (out->c + t->vec - 1) / t->vec * t->vec;
