@@ -397,11 +397,11 @@ static void emit_conv_blocked(CgKernel *k)
             if (cg_vector_act(n->act)) {
                 CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
                 LLVMValueRef at = cg_gep(g, p, cg_mul(g, i.iv, cg_i64(g, I.bo)));
-                LLVMBuildStore(g->b, cg_act(g, n->act, n->act_alpha, LLVMBuildLoad2(g->b, g->vf, at, "")), at);
+                LLVMBuildStore(g->b, cg_act(g, n, LLVMBuildLoad2(g->b, g->vf, at, "")), at);
                 cg_loop_end(g, &i);
             } else { /* sigmoid, tanh, silu */
                 CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w * I.bo), "act");
-                cg_store(g, p, i.iv, cg_act(g, n->act, n->act_alpha, cg_load(g, p, i.iv)));
+                cg_store(g, p, i.iv, cg_act(g, n, cg_load(g, p, i.iv)));
                 cg_loop_end(g, &i);
             }
         }
