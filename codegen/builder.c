@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "codegen/cg_internal.h"
 
 /* calloc for temporary arrays; out of memory is fatal (exit status 3, as
@@ -195,4 +197,24 @@ LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name)
 LLVMValueRef cg_const_string(Cg *g, const char *s)
 {
     return private_constant(g, LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0), ".str");
+}
+
+/* cg_loop_end for a loop LLVM must not unroll (llvm.loop.unroll.disable):
+ * the loops around a register tile stay loops, so the tile's code is
+ * emitted once and its accumulators stay in registers. */
+void cg_loop_end_rolled(Cg *g, CgLoop *l)
+{
+    LLVMValueRef next = LLVMBuildNSWAdd(g->b, l->iv, cg_i64(g, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMValueRef br = LLVMBuildBr(g->b, l->header);
+    LLVMMetadataRef tmp = LLVMTemporaryMDNode(g->ctx, NULL, 0);
+    LLVMMetadataRef disable = LLVMMDStringInContext2(g->ctx, "llvm.loop.unroll.disable", 24);
+    LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(g->ctx, &disable, 1)};
+    LLVMMetadataRef loop = LLVMMDNodeInContext2(g->ctx, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(tmp, loop);
+    LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, loop));
+    LLVMValueRef in_vals[2] = {l->lo, next};
+    LLVMBasicBlockRef in_blocks[2] = {l->pre, latch};
+    LLVMAddIncoming(l->iv, in_vals, in_blocks, 2);
+    LLVMPositionBuilderAtEnd(g->b, l->exit);
 }

@@ -84,12 +84,18 @@ typedef struct {
 
 extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 extern const CgPrepareLowering cg_prepare_winograd_weights; /* conv_winograd.c */
+extern const CgPrepareLowering cg_prepare_pack_blocked;     /* conv_blocked.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
 extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
 extern const CgLowering cg_lower_linear_vec;   /* linear.c */
 extern const CgLowering cg_lower_conv_winograd; /* conv_winograd.c */
+extern const CgLowering cg_lower_conv_blocked;  /* conv_blocked.c */
+
+/* conv_blocked.c: the layout the blocked conv wants for n's output (input < 0)
+ * or input `input`; LAYOUT_NCHW if it cannot lower n */
+IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -103,6 +109,7 @@ typedef struct {
 void *cg_xcalloc(size_t n, size_t size);   /* calloc or exit(3) with "convc: out of memory" */
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(Cg *g, CgLoop *l);
+void cg_loop_end_rolled(Cg *g, CgLoop *l); /* with llvm.loop.unroll.disable */
 void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge);
 void cg_if_end(Cg *g, LLVMBasicBlockRef merge);
 LLVMValueRef cg_i64(Cg *g, int64_t v);

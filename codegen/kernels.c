@@ -23,13 +23,47 @@
 static int64_t cols_of(const IrTensor *t) { return t->rank == 1 ? t->c : t->w * ir_layout_block(t->layout); }
 static int64_t rows_of(const IrTensor *t) { return ir_tensor_size(t) / cols_of(t); }
 
+/* Where (c, h, w) is stored in a sample of t:
+ *   NCHW: (c*H + h)*W + w;  blocks of B channels: ((c/B*H + h)*W + w)*B + c%B */
+static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMValueRef h, LLVMValueRef w)
+{
+    int64_t b = ir_layout_block(t->layout);
+    LLVMValueRef blk = cg_div(g, c, cg_i64(g, b)), lane = cg_rem(g, c, cg_i64(g, b));
+    LLVMValueRef pos = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, blk, cg_i64(g, t->h)), h), cg_i64(g, t->w)), w);
+    return cg_add(g, cg_mul(g, pos, cg_i64(g, b)), lane);
+}
+
+/* The element (c, 0, 0) of t at base: a channel's plane, whose element
+ * (h, w) is (h*W + w) * ir_layout_block(t->layout) further. */
+static LLVMValueRef plane_of(Cg *g, const IrTensor *t, LLVMValueRef base, LLVMValueRef c)
+{
+    return cg_gep(g, base, layout_index(g, t, c, cg_i64(g, 0), cg_i64(g, 0)));
+}
+
+/* Whether a concat in a blocked layout copies whole blocks: every input
+ * but the last has a multiple of the block's channels, so no block of the
+ * output mixes two inputs. */
+static int concat_by_blocks(const IrModule *m, const IrNode *n)
+{
+    const IrTensor *out = &m->tensors[n->out];
+    int64_t b = ir_layout_block(out->layout);
+    if (b == 1)
+        return 0;
+    for (int j = 0; j + 1 < n->nin; j++)
+        if (m->tensors[n->in[j]].c % b)
+            return 0;
+    return 1;
+}
+
 /* Items per sample: usually one output row (one channel, one line). */
 static int64_t reference_work(const Cg *g, const IrNode *n)
 {
     const IrTensor *o = &g->m->tensors[n->out];
     switch (n->kind) {
+    case IR_CONCAT:
+        return concat_by_blocks(g->m, n) ? ir_tensor_size(o) / (o->w * ir_layout_block(o->layout)) : o->c * o->h;
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
-    case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
+    case IR_UPSAMPLE: case IR_BATCHNORM:
     case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
@@ -382,15 +416,16 @@ static void emit_maxpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window
     LLVMValueRef h_lo, h_hi, w_lo, w_hi;
     window_taps(g, wh, dh, &h_lo, &h_hi);
     window_taps(g, ww, dw, &w_lo, &w_hi);
+    int64_t bi = ir_layout_block(k->in[0]->layout), bo = ir_layout_block(k->out->layout);
     CgLoop kh = cg_loop(g, h_lo, h_hi, "kh");
     LLVMValueRef ih = cg_add(g, wh.start, cg_mul(g, kh.iv, cg_i64(g, dh)));
-    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, k->in[0]->w)));
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, k->in[0]->w * bi)));
     CgLoop kw = cg_loop(g, w_lo, w_hi, "kw");
     LLVMValueRef iw = cg_add(g, ww.start, cg_mul(g, kw.iv, cg_i64(g, dw)));
-    cg_set(g, acc, cg_fmax(g, cg_get(g, acc), cg_load(g, src, iw)));
+    cg_set(g, acc, cg_fmax(g, cg_get(g, acc), cg_load(g, src, cg_mul(g, iw, cg_i64(g, bi)))));
     cg_loop_end(g, &kw);
     cg_loop_end(g, &kh);
-    cg_store(g, row, ow, cg_get(g, acc));
+    cg_store(g, row, cg_mul(g, ow, cg_i64(g, bo)), cg_get(g, acc));
 }
 
 /* avg pool: y = sum over the clamped window / divisor, where the divisor
@@ -399,10 +434,11 @@ static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window
 {
     Cg *g = k->g;
     LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
+    int64_t bi = ir_layout_block(k->in[0]->layout), bo = ir_layout_block(k->out->layout);
     CgLoop ih = cg_loop(g, wh.lo, wh.hi, "ih");
-    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih.iv, cg_i64(g, k->in[0]->w)));
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih.iv, cg_i64(g, k->in[0]->w * bi)));
     CgLoop iw = cg_loop(g, ww.lo, ww.hi, "iw");
-    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, iw.iv), ""));
+    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, cg_mul(g, iw.iv, cg_i64(g, bi))), ""));
     cg_loop_end(g, &iw);
     cg_loop_end(g, &ih);
     LLVMValueRef cnt = k->n->count_include_pad
@@ -411,10 +447,11 @@ static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window
     LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSLE, cnt, cg_i64(g, 0), "");
     LLVMValueRef div = LLVMBuildSIToFP(g->b, smax(g, cnt, cg_i64(g, 1)), g->f32, "");
     LLVMValueRef v = LLVMBuildFDiv(g->b, cg_get(g, acc), div, "");
-    cg_store(g, row, ow, LLVMBuildSelect(g->b, empty, cg_f32(g, 0.0), v, ""));
+    cg_store(g, row, cg_mul(g, ow, cg_i64(g, bo)), LLVMBuildSelect(g->b, empty, cg_f32(g, 0.0), v, ""));
 }
 
-/* max/avg pool, one output row (c, oh) */
+/* max/avg pool, one output row (c, oh), in any layout (input and output
+ * share it) */
 static void emit_pool(CgKernel *k)
 {
     Cg *g = k->g;
@@ -422,8 +459,8 @@ static void emit_pool(CgKernel *k)
     const IrTensor *in = k->in[0], *out = k->out;
     int64_t dh = l->dilation[0], dw = l->dilation[1];
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
-    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
-    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    LLVMValueRef row = cg_gep(g, k->y, layout_index(g, out, c, oh, cg_i64(g, 0)));
+    LLVMValueRef plane = plane_of(g, in, k->x[0], c);
     Window wh = window(g, oh, l->kernel[0], l->stride[0], l->pad_begin[0], dh, in->h);
     CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
     Window ww = window(g, ow.iv, l->kernel[1], l->stride[1], l->pad_begin[1], dw, in->w);
@@ -722,14 +759,47 @@ static void emit_concat(CgKernel *k)
     cg_loop_end(g, &i);
 }
 
-/* Where (c, h, w) is stored in a sample of t:
- *   NCHW: (c*H + h)*W + w;  blocks of B channels: ((c/B*H + h)*W + w)*B + c%B */
-static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMValueRef h, LLVMValueRef w)
+/* concat of [C, H, W] tensors in a blocked layout (all inputs in the
+ * output's). By blocks: one item per output row (block, h) of W*B
+ * contiguous floats, copied from the input whose blocks hold it (padding
+ * lanes included). Else one output row (c, h): element w of it is B floats
+ * after element w - 1 on both sides. */
+static void emit_concat_blocked(CgKernel *k)
 {
-    int64_t b = ir_layout_block(t->layout);
-    LLVMValueRef blk = cg_div(g, c, cg_i64(g, b)), lane = cg_rem(g, c, cg_i64(g, b));
-    LLVMValueRef pos = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, blk, cg_i64(g, t->h)), h), cg_i64(g, t->w)), w);
-    return cg_add(g, cg_mul(g, pos, cg_i64(g, b)), lane);
+    Cg *g = k->g;
+    const IrTensor *out = k->out;
+    int64_t b = ir_layout_block(out->layout);
+    if (concat_by_blocks(g->m, k->n)) {
+        LLVMValueRef blk = cg_div(g, k->r, cg_i64(g, out->h));
+        LLVMValueRef from = k->x[0], first = k->r;
+        int64_t b0 = 0;
+        for (int j = 0; j < k->n->nin; j++) {
+            LLVMValueRef here = LLVMBuildICmp(g->b, LLVMIntSGE, blk, cg_i64(g, b0), "");
+            from = LLVMBuildSelect(g->b, here, k->x[j], from, "");
+            first = LLVMBuildSelect(g->b, here, cg_sub(g, k->r, cg_i64(g, b0 * out->h)), first, "");
+            b0 += (k->in[j]->c + b - 1) / b;
+        }
+        LLVMValueRef src = cg_gep(g, from, cg_mul(g, first, cg_i64(g, out->w * b)));
+        LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w * b)));
+        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w * b), "i");
+        cg_store(g, row, i.iv, cg_load(g, src, i.iv));
+        cg_loop_end(g, &i);
+        return;
+    }
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), h = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef from = k->x[0];
+    int64_t c0 = 0;
+    for (int j = 0; j < k->n->nin; j++) {
+        LLVMValueRef here = LLVMBuildICmp(g->b, LLVMIntSGE, c, cg_i64(g, c0), "");
+        LLVMValueRef local = smax(g, cg_sub(g, c, cg_i64(g, c0)), cg_i64(g, 0));
+        from = LLVMBuildSelect(g->b, here, cg_gep(g, k->x[j], layout_index(g, k->in[j], local, h, cg_i64(g, 0))), from, "");
+        c0 += k->in[j]->c;
+    }
+    LLVMValueRef row = cg_gep(g, k->y, layout_index(g, out, c, h, cg_i64(g, 0)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
+    LLVMValueRef at = cg_mul(g, i.iv, cg_i64(g, b));
+    cg_store(g, row, at, cg_load(g, from, at));
+    cg_loop_end(g, &i);
 }
 
 /* crop, one output row (c, oh) of the padded channels, in any layout:
@@ -805,7 +875,12 @@ static void reference_body(CgKernel *k)
     case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: emit_adaptive_pool(k); break;
     case IR_UPSAMPLE: emit_upsample(k); break;
     case IR_PAD: emit_pad(k); break;
-    case IR_CONCAT: emit_concat(k); break;
+    case IR_CONCAT:
+        if (ir_layout_block(k->out->layout) > 1)
+            emit_concat_blocked(k);
+        else
+            emit_concat(k);
+        break;
     case IR_CROP: emit_crop(k); break;
     case IR_SOFTMAX: emit_softmax(k, 0); break;
     case IR_LOG_SOFTMAX: emit_softmax(k, 1); break;

@@ -38,6 +38,7 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
     [KERNEL_CONV_T_PHASE] = &cg_lower_conv_t_phase,
     [KERNEL_LINEAR_VEC] = &cg_lower_linear_vec,
+    [KERNEL_CONV_BLOCKED] = &cg_lower_conv_blocked,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
@@ -75,6 +76,11 @@ static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
     cg_loop_end(g, &i);
 }
 
+static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode *n, int input)
+{
+    return cg_blocked_layout((const CgTarget *)t, m, n, input);
+}
+
 IrTarget *cg_target(const CgOptions *o)
 {
     CgTarget *t = malloc(sizeof *t);
@@ -82,7 +88,7 @@ IrTarget *cg_target(const CgOptions *o)
         fputs("convc: out of memory\n", stderr);
         exit(3);
     }
-    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch}, .vec = cg_vector_lanes(o),
+    *t = (CgTarget){.ir = {target_applies, target_prepare, target_scratch, target_layout}, .vec = cg_vector_lanes(o),
                     .scratch_probe = o->scratch_probe, .winograd = o->winograd};
     return &t->ir;
 }

@@ -137,6 +137,10 @@ typedef enum {
                             the landing taps, explicit vectors (conv_t_phase.c) */
     KERNEL_LINEAR_VEC,   /* linear: vector dot products, a block of output features
                             for the whole batch (linear.c) */
+    KERNEL_CONV_BLOCKED, /* conv2d on blocked channels (nChw16c / nChw8c): a register
+                            tile of output-channel blocks x output pixels, one
+                            broadcast input value per FMA, packed weights
+                            (conv_blocked.c) */
     KERNEL_COUNT
 } IrKernel;
 
@@ -156,6 +160,10 @@ struct IrTarget {
     void (*prepare)(const IrTarget *t, IrKernel k, IrModule *m, int i);
     /* workspace floats per sample that kernel k needs for node n (0: none) */
     int64_t (*scratch)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
+    /* The layout a fast kernel wants for node n's output (input < 0) or for
+     * its input `input`, before any layout is assigned; LAYOUT_NCHW when no
+     * kernel on this target wants a blocked one. */
+    IrLayout (*layout)(const IrTarget *t, const IrModule *m, const IrNode *n, int input);
 };
 
 typedef struct {
@@ -224,6 +232,9 @@ typedef enum {
     PREPARE_WINOGRAD_WEIGHTS, /* out: U; in: the conv's weight [Cout, Cin, 3, 3]; in double,
                                rounded once: U = G w G^T per (oc, ic), laid out in blocks
                                of j output channels [Cout/j][36][Cin][j] (conv_winograd.c) */
+    PREPARE_PACK_BLOCKED,   /* out: packed; in: weight [O, I, KH, KW] of node `node`, a blocked conv:
+                               packed[O/16][I/BI][KH][KW][BI][16] (BI: the input layout's block,
+                               1 for NCHW), O and I padded with zeros (codegen/conv_blocked.c) */
     PREPARE_KIND_COUNT
 } IrPrepareKind;
 
@@ -268,6 +279,10 @@ void ir_release(IrModule *m);
  * dims as given (a packed layout may be rank 1, [floats]); its buffer offset
  * is a multiple of 16 floats. Returns its index. */
 int ir_add_derived(IrModule *m, const char *name, int rank, const int64_t *dims);
+
+/* a + sep + b in memory that lives as long as the IR (names for what a
+ * lowering's prepare hook adds). */
+char *ir_strcat(const char *a, const char *sep, const char *b);
 
 /* Appends a prepare step of kind k with no parameters yet; the caller
  * fills nout/nin/params (outputs first). The pointer is valid until the

@@ -2,18 +2,23 @@
  * layout.c - the layout pass: a memory layout per node, and IR_REORDER nodes
  * where a producer and a consumer disagree.
  *
- * Each node works in one layout: its output and every input it reads must be
- * in it. Nodes whose lowering handles any layout (elementwise ops: the same
- * formula on every stored element; crop: indexes both sides by layout) take
- * IrOptions.layout; every other node,
- * and every rank-1 tensor, stays NCHW. Network inputs and outputs are NCHW
- * (the runtime reads and writes NCHW files), so a node that writes a network
+ * Each node works in one layout: its output and the inputs it reads are in
+ * it, except where its kernel reads an input in another (the target says).
+ * A node a fast kernel wants in a blocked layout (the target's layout():
+ * conv2d with the blocked kernel) gets it; nodes whose lowering handles any
+ * layout (elementwise ops: the same formula on every stored element; crop:
+ * indexes both sides by layout) follow their first input, or take
+ * IrOptions.layout when --layout gives one; pools, upsample and concat
+ * (indexed by layout too) follow their first input; every other node, and every
+ * rank-1 tensor, stays NCHW. Network inputs and outputs are NCHW (the
+ * runtime reads and writes NCHW files), so a node that writes a network
  * output works in NCHW too.
  *
  * A value needed in another layout than the one it was written in gets one
  * reorder node, placed just before its first consumer in that layout and
- * shared by every later one; nodes stay in topological order. With the
- * default layout (NCHW everywhere) no reorder is inserted.
+ * shared by every later one; nodes stay in topological order. Without a
+ * target (or with --kernels=reference) and without --layout, everything is
+ * NCHW and no reorder is inserted.
  */
 #include <stdlib.h>
 
@@ -35,12 +40,41 @@ static int layout_free(const IrNode *n)
     return 0;
 }
 
+/* Kinds whose reference lowering works in every layout but that are not
+ * elementwise (pools, concat: they index both sides by layout). They follow
+ * their first input; --layout leaves them NCHW. */
+static int layout_following(IrKind k)
+{
+    return k == IR_MAXPOOL || k == IR_AVGPOOL || k == IR_CONCAT;
+}
+
+/* The layout n works in (its output's). A node a fast kernel wants blocked
+ * (the target says so) gets that layout; a layout-free node takes
+ * IrOptions.layout when one is given, else its first input's, so a chain of
+ * elementwise ops between blocked convs stays blocked. Network outputs and
+ * rank-1 tensors are NCHW. */
 static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions *o)
 {
     const IrTensor *out = &m->tensors[n->out];
-    if (!layout_free(n) || out->rank != 3 || out->is_output)
+    if (out->rank != 3 || out->is_output)
         return LAYOUT_NCHW;
-    return o->layout;
+    const IrTensor *in = &m->tensors[n->in[0]];
+    if (layout_free(n))
+        return o->layout != LAYOUT_NCHW ? o->layout : in->rank == 3 ? in->layout : LAYOUT_NCHW;
+    if (layout_following(n->kind))
+        return in->rank == 3 ? in->layout : LAYOUT_NCHW;
+    if (o->target && !o->reference_only)
+        return o->target->layout(o->target, m, n, -1);
+    return LAYOUT_NCHW;
+}
+
+/* The layout n reads input j in: its own, except where a kernel wants
+ * another (a blocked conv reading a few-channel NCHW image). */
+static IrLayout input_layout(const IrModule *m, const IrNode *n, int j, IrLayout l, const IrOptions *o)
+{
+    if (l == LAYOUT_NCHW || layout_free(n) || layout_following(n->kind))
+        return l;
+    return o->target->layout(o->target, m, n, j);
 }
 
 /* The tensor holding t's values in layout l: t itself, an earlier reorder's
@@ -73,9 +107,12 @@ void ir_assign_layouts(IrModule *m, const IrOptions *o)
     for (int i = 0; i < m->nnodes; i++) {
         IrNode n = m->nodes[i];
         IrLayout l = node_layout(m, &n, o);
+        IrLayout li[IR_MAX_IN];
+        for (int j = 0; j < n.nin; j++)
+            li[j] = input_layout(m, &n, j, l, o);
         ir_set_layout(&m->tensors[n.out], l);
         for (int j = 0; j < n.nin; j++) /* inputs are tensors from before the pass */
-            n.in[j] = in_layout(m, n.in[j], l, cache, &nodes, &nn);
+            n.in[j] = in_layout(m, n.in[j], li[j], cache, &nodes, &nn);
         nodes = ir_grow(nodes, nn, sizeof *nodes);
         nodes[nn++] = n;
     }

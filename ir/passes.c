@@ -199,3 +199,4 @@ void ir_choose_kernels(IrModule *m, const IrOptions *o)
             add_scratch(m, i, floats);
     }
 }
+

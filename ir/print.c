@@ -54,6 +54,7 @@ const char *ir_prepare_name(IrPrepareKind k)
     switch (k) {
     case PREPARE_FOLD_BATCHNORM: return "fold_batchnorm";
     case PREPARE_WINOGRAD_WEIGHTS: return "winograd_weights";
+    case PREPARE_PACK_BLOCKED: return "pack_blocked";
     case PREPARE_KIND_COUNT: break;
     }
     return "?";
@@ -65,6 +66,7 @@ const char *ir_layout_name(IrLayout l) { return layout_names[l]; }
 static const char *const kernel_names[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_WINOGRAD] = "conv_winograd",
     [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase", [KERNEL_LINEAR_VEC] = "linear_vec",
+    [KERNEL_CONV_BLOCKED] = "conv_blocked",
 };
 const char *ir_kernel_name(IrKernel k) { return kernel_names[k]; }
 

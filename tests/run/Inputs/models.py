@@ -158,6 +158,43 @@ class Conv1x1Input(nn.Module):
         return self.c2(torch.tanh(self.c1(x)))
 
 
+@model('conv_blocked', [('x', (3, 19, 37))], ['y', 'z', 'n'])
+class ConvBlocked(nn.Module):
+    """Convs between convs, so they run on blocked channels (nChw16c): a first
+    layer reading a 3-channel NCHW image, stride 2, dilation, 1x1, 5x5 and 7x7,
+    odd widths, channel counts that are not multiples of 16, every fused
+    activation, a residual add between blocked tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 40, 3, padding=1)
+        self.c2 = nn.Conv2d(40, 48, 3, stride=2, padding=1)
+        self.c3 = nn.Conv2d(48, 40, 3, padding=2, dilation=2)
+        self.c4 = nn.Conv2d(40, 64, 1)
+        self.c5 = nn.Conv2d(64, 24, 5, padding=2, bias=False)
+        self.c6 = nn.Conv2d(24, 64, 7, padding=3)
+        self.c7 = nn.Conv2d(64, 64, 3, padding=1)
+        self.c8 = nn.Conv2d(64, 24, 3, stride=2, padding=(0, 1))
+        self.c9 = nn.Conv2d(24, 17, (1, 3), padding=(0, 5), dilation=(1, 5))
+        self.c10 = nn.Conv2d(48, 32, 3, padding=1)
+        self.c11 = nn.Conv2d(56, 16, 3)
+
+    def forward(self, x):
+        a = F.relu(self.c1(x))
+        b = F.leaky_relu(self.c2(a), 0.1)
+        c = torch.sigmoid(self.c3(b))
+        d = F.relu6(self.c4(c))
+        e = torch.tanh(self.c5(d))
+        f = self.c6(e)
+        g = F.silu(self.c7(f)) + f
+        h = self.c8(g)
+        i = self.c9(h)
+        j = torch.cat([F.avg_pool2d(h, 2), F.max_pool2d(h, 2)], 1)
+        k = self.c10(F.interpolate(j, scale_factor=2, mode='bilinear'))
+        m = self.c11(F.interpolate(torch.cat([k, h], 1), scale_factor=2, mode='nearest'))
+        return g + g, F.max_pool2d(i, 2), F.max_pool2d(m, 2)
+
+
 @model('conv_tiles', [('x', (32, 21, 45))], ['s2', 's3', 'd2', 'g2', 'dw', 'k1', 'r', 'same'])
 class ConvTiles(nn.Module):
     """Channel counts and widths large enough for the vectorised, tiled kernels

@@ -1,0 +1,411 @@
+/*
+ * conv_blocked.c - conv2d on blocked channels (nChw16c with AVX-512): a
+ * register tile of output-channel blocks x output pixels.
+ *
+ * The output is [OCB][OH][OW][B] (B = vec channels per block); the input is
+ * blocked the same way, or NCHW for a first layer with a few channels (then
+ * it reads as blocks of one channel). The weights are packed at load time
+ * (a PREPARE_PACK_BLOCKED step) to [OCB][ICB][KH][KW][BI][B], so for one
+ * input channel and one tap the B output channels of a block are one vector.
+ *
+ * One work item is a group of nb output-channel blocks on one output row.
+ * The row is covered by tiles of t output pixels; for a tile the nb x t
+ * accumulators (vectors of B output channels) stay in registers while
+ *
+ *   acc[j][u] += splat(x[icb][ih][(ow0 + u)*S + kw*D - P][icl]) * w[ob0 + j][icb][kh][kw][icl][:]
+ *
+ * runs over icb, kh (a row outside the image is skipped as a whole), kw and
+ * icl, all loops kept rolled (llvm.loop.unroll.disable): per icl step nb
+ * weight loads, t broadcasts (embedded in the FMA) and nb*t FMAs. Only the
+ * tile is unrolled. Bias starts the accumulators; the activation is applied
+ * at the store.
+ *
+ * Padding costs no masks: the pixels whose every tap lies inside the row
+ * (the interior) are covered by tiles in a loop with no checks; the pixels
+ * before and after it, and the interior's remainder that fills no whole tile,
+ * are tiles at compile-time positions with kw unrolled, where each pixel's
+ * out-of-row taps are left out when the code is emitted. An odd width costs
+ * a tile of the remainder's size, not a whole one.
+ *
+ * The summation order differs from the reference loops (blocks of input
+ * channels, then kh, kw, then the channel within the block), so results
+ * match PyTorch within rounding, not the reference bit for bit. Every
+ * output pixel is computed by one tile of one item, whatever the threads.
+ */
+#include "codegen/cg_internal.h"
+
+enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16 };
+
+/* The register tile and the order of the work items. */
+typedef struct {
+    int nb, t;      /* output-channel blocks x output pixels */
+    int og_major;   /* items ordered by channel group first: a group's weights
+                       stay in cache across the rows */
+    int64_t icc;    /* input blocks per chunk: the chunk's weights stay in L1
+                       while every tile of the row uses them */
+} BlockedTile;
+
+/* The output pixels whose every tap lies inside the input row: [lo, hi). */
+static void interior(const IrNode *n, const IrTensor *in, const IrTensor *out, int64_t *lo, int64_t *hi)
+{
+    const IrGeom *l = &n->geom;
+    int64_t s = l->stride[1], p = l->pad_begin[1], last = in->w - 1 + p - (l->kernel[1] - 1) * l->dilation[1];
+    *lo = (p + s - 1) / s;
+    *hi = last < 0 ? 0 : last / s + 1;
+    if (*lo > out->w)
+        *lo = out->w;
+    if (*hi > out->w)
+        *hi = out->w;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Up to 30 registers of 32 (AVX-512; 15 of 16 with AVX2) hold nb*t
+ * accumulators and nb weight vectors: 4 x 6, 3 x 9, 2 x 14. The largest nb
+ * dividing the output blocks; t no wider than the row. */
+static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
+{
+    static const int nbs[] = {4, 3, 2, 1};
+    const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
+    int64_t ocb = (o->c + vec - 1) / vec;
+    int regs = vec == 16 ? 30 : 15;
+    BlockedTile bt = {.nb = 1};
+    for (size_t i = 0; i < sizeof nbs / sizeof *nbs; i++) {
+        if (ocb % nbs[i] == 0) {
+            bt.nb = nbs[i];
+            break;
+        }
+    }
+    bt.t = (regs - bt.nb) / bt.nb;
+    if (bt.t > MAX_ACC / bt.nb)
+        bt.t = MAX_ACC / bt.nb;
+    if (bt.t > o->w)
+        bt.t = (int)o->w;
+    /* weights of the whole layer larger than about half of L2: item order by group */
+    int64_t wbytes = ocb * vec * in->c * n->geom.kernel[0] * n->geom.kernel[1] * 4;
+    bt.og_major = wbytes > (1 << 20);
+    int64_t chunk_bytes = (int64_t)bt.nb * vec * vec * n->geom.kernel[0] * n->geom.kernel[1] * 4;
+    bt.icc = (24 << 10) / chunk_bytes;
+    if (bt.icc < 1)
+        bt.icc = 1;
+    return bt;
+}
+
+/* Tiles at compile-time positions: the pixels before the interior and after
+ * its whole tiles, t at a time. */
+static int64_t static_tiles(const IrNode *n, const IrTensor *in, const IrTensor *out, int t)
+{
+    int64_t lo, hi;
+    interior(n, in, out, &lo, &hi);
+    int64_t rest = out->w - lo - (hi - lo) / t * t;
+    return (lo + t - 1) / t + (rest + t - 1) / t;
+}
+
+/* conv2d, groups 1, on a target with AVX-512, its code of bounded size, at
+ * most a quarter of its output lanes padding (8 channels would compute 16:
+ * the NCHW tiled kernel does less work there). */
+static int blocked_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    if (n->kind != IR_CONV || t->vec != 16 || n->geom.groups != 1 || n->geom.kernel[1] > MAX_KW)
+        return 0;
+    const IrTensor *in = &m->tensors[n->in[0]], *out = &m->tensors[n->out];
+    int64_t padded = (out->c + t->vec - 1) / t->vec * t->vec;
+    if (in->rank != 3 || out->rank != 3 || (padded - out->c) * 4 > padded)
+        return 0;
+    BlockedTile bt = blocked_tile(t->vec, m, n);
+    return static_tiles(n, in, out, bt.t) <= MAX_STATIC_TILES;
+}
+
+static IrLayout blocked_of(int vec) { return vec == 16 ? LAYOUT_NCHW16C : LAYOUT_NCHW8C; }
+
+IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input)
+{
+    if (!blocked_fits(t, m, n))
+        return LAYOUT_NCHW;
+    if (input >= 0 && m->tensors[n->in[input]].c <= 4) /* a first layer: read the image as it is */
+        return LAYOUT_NCHW;
+    return blocked_of(t->vec);
+}
+
+static int blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    if (!blocked_fits(t, m, n))
+        return 0;
+    IrLayout in = m->tensors[n->in[0]].layout;
+    return m->tensors[n->out].layout == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
+}
+
+/* The weights packed for the kernel: a derived parameter written once
+ * after loading by a PREPARE_PACK_BLOCKED step; the node reads it. */
+static void blocked_prepare(const CgTarget *t, IrModule *m, int i)
+{
+    IrNode *n = &m->nodes[i];
+    IrParam w = m->params[n->weight]; /* a copy: ir_add_derived may move m->params */
+    int64_t bo = ir_layout_block(m->tensors[n->out].layout), bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    int64_t dims[4] = {(w.dims[0] + bo - 1) / bo * bo, (w.dims[1] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
+    int packed = ir_add_derived(m, ir_strcat(w.name, "", ".packed"), 4, dims);
+    IrPrepare *p = ir_add_prepare(m, PREPARE_PACK_BLOCKED, ir_strcat(w.name, "", ".pack"), i);
+    p->nout = 1;
+    p->nin = 1;
+    p->params[0] = packed;
+    p->params[1] = m->nodes[i].weight;
+    m->nodes[i].weight = packed;
+}
+
+/* One item per (output block, input block): KH*KW*BI vectors of BO
+ * output channels,
+ *   packed[ob][ib][k][i][o] = w[ob*BO + o][ib*BI + i][k]  (0 past O or I) */
+static int64_t pack_work(const Cg *g, const IrPrepare *p)
+{
+    const IrParam *d = &g->m->params[p->params[0]];
+    const IrNode *n = &g->m->nodes[p->node];
+    return d->dims[0] / g->vec * (d->dims[1] / ir_layout_block(g->m->tensors[n->in[0]].layout));
+}
+
+static void pack_body(CgPrepare *k)
+{
+    Cg *g = k->g;
+    const IrModule *m = g->m;
+    const IrNode *n = &m->nodes[k->p->node];
+    const IrParam *d = &m->params[k->p->params[0]], *w = &m->params[k->p->params[1]];
+    int64_t bo = g->vec, bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    int64_t co = w->dims[0], ci = w->dims[1], kk = w->dims[2] * w->dims[3], nib = d->dims[1] / bi;
+    LLVMValueRef ob = cg_div(g, k->r, cg_i64(g, nib)), ib = cg_rem(g, k->r, cg_i64(g, nib));
+    LLVMValueRef out = cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, kk * bi * bo)));
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, kk), "k");
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, bi), "i");
+    LLVMValueRef ic = cg_add(g, cg_mul(g, ib, cg_i64(g, bi)), i.iv);
+    CgLoop o = cg_loop(g, cg_i64(g, 0), cg_i64(g, bo), "o");
+    LLVMValueRef oc = cg_add(g, cg_mul(g, ob, cg_i64(g, bo)), o.iv);
+    LLVMValueRef real = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, co), ""),
+                                     LLVMBuildICmp(g->b, LLVMIntSLT, ic, cg_i64(g, ci), ""), "");
+    LLVMValueRef src = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, ci)), ic), cg_i64(g, kk)), t.iv);
+    LLVMValueRef v = cg_load(g, k->param[1], LLVMBuildSelect(g->b, real, src, cg_i64(g, 0), ""));
+    LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, t.iv, cg_i64(g, bi)), i.iv), cg_i64(g, bo)), o.iv);
+    cg_store(g, out, at, LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), ""));
+    cg_loop_end(g, &o);
+    cg_loop_end(g, &i);
+    cg_loop_end(g, &t);
+}
+
+const CgPrepareLowering cg_prepare_pack_blocked = {.work = pack_work, .emit = pack_body};
+
+static int64_t blocked_work(const Cg *g, const IrNode *n)
+{
+    const IrTensor *o = &g->m->tensors[n->out];
+    BlockedTile bt = blocked_tile(g->vec, g->m, n);
+    return (o->c + g->vec - 1) / g->vec / bt.nb * o->h;
+}
+
+/* Everything the code of one item needs. */
+typedef struct {
+    Cg *g;
+    const IrNode *n;
+    const IrTensor *in, *out;
+    BlockedTile tile;
+    int64_t bi, bo, icb_n;      /* channels per input / output block; input blocks */
+    LLVMValueRef x, w, y, bias; /* bias: NULL if none */
+    LLVMValueRef ob0, oh;       /* first output block, output row */
+    LLVMValueRef acc[MAX_ACC];  /* allocas, [j * t + u] */
+} Item;
+
+/* One kw tap over icl in [0, nicl) for the pixels of the tile that are
+ * live: nb weight vectors, then per live pixel a broadcast and nb FMAs. */
+static void tap(Item *I, LLVMValueRef xrow, LLVMValueRef wk[], LLVMValueRef ow0, LLVMValueRef kw, int cnt,
+                const int *live, int64_t nicl)
+{
+    Cg *g = I->g;
+    const IrGeom *l = &I->n->geom;
+    int nb = I->tile.nb, t = I->tile.t;
+    CgLoop icl = cg_loop(g, cg_i64(g, 0), cg_i64(g, nicl), "icl");
+    LLVMValueRef wv[4];
+    LLVMValueRef woff = cg_mul(g, cg_add(g, cg_mul(g, kw, cg_i64(g, I->bi)), icl.iv), cg_i64(g, I->bo));
+    for (int j = 0; j < nb; j++)
+        wv[j] = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, wk[j], woff), "");
+    /* input column of pixel 0 at this tap */
+    LLVMValueRef col0 = cg_add(g, cg_mul(g, ow0, cg_i64(g, l->stride[1])),
+                               cg_sub(g, cg_mul(g, kw, cg_i64(g, l->dilation[1])), cg_i64(g, l->pad_begin[1])));
+    for (int u = 0; u < cnt; u++) {
+        if (!live[u])
+            continue;
+        LLVMValueRef col = cg_add(g, col0, cg_i64(g, u * l->stride[1]));
+        LLVMValueRef xs = cg_splat(g, cg_load(g, xrow, cg_add(g, cg_mul(g, col, cg_i64(g, I->bi)), icl.iv)), g->vf);
+        for (int j = 0; j < nb; j++) {
+            LLVMValueRef a = I->acc[j * t + u];
+            cg_set(g, a, cg_fmuladd(g, xs, wv[j], cg_get(g, a)));
+        }
+    }
+    cg_loop_end_rolled(g, &icl);
+}
+
+/* The taps of input block icb (nicl channels of it) for the tile at ow0:
+ * kh a loop; kw a loop when the tile is in the interior (ow0c < 0: a run-time
+ * position), else unrolled with each pixel's taps outside the row left out. */
+static void block_taps(Item *I, LLVMValueRef icb, int64_t nicl, LLVMValueRef ow0, int64_t ow0c, int cnt)
+{
+    Cg *g = I->g;
+    const IrGeom *l = &I->n->geom;
+    const IrTensor *in = I->in;
+    int64_t kh_n = l->kernel[0], kw_n = l->kernel[1];
+    CgLoop kh = cg_loop(g, cg_i64(g, 0), cg_i64(g, kh_n), "kh");
+    LLVMValueRef ih = cg_add(g, cg_sub(g, cg_mul(g, I->oh, cg_i64(g, l->stride[0])), cg_i64(g, l->pad_begin[0])),
+                             cg_mul(g, kh.iv, cg_i64(g, l->dilation[0])));
+    LLVMBasicBlockRef merge;
+    cg_if(g, cg_in_range(g, ih, in->h), &merge);
+    LLVMValueRef xrow = cg_gep(g, I->x, cg_mul(g, cg_add(g, cg_mul(g, icb, cg_i64(g, in->h)), ih), cg_i64(g, in->w * I->bi)));
+    LLVMValueRef wk[4];
+    for (int j = 0; j < I->tile.nb; j++) {
+        /* w[ob0 + j][icb][kh][0][0][0] */
+        LLVMValueRef ob = cg_add(g, I->ob0, cg_i64(g, j));
+        LLVMValueRef blk = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ob, cg_i64(g, I->icb_n)), icb), cg_i64(g, kh_n)), kh.iv);
+        wk[j] = cg_gep(g, I->w, cg_mul(g, blk, cg_i64(g, kw_n * I->bi * I->bo)));
+    }
+    int live[MAX_ACC];
+    if (ow0c < 0) {
+        for (int u = 0; u < cnt; u++)
+            live[u] = 1;
+        CgLoop kw = cg_loop(g, cg_i64(g, 0), cg_i64(g, kw_n), "kw");
+        tap(I, xrow, wk, ow0, kw.iv, cnt, live, nicl);
+        cg_loop_end_rolled(g, &kw);
+    } else {
+        for (int64_t kw = 0; kw < kw_n; kw++) {
+            int any = 0;
+            for (int u = 0; u < cnt; u++) {
+                int64_t col = (ow0c + u) * l->stride[1] + kw * l->dilation[1] - l->pad_begin[1];
+                live[u] = col >= 0 && col < in->w;
+                any |= live[u];
+            }
+            if (any)
+                tap(I, xrow, wk, ow0, cg_i64(g, kw), cnt, live, nicl);
+        }
+    }
+    cg_if_end(g, merge);
+    cg_loop_end_rolled(g, &kh);
+}
+
+static void static_run(Item *I, int64_t from, int64_t to, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nicl);
+
+/* The address of pixel ow of block j of the item's output row. */
+static LLVMValueRef out_at(Item *I, int j, LLVMValueRef ow)
+{
+    Cg *g = I->g;
+    const IrTensor *o = I->out;
+    LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, o->h)), I->oh);
+    return cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
+}
+
+/* One tile of cnt pixels at ow0 (ow0c: its compile-time value, or -1 in
+ * the interior loop) over input blocks [icb0, icb1) (nicl channels each):
+ * the partial sums from the output row, the taps, back to the row. */
+static void tile(Item *I, LLVMValueRef ow0, int64_t ow0c, int cnt, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nicl)
+{
+    Cg *g = I->g;
+    int nb = I->tile.nb, t = I->tile.t;
+    for (int j = 0; j < nb; j++)
+        for (int u = 0; u < cnt; u++)
+            cg_set(g, I->acc[j * t + u], LLVMBuildLoad2(g->b, g->vf, out_at(I, j, cg_add(g, ow0, cg_i64(g, u))), ""));
+    CgLoop icb = cg_loop(g, icb0, icb1, "icb");
+    block_taps(I, icb.iv, nicl, ow0, ow0c, cnt);
+    cg_loop_end_rolled(g, &icb);
+    for (int j = 0; j < nb; j++)
+        for (int u = 0; u < cnt; u++)
+            LLVMBuildStore(g->b, cg_get(g, I->acc[j * t + u]), out_at(I, j, cg_add(g, ow0, cg_i64(g, u))));
+}
+
+/* Every tile of the row over input blocks [icb0, icb1): the tiles before
+ * the interior, the interior's whole tiles in a loop, the rest. */
+static void row_tiles(Item *I, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nicl)
+{
+    Cg *g = I->g;
+    int64_t lo, hi, t = I->tile.t;
+    interior(I->n, I->in, I->out, &lo, &hi);
+    int64_t whole = (hi - lo) / t;
+    static_run(I, 0, lo, icb0, icb1, nicl);
+    if (whole > 0) {
+        CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, whole), "tile");
+        tile(I, cg_add(g, cg_i64(g, lo), cg_mul(g, tl.iv, cg_i64(g, t))), -1, (int)t, icb0, icb1, nicl);
+        cg_loop_end_rolled(g, &tl);
+    }
+    static_run(I, lo + whole * t, I->out->w, icb0, icb1, nicl);
+}
+
+/* Static tiles over pixels [from, to), t at a time. */
+static void static_run(Item *I, int64_t from, int64_t to, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nicl)
+{
+    for (int64_t p = from; p < to; p += I->tile.t) {
+        int cnt = (int)(to - p < I->tile.t ? to - p : I->tile.t);
+        tile(I, cg_i64(I->g, p), p, cnt, icb0, icb1, nicl);
+    }
+}
+
+static void emit_conv_blocked(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrNode *n = k->n;
+    Item I = {.g = g, .n = n, .in = k->in[0], .out = k->out, .tile = blocked_tile(g->vec, g->m, n),
+              .x = k->x[0], .w = k->p[0], .y = k->y, .bias = n->bias >= 0 ? k->p[1] : NULL};
+    const IrTensor *o = I.out;
+    I.bi = ir_layout_block(I.in->layout);
+    I.bo = g->vec;
+    I.icb_n = (I.in->c + I.bi - 1) / I.bi;
+    int64_t groups = (o->c + I.bo - 1) / I.bo / I.tile.nb;
+    LLVMValueRef og;
+    if (I.tile.og_major) {
+        og = cg_div(g, k->r, cg_i64(g, o->h));
+        I.oh = cg_rem(g, k->r, cg_i64(g, o->h));
+    } else {
+        og = cg_rem(g, k->r, cg_i64(g, groups));
+        I.oh = cg_div(g, k->r, cg_i64(g, groups));
+    }
+    I.ob0 = cg_mul(g, og, cg_i64(g, I.tile.nb));
+    for (int i = 0; i < I.tile.nb * I.tile.t; i++)
+        I.acc[i] = cg_var(g, g->vf, NULL);
+
+    /* the row starts as the bias */
+    for (int j = 0; j < I.tile.nb; j++) {
+        LLVMValueRef init = LLVMConstNull(g->vf);
+        if (I.bias) {
+            LLVMValueRef c0 = cg_mul(g, cg_add(g, I.ob0, cg_i64(g, j)), cg_i64(g, I.bo));
+            if (o->c % I.bo) {
+                init = cg_masked_load(g, cg_gep(g, I.bias, c0), cg_lane_mask(g, c0, o->c));
+            } else {
+                init = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, I.bias, c0), "");
+                LLVMSetAlignment(init, 4);
+            }
+        }
+        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "init");
+        LLVMBuildStore(g->b, init, out_at(&I, j, i.iv));
+        cg_loop_end(g, &i);
+    }
+    /* chunks of icc whole input blocks, then the last block's real channels */
+    int64_t full = I.in->c / I.bi, rem = I.in->c % I.bi, icc = I.tile.icc;
+    if (full > 0) {
+        CgLoop ch = cg_loop(g, cg_i64(g, 0), cg_i64(g, (full + icc - 1) / icc), "chunk");
+        LLVMValueRef icb0 = cg_mul(g, ch.iv, cg_i64(g, icc));
+        LLVMValueRef end = cg_add(g, icb0, cg_i64(g, icc));
+        LLVMValueRef icb1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, full), ""), end,
+                                            cg_i64(g, full), "");
+        row_tiles(&I, icb0, icb1, I.bi);
+        cg_loop_end_rolled(g, &ch);
+    }
+    if (rem)
+        row_tiles(&I, cg_i64(g, full), cg_i64(g, full + 1), rem);
+    /* the activation on the finished row */
+    if (n->act != ACT_NONE) {
+        for (int j = 0; j < I.tile.nb; j++) {
+            LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
+            if (cg_vector_act(n->act)) {
+                CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
+                LLVMValueRef at = cg_gep(g, p, cg_mul(g, i.iv, cg_i64(g, I.bo)));
+                LLVMBuildStore(g->b, cg_act(g, n, LLVMBuildLoad2(g->b, g->vf, at, "")), at);
+                cg_loop_end(g, &i);
+            } else { /* sigmoid, tanh, silu */
+                CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w * I.bo), "act");
+                cg_store(g, p, i.iv, cg_act(g, n, cg_load(g, p, i.iv)));
+                cg_loop_end(g, &i);
+            }
+        }
+    }
+}
+
+const CgLowering cg_lower_conv_blocked = {blocked_applies, blocked_work, cg_no_scratch, emit_conv_blocked, blocked_prepare};
