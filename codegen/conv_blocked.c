@@ -408,4 +408,5 @@ static void emit_conv_blocked(CgKernel *k)
     }
 }
 
-const CgLowering cg_lower_conv_blocked = {blocked_applies, blocked_work, cg_no_scratch, emit_conv_blocked, blocked_prepare};
+const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = cg_no_scratch,
+                                          .emit = emit_conv_blocked, .prepare = blocked_prepare};
