@@ -308,6 +308,7 @@ static const char *type_desc(ArgType t)
     case ARG_FLOATPAIR: return "a number or a pair (h, w)";
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
+    case ARG_SHAPE: return "an integer, a pair (h, w) or a shape (c, h, w)";
     }
     return "?";
 }
@@ -333,8 +334,13 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     } else if (v.k == V_WORD && !known_word(v.s)) {
         report_undefined(c, s, &v);
         return false;
+    } else if (v.k == V_PAIR && v.n != 2 && a->type != ARG_SHAPE) {
+        diag_error(v.span, "a tuple must be a pair (h, w), this one has %d elements", v.n);
+        context_notes(c);
+        return false;
     } else switch (a->type) {
     case ARG_INT: ok = v.k == V_INT; break;
+    case ARG_SHAPE: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
     case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
     case ARG_BOOL: ok = v.k == V_BOOL; break;
     case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
@@ -842,13 +848,13 @@ static Value eval_neg(Ctx *c, Scope *s, Node *n)
 
 static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
-    Value p = {.k = V_PAIR, .span = n->span};
-    if (n->list.n != 2) {
+    Value p = {.k = V_PAIR, .n = n->list.n, .span = n->span};
+    if (n->list.n != 2 && n->list.n != 3) {
         diag_error(n->span, "a tuple must be a pair (h, w), this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < p.n; i++) {
         Value v = eval(c, s, n->list.v[i], NULL);
         if (v.k == V_POISON) return v;
         if (v.k == V_WORD) { report_undefined(c, s, &v); return poison(); }

@@ -73,6 +73,15 @@ typedef struct Layer {
     UpsampleMode mode;     /* upsample */
     int64_t crop_offset[2];/* crop: top, left offset into the input */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
+    /* normalisation (batchnorm2d, group_norm, layer_norm, instance_norm) */
+    bool affine;           /* learnable weight and bias (layer_norm: elementwise_affine) */
+    bool running_stats;    /* track_running_stats: running_mean and running_var buffers,
+                              used to normalise at inference (batchnorm2d, instance_norm) */
+    int64_t norm_groups;   /* group_norm, layer_norm, instance_norm without running stats:
+                              the segments of a sample normalised on their own, each
+                              contiguous in [C, H, W] order (num_groups; C; numel / prod(normalized_shape)) */
+    int norm_dims;         /* layer_norm: trailing dimensions normalised (1: W, 2: H, W, 3: C, H, W) */
+    int64_t shuffle_factor;/* pixel_shuffle, pixel_unshuffle: r; channel_shuffle: groups */
 
     int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
     int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */

@@ -158,6 +158,7 @@ typedef enum {
     ARG_FLOATPAIR = 'F',
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
+    ARG_SHAPE = 'S',   /* integer, (h, w) or (c, h, w): trailing dimensions */
 } ArgType;
 
 typedef struct {
@@ -211,7 +212,7 @@ typedef enum {
     V_BOOL,     /* b */
     V_STRING,   /* s */
     V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
-    V_PAIR,     /* (h, w): i[], f[]; is_float if either was a float */
+    V_PAIR,     /* (h, w), or (C, H, W) with n = 3: i[], f[]; is_float if any was a float */
     V_TENSOR,   /* layer */
 } ValKind;
 
@@ -219,8 +220,9 @@ typedef struct {
     ValKind k;
     bool b, is_float;
     int layer;
-    int64_t i[2];
-    double f[2];
+    int n;              /* V_PAIR: elements, 2 or 3 (only a shape argument takes 3) */
+    int64_t i[3];
+    double f[3];
     const char *s;
     const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */
     SrcSpan span;       /* where this use was written */

@@ -242,14 +242,29 @@ static bool rule_LINEAR(OpCall *k, Layer *L)
     return true;
 }
 
+/* eps (and momentum, informational) of a normalisation. */
+static bool norm_eps(const OpCall *k, Layer *L)
+{
+    L->eps = arg(k, "eps")->f[0];
+    L->momentum = op_arg_index(k->spec, "momentum") >= 0 ? arg(k, "momentum")->f[0] : 0;
+    if (L->eps > 0)
+        return true;
+    diag_error(arg_span(k, "eps"), "eps of %s must be positive, got %g", k->spec->name, L->eps);
+    return false;
+}
+
 static bool rule_BATCHNORM2D(OpCall *k, Layer *L)
 {
-    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c))
+    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c) || !norm_eps(k, L))
         return false;
-    L->eps = arg(k, "eps")->f[0];
-    L->momentum = arg(k, "momentum")->f[0];
-    if (!(L->eps > 0)) {
-        diag_error(arg_span(k, "eps"), "eps of batchnorm2d must be positive, got %g", L->eps);
+    L->affine = arg(k, "affine")->b;
+    L->running_stats = arg(k, "track_running_stats")->b;
+    if (!L->running_stats) {
+        /* PyTorch then normalises with the statistics of the whole batch, even in eval() */
+        diag_error(arg_span(k, "track_running_stats"), "batchnorm2d with track_running_stats=false normalises "
+                   "with statistics over the whole batch (N, H, W), even in eval(); convc computes each sample on its own");
+        diag_note(arg_span(k, "track_running_stats"), "for per-sample statistics (the same at batch size 1) use "
+                  "instance_norm(x, affine=%s)", L->affine ? "true" : "false");
         return false;
     }
     L->in_channels = L->out_channels = shape_of(k, 0).c;
@@ -443,6 +458,148 @@ static bool rule_SOFTMAX(OpCall *k, Layer *L)
     }
     L->softmax_dim = 0;
     L->shape = s;
+    return true;
+}
+
+/* ---- normalisation with per-sample statistics, rearranging (issue 9) ------ */
+
+/* The channel count of the input is divisible by n (what = "num_groups=4"). */
+static bool channels_divisible(const OpCall *k, const char *argname, int64_t n, const char *what)
+{
+    int64_t c = shape_of(k, 0).c;
+    if (c % n == 0)
+        return true;
+    diag_error(arg_span(k, argname), "%s needs the channels of '%s' to be divisible by %s, but it has %lld channels",
+               k->spec->name, k->tensors[0].label, what, (long long)c);
+    note_tensor(k, 0);
+    return false;
+}
+
+static bool rule_GROUP_NORM(OpCall *k, Layer *L)
+{
+    int64_t g[2];
+    Shape in = shape_of(k, 0);
+    if (!int_pair(k, "num_groups", 1, g) || !check_in_count(k, "num_channels", in.c) || !norm_eps(k, L))
+        return false;
+    char what[64];
+    snprintf(what, sizeof what, "num_groups=%lld", (long long)g[0]);
+    if (!channels_divisible(k, "num_groups", g[0], what))
+        return false;
+    L->norm_groups = g[0];
+    L->affine = arg(k, "affine")->b;
+    L->in_channels = L->out_channels = in.c;
+    L->shape = in;
+    return true;
+}
+
+static bool rule_INSTANCE_NORM(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c) || !norm_eps(k, L))
+        return false;
+    L->affine = arg(k, "affine")->b;
+    L->running_stats = arg(k, "track_running_stats")->b;
+    L->norm_groups = shape_of(k, 0).c;
+    L->in_channels = L->out_channels = shape_of(k, 0).c;
+    L->shape = shape_of(k, 0);
+    return true;
+}
+
+/* normalized_shape: the last 1, 2 or 3 dimensions of the input, as PyTorch. */
+static bool rule_LAYER_NORM(OpCall *k, Layer *L)
+{
+    const Value *ns = arg(k, "normalized_shape");
+    Shape in = shape_of(k, 0);
+    int n = ns->k == V_PAIR ? ns->n : 1;
+    int64_t dims[3] = {in.c, in.h, in.w}, prod = 1;
+    int rank = in.rank == 1 ? 1 : 3;
+    const int64_t *last = in.rank == 1 ? &in.c : dims + 3 - n;
+    bool ok = n <= rank;
+    for (int i = 0; ok && i < n; i++)
+        ok = ns->i[i] == last[i];
+    if (!ok) {
+        char want[96], have[96];
+        if (n == 1)
+            snprintf(want, sizeof want, "[%lld]", (long long)ns->i[0]);
+        else if (n == 2)
+            snprintf(want, sizeof want, "[%lld, %lld]", (long long)ns->i[0], (long long)ns->i[1]);
+        else
+            snprintf(want, sizeof want, "[%lld, %lld, %lld]", (long long)ns->i[0], (long long)ns->i[1], (long long)ns->i[2]);
+        shape_str(have, sizeof have, in);
+        diag_error(ns->span, "normalized_shape %s of layer_norm must be the last %d dimension%s of '%s', which is %s",
+                   want, n, n == 1 ? "" : "s", k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    if (!norm_eps(k, L))
+        return false;
+    for (int i = 0; i < n; i++)
+        prod *= ns->i[i];
+    L->norm_dims = n;
+    L->norm_groups = (in.c * in.h * in.w) / prod;
+    L->affine = arg(k, "elementwise_affine")->b;
+    L->in_channels = L->out_channels = in.c;
+    L->shape = in;
+    return true;
+}
+
+/* The factor of a shuffle: positive, at most LIMIT_DIM. */
+static bool shuffle_factor(const OpCall *k, const char *name, Layer *L)
+{
+    int64_t f[2];
+    if (!tensor3(k, 0) || !int_pair(k, name, 1, f))
+        return false;
+    L->shuffle_factor = f[0];
+    return true;
+}
+
+static bool rule_PIXEL_SHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "upscale_factor", L))
+        return false;
+    int64_t r = L->shuffle_factor;
+    Shape in = shape_of(k, 0);
+    char what[64];
+    snprintf(what, sizeof what, "upscale_factor^2 = %lld", (long long)(r * r));
+    if (!channels_divisible(k, "upscale_factor", r * r, what))
+        return false;
+    if (in.h * r > LIMIT_DIM || in.w * r > LIMIT_DIM) {
+        diag_error(arg_span(k, "upscale_factor"), "pixel_shuffle output is %lld x %lld; an extent may be at most %d",
+                   (long long)(in.h * r), (long long)(in.w * r), LIMIT_DIM);
+        return false;
+    }
+    L->scale[0] = L->scale[1] = (double)r;   /* as a nearest upsample, for the receptive field */
+    L->shape = (Shape){3, in.c / (r * r), in.h * r, in.w * r};
+    return true;
+}
+
+static bool rule_PIXEL_UNSHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "downscale_factor", L))
+        return false;
+    int64_t r = L->shuffle_factor;
+    Shape in = shape_of(k, 0);
+    if (in.h % r || in.w % r) {
+        diag_error(arg_span(k, "downscale_factor"), "pixel_unshuffle needs the height and width of '%s' to be "
+                   "divisible by downscale_factor=%lld, but it is %lld x %lld", k->tensors[0].label, (long long)r,
+                   (long long)in.h, (long long)in.w);
+        note_tensor(k, 0);
+        return false;
+    }
+    for (int d = 0; d < 2; d++)   /* as an r x r window with stride r, for the receptive field */
+        L->kernel[d] = L->stride[d] = r, L->dilation[d] = 1;
+    L->shape = (Shape){3, in.c * r * r, in.h / r, in.w / r};
+    return true;
+}
+
+static bool rule_CHANNEL_SHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "groups", L))
+        return false;
+    char what[64];
+    snprintf(what, sizeof what, "groups=%lld", (long long)L->shuffle_factor);
+    if (!channels_divisible(k, "groups", L->shuffle_factor, what))
+        return false;
+    L->shape = shape_of(k, 0);
     return true;
 }
 

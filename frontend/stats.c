@@ -102,10 +102,21 @@ static int64_t layer_params(const Graph *g, const Layer *l)
     case OP_LINEAR:
         return numel(input_of(g, l, 0)->shape) * cout + (l->bias ? cout : 0);
     case OP_BATCHNORM2D:
-        return 2 * cout;
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+        return l->affine ? 2 * cout : 0;
+    case OP_LAYER_NORM:   /* weight and bias shaped as normalized_shape */
+        return l->affine ? 2 * (numel(l->shape) / l->norm_groups) : 0;
     default:
         return 0;
     }
+}
+
+/* Float buffers: running_mean + running_var of a normalisation that tracks them. */
+static int64_t layer_buffers(const Layer *l)
+{
+    bool tracks = l->op == OP_BATCHNORM2D || l->op == OP_INSTANCE_NORM;
+    return tracks && l->running_stats ? 2 * l->shape.c : 0;
 }
 
 /* Default MACs (fvcore/thop): one multiply-accumulate per weight use.
@@ -133,7 +144,8 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *                             + (bias ? Cout*Hout*Wout : 0)   (output positions, also transposed)
  *   linear:                   in*out + (bias ? out : 0)
  *   relu, relu6, leaky_relu:  output elements
- *   batchnorm2d (affine):     2 * input elements
+ *   batchnorm2d, group_norm, instance_norm, layer_norm:
+ *                             input elements, twice with affine (elementwise_affine)
  *   max/avg/global pools:     input elements
  *   upsample:                 output elements
  *   everything else (sigmoid, tanh, silu, softmax, concat, add, ...): 0 */
@@ -152,7 +164,10 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_UPSAMPLE:
         return numel(out);
     case OP_BATCHNORM2D:
-        return 2 * numel(in);
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        return (l->affine ? 2 : 1) * numel(in);
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL:
@@ -187,6 +202,16 @@ static double transposed_span(int64_t k, int64_t s, int64_t d)
     return (double)(d / g) * (double)(((k - 1) * g) / s);
 }
 
+/* Whether a normalisation's statistics span the whole of dimension d (0 = H,
+ * 1 = W): per-sample statistics do, except layer_norm over W alone along H;
+ * running statistics (instance_norm with track_running_stats) do not. */
+static bool norm_reads_whole(const Layer *l, int d)
+{
+    if (l->op == OP_INSTANCE_NORM && l->running_stats)
+        return false;
+    return l->op != OP_LAYER_NORM || l->norm_dims >= 2 || d == 1;
+}
+
 /* The rule of one layer for dimension d, given its first input's state. */
 static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 {
@@ -199,6 +224,7 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
     case OP_CONV2D:
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
+    case OP_PIXEL_UNSHUFFLE: /* an r x r window, stride r */
         o.r = in.r + (double)(dil * (k - 1)) * in.j;
         o.j = in.j * (double)s;
         break;
@@ -206,6 +232,7 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.r = in.r + transposed_span(k, s, dil) * in.j;
         o.j = in.j / (double)s;
         break;
+    case OP_PIXEL_SHUFFLE:   /* scale = r, mode nearest: one input pixel */
     case OP_UPSAMPLE:
         /* nearest reads one input pixel; bilinear (align_corners=False) two */
         o.r = in.r + (l->mode == UPSAMPLE_BILINEAR && l->scale[d] != 1.0 ? in.j : 0);
@@ -217,6 +244,12 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         break;
     case OP_LINEAR:
         o.r = in.full;
+        break;
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        if (norm_reads_whole(l, d))
+            o.r = in.full;
         break;
     case OP_SOFTMAX:
         if (l->shape.rank == 1)
@@ -248,9 +281,15 @@ static void compute_rf(Graph *g)
         for (int d = 0; d < 2; d++) {
             Rf in = l->ninputs ? all[l->inputs[0] * 2 + d] : (Rf){1, 1, 1};
             Rf o = rf_step(g, l, d, in, all);
-            /* a [F] tensor keeps the window of the whole map it came from */
-            o.full = l->shape.rank == 3 ? o.r + (double)(extent(l->shape, d) - 1) * o.j
-                                        : fmax(o.full, o.r);
+            /* a [F] tensor keeps the window of the whole map it came from, and so
+             * do a normalisation whose every output reads the whole map and the
+             * layers after it that keep windows as they are (elementwise) */
+            bool whole = (l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM) &&
+                         norm_reads_whole(l, d);
+            if (l->ninputs && o.r == in.r && o.j == in.j && extent(input_of(g, l, 0)->shape, d) == extent(l->shape, d))
+                whole = true, o.full = in.full;
+            o.full = l->shape.rank == 3 && !whole ? o.r + (double)(extent(l->shape, d) - 1) * o.j
+                                                  : fmax(o.full, o.r);
             all[i * 2 + d] = o;
             l->rf_size[d] = o.r;
             l->rf_stride[d] = o.j;
@@ -448,7 +487,14 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     switch (l->op) {
     case OP_CONV2D:
     case OP_MAXPOOL2D:
-    case OP_AVGPOOL2D: return win_conv(o, ins[0], l, d);
+    case OP_AVGPOOL2D:
+    case OP_PIXEL_UNSHUFFLE: return win_conv(o, ins[0], l, d);
+    case OP_PIXEL_SHUFFLE: return win_upsample(o, ins[0], l, d);
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        /* reading the whole map at every position has no period: the continuous rule stands */
+        return !norm_reads_whole(l, d) && win_union(o, ins, 1, 0);
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
     case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
@@ -502,7 +548,7 @@ void fe_compute_costs(Graph *g)
     for (int i = 0; i < g->nlayers; i++) {
         Layer *l = &g->layers[i];
         l->params = l->op == OP_INPUT ? 0 : layer_params(g, l);
-        l->buffers = l->op == OP_BATCHNORM2D ? 2 * l->shape.c : 0;
+        l->buffers = layer_buffers(l);
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
@@ -914,8 +960,17 @@ static void json_attrs(FILE *out, const Layer *l)
         fprintf(out, ", \"ceil_mode\": %s", l->ceil_mode ? "true" : "false");
     if (l->op == OP_AVGPOOL2D)
         fprintf(out, ", \"count_include_pad\": %s", l->count_include_pad ? "true" : "false");
-    if (l->op == OP_BATCHNORM2D)
-        fprintf(out, ", \"eps\": %.9g", l->eps);
+    if (l->op == OP_BATCHNORM2D || l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM)
+        fprintf(out, ", \"eps\": %.9g, \"affine\": %s", l->eps, l->affine ? "true" : "false");
+    if (l->op == OP_BATCHNORM2D || l->op == OP_INSTANCE_NORM)
+        fprintf(out, ", \"track_running_stats\": %s", l->running_stats ? "true" : "false");
+    if (l->op == OP_GROUP_NORM)
+        fprintf(out, ", \"num_groups\": %lld", (long long)l->norm_groups);
+    if (l->op == OP_LAYER_NORM)
+        fprintf(out, ", \"normalized_dims\": %d", l->norm_dims);
+    if (l->op == OP_PIXEL_SHUFFLE || l->op == OP_PIXEL_UNSHUFFLE || l->op == OP_CHANNEL_SHUFFLE)
+        fprintf(out, ", \"%s\": %lld", l->op == OP_PIXEL_SHUFFLE ? "upscale_factor" : l->op == OP_PIXEL_UNSHUFFLE
+                ? "downscale_factor" : "groups", (long long)l->shuffle_factor);
     if (l->op == OP_LEAKY_RELU)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
     if (l->op == OP_UPSAMPLE)
@@ -1142,13 +1197,58 @@ static void explain_linear(FILE *out, const Graph *g, const Layer *l)
             (long long)in, (long long)o, (long long)l->macs);
 }
 
-static void explain_batchnorm(FILE *out, const Layer *l)
+/* batchnorm2d, group_norm, instance_norm, layer_norm: y = (x - mean) / sqrt(var + eps) * weight + bias */
+static void explain_norm(FILE *out, const Layer *l)
 {
-    int64_t c = l->shape.c;
+    Shape s = l->shape;
+    int64_t c = s.c, seg = numel(s) / or1(l->norm_groups);
     fputs("output size: unchanged\n", out);
-    fprintf(out, "parameters: weight + bias = 2*C\n  params = 2*%lld = %lld\n", (long long)c, (long long)l->params);
-    fprintf(out, "buffers: running_mean + running_var = 2*C\n  buffers = 2*%lld = %lld (not parameters)\n",
-            (long long)c, (long long)l->buffers);
+    fprintf(out, "y = (x - mean) / sqrt(var + eps)%s, eps = %g\n", l->affine ? " * weight + bias" : "", l->eps);
+    if (l->running_stats)
+        fputs("  mean, var: running_mean, running_var per channel (the buffers, as in eval())\n", out);
+    else if (l->op == OP_GROUP_NORM)
+        fprintf(out, "  mean, var: per sample over each of %lld groups of C/groups*H*W = %lld/%lld*%lld*%lld = %lld elements\n",
+                (long long)l->norm_groups, (long long)c, (long long)l->norm_groups, (long long)s.h, (long long)s.w,
+                (long long)seg);
+    else if (l->op == OP_INSTANCE_NORM)
+        fprintf(out, "  mean, var: per sample and channel over H*W = %lld*%lld = %lld elements\n", (long long)s.h,
+                (long long)s.w, (long long)seg);
+    else
+        fprintf(out, "  mean, var: per sample over the last %d dimension%s (normalized_shape): %lld elements, %lld "
+                "time%s per sample\n", l->norm_dims, l->norm_dims > 1 ? "s" : "", (long long)seg,
+                (long long)l->norm_groups, l->norm_groups > 1 ? "s" : "");
+    if (!l->affine)
+        fprintf(out, "parameters: none (%s=false)\n", l->op == OP_LAYER_NORM ? "elementwise_affine" : "affine");
+    else if (l->op == OP_LAYER_NORM)
+        fprintf(out, "parameters: weight + bias, each shaped as normalized_shape\n  params = 2*%lld = %lld\n",
+                (long long)seg, (long long)l->params);
+    else
+        fprintf(out, "parameters: weight + bias = 2*C\n  params = 2*%lld = %lld\n", (long long)c, (long long)l->params);
+    if (l->running_stats)
+        fprintf(out, "buffers: running_mean + running_var = 2*C\n  buffers = 2*%lld = %lld (not parameters)\n",
+                (long long)c, (long long)l->buffers);
+}
+
+/* pixel_shuffle, pixel_unshuffle, channel_shuffle: the same values, moved */
+static void explain_shuffle(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape, o = l->shape;
+    long long r = (long long)l->shuffle_factor, c = (long long)in.c, h = (long long)in.h, w = (long long)in.w;
+    switch (l->op) {
+    case OP_PIXEL_SHUFFLE:
+        fprintf(out, "output size: [C/r^2, H*r, W*r] = [%lld/%lld, %lld*%lld, %lld*%lld] (r = upscale_factor)\n"
+                "  y[c, h*r + i, w*r + j] = x[c*r*r + i*r + j, h, w]\n", c, r * r, h, r, w, r);
+        break;
+    case OP_PIXEL_UNSHUFFLE:
+        fprintf(out, "output size: [C*r^2, H/r, W/r] = [%lld*%lld, %lld/%lld, %lld/%lld] (r = downscale_factor)\n"
+                "  y[c*r*r + i*r + j, h, w] = x[c, h*r + i, w*r + j]\n", c, r * r, h, r, w, r);
+        break;
+    default:
+        fprintf(out, "output size: unchanged; channels regrouped: %lld groups of %lld, interleaved\n"
+                "  y[j*groups + i] = x[i*(C/groups) + j]\n", r, c / r);
+        break;
+    }
+    fprintf(out, "  = [%lld, %lld, %lld]\nparameters: none\n", (long long)o.c, (long long)o.h, (long long)o.w);
 }
 
 static void explain_other(FILE *out, const Graph *g, const Layer *l)
@@ -1193,7 +1293,13 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_CONCAT: explain_concat(out, g, l); break;
     case OP_CROP: explain_crop(out, g, l); break;
     case OP_LINEAR: explain_linear(out, g, l); break;
-    case OP_BATCHNORM2D: explain_batchnorm(out, l); break;
+    case OP_BATCHNORM2D:
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM: explain_norm(out, l); break;
+    case OP_PIXEL_SHUFFLE:
+    case OP_PIXEL_UNSHUFFLE:
+    case OP_CHANNEL_SHUFFLE: explain_shuffle(out, g, l); break;
     default: explain_other(out, g, l); break;
     }
 }

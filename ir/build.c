@@ -46,14 +46,33 @@ static void lower_linear(IrModule *m, IrNode *n, const Layer *l)
         n->bias = param(m, l, ".bias", 1, l->out_channels, 0, 0, 0);
 }
 
-/* batchnorm2d: weight, bias, running_mean, running_var, all [C] */
-static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
+/* batchnorm2d, instance_norm: weight, bias (affine), running_mean, running_var
+ * (track_running_stats), all [C]; group_norm: weight, bias [C]; layer_norm:
+ * weight, bias shaped as normalized_shape */
+static void lower_norm(IrModule *m, IrNode *n, const Layer *l)
 {
-    int64_t c = l->shape.c;
-    n->weight = param(m, l, ".weight", 1, c, 0, 0, 0);
-    n->bias = param(m, l, ".bias", 1, c, 0, 0, 0);
-    n->mean = param(m, l, ".running_mean", 1, c, 0, 0, 0);
-    n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
+    Shape s = l->shape;
+    int64_t c = s.c, d[3] = {s.c, s.h, s.w};
+    int rank = l->op == OP_LAYER_NORM ? l->norm_dims : 1;
+    const int64_t *dims = l->op == OP_LAYER_NORM && s.rank == 3 ? d + 3 - rank : d;
+    if (l->affine) {
+        n->weight = param(m, l, ".weight", rank, dims[0], rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0, 0);
+        n->bias = param(m, l, ".bias", rank, dims[0], rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0, 0);
+    }
+    if (l->running_stats) {
+        n->mean = param(m, l, ".running_mean", 1, c, 0, 0, 0);
+        n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
+    }
+    n->segments = l->running_stats ? c : l->norm_groups;
+    n->affine_per_element = l->op == OP_LAYER_NORM;
+}
+
+/* pixel_shuffle, pixel_unshuffle, channel_shuffle: the permutation and its factor */
+static void lower_shuffle(IrNode *n, const Layer *l)
+{
+    n->shuffle = l->op == OP_PIXEL_SHUFFLE ? SHUFFLE_PIXEL
+               : l->op == OP_PIXEL_UNSHUFFLE ? SHUFFLE_PIXEL_INVERSE : SHUFFLE_CHANNELS;
+    n->factor = l->shuffle_factor;
 }
 
 /* How each op lowers: the LOWER column of frontend/ops.def. */
@@ -161,7 +180,8 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_CONV: lower_conv(m, n, l); break;
     case IR_CONV_T: lower_conv_t(m, n, l); break;
     case IR_LINEAR: lower_linear(m, n, l); break;
-    case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
+    case IR_BATCHNORM: case IR_NORM: lower_norm(m, n, l); break;
+    case IR_SHUFFLE: lower_shuffle(n, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
     case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:

@@ -1349,3 +1349,51 @@ class MobilenetIf(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+# --- normalisation with per-sample statistics, rearranging (issue 9) ----------
+
+@model('norms', [('x', (6, 7, 9))], ['b', 'gf', 'lf'])
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 8, 3, padding=1)
+        self.g1 = nn.GroupNorm(4, 8)
+        self.g2 = nn.GroupNorm(2, 8, eps=0.1, affine=False)
+        self.i1 = nn.InstanceNorm2d(8)
+        self.i2 = nn.InstanceNorm2d(8, affine=True, eps=1e-3)
+        self.i3 = nn.InstanceNorm2d(8, affine=True, track_running_stats=True)
+        self.i4 = nn.InstanceNorm2d(8, track_running_stats=True)
+        self.l1 = nn.LayerNorm((8, 7, 9))
+        self.l2 = nn.LayerNorm((7, 9), elementwise_affine=False)
+        self.l3 = nn.LayerNorm(9, eps=0.01)
+        self.bc = nn.Conv2d(8, 8, 1)
+        self.b = nn.BatchNorm2d(8, affine=False)
+        self.f = nn.Linear(8 * 7 * 9, 12)
+        self.gf = nn.GroupNorm(3, 12)
+        self.lf = nn.LayerNorm(12)
+
+    def forward(self, x):
+        c = self.c(x)
+        g2 = self.g2(F.relu(self.g1(c)))
+        i1 = self.i1(g2)
+        i4 = self.i4(self.i3(self.i2(c)))
+        l3 = self.l3(self.l2(self.l1(i1 + i4)))
+        b = self.b(self.bc(l3))
+        f = self.f(torch.flatten(b, 1))
+        return b, self.gf(f), self.lf(f)
+
+
+@model('shuffle', [('x', (18, 5, 7))], ['cs', 's1', 'p2'])
+class Shuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(2, 8, 3, padding=1)
+        self.d = nn.Conv2d(72, 12, 1)
+
+    def forward(self, x):
+        c = self.c(F.pixel_shuffle(x, 3))
+        p2 = nn.PixelShuffle(2)(c)
+        u2 = nn.PixelUnshuffle(2)(F.pixel_unshuffle(F.pixel_shuffle(p2, 1), 3))
+        s = nn.ChannelShuffle(6)(u2)
+        return nn.ChannelShuffle(3)(self.d(s)), nn.ChannelShuffle(1)(x), p2
