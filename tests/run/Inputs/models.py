@@ -1397,3 +1397,19 @@ class Shuffle(nn.Module):
         u2 = nn.PixelUnshuffle(2)(F.pixel_unshuffle(F.pixel_shuffle(p2, 1), 3))
         s = nn.ChannelShuffle(6)(u2)
         return nn.ChannelShuffle(3)(self.d(s)), nn.ChannelShuffle(1)(x), p2
+
+
+@model('espcn', [('x', (1, 64, 64))], ['y'])
+class Espcn(nn.Module):
+    """ESPCN (Shi et al. 2016), examples/espcn.conv: (5, 64), (3, 32), 3 -> r^2, tanh, pixel shuffle r = 3."""
+
+    def __init__(self, r=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 5, padding=2)
+        self.conv2 = nn.Conv2d(64, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, r * r, 3, padding=1)
+        self.r = r
+
+    def forward(self, x):
+        x = torch.tanh(self.conv2(torch.tanh(self.conv1(x))))
+        return nn.PixelShuffle(self.r)(self.conv3(x))
