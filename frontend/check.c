@@ -850,7 +850,7 @@ static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
     Value p = {.k = V_PAIR, .n = n->list.n, .span = n->span};
     if (n->list.n != 2 && n->list.n != 3) {
-        diag_error(n->span, "a tuple must be a pair (h, w), this one has %d elements", n->list.n);
+        diag_error(n->span, "a tuple must be a pair (h, w) or a shape (c, h, w), this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
