@@ -226,6 +226,18 @@ static bool set_key(Ctx *c, Layer *L, const char *key)
     return false;
 }
 
+/* Whether a layer of an op with parameters has state_dict tensors with its
+ * attributes: a normalisation without affine parameters and without running
+ * statistics (instance_norm(x), group_norm(x, 4, affine=false)) has none. */
+static bool has_tensors(const Layer *L)
+{
+    if (L->op == OP_GROUP_NORM || L->op == OP_LAYER_NORM)
+        return L->affine;
+    if (L->op == OP_INSTANCE_NORM)
+        return L->affine || L->running_stats;
+    return true;
+}
+
 /* Layer name: prefix + bound name, or a generated one. Layers with weights
  * need a key: prefix + name, or key prefix + name="..." override. */
 static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value *override)
@@ -245,6 +257,8 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
         return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, override->s));
     if (bind)
         return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, bind));
+    if (!has_tensors(L))
+        return true;
     diag_error(L->span, "%s has learnable parameters, so it must be bound to a name (c = %s(...)) or given name=\"...\"",
                op, op);
     context_notes(c);
