@@ -498,6 +498,12 @@ static bool rule_INSTANCE_NORM(OpCall *k, Layer *L)
         return false;
     L->affine = arg(k, "affine")->b;
     L->running_stats = arg(k, "track_running_stats")->b;
+    if (!L->running_stats && shape_of(k, 0).h * shape_of(k, 0).w == 1) {  /* PyTorch's _verify_spatial_size */
+        diag_error(k->tensors[0].span, "instance_norm normalises each channel over H*W, but '%s' is 1 x 1 "
+                   "(PyTorch expects more than 1 spatial element)", k->tensors[0].label);
+        note_tensor(k, 0);
+        return false;
+    }
     L->norm_groups = shape_of(k, 0).c;
     L->in_channels = L->out_channels = shape_of(k, 0).c;
     L->shape = shape_of(k, 0);

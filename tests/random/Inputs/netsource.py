@@ -38,7 +38,20 @@ def canonical_args(n):
     if n.op == 'linear':
         return ['%d' % a['out'], 'bias=%s' % btext(a['bias'])]
     if n.op == 'batchnorm2d':
-        return ['eps=%s' % ftext(a['eps']), 'momentum=%s' % ftext(a['momentum'])]
+        return ['eps=%s' % ftext(a['eps']), 'momentum=%s' % ftext(a['momentum']),
+                'affine=%s' % btext(a.get('affine', True))]
+    if n.op == 'group_norm':
+        return ['%d' % a['groups'], 'eps=%s' % ftext(a['eps']), 'affine=%s' % btext(a['affine'])]
+    if n.op == 'layer_norm':
+        return ['(%s)' % ', '.join(map(str, a['shape'])) if len(a['shape']) > 1 else '%d' % a['shape'][0],
+                'eps=%s' % ftext(a['eps']), 'elementwise_affine=%s' % btext(a['affine'])]
+    if n.op == 'instance_norm':
+        return ['eps=%s' % ftext(a['eps']), 'affine=%s' % btext(a['affine']),
+                'track_running_stats=%s' % btext(a['track'])]
+    if n.op in ('pixel_shuffle', 'pixel_unshuffle'):
+        return ['%d' % a['r']]
+    if n.op == 'channel_shuffle':
+        return ['groups=%d' % a['groups']]
     if n.op == 'leaky_relu':
         return ['negative_slope=%s' % ftext(a['slope'])]
     if n.op == 'maxpool2d':
@@ -233,7 +246,15 @@ def torch_layer(n):
                    pair(a['output_padding']), a['groups'], a['bias'], pair(a['dilation'])))
     if n.op == 'linear':
         return 'nn.Linear(%d, %d, bias=%r)' % (cin, a['out'], a['bias'])
-    return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r)' % (cin, a['eps'], a['momentum'])
+    if n.op == 'group_norm':
+        return 'nn.GroupNorm(%d, %d, eps=%r, affine=%r)' % (a['groups'], cin, a['eps'], a['affine'])
+    if n.op == 'layer_norm':
+        return 'nn.LayerNorm(%r, eps=%r, elementwise_affine=%r)' % (list(a['shape']), a['eps'], a['affine'])
+    if n.op == 'instance_norm':
+        return ('nn.InstanceNorm2d(%d, eps=%r, affine=%r, track_running_stats=%r)'
+                % (cin, a['eps'], a['affine'], a['track']))
+    return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r, affine=%r)' % (cin, a['eps'], a['momentum'],
+                                                                  a.get('affine', True))
 
 
 def torch_expr(n, v):
@@ -264,6 +285,12 @@ def torch_expr(n, v):
         return 'F.interpolate(%s, scale_factor=%r, mode=%r%s)' % (v[0], s, a['mode'], extra)
     if n.op == 'dropout':
         return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
+    if n.op == 'pixel_shuffle':
+        return 'F.pixel_shuffle(%s, %d)' % (v[0], a['r'])
+    if n.op == 'pixel_unshuffle':
+        return 'F.pixel_unshuffle(%s, %d)' % (v[0], a['r'])
+    if n.op == 'channel_shuffle':
+        return 'nn.ChannelShuffle(%d)(%s)' % (a['groups'], v[0])
     if n.op == 'concat':
         return 'torch.cat([%s], 1)' % ', '.join(v)
     if n.op == 'add':

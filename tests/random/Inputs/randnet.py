@@ -28,7 +28,10 @@ fixed set of seeds can run in CI while the fixes land.
 import random
 import sys
 
-OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d')
+OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d',
+                 'group_norm', 'layer_norm', 'instance_norm')
+NORMS = ('group_norm', 'layer_norm', 'instance_norm')
+SHUFFLES = ('pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle')
 ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
 UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
                 'softmax', 'dropout')
@@ -105,7 +108,7 @@ def infer(op, ins, a):
     sh = [i for i in ins]
     three = all(len(s) == 3 for s in sh)
     if op in ('conv2d', 'conv_transpose2d', 'batchnorm2d', 'maxpool2d', 'avgpool2d',
-              'global_avgpool', 'upsample', 'crop') and not three:
+              'global_avgpool', 'upsample', 'crop', 'instance_norm') + SHUFFLES and not three:
         raise Invalid('needs [C, H, W]')
     if op == 'conv2d':
         c, h, w = sh[0]
@@ -176,7 +179,29 @@ def infer(op, ins, a):
         for v in sh[0]:
             n *= v
         return (n,)
-    return sh[0]  # batchnorm2d, activations, softmax, dropout
+    if op == 'group_norm' and sh[0][0] % a['groups']:
+        raise Invalid('num_groups')
+    if op == 'group_norm' and sh[0][0] // a['groups'] * (sh[0][1] * sh[0][2] if three else 1) == 1:
+        raise Invalid('one value per group: PyTorch refuses it at batch 1')
+    if op == 'instance_norm' and not a['track'] and sh[0][1] * sh[0][2] == 1:
+        raise Invalid('1 x 1 instance norm (PyTorch refuses)')
+    if op == 'layer_norm' and tuple(sh[0][-len(a['shape']):]) != a['shape']:
+        raise Invalid('normalized_shape')
+    if op == 'pixel_shuffle':
+        c, h, w = sh[0]
+        r = a['r']
+        if c % (r * r):
+            raise Invalid('pixel_shuffle channels')
+        return check_dims((c // (r * r), h * r, w * r))
+    if op == 'pixel_unshuffle':
+        c, h, w = sh[0]
+        r = a['r']
+        if h % r or w % r:
+            raise Invalid('pixel_unshuffle size')
+        return check_dims((c * r * r, h // r, w // r))
+    if op == 'channel_shuffle' and sh[0][0] % a['groups']:
+        raise Invalid('channel_shuffle groups')
+    return sh[0]  # batchnorm2d, norms, channel_shuffle, activations, softmax, dropout
 
 
 def check_dims(shape):
@@ -474,7 +499,12 @@ def draw_unary(net, op, x):
             args.append('momentum=%s' % ftext(mom))
         if rng.random() < 0.2:
             args.append('num_features=%d' % x.shape[0])
-        return dict(eps=eps, momentum=mom), args
+        affine = rng.random() < 0.8
+        if not affine:
+            args.append('affine=false')
+        return dict(eps=eps, momentum=mom, affine=affine), args
+    if op in NORMS or op in SHUFFLES:
+        return draw_norm_shuffle(net, op, x)
     if op in ACTS:
         if is_alias(x) and alias_root(x).op in ('conv2d', 'conv_transpose2d', 'batchnorm2d') \
                 and not net.use_known('act-after-flatten'):
@@ -500,6 +530,37 @@ def draw_unary(net, op, x):
             raise Invalid('flatten of flat')
         return {}, (['start_dim=1'] if rng.random() < 0.2 else [])
     return {}, []  # global_avgpool
+
+
+def draw_norm_shuffle(net, op, x):
+    """-> (attrs, args) for group_norm, layer_norm, instance_norm or a shuffle on x."""
+    rng = net.rng
+    c = x.shape[0]
+    eps = choice(rng, [1e-5, 1e-5, 1e-3, 0.1])
+    affine = rng.random() < 0.7
+    eps_args = [] if eps == 1e-5 else ['eps=%s' % ftext(eps)]
+    if op == 'group_norm':
+        g = choice(rng, [d for d in range(1, c + 1) if c % d == 0])
+        args = ['%d' % g] + eps_args + ([] if affine else ['affine=false'])
+        if rng.random() < 0.2:
+            args.append('num_channels=%d' % c)
+        return dict(groups=g, eps=eps, affine=affine), args
+    if op == 'layer_norm':
+        shape = tuple(x.shape[-rng.randint(1, len(x.shape)):])
+        text = '%d' % shape[0] if len(shape) == 1 else '(%s)' % ', '.join(map(str, shape))
+        args = [text] + eps_args + ([] if affine else ['elementwise_affine=false'])
+        return dict(shape=shape, eps=eps, affine=affine), args
+    if op == 'instance_norm':
+        affine = rng.random() < 0.5
+        track = rng.random() < 0.3
+        args = eps_args + (['affine=true'] if affine else []) + (['track_running_stats=true'] if track else [])
+        return dict(eps=eps, affine=affine, track=track), args
+    if op == 'channel_shuffle':
+        g = choice(rng, [d for d in range(1, c + 1) if c % d == 0])
+        return dict(groups=g), ['%d' % g]
+    r = choice(rng, [1, 2, 2, 3])
+    word = 'upscale_factor' if op == 'pixel_shuffle' else 'downscale_factor'
+    return dict(r=r), ['%s=%d' % (word, r) if rng.random() < 0.3 else '%d' % r]
 
 
 # --- the network -----------------------------------------------------------
@@ -531,6 +592,8 @@ OP_WEIGHTS = {
     'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
+    'group_norm': 1, 'layer_norm': 1, 'instance_norm': 1,
+    'pixel_shuffle': 1, 'pixel_unshuffle': 1, 'channel_shuffle': 1,
 }
 
 
@@ -565,7 +628,7 @@ def step(net):
     if op == 'idiom':
         return step_idiom(net)
     flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
-                  'dropout')
+                  'dropout', 'group_norm', 'layer_norm')
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
     if x is None:
         raise Invalid('no input')
@@ -587,7 +650,8 @@ def step(net):
         raise
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
-                     'batchnorm2d': 'bn'}.get(op, op[:2]))
+                     'batchnorm2d': 'bn', 'group_norm': 'gn', 'layer_norm': 'ln', 'instance_norm': 'inorm',
+                     'pixel_shuffle': 'ps', 'pixel_unshuffle': 'pu'}.get(op, op[:2]))
     net.stmts.append(('assign', node))
 
 
