@@ -604,12 +604,54 @@ static void emit_upsample(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
+/* concat along H, one output row (c, oh): the row of the input whose range
+ * of rows holds oh; along W, one output row (c, oh): the rows (c, oh) of
+ * every input, one after the other. */
+static void emit_concat_hw(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    if (k->n->axis == 2) {
+        int64_t w0 = 0;
+        for (int j = 0; j < k->n->nin; j++) {
+            int64_t wj = k->in[j]->w;
+            LLVMValueRef from = cg_gep(g, k->x[j], cg_mul(g, k->r, cg_i64(g, wj)));
+            LLVMValueRef to = cg_gep(g, row, cg_i64(g, w0));
+            CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, wj), "i");
+            cg_store(g, to, i.iv, cg_load(g, from, i.iv));
+            cg_loop_end(g, &i);
+            w0 += wj;
+        }
+        return;
+    }
+    LLVMValueRef src = k->x[0], first = cg_i64(g, 0);
+    int64_t h0 = 0;
+    for (int j = 0; j < k->n->nin; j++) {
+        int64_t hj = k->in[j]->h;
+        LLVMValueRef here = LLVMBuildICmp(g->b, LLVMIntSGE, oh, cg_i64(g, h0), "");
+        LLVMValueRef r = cg_add(g, cg_mul(g, c, cg_i64(g, hj)), cg_sub(g, oh, cg_i64(g, h0)));
+        src = LLVMBuildSelect(g->b, here, k->x[j], src, "");
+        first = LLVMBuildSelect(g->b, here, r, first, "");
+        h0 += hj;
+    }
+    LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, out->w)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
+    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    cg_loop_end(g, &i);
+}
+
 /* concat along channels, one output row (c, h): copied from the input whose
  * channel range holds c (an input's channels: its elements / (H*W), so a
  * flattened alias counts C*H*W features). */
 static void emit_concat(CgKernel *k)
 {
     Cg *g = k->g;
+    if (k->n->axis != 0) {
+        emit_concat_hw(k);
+        return;
+    }
     const IrTensor *out = k->out;
     int64_t rows_per_c = out->h, cols = out->w; /* 1, 1 for [F] */
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c));

@@ -82,6 +82,8 @@ typedef struct Layer {
                               contiguous in [C, H, W] order (num_groups; C; numel / prod(normalized_shape)) */
     int norm_dims;         /* layer_norm: trailing dimensions normalised (1: W, 2: H, W, 3: C, H, W) */
     int64_t shuffle_factor;/* pixel_shuffle, pixel_unshuffle: r; channel_shuffle: groups */
+    int axis;              /* concat: the per-sample dimension joined, 0 = C (or F), 1 = H, 2 = W
+                              (PyTorch's dim 1, 2, 3 of an N, C, H, W tensor) */
 
     int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
     int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */

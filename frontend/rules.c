@@ -391,25 +391,57 @@ static bool shape_mismatch(OpCall *k, int t, int u, const char *what)
     return false;
 }
 
+/* dim as PyTorch numbers the dimensions of the batched tensor (N, C, H, W or
+ * N, F), negative from the end: the per-sample axis (0 = C or F, 1 = H, 2 = W). */
+static bool batched_dim(const OpCall *k, Shape s, int *axis)
+{
+    int64_t dim = arg(k, "dim")->i[0], n = s.rank + 1;
+    int64_t d = dim < 0 ? dim + n : dim;
+    if (d >= 1 && d < n) {
+        *axis = (int)d - 1;
+        return true;
+    }
+    if (d == 0)
+        diag_error(arg_span(k, "dim"), "dim=%lld of %s is the batch dimension; convc's tensors are per sample "
+                   "(dim=1 is C, 2 is H, 3 is W, as in PyTorch's N, C, H, W)", (long long)dim, k->spec->name);
+    else
+        diag_error(arg_span(k, "dim"), "dim=%lld of %s is out of range: '%s' has %lld dimensions with the batch "
+                   "(PyTorch accepts %lld to %lld)", (long long)dim, k->spec->name, k->tensors[0].label,
+                   (long long)n, (long long)-n, (long long)(n - 1));
+    note_tensor(k, 0);
+    return false;
+}
+
 static bool rule_CONCAT(OpCall *k, Layer *L)
 {
-    if (arg(k, "dim")->i[0] != 1) {
-        diag_error(arg_span(k, "dim"), "concat joins along channels only (dim=1), got dim=%lld",
-                   (long long)arg(k, "dim")->i[0]);
-        return false;
-    }
+    static const char *const names[3] = {"channels", "height", "width"};
     Shape s0 = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, s0, &axis))
+        return false;
+    L->axis = axis;
     L->shape = s0;
+    int64_t *sum = axis == 0 ? &L->shape.c : axis == 1 ? &L->shape.h : &L->shape.w;
     for (int t = 1; t < k->ntensors; t++) {
         Shape s = shape_of(k, t);
+        int64_t d[3] = {s.c, s.h, s.w}, d0[3] = {s0.c, s0.h, s0.w};
         if (s.rank != s0.rank)
             return shape_mismatch(k, 0, t, "concat inputs must have the same rank");
-        if (s.h != s0.h || s.w != s0.w)
-            return shape_mismatch(k, 0, t, "concat inputs must have the same height and width");
-        L->shape.c += s.c;
+        for (int i = 0; i < 3; i++) {
+            if (i == axis || d[i] == d0[i])
+                continue;
+            static const char *const others[3] = {"", "channels and width", "channels and height"};
+            char what[96];
+            if (axis == 0)
+                snprintf(what, sizeof what, "concat inputs must have the same height and width");
+            else
+                snprintf(what, sizeof what, "concat along the %s needs inputs of the same %s", names[axis], others[axis]);
+            return shape_mismatch(k, 0, t, what);
+        }
+        *sum += axis == 0 ? s.c : axis == 1 ? s.h : s.w;
     }
-    if (L->shape.c > LIMIT_DIM) {
-        diag_error(k->span, "concat gives too many channels (%lld)", (long long)L->shape.c);
+    if (*sum > LIMIT_DIM) {
+        diag_error(k->span, "concat gives too many %s (%lld)", names[axis], (long long)*sum);
         return false;
     }
     return true;

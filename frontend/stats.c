@@ -500,6 +500,9 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
     case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
     case OP_CONCAT:
+        if (l->axis == d + 1)
+            return false;   /* joined along d: positions move between inputs; the continuous rule stands */
+        return win_union(o, ins, n, 0);
     case OP_ADD: return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
     }
@@ -1164,11 +1167,20 @@ static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
 
 static void explain_concat(FILE *out, const Graph *g, const Layer *l)
 {
-    fputs("output size: channels add up, H and W must agree\n  C = ", out);
+    if (l->axis == 0) {
+        fputs("output size: channels add up, H and W must agree\n  C = ", out);
+        for (int i = 0; i < l->ninputs; i++)
+            fprintf(out, "%s%lld", i ? " + " : "", (long long)input_of(g, l, i)->shape.c);
+        fprintf(out, " = %lld\n  H x W = %lld x %lld\nparameters: none\n", (long long)l->shape.c,
+                (long long)l->shape.h, (long long)l->shape.w);
+        return;
+    }
+    int d = l->axis - 1;
+    fprintf(out, "output size: %s add up (dim=%d), C and %s must agree\n  %s = ", d ? "widths" : "heights",
+            l->axis + 1, d ? "H" : "W", dim_name(d));
     for (int i = 0; i < l->ninputs; i++)
-        fprintf(out, "%s%lld", i ? " + " : "", (long long)input_of(g, l, i)->shape.c);
-    fprintf(out, " = %lld\n  H x W = %lld x %lld\nparameters: none\n", (long long)l->shape.c,
-            (long long)l->shape.h, (long long)l->shape.w);
+        fprintf(out, "%s%lld", i ? " + " : "", (long long)extent(input_of(g, l, i)->shape, d));
+    fprintf(out, " = %lld\n  C = %lld\nparameters: none\n", (long long)extent(l->shape, d), (long long)l->shape.c);
 }
 
 static void explain_crop(FILE *out, const Graph *g, const Layer *l)

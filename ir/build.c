@@ -120,6 +120,7 @@ static void set_attributes(IrNode *n, const Layer *l)
     n->eps = l->eps;
     n->count_include_pad = l->count_include_pad;
     n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
+    n->axis = l->axis;
 }
 
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
@@ -133,13 +134,17 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
         for (int i = 0; i < *n; i += IR_MAX_IN) {
             int c = *n - i < IR_MAX_IN ? *n - i : IR_MAX_IN;
             Shape s = l->shape;
-            s.c = 0;
-            for (int j = 0; j < c; j++)
-                s.c += ir_channels_as(&m->tensors[t[i + j]], s.h, s.w);
+            int64_t *ext = l->axis == 0 ? &s.c : l->axis == 1 ? &s.h : &s.w;
+            *ext = 0;
+            for (int j = 0; j < c; j++) {
+                const IrTensor *in = &m->tensors[t[i + j]];
+                *ext += l->axis == 0 ? ir_channels_as(in, s.h, s.w) : l->axis == 1 ? in->h : in->w;
+            }
             int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
             if (c > 1) {
                 int k2 = ir_add_node(m, IR_CONCAT, l->name, part); /* may move m->nodes */
                 IrNode *p = &m->nodes[k2];
+                p->axis = l->axis;
                 p->nin = c;
                 for (int j = 0; j < c; j++)
                     p->in[j] = t[i + j];

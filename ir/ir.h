@@ -185,6 +185,7 @@ struct IrNode {
                            contiguous in NCHW (with running statistics: the channels) */
     int affine_per_element; /* norm: weight/bias index a segment's elements (layer_norm),
                                else the channel */
+    int axis;           /* concat: 0 = channels (or features), 1 = H, 2 = W */
     IrShuffle shuffle;  /* shuffle: which permutation */
     int64_t factor;     /* shuffle: r, or channel_shuffle's groups */
     int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */

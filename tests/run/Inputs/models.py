@@ -1413,3 +1413,16 @@ class Espcn(nn.Module):
     def forward(self, x):
         x = torch.tanh(self.conv2(torch.tanh(self.conv1(x))))
         return nn.PixelShuffle(self.r)(self.conv3(x))
+
+
+@model('concat_dims', [('x', (3, 5, 7)), ('y', (3, 2, 7)), ('z', (3, 5, 4))],
+       ['h', 'h2', 'w', 'w2', 'c', 'wide', 'f'])
+class ConcatDims(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.p = nn.Conv2d(3, 2, 1)
+
+    def forward(self, x, y, z):
+        return (torch.cat([x, y, x], dim=2), torch.cat([y, F.relu(x)], dim=-2), torch.cat([x, z], dim=3),
+                torch.cat([z, x, z], dim=-1), torch.cat([x, self.p(x)], dim=-3), torch.cat([z] * 16 + [x], dim=3),
+                torch.cat([torch.flatten(x, 1), torch.flatten(z, 1)], dim=-1))
