@@ -41,7 +41,7 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
         return o->c * o->h;
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
-    case IR_ACT: case IR_ADD: case IR_COPY:
+    case IR_ACT: case IR_ADD: case IR_COPY: case IR_RESHAPE:
         return rows_of(o);
     case IR_KIND_COUNT:
         break;
@@ -681,17 +681,29 @@ static LLVMValueRef layout_index(Cg *g, const IrTensor *t, LLVMValueRef c, LLVMV
     return cg_add(g, cg_mul(g, pos, cg_i64(g, b)), lane);
 }
 
-/* crop, one output row (c, oh) of the padded channels, in any layout:
- *   y[c, oh, ow] = x[c, oh + top, ow + left] */
+/* crop (and slice), one output row (c, oh) of the padded channels, in any layout:
+ *   y[c, oh, ow] = x[c + first, oh + top, ow + left]
+ * A channel padding lane (c >= C) stays 0 when the slice moves channels. An
+ * [F] output reads features c + first of the input's NCHW elements (the
+ * input may be a flattened alias shaped [C, H, W]). */
 static void emit_crop(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     const int64_t *crop = k->n->crop;
+    int64_t first = k->n->crop_channel;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    if (out->rank == 1) {
+        cg_store(g, k->y, k->r, cg_load(g, k->x[0], cg_add(g, k->r, cg_i64(g, first))));
+        return;
+    }
+    LLVMValueRef real = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, out->c), "");
+    LLVMValueRef ic = first ? LLVMBuildSelect(g->b, real, cg_add(g, c, cg_i64(g, first)), cg_i64(g, 0), "") : c;
     LLVMValueRef ih = cg_add(g, oh, cg_i64(g, crop[0]));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
-    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, c, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, ic, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    if (first)
+        v = LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), "");
     cg_store(g, k->y, layout_index(g, out, c, oh, i.iv), v);
     cg_loop_end(g, &i);
 }
@@ -753,7 +765,7 @@ static void reference_body(CgKernel *k)
     case IR_NORM: emit_norm(k); break;
     case IR_SHUFFLE: emit_shuffle(k); break;
     case IR_REORDER: emit_reorder(k); break;
-    case IR_ACT: case IR_COPY: emit_elementwise(k, NULL); break;
+    case IR_ACT: case IR_COPY: case IR_RESHAPE: emit_elementwise(k, NULL); break;
     case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;
     case IR_KIND_COUNT: break;
     }

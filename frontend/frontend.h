@@ -71,7 +71,8 @@ typedef struct Layer {
     double negative_slope; /* leaky_relu */
     double scale[2];       /* upsample scale_factor (H, W) */
     UpsampleMode mode;     /* upsample */
-    int64_t crop_offset[2];/* crop: top, left offset into the input */
+    int64_t crop_offset[2];/* crop, slice: top, left offset into the input */
+    int64_t crop_channel;  /* slice: the first input channel (or feature) */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
     /* normalisation (batchnorm2d, group_norm, layer_norm, instance_norm) */
     bool affine;           /* learnable weight and bias (layer_norm: elementwise_affine) */

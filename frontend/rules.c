@@ -641,6 +641,96 @@ static bool rule_CHANNEL_SHUFFLE(OpCall *k, Layer *L)
     return true;
 }
 
+/* slice(x, start, end, dim=1): x[:, start:end] along dim (PyTorch's numbering
+ * with the batch); start and end may count from the end when negative, as
+ * Python's; no end: to the end. The slice must not be empty. */
+static bool rule_SLICE(OpCall *k, Layer *L)
+{
+    static const char *const names[3] = {"channels", "height", "width"};
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, in, &axis))
+        return false;
+    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w;
+    bool has_end = arg(k, "end")->k != V_POISON;
+    int64_t start = arg(k, "start")->i[0], end = has_end ? arg(k, "end")->i[0] : n;
+    int64_t s = start < 0 ? start + n : start, e = end < 0 ? end + n : end;
+    if (s < 0 || s >= n || e <= s || e > n) {
+        diag_error(has_end && s >= 0 && s < n ? arg_span(k, "end") : arg_span(k, "start"),
+                   "slice [%lld:%lld] of the %lld %s of '%s' is %s", (long long)start, (long long)end,
+                   (long long)n, in.rank == 1 ? "features" : names[axis], k->tensors[0].label,
+                   s < 0 || s >= n || e > n ? "out of range" : "empty");
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = in;
+    if (axis == 0)
+        L->crop_channel = s, L->shape.c = e - s;
+    else if (axis == 1)
+        L->crop_offset[0] = s, L->shape.h = e - s;
+    else
+        L->crop_offset[1] = s, L->shape.w = e - s;
+    return true;
+}
+
+/* A target shape F or (C, H, W) for the elements of x; one extent may be -1
+ * (what the others leave), as PyTorch's reshape. */
+static bool reshape_to(OpCall *k, Layer *L, const char *name)
+{
+    const Value *v = arg(k, name);
+    Shape in = shape_of(k, 0);
+    int n = v->k == V_PAIR ? v->n : 1;
+    int64_t d[3] = {v->i[0], n > 1 ? v->i[1] : 1, n > 2 ? v->i[2] : 1}, known = 1, numel = in.c * in.h * in.w;
+    int free = -1;
+    char have[96];
+    shape_str(have, sizeof have, in);
+    if (n == 2) {
+        diag_error(v->span, "%s of %s is F or (C, H, W) per sample, not a pair", name, k->spec->name);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        if (d[i] == -1 && free < 0) {
+            free = i;
+            continue;
+        }
+        if (d[i] < 1 || d[i] > LIMIT_DIM) {
+            diag_error(v->span, "%s of %s has the extent %lld; extents are positive (one may be -1)", name,
+                       k->spec->name, (long long)d[i]);
+            return false;
+        }
+        known *= d[i];
+    }
+    if (free >= 0 && numel % known == 0)
+        d[free] = numel / known, known = numel;
+    if (known != numel) {
+        diag_error(v->span, "%s of %s does not hold the %lld elements of '%s' (%s)", name, k->spec->name,
+                   (long long)numel, k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = n == 1 ? (Shape){1, d[0], 1, 1} : (Shape){3, d[0], d[1], d[2]};
+    return true;
+}
+
+static bool rule_RESHAPE(OpCall *k, Layer *L) { return reshape_to(k, L, "shape"); }
+
+/* unflatten(x, dim, unflattened_size): [F] (PyTorch's N, F) with dim=1 or -1
+ * into [C, H, W]. */
+static bool rule_UNFLATTEN(OpCall *k, Layer *L)
+{
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (in.rank != 1) {
+        char have[96];
+        shape_str(have, sizeof have, in);
+        diag_error(k->tensors[0].span, "unflatten expects a flat [F] tensor, but '%s' is %s (use reshape)",
+                   k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    return batched_dim(k, in, &axis) && reshape_to(k, L, "unflattened_size");
+}
+
 typedef bool (*RuleFn)(OpCall *, Layer *);
 static const RuleFn rules[OP_COUNT] = {
 #define OP(id, ...) [OP_##id] = rule_##id,

@@ -243,6 +243,8 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.j = in.j * (double)extent(input_of(g, l, 0)->shape, d);
         break;
     case OP_LINEAR:
+    case OP_RESHAPE:     /* positions move: every output may come from anywhere */
+    case OP_UNFLATTEN:
         o.r = in.full;
         break;
     case OP_GROUP_NORM:
@@ -284,8 +286,8 @@ static void compute_rf(Graph *g)
             /* a [F] tensor keeps the window of the whole map it came from, and so
              * do a normalisation whose every output reads the whole map and the
              * layers after it that keep windows as they are (elementwise) */
-            bool whole = (l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM) &&
-                         norm_reads_whole(l, d);
+            bool whole = ((l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM) &&
+                          norm_reads_whole(l, d)) || l->op == OP_RESHAPE || l->op == OP_UNFLATTEN;
             if (l->ninputs && o.r == in.r && o.j == in.j && extent(input_of(g, l, 0)->shape, d) == extent(l->shape, d))
                 whole = true, o.full = in.full;
             o.full = l->shape.rank == 3 && !whole ? o.r + (double)(extent(l->shape, d) - 1) * o.j
@@ -498,7 +500,10 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
     case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
-    case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_CROP:
+    case OP_SLICE: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_RESHAPE:
+    case OP_UNFLATTEN: return false;
     case OP_CONCAT:
         if (l->axis == d + 1)
             return false;   /* joined along d: positions move between inputs; the continuous rule stands */
@@ -1286,6 +1291,20 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
         break;
     case OP_DROPOUT:
         fputs("output size: unchanged (dropout is the identity at inference)\n", out);
+        break;
+    case OP_SLICE:
+        if (l->shape.c != in.c)
+            fprintf(out, "output size: %s %lld to %lld of %lld\n", l->shape.rank == 1 ? "features" : "channels",
+                    (long long)l->crop_channel, (long long)(l->crop_channel + l->shape.c), (long long)in.c);
+        else
+            fprintf(out, "output size: %s %lld to %lld of %lld\n", l->shape.h != in.h ? "rows" : "columns",
+                    (long long)(l->shape.h != in.h ? l->crop_offset[0] : l->crop_offset[1]),
+                    (long long)(l->shape.h != in.h ? l->crop_offset[0] + l->shape.h : l->crop_offset[1] + l->shape.w),
+                    (long long)(l->shape.h != in.h ? in.h : in.w));
+        break;
+    case OP_RESHAPE:
+    case OP_UNFLATTEN:
+        fprintf(out, "output size: the same %lld elements in NCHW order, reshaped\n", (long long)numel(in));
         break;
     default:
         fputs("output size: unchanged (elementwise)\n", out);

@@ -113,6 +113,7 @@ static void set_attributes(IrNode *n, const Layer *l)
         g->output_padding[i] = l->output_padding[i];
         n->scale[i] = l->scale[i];
         n->crop[i] = l->crop_offset[i];
+        n->crop_channel = l->crop_channel;
     }
     g->groups = at_least_1(l->groups);
     n->act = op_lowering[l->op].act;
@@ -188,7 +189,7 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_BATCHNORM: case IR_NORM: lower_norm(m, n, l); break;
     case IR_SHUFFLE: lower_shuffle(n, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
-    case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
+    case IR_RESHAPE: case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */
     }

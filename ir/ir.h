@@ -70,6 +70,8 @@ typedef enum {
     IR_NORM,        /* group/layer/instance norm: per-sample statistics over contiguous
                        segments (or running statistics), then the affine map */
     IR_SHUFFLE,     /* pixel_shuffle, pixel_unshuffle, channel_shuffle: a gather */
+    IR_RESHAPE,     /* reshape, unflatten: the same NCHW elements under another shape
+                       (a copy: readers index a tensor by its own shape) */
     IR_COPY,        /* plain copy: an output that would alias an input or another output */
     IR_REORDER,     /* the same values in another layout (inserted by the layout pass) */
     IR_KIND_COUNT
@@ -181,6 +183,7 @@ struct IrNode {
     IrInterp interp;    /* upsample */
     double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
     int64_t crop[2];    /* crop: top, left offset into the input */
+    int64_t crop_channel; /* crop: first input channel (slice along channels or features) */
     int64_t segments;   /* norm: segments per sample, each normalised on its own and
                            contiguous in NCHW (with running statistics: the channels) */
     int affine_per_element; /* norm: weight/bias index a segment's elements (layer_norm),

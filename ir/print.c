@@ -35,6 +35,7 @@ const char *ir_kind_name(IrKind k)
     case IR_SOFTMAX: return "softmax";
     case IR_NORM: return "norm";
     case IR_SHUFFLE: return "shuffle";
+    case IR_RESHAPE: return "reshape";
     case IR_COPY: return "copy";
     case IR_REORDER: return "reorder";
     case IR_KIND_COUNT: break;

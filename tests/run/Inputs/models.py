@@ -1426,3 +1426,21 @@ class ConcatDims(nn.Module):
         return (torch.cat([x, y, x], dim=2), torch.cat([y, F.relu(x)], dim=-2), torch.cat([x, z], dim=3),
                 torch.cat([z, x, z], dim=-1), torch.cat([x, self.p(x)], dim=-3), torch.cat([z] * 16 + [x], dim=3),
                 torch.cat([torch.flatten(x, 1), torch.flatten(z, 1)], dim=-1))
+
+
+@model('slice_reshape', [('x', (6, 5, 7))], ['a', 'b', 'h', 'w', 'fs', 'd', 'fc'])
+class SliceReshape(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 12, 3, padding=1)
+        self.d = nn.Conv2d(5, 3, 1)
+        self.fc = nn.Linear(210, 4)
+
+    def forward(self, x):
+        c = self.c(x)
+        f = torch.flatten(x, 1)
+        fs = f[:, 10:30]
+        u = nn.Unflatten(1, (5, 2, 2))(fs)
+        r = torch.reshape(f, (-1, 6, 7, 5))
+        r2 = F.relu(r).reshape(r.shape[0], 210)
+        return (c[:, 1:4], F.relu(c[:, -5:]), (c + c)[:, :, 1:-1], x[..., 0:3], fs, self.d(u), self.fc(r2))
