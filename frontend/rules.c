@@ -657,8 +657,8 @@ static bool rule_SLICE(OpCall *k, Layer *L)
     int64_t s = start < 0 ? start + n : start, e = end < 0 ? end + n : end;
     if (s < 0 || s >= n || e <= s || e > n) {
         diag_error(has_end && s >= 0 && s < n ? arg_span(k, "end") : arg_span(k, "start"),
-                   "slice [%lld:%lld] of the %lld %s of '%s' is %s", (long long)start, (long long)end,
-                   (long long)n, in.rank == 1 ? "features" : names[axis], k->tensors[0].label,
+                   "slice [%lld:%lld] of the %s of '%s' (%lld) is %s", (long long)start, (long long)end,
+                   in.rank == 1 ? "features" : names[axis], k->tensors[0].label, (long long)n,
                    s < 0 || s >= n || e > n ? "out of range" : "empty");
         note_tensor(k, 0);
         return false;
@@ -694,8 +694,8 @@ static bool reshape_to(OpCall *k, Layer *L, const char *name)
             continue;
         }
         if (d[i] < 1 || d[i] > LIMIT_DIM) {
-            diag_error(v->span, "%s of %s has the extent %lld; extents are positive (one may be -1)", name,
-                       k->spec->name, (long long)d[i]);
+            diag_error(v->span, "%s of %s has the extent %lld; extents are positive, and one of them may be -1",
+                       name, k->spec->name, (long long)d[i]);
             return false;
         }
         known *= d[i];
