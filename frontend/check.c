@@ -104,7 +104,7 @@ static SrcSpan def_name_span(const Node *d)
 {
     if (d->kind == N_INPUT) return d->input.name_span;
     if (d->kind == N_FOR) return d->loop.var_span;
-    if (d->kind == N_PARAM) return d->span;
+    if (d->kind == N_PARAM || d->kind == N_UNPACK) return d->span;
     return d->bind.name_span;
 }
 
@@ -123,6 +123,10 @@ static void declare_body(Ctx *c, Scope *s, const NodeList *body, bool nested)
         if (st->kind == N_ASSIGN) ptrmap_put(c->a, &s->declared, st->bind.name, 1);
         if (st->kind == N_ASSIGN && nested) ptrmap_put(c->a, &s->rebind, st->bind.name, 1);
         if (st->kind == N_INPUT) ptrmap_put(c->a, &s->declared, st->input.name, 1);
+        for (int j = 0; st->kind == N_UNPACK && j < st->unpack.names.n; j++) {
+            ptrmap_put(c->a, &s->declared, st->unpack.names.v[j]->str, 1);
+            if (nested) ptrmap_put(c->a, &s->rebind, st->unpack.names.v[j]->str, 1);
+        }
         if (st->kind == N_IF) { declare_body(c, s, &st->cond.then, true); declare_body(c, s, &st->cond.els, true); }
         if (st->kind == N_FOR) declare_body(c, s, &st->loop.body, true);
     }
@@ -739,6 +743,7 @@ static void mark_used(Scope *s, const Node *n)
     case N_NEG: case N_NOT: case N_RETURN: mark_used(s, n->operand); break;
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) mark_used(s, n->list.v[i]); break;
     case N_KWARG: case N_ASSIGN: mark_used(s, n->bind.value); break;
+    case N_UNPACK: mark_used(s, n->unpack.value); break;
     case N_IF:
         mark_used(s, n->cond.cond);
         for (int i = 0; i < n->cond.then.n; i++) mark_used(s, n->cond.then.v[i]);
@@ -893,7 +898,8 @@ static Value eval_name(Scope *s, Node *n)
     Value v = b->v;
     if (v.k != V_WORD) /* a word keeps where it was written: an undefined name passed to a block is reported at the call */
         v.span = n->span;
-    if (v.k == V_TENSOR) v.label = n->str;
+    if (v.k == V_TENSOR && n->str[0] != '<') /* <x>: an unpacked call's input keeps its label */
+        v.label = n->str;
     return v;
 }
 
@@ -1219,11 +1225,80 @@ static void exec_if(Ctx *c, Scope *s, Node *st, Value *ret)
     exec_body(c, s, t ? &st->cond.then : &st->cond.els, ret);
 }
 
+/* A node made by the checker (an unpacked call's parts), in the arena. */
+static Node *synth(Ctx *c, NodeKind k, SrcSpan sp, int depth)
+{
+    Node *n = arena_alloc(c->a, sizeof *n);
+    n->kind = k;
+    n->span = sp;
+    n->depth = depth;
+    return n;
+}
+
+/* a, b, ... = chunk(x, ...) or split(x, ...): x is evaluated once and bound
+ * under its label (not an identifier: no name can refer to it), then each
+ * name is assigned chunk(<x>, ..., part=i, parts=n), one slice layer each. */
+static void exec_unpack(Ctx *c, Scope *s, Node *st)
+{
+    Node *call = st->unpack.value;
+    const NodeList *names = &st->unpack.names;
+    bool ok = call->kind == N_CALL && !call->call.module && call->call.args.n > 0 &&
+              call->call.args.v[0]->kind != N_KWARG &&
+              (!strcmp(call->call.callee, "chunk") || !strcmp(call->call.callee, "split"));
+    Value x = poison();
+    if (call->kind != N_POISON && !ok) {
+        diag_error(call->span, "only chunk(x, ...) and split(x, ...) give several tensors to unpack into %d names",
+                   names->n);
+        context_notes(c);
+    } else if (ok) {
+        x = eval(c, s, call->call.args.v[0], NULL);
+    }
+    const char *text = arena_printf(c->a, "<%s>", x.k == V_TENSOR && x.label ? x.label : "input");
+    const char *hidden = intern(c->a, text, strlen(text));
+    bind(c, s, hidden, x, st);
+    st->used = true;
+    for (int i = 0; i < names->n; i++) {
+        Node *target = names->v[i];
+        Node *as = synth(c, N_ASSIGN, st->span, st->depth);
+        as->bind.name = target->str;
+        as->bind.name_span = target->span;
+        if (!ok) {
+            as->bind.value = synth(c, N_POISON, call->span, 1);
+            exec_assign(c, s, as);
+            continue;
+        }
+        Node *part = synth(c, N_CALL, call->span, call->depth);
+        part->call = call->call;
+        part->call.args = ast_list0();
+        Node *ref = synth(c, N_NAME, call->call.args.v[0]->span, 1);
+        ref->str = hidden;
+        VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, ref);
+        for (int j = 1; j < call->call.args.n; j++)
+            VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, call->call.args.v[j]);
+        const char *kw[2] = {"part", "parts"};
+        int64_t val[2] = {i, names->n};
+        for (int j = 0; j < 2; j++) {
+            Node *v = synth(c, N_INT, target->span, 1), *k = synth(c, N_KWARG, target->span, 1);
+            v->ival = val[j];
+            k->bind.name = intern(c->a, kw[j], strlen(kw[j]));
+            k->bind.name_span = target->span;
+            k->bind.value = v;
+            VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, k);
+        }
+        as->bind.value = part;
+        exec_assign(c, s, as);
+        Binding *b = lookup(s, target->str);
+        ok = b && b->v.k != V_POISON;   /* one error for the call, not one per name */
+    }
+}
+
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
 {
     bool in_block = s->block != NULL;
     if (st->kind == N_ASSIGN) {
         exec_assign(c, s, st);
+    } else if (st->kind == N_UNPACK) {
+        exec_unpack(c, s, st);
     } else if (st->kind == N_INPUT && in_block) {
         diag_error(st->span, "'input' is only allowed in a network; blocks take parameters");
     } else if (st->kind == N_INPUT) {
@@ -1460,6 +1535,7 @@ static void collect_calls(Ctx *c, Node *n, EdgeList *out)
         break;
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) collect_calls(c, n->list.v[i], out); break;
     case N_KWARG: case N_ASSIGN: case N_PARAM: collect_calls(c, n->bind.value, out); break;
+    case N_UNPACK: collect_calls(c, n->unpack.value, out); break;
     default: break;
     }
 }

@@ -74,6 +74,7 @@ typedef enum {
     N_PARAM,    /* block parameter, optional default: bind */
     N_BLOCK,    /* block name(params) { body }: def */
     N_NETWORK,  /* network name { body }: def */
+    N_UNPACK,   /* a, b = chunk(x, 2): unpack (names: N_NAME nodes) */
 } NodeKind;
 
 typedef struct Node Node;
@@ -101,6 +102,7 @@ struct Node {
         struct { const char *name; SrcSpan name_span; Node *value; } bind;
         struct { const char *name; SrcSpan name_span; NodeList dims; } input;
         struct { const char *name; SrcSpan name_span; NodeList params, body; } def;
+        struct { NodeList names; Node *value; } unpack;
     };
 };
 
@@ -132,6 +134,7 @@ Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *it
 Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest);
 Node *ast_bind(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, Node *value);
 Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList dims);
+Node *ast_unpack(ParseCtx *c, SrcSpan sp, NodeList names, Node *value);
 Node *ast_list_stmt(ParseCtx *c, NodeKind k, SrcSpan sp, NodeList items);
 Node *ast_return(ParseCtx *c, SrcSpan sp, Node *e);
 Node *ast_def(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList params, NodeList body);

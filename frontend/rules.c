@@ -731,6 +731,78 @@ static bool rule_UNFLATTEN(OpCall *k, Layer *L)
     return batched_dim(k, in, &axis) && reshape_to(k, L, "unflattened_size");
 }
 
+/* chunk and split, part i of n (the checker unpacks `a, b = chunk(x, 2)` into
+ * one call per name): the range [start, end) of part i along dim, as
+ * PyTorch's torch.chunk (parts of ceil(size / chunks), fewer parts if that
+ * covers the size) and torch.split (parts of split_size, the last smaller; or
+ * the sections, which must add up to the size). */
+static bool rule_parts(OpCall *k, Layer *L)
+{
+    static const char *const names[3] = {"channels", "height", "width"};
+    bool chunk = k->op == OP_CHUNK;
+    const char *what = chunk ? "chunks" : "split_size_or_sections";
+    if (!given(k, "part")) {
+        diag_error(k->span, "%s gives several tensors: unpack them into names, as in a, b = %s(x, ...)",
+                   k->spec->name, k->spec->name);
+        return false;
+    }
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, in, &axis))
+        return false;
+    const char *dname = in.rank == 1 ? "features" : names[axis];
+    const Value *v = arg(k, what);
+    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w, part = arg(k, "part")->i[0];
+    int64_t parts = arg(k, "parts")->i[0], count, start = 0, end;
+    if (v->k == V_PAIR) {   /* sections */
+        int64_t sum = 0;
+        for (int i = 0; i < v->n; i++) {
+            if (v->i[i] < 1) {
+                diag_error(v->span, "the sections of split must be positive, got %lld", (long long)v->i[i]);
+                return false;
+            }
+            sum += v->i[i];
+            if (i < part)
+                start += v->i[i];
+        }
+        if (sum != n) {
+            diag_error(v->span, "the sections of split add up to %lld, but the %s of '%s' are %lld", (long long)sum,
+                       dname, k->tensors[0].label, (long long)n);
+            note_tensor(k, 0);
+            return false;
+        }
+        count = v->n;
+        end = start + (part < count ? v->i[part] : 0);
+    } else {
+        if (v->i[0] < 1) {
+            diag_error(v->span, "%s of %s must be positive, got %lld", what, k->spec->name, (long long)v->i[0]);
+            return false;
+        }
+        int64_t size = chunk ? (n + v->i[0] - 1) / v->i[0] : v->i[0];
+        count = (n + size - 1) / size;
+        start = part * size;
+        end = start + size < n ? start + size : n;
+    }
+    if (count != parts) {
+        diag_error(k->span, "%s gives %lld tensor%s (the %lld %s of '%s' in parts of %s), but %lld names are written",
+                   k->spec->name, (long long)count, count == 1 ? "" : "s", (long long)n, dname, k->tensors[0].label,
+                   v->k == V_PAIR ? "the sections" : chunk ? "ceil(size / chunks)" : "split_size", (long long)parts);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = in;
+    if (axis == 0)
+        L->crop_channel = start, L->shape.c = end - start;
+    else if (axis == 1)
+        L->crop_offset[0] = start, L->shape.h = end - start;
+    else
+        L->crop_offset[1] = start, L->shape.w = end - start;
+    return true;
+}
+
+static bool rule_CHUNK(OpCall *k, Layer *L) { return rule_parts(k, L); }
+static bool rule_SPLIT(OpCall *k, Layer *L) { return rule_parts(k, L); }
+
 typedef bool (*RuleFn)(OpCall *, Layer *);
 static const RuleFn rules[OP_COUNT] = {
 #define OP(id, ...) [OP_##id] = rule_##id,

@@ -501,7 +501,9 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
     case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
     case OP_CROP:
-    case OP_SLICE: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_SLICE:
+    case OP_CHUNK:
+    case OP_SPLIT: return win_union(o, ins, 1, l->crop_offset[d]);
     case OP_RESHAPE:
     case OP_UNFLATTEN: return false;
     case OP_CONCAT:
@@ -1293,6 +1295,8 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
         fputs("output size: unchanged (dropout is the identity at inference)\n", out);
         break;
     case OP_SLICE:
+    case OP_CHUNK:
+    case OP_SPLIT:
         if (l->shape.c != in.c)
             fprintf(out, "output size: %s %lld to %lld of %lld\n", l->shape.rank == 1 ? "features" : "channels",
                     (long long)l->crop_channel, (long long)(l->crop_channel + l->shape.c), (long long)in.c);

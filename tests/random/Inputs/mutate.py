@@ -96,7 +96,8 @@ NONLOCAL = {
     'add_shape': (lambda net, n: n.op == 'add' and earlier_other_shape(net, n, False),
                   lambda net, n: lambda op, ins, args: (
                       'add', [ins[0], earlier_other_shape(net, n, False).name], [])),
-    'concat_shape': (lambda net, n: n.op == 'concat' and is3(n) and earlier_other_shape(net, n, True),
+    'concat_shape': (lambda net, n: n.op == 'concat' and n.attrs.get('axis', 0) == 0 and is3(n) and
+                     earlier_other_shape(net, n, True),
                      lambda net, n: lambda op, ins, args: (
                          op, ins + [earlier_other_shape(net, n, True).name], args)),
     'duplicate_key': (lambda net, n: n.key and dup_key_target(net, n) is not None,

@@ -52,6 +52,14 @@ def canonical_args(n):
         return ['%d' % a['r']]
     if n.op == 'channel_shuffle':
         return ['groups=%d' % a['groups']]
+    if n.op == 'concat':
+        return ['dim=%d' % (a.get('axis', 0) + 1)]
+    if n.op == 'slice':
+        return ['%d' % a['start'], '%d' % a['end'], 'dim=%d' % (a['axis'] + 1)]
+    if n.op == 'reshape':
+        return ['(%s)' % ', '.join(map(str, a['shape'])) if len(a['shape']) == 3 else '%d' % a['shape'][0]]
+    if n.op == 'unflatten':
+        return ['1', '(%s)' % ', '.join(map(str, a['shape']))]
     if n.op == 'leaky_relu':
         return ['negative_slope=%s' % ftext(a['slope'])]
     if n.op == 'maxpool2d':
@@ -292,7 +300,11 @@ def torch_expr(n, v):
     if n.op == 'channel_shuffle':
         return 'nn.ChannelShuffle(%d)(%s)' % (a['groups'], v[0])
     if n.op == 'concat':
-        return 'torch.cat([%s], 1)' % ', '.join(v)
+        return 'torch.cat([%s], %d)' % (', '.join(v), a.get('axis', 0) + 1)
+    if n.op == 'slice':
+        return '%s.narrow(%d, %d, %d)' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
+    if n.op in ('reshape', 'unflatten'):
+        return '%s.reshape((%s.shape[0],) + %r)' % (v[0], v[0], tuple(a['shape']))
     if n.op == 'add':
         return '%s + %s' % (v[0], v[1])
     if n.op == 'crop':

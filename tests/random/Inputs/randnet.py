@@ -164,6 +164,13 @@ def infer(op, ins, a):
         if lh > h or lw > w:
             raise Invalid('crop')
         return (c, lh, lw)
+    if op == 'concat' and a.get('axis', 0):
+        ax = a['axis']
+        if not three or len(set(s[:ax] + s[ax + 1:] for s in sh)) != 1:
+            raise Invalid('concat shapes')
+        out = list(sh[0])
+        out[ax] = sum(s[ax] for s in sh)
+        return check_dims(tuple(out))
     if op == 'concat':
         if all(len(s) == 1 for s in sh):
             return (sum(s[0] for s in sh),)
@@ -199,6 +206,14 @@ def infer(op, ins, a):
         if h % r or w % r:
             raise Invalid('pixel_unshuffle size')
         return check_dims((c * r * r, h // r, w // r))
+    if op == 'slice':
+        out = list(sh[0])
+        out[a['axis']] = a['end'] - a['start']
+        return tuple(out)
+    if op == 'unflatten' and len(sh[0]) != 1:
+        raise Invalid('unflatten of [C, H, W]')
+    if op in ('reshape', 'unflatten'):
+        return a['shape']
     if op == 'channel_shuffle' and sh[0][0] % a['groups']:
         raise Invalid('channel_shuffle groups')
     return sh[0]  # batchnorm2d, norms, channel_shuffle, activations, softmax, dropout
@@ -505,6 +520,8 @@ def draw_unary(net, op, x):
         return dict(eps=eps, momentum=mom, affine=affine), args
     if op in NORMS or op in SHUFFLES:
         return draw_norm_shuffle(net, op, x)
+    if op in ('slice', 'reshape', 'unflatten'):
+        return draw_rearrange(net, op, x)
     if op in ACTS:
         if is_alias(x) and alias_root(x).op in ('conv2d', 'conv_transpose2d', 'batchnorm2d') \
                 and not net.use_known('act-after-flatten'):
@@ -530,6 +547,43 @@ def draw_unary(net, op, x):
             raise Invalid('flatten of flat')
         return {}, (['start_dim=1'] if rng.random() < 0.2 else [])
     return {}, []  # global_avgpool
+
+
+def draw_rearrange(net, op, x):
+    """-> (attrs, args) for slice, reshape or unflatten on x."""
+    rng = net.rng
+    if op == 'slice':
+        axis = 0 if len(x.shape) == 1 else choice(rng, [0, 0, 1, 2])
+        n = x.shape[axis]
+        start = rng.randint(0, n - 1)
+        end = rng.randint(start + 1, n)
+        rank = len(x.shape) + 1
+        st = start - n if rng.random() < 0.3 else start
+        args = ['%d' % st]
+        if end != n or rng.random() < 0.5:
+            args.append('%d' % (end - n if end != n and rng.random() < 0.3 else end))
+        if axis or rng.random() < 0.2:
+            args.append('dim=%d' % (axis + 1 - (rank if rng.random() < 0.3 else 0)))
+        return dict(axis=axis, start=start, end=end), args
+    numel = 1
+    for v in x.shape:
+        numel *= v
+    divs = [d for d in range(1, numel + 1) if numel % d == 0 and d <= 64]
+    if op == 'unflatten':
+        h, w = choice(rng, divs), 1
+        if (numel // h) % 2 == 0 and rng.random() < 0.5:
+            w = 2
+        shape = (numel // (h * w), h, w)
+        free = rng.randint(-1, 2)
+        text = ', '.join('-1' if i == free else str(v) for i, v in enumerate(shape))
+        return dict(shape=shape), [choice(rng, ['1', '-1']), '(%s)' % text]
+    if len(x.shape) == 3 and rng.random() < 0.3:
+        return dict(shape=(numel,)), ['%d' % numel if rng.random() < 0.7 else '-1']
+    w = choice(rng, divs)
+    shape = (numel // w, 1, w) if rng.random() < 0.5 else (1, numel // w, w)
+    free = rng.randint(-1, 2)
+    text = ', '.join('-1' if i == free else str(v) for i, v in enumerate(shape))
+    return dict(shape=shape), ['(%s)' % text]
 
 
 def draw_norm_shuffle(net, op, x):
@@ -594,6 +648,7 @@ OP_WEIGHTS = {
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
     'group_norm': 1, 'layer_norm': 1, 'instance_norm': 1,
     'pixel_shuffle': 1, 'pixel_unshuffle': 1, 'channel_shuffle': 1,
+    'slice': 2, 'reshape': 1, 'unflatten': 1,
 }
 
 
@@ -628,7 +683,7 @@ def step(net):
     if op == 'idiom':
         return step_idiom(net)
     flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
-                  'dropout', 'group_norm', 'layer_norm')
+                  'dropout', 'group_norm', 'layer_norm', 'slice', 'reshape', 'unflatten')
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
     if x is None:
         raise Invalid('no input')
@@ -729,18 +784,22 @@ def step_multi(net, op):
         ins = [a, choice(rng, cands)]
     else:
         a = net.pick()
+        axis = 0 if len(a.shape) == 1 else choice(rng, [0, 0, 0, 1, 2])
         if len(a.shape) == 1:
             cands = [n for n in net.visible() if len(n.shape) == 1]
         else:
-            cands = [n for n in net.visible() if len(n.shape) == 3 and n.shape[1:] == a.shape[1:]]
+            cands = [n for n in net.visible() if len(n.shape) == 3 and
+                     n.shape[:axis] + n.shape[axis + 1:] == a.shape[:axis] + a.shape[axis + 1:]]
         ins = [a] + [choice(rng, cands) for _ in range(choice(rng, [1, 1, 1, 2, 3]))]
         rng.shuffle(ins)
         if len(a.shape) == 1 and any(is_alias(n) and len(alias_root(n).shape) == 3
                                      for n in ins[:-1]) and not net.use_known('concat-flat'):
             raise Invalid('known defect')
-    node = net.add_node(op, ins, {})
-    if op == 'concat' and rng.random() < 0.2:
-        node.args = ['dim=1']
+    node = net.add_node(op, ins, {'axis': axis} if op == 'concat' else {})
+    if op == 'concat' and (axis or rng.random() < 0.2):
+        # PyTorch's dims of N, C, H, W (or N, F), sometimes negative
+        rank = len(a.shape) + 1
+        node.args = ['dim=%d' % (axis + 1 - (rank if rng.random() < 0.4 else 0))]
     node.infix = op == 'add' and rng.random() < 0.5
     bind(net, node, op[:2])
     net.stmts.append(('assign', node))

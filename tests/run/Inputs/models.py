@@ -1444,3 +1444,19 @@ class SliceReshape(nn.Module):
         r = torch.reshape(f, (-1, 6, 7, 5))
         r2 = F.relu(r).reshape(r.shape[0], 210)
         return (c[:, 1:4], F.relu(c[:, -5:]), (c + c)[:, :, 1:-1], x[..., 0:3], fs, self.d(u), self.fc(r2))
+
+
+@model('chunk_split', [('x', (6, 5, 7))], ['a', 'add_1', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'linear_1', 'k'])
+class ChunkSplit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Conv2d(6, 7, 1)
+        self.fc = nn.Linear(105, 3)
+
+    def forward(self, x):
+        a, b = torch.chunk(x, 2, dim=1)
+        c, d, e = torch.split(self.q(x), 3, dim=1)
+        f, g = torch.split(F.relu(x), (2, 5), dim=3)
+        h, i, j = x.chunk(3, dim=-2)
+        k, l = torch.flatten(x, 1).chunk(2, dim=-1)
+        return a, b + a, c, d, e, f, g, h, i, j, self.fc(l), k
