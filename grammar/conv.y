@@ -338,6 +338,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
     bool want_brace = expects(exp, n, YYTRANSLATE('}'));
     n = filter_expected(exp, n);
+    if (n == 2 && expects(exp, n, YYTRANSLATE('=')) && expects(exp, n, YYTRANSLATE(',')))
+        exp[0] = YYTRANSLATE('='), n = 1;   /* after a statement's first name: `a, b = ...` is rare */
     if (misspelt_keyword(s, tok, exp, n))
         return 0;
     char found[128], expected[256];
