@@ -54,7 +54,7 @@ def canonical_args(n):
         return ['groups=%d' % a['groups']]
     if n.op == 'concat':
         return ['dim=%d' % (a.get('axis', 0) + 1)]
-    if n.op == 'slice':
+    if n.op in ('slice', 'chunk', 'split'):   # parts of chunk/split are written as slices when flat
         return ['%d' % a['start'], '%d' % a['end'], 'dim=%d' % (a['axis'] + 1)]
     if n.op == 'reshape':
         return ['(%s)' % ', '.join(map(str, a['shape'])) if len(a['shape']) == 3 else '%d' % a['shape'][0]]
@@ -83,7 +83,7 @@ def call_text(n, flat):
         args = canonical_args(n) + (['name="%s"' % n.key] if n.key else [])
     else:
         args = n.args
-    op = n.op
+    op = 'slice' if n.op in ('chunk', 'split') else n.op
     if n.mutation:
         edited = n.mutation(op, ins, args)
         if isinstance(edited, str):
@@ -189,12 +189,18 @@ def conv_source(net, flat=False):
                 n.line = len(lines) + 1 - 1
             elif kind == 'assign':
                 lines.append('    %s = %s' % (what.name, call_text(what, False)))
+            elif kind == 'unpack':
+                nodes, op, args, x = what
+                lines.append('    %s = %s(%s)' % (', '.join(m.name for m in nodes), op,
+                                                 ', '.join([ref_text(x, False)] + args)))
+                for m in nodes:
+                    m.line = len(lines)
             else:
                 b, inst, vals, written, override, out, nodes = what
                 lines.append('    %s = %s' % (inst, block_call_text(b, vals, written, override)))
                 for m in nodes:
                     m.line = len(lines)
-            if kind != 'call':
+            if kind not in ('call', 'unpack'):
                 mark_line(what, len(lines))
     lines.append('    output %s' % ', '.join(n.name for n in net.outputs))
     lines.append('}')
@@ -301,7 +307,7 @@ def torch_expr(n, v):
         return 'nn.ChannelShuffle(%d)(%s)' % (a['groups'], v[0])
     if n.op == 'concat':
         return 'torch.cat([%s], %d)' % (', '.join(v), a.get('axis', 0) + 1)
-    if n.op == 'slice':
+    if n.op in ('slice', 'chunk', 'split'):
         return '%s.narrow(%d, %d, %d)' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
     if n.op in ('reshape', 'unflatten'):
         return '%s.reshape((%s.shape[0],) + %r)' % (v[0], v[0], tuple(a['shape']))

@@ -206,7 +206,7 @@ def infer(op, ins, a):
         if h % r or w % r:
             raise Invalid('pixel_unshuffle size')
         return check_dims((c * r * r, h // r, w // r))
-    if op == 'slice':
+    if op in ('slice', 'chunk', 'split'):
         out = list(sh[0])
         out[a['axis']] = a['end'] - a['start']
         return tuple(out)
@@ -648,7 +648,7 @@ OP_WEIGHTS = {
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
     'group_norm': 1, 'layer_norm': 1, 'instance_norm': 1,
     'pixel_shuffle': 1, 'pixel_unshuffle': 1, 'channel_shuffle': 1,
-    'slice': 2, 'reshape': 1, 'unflatten': 1,
+    'slice': 2, 'reshape': 1, 'unflatten': 1, 'unpack': 2,
 }
 
 
@@ -682,6 +682,8 @@ def step(net):
         return step_multi(net, op)
     if op == 'idiom':
         return step_idiom(net)
+    if op == 'unpack':
+        return step_unpack(net)
     flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
                   'dropout', 'group_norm', 'layer_norm', 'slice', 'reshape', 'unflatten')
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
@@ -708,6 +710,47 @@ def step(net):
                      'batchnorm2d': 'bn', 'group_norm': 'gn', 'layer_norm': 'ln', 'instance_norm': 'inorm',
                      'pixel_shuffle': 'ps', 'pixel_unshuffle': 'pu'}.get(op, op[:2]))
     net.stmts.append(('assign', node))
+
+
+def step_unpack(net):
+    """a, b, ... = chunk(x, n) or split(x, size or sections): one slice node per name."""
+    rng = net.rng
+    x = net.pick()
+    axis = 0 if len(x.shape) == 1 else choice(rng, [0, 0, 1, 2])
+    n = x.shape[axis]
+    if n < 2:
+        raise Invalid('nothing to split')
+    op = choice(rng, ['chunk', 'split'])
+    if op == 'chunk':
+        k = rng.randint(2, min(n, 4))
+        size = -(-n // k)
+        cuts = list(range(0, n, size)) + [n]
+        args = ['%d' % k]
+    elif rng.random() < 0.5:
+        size = rng.randint(1, n - 1)
+        cuts = list(range(0, n, size)) + [n]
+        args = ['%d' % size]
+    else:
+        inner = sorted(rng.sample(range(1, n), min(n - 1, rng.randint(1, 2))))
+        cuts = [0] + inner + [n]
+        args = ['(%s)' % ', '.join('%d' % (b - a) for a, b in zip(cuts, cuts[1:]))]
+    if len(cuts) - 1 > 5:
+        raise Invalid('too many parts')
+    if axis or rng.random() < 0.2:
+        rank = len(x.shape) + 1
+        args.append('dim=%d' % (axis + 1 - (rank if rng.random() < 0.3 else 0)))
+    snapshot = (len(net.nodes), net.total_macs)
+    nodes = []
+    try:
+        for a, b in zip(cuts, cuts[1:]):
+            nodes.append(net.add_node(op, [x], dict(axis=axis, start=a, end=b)))
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        net.total_macs = snapshot[1]
+        raise
+    for node in nodes:
+        node.name = net.fresh(op[:2])
+    net.stmts.append(('unpack', (nodes, op, args, x)))
 
 
 def inline(net, op, x):
