@@ -154,41 +154,6 @@ LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b)
     return LLVMBuildSelect(g->b, take_b, b, a, "");
 }
 
-static LLVMValueRef sigmoid(Cg *g, LLVMValueRef v)
-{
-    LLVMValueRef e = cg_call_f32(g, "expf", LLVMBuildFNeg(g->b, v, ""));
-    return LLVMBuildFDiv(g->b, cg_f32(g, 1.0), LLVMBuildFAdd(g->b, cg_f32(g, 1.0), e, ""), "");
-}
-
-/* The activation epilogue applied to one value (relu, relu6 and leaky_relu
- * also to a vector). */
-LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v)
-{
-    LLVMTypeRef t = LLVMTypeOf(v);
-    LLVMValueRef zero = cg_fconst(g, t, 0.0), six = cg_fconst(g, t, 6.0);
-    LLVMValueRef neg = LLVMBuildFCmp(g->b, LLVMRealOLT, v, zero, "");
-    switch (act) {
-    case ACT_NONE:
-        return v;
-    case ACT_RELU:
-        return LLVMBuildSelect(g->b, neg, zero, v, "");
-    case ACT_RELU6: {
-        LLVMValueRef r = LLVMBuildSelect(g->b, neg, zero, v, "");
-        LLVMValueRef big = LLVMBuildFCmp(g->b, LLVMRealOGT, r, six, "");
-        return LLVMBuildSelect(g->b, big, six, r, "");
-    }
-    case ACT_LEAKY_RELU:
-        return LLVMBuildSelect(g->b, neg, LLVMBuildFMul(g->b, v, cg_fconst(g, t, alpha), ""), v, "");
-    case ACT_SIGMOID:
-        return sigmoid(g, v);
-    case ACT_TANH:
-        return cg_call_f32(g, "tanhf", v);
-    case ACT_SILU:
-        return LLVMBuildFMul(g->b, v, sigmoid(g, v), "");
-    }
-    return v;
-}
-
 /* A private constant global holding init; the global is its address. */
 static LLVMValueRef private_constant(Cg *g, LLVMValueRef init, const char *name)
 {

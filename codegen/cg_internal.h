@@ -20,7 +20,7 @@ typedef struct {
     LLVMModuleRef mod;
     LLVMBuilderRef b;
     LLVMTypeRef i1, i32, i64, f32, f64, ptr, void_t;
-    LLVMTypeRef kernel_t;   /* void (ptr args, i64 begin, i64 end) */
+    LLVMTypeRef kernel_t;   /* void (ptr args, i64 begin, i64 end, i64 batch) */
     LLVMValueRef fn;        /* kernel being emitted */
     LLVMValueRef *kernels;  /* one per IR node */
     LLVMValueRef *prepares; /* one per prepare step */
@@ -40,7 +40,8 @@ typedef struct {
     LLVMValueRef x[IR_MAX_IN];   /* inputs, this sample */
     LLVMValueRef p[4];           /* parameters, in cg_step_params order */
     LLVMValueRef scratch;        /* workspace, this sample (IrNode.scratch); NULL if none */
-    LLVMValueRef r;              /* work item within the sample */
+    LLVMValueRef r;              /* work item within the sample (whole_batch: within the batch) */
+    LLVMValueRef batch;          /* samples in the batch (i64, known at run time only) */
 } CgKernel;
 
 /* What a prepare step's body needs: the step and its parameter pointers. */
@@ -67,6 +68,9 @@ typedef struct {
        reads (ir_add_derived, ir_add_prepare) and repoints m->nodes[i]'s
        weight or bias at them; runs once the row is chosen for node i */
     void (*prepare)(const CgTarget *t, IrModule *m, int i);
+    /* 1: the items cover the whole batch, each every sample (k->y and k->x
+     * point at sample 0, k->batch samples follow); 0: items per sample */
+    int whole_batch;
 } CgLowering;
 
 /* How one IrPrepareKind is lowered: a row of the prepare table
@@ -81,7 +85,8 @@ extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
-extern const CgLowering cg_lower_conv_t_tiled; /* conv_tiled.c */
+extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
+extern const CgLowering cg_lower_linear_vec;   /* linear.c */
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -115,7 +120,8 @@ void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v);
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c);
 LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x);
 LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b);
-LLVMValueRef cg_act(Cg *g, IrAct act, double alpha, LLVMValueRef v);
+LLVMValueRef cg_act(Cg *g, const IrNode *n, LLVMValueRef v); /* n's activation epilogue */
+int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
 LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name);
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name);
@@ -131,12 +137,14 @@ LLVMValueRef cg_masked_load(Cg *g, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_masked_gather(Cg *g, LLVMValueRef p, int64_t step, LLVMValueRef mask);
 void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask);
 LLVMValueRef cg_even_lanes(Cg *g, LLVMValueRef a, LLVMValueRef b);
-LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first);
-int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
+LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v); /* sum of the lanes, fixed order */
+/* lane i = lane[i] of srcs[src[i]] (src[i] < 0: any value) */
+LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src, const int *lane);
 
 /* lower.c: the lowering table and the kernel functions around the bodies */
 int cg_vector_lanes(const CgOptions *o);
 int64_t cg_work(const Cg *g, const IrNode *n);
+int cg_whole_batch(const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
 LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np); /* the RtKernel around items */

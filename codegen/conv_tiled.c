@@ -134,7 +134,7 @@ static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef v = cg_get(g, T->acc[j * T->tile.t + u]);
             if (cg_vector_act(T->n->act))
-                v = cg_act(g, T->n->act, T->n->act_alpha, v);
+                v = cg_act(g, T->n, v);
             LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
             cg_masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
         }
@@ -149,7 +149,7 @@ static void scalar_epilogue(Cg *g, Tile *T, LLVMValueRef y)
         LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
         LLVMValueRef p = cg_gep(g, y, cg_mul(g, row, cg_i64(g, o->w)));
         CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
-        cg_store(g, p, i.iv, cg_act(g, T->n->act, T->n->act_alpha, cg_load(g, p, i.iv)));
+        cg_store(g, p, i.iv, cg_act(g, T->n, cg_load(g, p, i.iv)));
         cg_loop_end(g, &i);
     }
 }
@@ -210,119 +210,5 @@ static void emit_conv_tiled(CgKernel *k)
         scalar_epilogue(g, &T, y);
 }
 
-/*
- * conv_transpose2d with stride == kernel (kh x 2 or kh x 1), no padding, no
- * dilation, groups 1: the usual learned 2x upsampling. Every output pixel
- * receives exactly one input pixel per input channel:
- *
- *   y[oc, ih*S + kh, iw*S + kw] = b[oc] + sum_ic x[ic, ih, iw] * w[ic, oc, kh, kw]
- *
- * One work item is a block of ocb output channels on one output row oh
- * (ih = oh / S, kh = oh % S). For a tile of input columns the accumulators
- * acc[j][kw] are vectors over iw; the kw = 0 and kw = 1 vectors are
- * interleaved into two contiguous output vectors before the store.
- */
-/* Transposed conv whose windows tile the output exactly: stride == kernel,
- * kernel width 1 or 2, no padding, dilation or output padding, groups 1. */
-static int conv_t_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
-{
-    const IrGeom *l = &n->geom;
-    return n->kind == IR_CONV_T && l->stride[0] == l->kernel[0] && l->stride[1] == l->kernel[1] &&
-           (l->kernel[1] == 1 || l->kernel[1] == 2) && l->groups == 1 &&
-           l->pad_begin[0] == 0 && l->pad_begin[1] == 0 && l->pad_end[0] == 0 && l->pad_end[1] == 0 &&
-           l->output_padding[0] == 0 && l->output_padding[1] == 0 &&
-           l->dilation[0] == 1 && l->dilation[1] == 1 &&
-           m->tensors[n->in[0]].layout == LAYOUT_NCHW && m->tensors[n->out].layout == LAYOUT_NCHW;
-}
-
-static ConvTile conv_t_tile(const Cg *g, const IrModule *m, const IrNode *n)
-{
-    static const int ocbs[] = {8, 6, 4, 3, 2, 1};
-    const IrTensor *o = &m->tensors[n->out];
-    ConvTile tile = {.t = 1};
-    int per_oc = (int)n->geom.kernel[1];
-    for (size_t i = 0; i < sizeof ocbs / sizeof *ocbs; i++) {
-        if (ocbs[i] * per_oc <= 16 && o->c % ocbs[i] == 0) {
-            tile.ocb = ocbs[i];
-            break;
-        }
-    }
-    return tile;
-}
-
-static int64_t conv_t_work(const Cg *g, const IrNode *n)
-{
-    const IrTensor *o = &g->m->tensors[n->out];
-    return o->c / conv_t_tile(g, g->m, n).ocb * o->h;
-}
-
-static void emit_conv_t_tiled(CgKernel *k)
-{
-    Cg *g = k->g;
-    const IrNode *n = k->n;
-    const IrTensor *in = k->in[0], *o = k->out;
-    const IrGeom *l = &n->geom;
-    LLVMValueRef y = k->y, x = k->x[0], w = k->p[0], b = n->bias >= 0 ? k->p[1] : NULL, r = k->r;
-    ConvTile tile = conv_t_tile(g, g->m, n);
-    int64_t sh = l->stride[0], kh_n = l->kernel[0], kw_n = l->kernel[1];
-    LLVMValueRef oc0 = cg_mul(g, cg_div(g, r, cg_i64(g, o->h)), cg_i64(g, tile.ocb));
-    LLVMValueRef oh = cg_rem(g, r, cg_i64(g, o->h));
-    LLVMValueRef ih = cg_div(g, oh, cg_i64(g, sh)), kh = cg_rem(g, oh, cg_i64(g, sh));
-    LLVMValueRef acc[16];
-    for (int i = 0; i < tile.ocb * kw_n; i++)
-        acc[i] = cg_var(g, g->vf, NULL);
-
-    CgLoop tl = cg_loop(g, cg_i64(g, 0), cg_i64(g, (in->w + g->vec - 1) / g->vec), "tile");
-    LLVMValueRef iw0 = cg_mul(g, tl.iv, cg_i64(g, g->vec));
-    LLVMValueRef lmask = cg_lane_mask(g, iw0, in->w);
-    for (int j = 0; j < tile.ocb; j++) {
-        LLVMValueRef init = b ? cg_splat(g, cg_load(g, b, cg_add(g, oc0, cg_i64(g, j))), g->vf) : LLVMConstNull(g->vf);
-        for (int kw = 0; kw < kw_n; kw++)
-            cg_set(g, acc[j * kw_n + kw], init);
-    }
-    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, in->c), "ic");
-    LLVMValueRef src = cg_gep(g, x, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, in->h)), ih),
-                                                     cg_i64(g, in->w)), iw0));
-    LLVMValueRef xv = cg_masked_load(g, src, lmask);
-    /* w[ic, oc0 + j, kh, kw] */
-    LLVMValueRef wrow = cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, o->c)), oc0),
-                                                                 cg_i64(g, kh_n)), kh), cg_i64(g, kw_n)));
-    for (int j = 0; j < tile.ocb; j++) {
-        for (int kw = 0; kw < kw_n; kw++) {
-            LLVMValueRef ws = cg_splat(g, cg_load(g, wrow, cg_i64(g, j * kh_n * kw_n + kw)), g->vf);
-            LLVMValueRef a = acc[j * kw_n + kw];
-            cg_set(g, a, cg_fmuladd(g, ws, xv, cg_get(g, a)));
-        }
-    }
-    cg_loop_end(g, &ic);
-
-    for (int j = 0; j < tile.ocb; j++) {
-        LLVMValueRef row = cg_gep(g, y, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, oc0, cg_i64(g, j)), cg_i64(g, o->h)), oh),
-                                               cg_i64(g, o->w)));
-        LLVMValueRef v[2];
-        for (int kw = 0; kw < kw_n; kw++) {
-            v[kw] = cg_get(g, acc[j * kw_n + kw]);
-            if (cg_vector_act(n->act))
-                v[kw] = cg_act(g, n->act, n->act_alpha, v[kw]);
-        }
-        LLVMValueRef ow0 = cg_mul(g, iw0, cg_i64(g, kw_n));
-        if (kw_n == 1) {
-            cg_masked_store(g, v[0], cg_gep(g, row, ow0), cg_lane_mask(g, ow0, o->w));
-            continue;
-        }
-        for (int half = 0; half < 2; half++) {
-            LLVMValueRef at = cg_add(g, ow0, cg_i64(g, half * g->vec));
-            cg_masked_store(g, cg_interleave(g, v[0], v[1], half * g->vec / 2), cg_gep(g, row, at), cg_lane_mask(g, at, o->w));
-        }
-    }
-    cg_loop_end(g, &tl);
-    if (!cg_vector_act(n->act)) {
-        Tile T = {.n = n, .out = o, .tile = tile, .oc0 = oc0, .oh = oh};
-        scalar_epilogue(g, &T, y);
-    }
-}
-
 const CgLowering cg_lower_conv_tiled = {
     .applies = conv_applies, .work = conv_work, .scratch = cg_no_scratch, .emit = emit_conv_tiled};
-const CgLowering cg_lower_conv_t_tiled = {
-    .applies = conv_t_applies, .work = conv_t_work, .scratch = cg_no_scratch, .emit = emit_conv_t_tiled};

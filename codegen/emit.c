@@ -117,8 +117,8 @@ static void init_types(Cg *g)
     g->f64 = LLVMDoubleTypeInContext(g->ctx);
     g->ptr = LLVMPointerTypeInContext(g->ctx, 0);
     g->void_t = LLVMVoidTypeInContext(g->ctx);
-    LLVMTypeRef params[3] = {g->ptr, g->i64, g->i64};
-    g->kernel_t = LLVMFunctionType(g->void_t, params, 3, 0);
+    LLVMTypeRef params[4] = {g->ptr, g->i64, g->i64, g->i64};
+    g->kernel_t = LLVMFunctionType(g->void_t, params, 4, 0);
     g->vf = LLVMVectorType(g->f32, (unsigned)g->vec);
     g->vi32 = LLVMVectorType(g->i32, (unsigned)g->vec);
     g->vi1 = LLVMVectorType(g->i1, (unsigned)g->vec);

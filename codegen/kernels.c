@@ -30,18 +30,21 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
     switch (n->kind) {
     case IR_CONV: case IR_CONV_T: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_UPSAMPLE: case IR_BATCHNORM: case IR_CONCAT:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
         return o->c * o->h;
     case IR_LINEAR: case IR_GLOBAL_AVGPOOL:
         return o->c;
-    case IR_SOFTMAX:
+    case IR_SOFTMAX: case IR_LOG_SOFTMAX:
         return o->h * o->w;
     case IR_NORM:
         return n->segments;
-    case IR_SHUFFLE:
+    case IR_SHUFFLE: case IR_PRELU:
         return o->c * o->h;
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
-    case IR_ACT: case IR_ADD: case IR_COPY: case IR_RESHAPE:
+    case IR_ADD: case IR_SUB: case IR_MUL:
+        return n->broadcast ? o->c * o->h : rows_of(o);
+    case IR_ACT: case IR_COPY: case IR_RESHAPE:
         return rows_of(o);
     case IR_KIND_COUNT:
         break;
@@ -56,7 +59,7 @@ static void epilogue_row(CgKernel *k, LLVMValueRef row, int64_t len)
     if (k->n->act == ACT_NONE)
         return;
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "act");
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, cg_load(g, row, i.iv)));
+    cg_store(g, row, i.iv, cg_act(g, k->n, cg_load(g, row, i.iv)));
     cg_loop_end(g, &i);
 }
 
@@ -241,7 +244,7 @@ static void emit_linear(CgKernel *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, nin), "i");
     cg_set(g, acc, cg_fmuladd(g, cg_load(g, wrow, i.iv), cg_load(g, k->x[0], i.iv), cg_get(g, acc)));
     cg_loop_end(g, &i);
-    cg_store(g, k->y, k->r, cg_act(g, k->n->act, k->n->act_alpha, cg_get(g, acc)));
+    cg_store(g, k->y, k->r, cg_act(g, k->n, cg_get(g, acc)));
 }
 
 /* The parameters of a normalisation, in the order cg_step_params passes
@@ -281,7 +284,7 @@ static void emit_batchnorm(CgKernel *k)
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "w");
     LLVMValueRef v = LLVMBuildFSub(g->b, cg_load(g, src, i.iv), mean, "");
     v = cg_fmuladd(g, v, scale, beta);
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_store(g, row, i.iv, cg_act(g, k->n, v));
     cg_loop_end(g, &i);
 }
 
@@ -328,7 +331,7 @@ static void emit_norm(CgKernel *k)
     LLVMValueRef a = n->affine_per_element ? i.iv : cg_div(g, cg_add(g, base, i.iv), cg_i64(g, plane));
     LLVMValueRef v = LLVMBuildFMul(g->b, LLVMBuildFSub(g->b, cg_load(g, src, i.iv), mean, ""), inv, "");
     v = cg_fmuladd(g, v, load_or(g, p.weight, a, 1.0), load_or(g, p.bias, a, 0.0));
-    cg_store(g, dst, i.iv, cg_act(g, n->act, n->act_alpha, v));
+    cg_store(g, dst, i.iv, cg_act(g, n, v));
     cg_loop_end(g, &i);
 }
 
@@ -389,7 +392,59 @@ static void emit_elementwise(CgKernel *k, BinaryOp op)
     LLVMValueRef v = cg_load(g, cg_gep(g, k->x[0], base), i.iv);
     for (int j = 1; j < k->n->nin; j++)
         v = op(g->b, v, cg_load(g, cg_gep(g, k->x[j], base), i.iv), "");
-    cg_store(g, row, i.iv, cg_act(g, k->n->act, k->n->act_alpha, v));
+    cg_store(g, row, i.iv, cg_act(g, k->n, v));
+    cg_loop_end(g, &i);
+}
+
+/*
+ * add, sub, mul with broadcasting, one output row (c, h) ([F]: one feature,
+ * as [F, 1, 1]):
+ *   y[c, h, w] = act(a[c*sa0 + h*sa1 + w*sa2] op b[c*sb0 + h*sb1 + w*sb2])
+ * with stride 0 along each dimension where an operand has extent 1.
+ */
+static void emit_broadcast(CgKernel *k, BinaryOp op)
+{
+    Cg *g = k->g;
+    const IrTensor *o = k->out;
+    int64_t rows_per_c = o->h, cols = o->w;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c)), h = cg_rem(g, k->r, cg_i64(g, rows_per_c));
+    LLVMValueRef src[2];
+    for (int j = 0; j < 2; j++) {
+        const int64_t *st = k->n->bstride[j];
+        src[j] = cg_gep(g, k->x[j], cg_add(g, cg_mul(g, c, cg_i64(g, st[0])), cg_mul(g, h, cg_i64(g, st[1]))));
+    }
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, cols)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
+    LLVMValueRef v[2];
+    for (int j = 0; j < 2; j++)
+        v[j] = cg_load(g, src[j], k->n->bstride[j][2] ? i.iv : cg_i64(g, 0));
+    cg_store(g, row, i.iv, cg_act(g, k->n, op(g->b, v[0], v[1], "")));
+    cg_loop_end(g, &i);
+}
+
+static void emit_binary(CgKernel *k, BinaryOp op)
+{
+    if (k->n->broadcast)
+        emit_broadcast(k, op);
+    else
+        emit_elementwise(k, op);
+}
+
+/* prelu, one row (c, h) ([F]: feature c): y = x > 0 ? x : w[c or 0] * x */
+static void emit_prelu(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *o = k->out;
+    int64_t cols = o->rank == 1 ? 1 : o->w;
+    LLVMValueRef c = o->rank == 1 ? k->r : cg_div(g, k->r, cg_i64(g, o->h));
+    int64_t nw = k->n->weight >= 0 ? ir_param_size(&g->m->params[k->n->weight]) : 1;
+    LLVMValueRef w = cg_load(g, k->p[0], nw == 1 ? cg_i64(g, 0) : c);
+    LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, cols));
+    LLVMValueRef row = cg_gep(g, k->y, base), src = cg_gep(g, k->x[0], base);
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "w");
+    LLVMValueRef x = cg_load(g, src, i.iv);
+    LLVMValueRef pos = LLVMBuildFCmp(g->b, LLVMRealOGT, x, cg_f32(g, 0.0), "");
+    cg_store(g, row, i.iv, LLVMBuildSelect(g->b, pos, x, LLVMBuildFMul(g->b, w, x, ""), ""));
     cg_loop_end(g, &i);
 }
 
@@ -492,6 +547,36 @@ static void emit_pool(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
+/* PyTorch's adaptive window of output o: [floor(o*in/out), ceil((o+1)*in/out)),
+ * all inside the input (no padding). */
+static Window adaptive_window(Cg *g, LLVMValueRef o, int64_t in, int64_t out)
+{
+    Window w;
+    w.start = w.lo = cg_div(g, cg_mul(g, o, cg_i64(g, in)), cg_i64(g, out));
+    w.end = w.hi = cg_div(g, cg_add(g, cg_mul(g, cg_add(g, o, cg_i64(g, 1)), cg_i64(g, in)), cg_i64(g, out - 1)),
+                          cg_i64(g, out));
+    return w;
+}
+
+/* adaptive max/avg pool, one output row (c, oh): the max (NaN propagates) or
+ * the mean over the adaptive window (the divisor is its size) */
+static void emit_adaptive_pool(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    Window wh = adaptive_window(g, oh, in->h, out->h);
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    Window ww = adaptive_window(g, ow.iv, in->w, out->w);
+    if (k->n->kind == IR_ADAPTIVE_MAXPOOL)
+        emit_maxpool_body(k, plane, wh, ww, row, ow.iv);
+    else
+        emit_avgpool_body(k, plane, wh, ww, row, ow.iv);
+    cg_loop_end(g, &ow);
+}
+
 /* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
 static void emit_global_avgpool(CgKernel *k)
 {
@@ -521,45 +606,103 @@ static int64_t nearest_src(int64_t dst, int64_t in, int64_t out, double scale, i
     return i < in - 1 ? i : in - 1;
 }
 
-/* PyTorch's linear interpolation taps (align_corners=False), in float.
- * Where out == in PyTorch copies along the axis, whatever the scale. */
-static void linear_taps(int64_t dst, int64_t in, int64_t out, double scale,
-                        int64_t *i0, int64_t *i1, float *l0, float *l1)
+enum { MAX_TAPS = 4 };
+
+/* PyTorch's nearest-exact source index: floor((dst + 0.5) * float(1/scale)), clamped. */
+static int64_t nearest_exact_src(int64_t dst, int64_t in, int64_t out, double scale)
 {
-    if (out == in) {
-        *i0 = *i1 = dst;
-        *l0 = 1, *l1 = 0;
-        return;
-    }
     float s = scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
-    float src = s * ((float)dst + 0.5f) - 0.5f;
-    if (src < 0)
-        src = 0;
-    *i0 = (int64_t)src;
-    *i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
-    *l1 = src - (float)*i0;
-    *l0 = 1.0f - *l1;
+    int64_t i = (int64_t)floorf(((float)dst + 0.5f) * s);
+    return i < in - 1 ? i : in - 1;
 }
 
-typedef struct { LLVMValueRef i0, i1, l0, l1; } Taps;
-
-/* Tables of taps for every output index along one axis; `shortcuts` as in
- * nearest_src. */
-static Taps taps_table(Cg *g, int64_t in, int64_t out, double scale, int nearest, int shortcuts)
+/* PyTorch's area_pixel_compute_scale: (in-1)/(out-1) with align_corners,
+ * else float(1/scale_factor), or in/out when the size was given. */
+static float interp_scale(int64_t in, int64_t out, double scale, int align)
 {
-    int64_t *i0 = cg_xcalloc(out, sizeof *i0), *i1 = cg_xcalloc(out, sizeof *i1);
-    float *l0 = cg_xcalloc(out, sizeof *l0), *l1 = cg_xcalloc(out, sizeof *l1);
+    if (align)
+        return out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+    return scale > 0 ? (float)(1.0 / scale) : (float)in / (float)out;
+}
+
+/* PyTorch's linear interpolation taps, in float. Without align_corners,
+ * where out == in PyTorch copies along the axis, whatever the scale. */
+static void linear_taps(int64_t dst, int64_t in, int64_t out, double scale, int align, int64_t *i, float *l)
+{
+    if (out == in) {
+        i[0] = i[1] = dst;
+        l[0] = 1, l[1] = 0;
+        return;
+    }
+    float s = interp_scale(in, out, scale, align);
+    float src = align ? s * (float)dst : s * ((float)dst + 0.5f) - 0.5f;
+    if (src < 0)
+        src = 0;
+    i[0] = (int64_t)src;
+    if (i[0] > in - 1)
+        i[0] = in - 1;
+    i[1] = i[0] + (i[0] < in - 1 ? 1 : 0);
+    l[1] = src - (float)i[0];
+    l[0] = 1.0f - l[1];
+}
+
+/* PyTorch's cubic convolution (A = -0.75), taps at floor(src) - 1 .. + 2,
+ * indices clamped to the border; src is not clamped (no copy special case). */
+static void cubic_taps(int64_t dst, int64_t in, int64_t out, double scale, int align, int64_t *i, float *l)
+{
+    const float A = -0.75f;
+    float s = interp_scale(in, out, scale, align);
+    float src = align ? s * (float)dst : s * ((float)dst + 0.5f) - 0.5f;
+    float f = floorf(src), t = src - f;
+    float x1 = t + 1.0f, x2 = 1.0f - t, x3 = 2.0f - t;
+    l[0] = ((A * x1 - 5.0f * A) * x1 + 8.0f * A) * x1 - 4.0f * A;
+    l[1] = ((A + 2.0f) * t - (A + 3.0f)) * t * t + 1.0f;
+    l[2] = ((A + 2.0f) * x2 - (A + 3.0f)) * x2 * x2 + 1.0f;
+    l[3] = ((A * x3 - 5.0f * A) * x3 + 8.0f * A) * x3 - 4.0f * A;
+    for (int k = 0; k < 4; k++) {
+        int64_t j = (int64_t)f - 1 + k;
+        i[k] = j < 0 ? 0 : j > in - 1 ? in - 1 : j;
+    }
+}
+
+static int interp_taps(IrInterp m)
+{
+    switch (m) {
+    case INTERP_NEAREST: case INTERP_NEAREST_EXACT: return 1;
+    case INTERP_BILINEAR: return 2;
+    case INTERP_BICUBIC: return 4;
+    }
+    return 1;
+}
+
+typedef struct { int n; LLVMValueRef i[MAX_TAPS], l[MAX_TAPS]; } Taps;
+
+/* Tables of taps (source index, weight) for every output index along one
+ * axis; `shortcuts` as in nearest_src. */
+static Taps taps_table(Cg *g, const IrNode *n, int64_t in, int64_t out, double scale, int shortcuts)
+{
+    Taps t = {.n = interp_taps(n->interp)};
+    int64_t *idx = cg_xcalloc((size_t)(out * t.n), sizeof *idx);
+    float *w = cg_xcalloc((size_t)(out * t.n), sizeof *w);
     for (int64_t d = 0; d < out; d++) {
-        if (nearest) {
-            i0[d] = i1[d] = nearest_src(d, in, out, scale, shortcuts);
-            l0[d] = 1, l1[d] = 0;
-        } else {
-            linear_taps(d, in, out, scale, &i0[d], &i1[d], &l0[d], &l1[d]);
+        int64_t i[MAX_TAPS] = {0};
+        float l[MAX_TAPS] = {1};
+        switch (n->interp) {
+        case INTERP_NEAREST: i[0] = nearest_src(d, in, out, scale, shortcuts); break;
+        case INTERP_NEAREST_EXACT: i[0] = nearest_exact_src(d, in, out, scale); break;
+        case INTERP_BILINEAR: linear_taps(d, in, out, scale, n->align_corners, i, l); break;
+        case INTERP_BICUBIC: cubic_taps(d, in, out, scale, n->align_corners, i, l); break;
+        }
+        for (int k = 0; k < t.n; k++) {
+            idx[k * out + d] = i[k];
+            w[k * out + d] = l[k];
         }
     }
-    Taps t = {cg_table_i64(g, i0, out, "taps.i0"), cg_table_i64(g, i1, out, "taps.i1"),
-              cg_table_f32(g, l0, out, "taps.l0"), cg_table_f32(g, l1, out, "taps.l1")};
-    free(i0), free(i1), free(l0), free(l1);
+    for (int k = 0; k < t.n; k++) {
+        t.i[k] = cg_table_i64(g, idx + k * out, out, "taps.i");
+        t.l[k] = cg_table_f32(g, w + k * out, out, "taps.l");
+    }
+    free(idx), free(w);
     return t;
 }
 
@@ -569,37 +712,100 @@ static LLVMValueRef load_i64(Cg *g, LLVMValueRef table, LLVMValueRef idx)
     return LLVMBuildLoad2(g->b, g->i64, p, "");
 }
 
-/* upsample, one output row (c, oh):
- *   nearest:  y = x[c, src_h(oh), src_w(ow)]
- *   bilinear: y = lh0*(lw0*x[h0,w0] + lw1*x[h0,w1]) + lh1*(lw0*x[h1,w0] + lw1*x[h1,w1]) */
+/* upsample, one output row (c, oh), with n taps per axis (1 nearest, 2
+ * bilinear, 4 bicubic), rows first as PyTorch:
+ *   y = sum_a lh[a] * (sum_b lw[b] * x[c, ih[a], iw[b]]); nearest: y = x[c, ih[0], iw[0]] */
 static void emit_upsample(CgKernel *k)
 {
     Cg *g = k->g;
     const IrNode *n = k->n;
     const IrTensor *in = k->in[0], *out = k->out;
-    int nearest = n->interp == INTERP_NEAREST;
-    Taps th = taps_table(g, in->h, out->h, n->scale[0], nearest, in->c == 1);
-    Taps tw = taps_table(g, in->w, out->w, n->scale[1], nearest, in->c == 1);
+    Taps th = taps_table(g, n, in->h, out->h, n->scale[0], in->c == 1);
+    Taps tw = taps_table(g, n, in->w, out->w, n->scale[1], in->c == 1);
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
-    LLVMValueRef r0 = cg_gep(g, plane, cg_mul(g, load_i64(g, th.i0, oh), cg_i64(g, in->w)));
-    LLVMValueRef r1 = cg_gep(g, plane, cg_mul(g, load_i64(g, th.i1, oh), cg_i64(g, in->w)));
-    LLVMValueRef lh0 = cg_load(g, th.l0, oh), lh1 = cg_load(g, th.l1, oh);
-    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
-    LLVMValueRef w0 = load_i64(g, tw.i0, ow.iv);
-    LLVMValueRef v;
-    if (nearest) {
-        v = cg_load(g, r0, w0);
-    } else {
-        LLVMValueRef w1 = load_i64(g, tw.i1, ow.iv);
-        LLVMValueRef lw0 = cg_load(g, tw.l0, ow.iv), lw1 = cg_load(g, tw.l1, ow.iv);
-        LLVMValueRef a = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lw0, cg_load(g, r0, w0), ""),
-                                       LLVMBuildFMul(g->b, lw1, cg_load(g, r0, w1), ""), "");
-        LLVMValueRef b = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lw0, cg_load(g, r1, w0), ""),
-                                       LLVMBuildFMul(g->b, lw1, cg_load(g, r1, w1), ""), "");
-        v = LLVMBuildFAdd(g->b, LLVMBuildFMul(g->b, lh0, a, ""), LLVMBuildFMul(g->b, lh1, b, ""), "");
+    LLVMValueRef r[MAX_TAPS], lh[MAX_TAPS], iw[MAX_TAPS], lw[MAX_TAPS];
+    for (int a = 0; a < th.n; a++) {
+        r[a] = cg_gep(g, plane, cg_mul(g, load_i64(g, th.i[a], oh), cg_i64(g, in->w)));
+        lh[a] = cg_load(g, th.l[a], oh);
     }
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    for (int b = 0; b < tw.n; b++) {
+        iw[b] = load_i64(g, tw.i[b], ow.iv);
+        lw[b] = cg_load(g, tw.l[b], ow.iv);
+    }
+    LLVMValueRef v = NULL;
+    if (th.n == 1) {
+        v = cg_load(g, r[0], iw[0]);
+    } else {
+        for (int a = 0; a < th.n; a++) {
+            LLVMValueRef s = NULL;
+            for (int b = 0; b < tw.n; b++) {
+                LLVMValueRef p = LLVMBuildFMul(g->b, lw[b], cg_load(g, r[a], iw[b]), "");
+                s = s ? LLVMBuildFAdd(g->b, s, p, "") : p;
+            }
+            LLVMValueRef p = LLVMBuildFMul(g->b, lh[a], s, "");
+            v = v ? LLVMBuildFAdd(g->b, v, p, "") : p;
+        }
+    }
+    cg_store(g, row, ow.iv, v);
+    cg_loop_end(g, &ow);
+}
+
+/* The input index that output position o of a pad reads, as PyTorch 1.13:
+ * with p = o - begin, reflect mirrors without repeating the edge, replicate
+ * clamps; circular first crops the negative pads and then wraps around the
+ * cropped extent n (at most once: the front end checks pad <= n). For
+ * constant, *inside says whether p is in the input (the index is then
+ * clamped so that the load stays in bounds). */
+static LLVMValueRef pad_src(Cg *g, PadMode mode, LLVMValueRef o, int64_t begin, int64_t end, int64_t in,
+                            LLVMValueRef *inside)
+{
+    LLVMValueRef p = cg_sub(g, o, cg_i64(g, begin));
+    LLVMValueRef zero = cg_i64(g, 0), last = cg_i64(g, in - 1);
+    LLVMValueRef below = LLVMBuildICmp(g->b, LLVMIntSLT, p, zero, "");
+    LLVMValueRef above = LLVMBuildICmp(g->b, LLVMIntSGT, p, last, "");
+    *inside = LLVMBuildNot(g->b, LLVMBuildOr(g->b, below, above, ""), "");
+    switch (mode) {
+    case PAD_REFLECT:
+        return LLVMBuildSelect(g->b, below, cg_sub(g, zero, p),
+                               LLVMBuildSelect(g->b, above, cg_sub(g, cg_i64(g, 2 * (in - 1)), p), p, ""), "");
+    case PAD_CIRCULAR: {
+        int64_t crop_b = begin < 0 ? -begin : 0, crop_e = end < 0 ? -end : 0, n = in - crop_b - crop_e;
+        LLVMValueRef q = cg_sub(g, o, cg_i64(g, begin > 0 ? begin : 0));
+        LLVMValueRef lo = LLVMBuildICmp(g->b, LLVMIntSLT, q, zero, "");
+        LLVMValueRef hi = LLVMBuildICmp(g->b, LLVMIntSGE, q, cg_i64(g, n), "");
+        q = LLVMBuildSelect(g->b, lo, cg_add(g, q, cg_i64(g, n)),
+                            LLVMBuildSelect(g->b, hi, cg_sub(g, q, cg_i64(g, n)), q, ""), "");
+        return cg_add(g, q, cg_i64(g, crop_b));
+    }
+    case PAD_CONSTANT:
+    case PAD_REPLICATE:
+        break;
+    }
+    return smin(g, smax(g, p, zero), last);
+}
+
+/* pad, one output row (c, oh): y[c, oh, ow] = x[c, src_h(oh - top), src_w(ow - left)],
+ * or value where mode=constant and the position lies outside the input */
+static void emit_pad(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrNode *n = k->n;
+    const IrTensor *in = k->in[0], *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, c, cg_i64(g, in->h * in->w)));
+    LLVMValueRef in_h, in_w;
+    const IrGeom *geo = &n->geom;
+    LLVMValueRef ih = pad_src(g, n->pad_mode, oh, geo->pad_begin[0], geo->pad_end[0], in->h, &in_h);
+    LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, in->w)));
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    LLVMValueRef iw = pad_src(g, n->pad_mode, ow.iv, geo->pad_begin[1], geo->pad_end[1], in->w, &in_w);
+    LLVMValueRef v = cg_load(g, src, iw);
+    if (n->pad_mode == PAD_CONSTANT)
+        v = LLVMBuildSelect(g->b, LLVMBuildAnd(g->b, in_h, in_w, ""), v, cg_f32(g, n->pad_value), "");
     cg_store(g, row, ow.iv, v);
     cg_loop_end(g, &ow);
 }
@@ -709,8 +915,10 @@ static void emit_crop(CgKernel *k)
 }
 
 /* softmax over channels at one position p:
- *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p] */
-static void emit_softmax(CgKernel *k)
+ *   y[c, p] = exp(x[c, p] - m) / sum_c' exp(x[c', p] - m),  m = max_c x[c, p]
+ * log_softmax:
+ *   y[c, p] = x[c, p] - m - log(sum_c' exp(x[c', p] - m)) */
+static void emit_softmax(CgKernel *k, int log)
 {
     Cg *g = k->g;
     int64_t channels = k->out->c, stride = k->out->rank == 1 ? 1 : k->out->h * k->out->w;
@@ -728,9 +936,12 @@ static void emit_softmax(CgKernel *k)
     cg_set(g, sum, LLVMBuildFAdd(g->b, cg_get(g, sum), e, ""));
     cg_loop_end(g, &b);
     LLVMValueRef inv = cg_get(g, sum);
+    LLVMValueRef lse = log ? LLVMBuildFAdd(g->b, m, cg_call_f32(g, "logf", inv), "") : inv;
     CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, channels), "norm");
     LLVMValueRef idx2 = cg_mul(g, c.iv, cg_i64(g, stride));
-    cg_store(g, ys, idx2, LLVMBuildFDiv(g->b, cg_load(g, ys, idx2), inv, ""));
+    LLVMValueRef v = log ? LLVMBuildFSub(g->b, cg_load(g, xs, idx2), lse, "")
+                         : LLVMBuildFDiv(g->b, cg_load(g, ys, idx2), inv, "");
+    cg_store(g, ys, idx2, v);
     cg_loop_end(g, &c);
 }
 
@@ -758,15 +969,21 @@ static void reference_body(CgKernel *k)
     case IR_BATCHNORM: emit_batchnorm(k); break;
     case IR_MAXPOOL: case IR_AVGPOOL: emit_pool(k); break;
     case IR_GLOBAL_AVGPOOL: emit_global_avgpool(k); break;
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: emit_adaptive_pool(k); break;
     case IR_UPSAMPLE: emit_upsample(k); break;
+    case IR_PAD: emit_pad(k); break;
     case IR_CONCAT: emit_concat(k); break;
     case IR_CROP: emit_crop(k); break;
-    case IR_SOFTMAX: emit_softmax(k); break;
+    case IR_SOFTMAX: emit_softmax(k, 0); break;
+    case IR_LOG_SOFTMAX: emit_softmax(k, 1); break;
+    case IR_PRELU: emit_prelu(k); break;
     case IR_NORM: emit_norm(k); break;
     case IR_SHUFFLE: emit_shuffle(k); break;
     case IR_REORDER: emit_reorder(k); break;
     case IR_ACT: case IR_COPY: case IR_RESHAPE: emit_elementwise(k, NULL); break;
-    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;
+    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;
+    case IR_SUB: emit_binary(k, LLVMBuildFSub); break;
+    case IR_MUL: emit_binary(k, LLVMBuildFMul); break;
     case IR_KIND_COUNT: break;
     }
 }

@@ -12,11 +12,12 @@
  * cg_target() returns; the bodies never see anything but the IR.
  *
  * A node's code is two functions:
- *   kN.kind(ptr args, i64 begin, i64 end)      -- RtKernel, the step's entry:
+ *   kN.kind(ptr args, i64 begin, i64 end, i64 batch)  -- RtKernel, the step's entry:
  *       loads the step's pointers from args and calls
- *   kN.kind.items(ptr y, ptr x..., [ptr ws,] ptr p..., i64 begin, i64 end)  -- not inlined, so
- *       the pointer attributes below stay visible to every optimisation:
+ *   kN.kind.items(ptr y, ptr x..., [ptr ws,] ptr p..., i64 begin, i64 end, i64 batch)  -- not
+ *       inlined, so the pointer attributes below stay visible to every optimisation:
  *       for item in [begin, end): s = item / work, r = item % work, body(s, r)
+ *       (a whole_batch row: r = item, and the body loops over the batch)
  * The pointers of .items are `noalias` (the memory plan never lets a node's
  * output overlap its inputs, and parameters live in their own buffer) and
  * `align 64` (the runtime allocates the arena and the parameter buffer on
@@ -34,7 +35,8 @@
 static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = &cg_lower_reference,
     [KERNEL_CONV_TILED] = &cg_lower_conv_tiled,
-    [KERNEL_CONV_T_TILED] = &cg_lower_conv_t_tiled,
+    [KERNEL_CONV_T_PHASE] = &cg_lower_conv_t_phase,
+    [KERNEL_LINEAR_VEC] = &cg_lower_linear_vec,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
@@ -89,6 +91,11 @@ int64_t cg_work(const Cg *g, const IrNode *n)
     return lowerings[n->kernel]->work(g, n);
 }
 
+int cg_whole_batch(const IrNode *n)
+{
+    return lowerings[n->kernel]->whole_batch;
+}
+
 /* Parameters in the order the kernel reads them from args. */
 int cg_step_params(const IrNode *n, int params[4])
 {
@@ -133,14 +140,14 @@ void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np)
     }
 }
 
-/* kN.kind.items: np pointers (output, inputs, workspace, parameters), then begin, end */
+/* kN.kind.items: np pointers (output, inputs, workspace, parameters), then begin, end, batch */
 static LLVMValueRef items_function(Cg *g, const char *name, int np)
 {
-    LLVMTypeRef params[1 + IR_MAX_IN + 4 + 2];
+    LLVMTypeRef params[1 + IR_MAX_IN + 4 + 3];
     for (int i = 0; i < np; i++)
         params[i] = g->ptr;
-    params[np] = params[np + 1] = g->i64;
-    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 2, 0));
+    params[np] = params[np + 1] = params[np + 2] = g->i64;
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 3, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     cg_function_attrs(g, fn);
     cg_pointer_attrs(g, fn, np);
@@ -165,9 +172,11 @@ static void emit_items(Cg *g, const IrNode *n)
         k.p[j] = LLVMGetParam(g->fn, (unsigned)(nt + j));
     int64_t work = cg_work(g, n);
     unsigned last = (unsigned)(nt + np);
+    k.batch = LLVMGetParam(g->fn, last + 2);
     CgLoop item = cg_loop(g, LLVMGetParam(g->fn, last), LLVMGetParam(g->fn, last + 1), "item");
-    LLVMValueRef s = cg_div(g, item.iv, cg_i64(g, work));
-    k.r = cg_rem(g, item.iv, cg_i64(g, work));
+    int whole = cg_whole_batch(n);
+    LLVMValueRef s = whole ? cg_i64(g, 0) : cg_div(g, item.iv, cg_i64(g, work));
+    k.r = whole ? item.iv : cg_rem(g, item.iv, cg_i64(g, work));
     k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
     for (int j = 0; j < n->nin; j++)
         k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
@@ -182,27 +191,29 @@ static void emit_items(Cg *g, const IrNode *n)
     LLVMBuildRetVoid(g->b);
 }
 
-/* void name(ptr args, i64 begin, i64 end): items(args[0], ..., args[np - 1], begin, end),
- * the RtKernel entry of a step or a prepare step */
+/* void name(ptr args, i64 begin, i64 end, i64 batch):
+ * items(args[0], ..., args[np - 1], begin, end, batch), the RtKernel entry of
+ * a step or a prepare step */
 LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np)
 {
     g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     cg_function_attrs(g, g->fn);
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
-    LLVMValueRef args[1 + IR_MAX_IN + 4 + 2];
+    LLVMValueRef args[1 + IR_MAX_IN + 4 + 3];
     for (int i = 0; i < np; i++) {
         LLVMValueRef idx = cg_i64(g, i);
         args[i] = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildGEP2(g->b, g->ptr, LLVMGetParam(g->fn, 0), &idx, 1, ""), "");
     }
-    args[np] = LLVMGetParam(g->fn, 1);
-    args[np + 1] = LLVMGetParam(g->fn, 2);
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)np + 2, "");
+    for (int i = 0; i < 3; i++)
+        args[np + i] = LLVMGetParam(g->fn, (unsigned)i + 1);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)np + 3, "");
     LLVMBuildRetVoid(g->b);
     return g->fn;
 }
 
-/* void kN.kind(ptr args, i64 begin, i64 end): kN.kind.items(args[0], ..., begin, end) */
+/* void kN.kind(ptr args, i64 begin, i64 end, i64 batch):
+ * kN.kind.items(args[0], ..., begin, end, batch) */
 LLVMValueRef cg_emit_kernel(Cg *g, int index)
 {
     const IrNode *n = &g->m->nodes[index];

@@ -101,7 +101,8 @@ static LLVMValueRef prepares(Cg *g)
 
 /* Names --profile prints (RtStep.kernel, .layout). */
 static const char *const kernel_names[] = {
-    [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_TILED] = "conv_t_tiled",
+    [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase",
+    [KERNEL_LINEAR_VEC] = "linear_vec",
 };
 
 /* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
@@ -114,13 +115,13 @@ static LLVMValueRef op_name(Cg *g, const IrNode *n)
 }
 
 /* RtStep { ptr name, fn; i64 work; i32 ntensors, nparams; [16 x i32] tensors; [4 x i32] params;
- *          ptr op, kernel, layout; i64 macs; }   (layout pinned by convrt.h's _Static_assert) */
+ *          ptr op, kernel, layout; i64 macs, whole_batch; }   (layout pinned by convrt.h's _Static_assert) */
 static LLVMValueRef steps(Cg *g)
 {
     LLVMTypeRef f[] = {g->ptr, g->ptr, g->i64, g->i32, g->i32,
                        LLVMArrayType2(g->i32, RT_MAX_STEP_TENSORS), LLVMArrayType2(g->i32, RT_MAX_STEP_PARAMS),
-                       g->ptr, g->ptr, g->ptr, g->i64};
-    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 11, 0);
+                       g->ptr, g->ptr, g->ptr, g->i64, g->i64};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 12, 0);
     const IrModule *m = g->m;
     LLVMValueRef *v = cg_xcalloc(m->nnodes + 1, sizeof *v);
     for (int i = 0; i < m->nnodes; i++) {
@@ -136,8 +137,8 @@ static LLVMValueRef steps(Cg *g)
                             i32_array(g, p, np, RT_MAX_STEP_PARAMS), op_name(g, n),
                             cg_const_string(g, kernel_names[n->kernel]),
                             cg_const_string(g, ir_layout_name(m->tensors[n->out].layout)),
-                            cg_i64(g, n->macs)};
-        v[i] = LLVMConstNamedStruct(ty, e, 11);
+                            cg_i64(g, n->macs), cg_i64(g, cg_whole_batch(n))};
+        v[i] = LLVMConstNamedStruct(ty, e, 12);
     }
     LLVMValueRef a = global_array(g, ty, v, m->nnodes, "convc.steps");
     free(v);

@@ -11,8 +11,9 @@
  *
  * A step's code has the kernels' shape (lower.c), with parameters instead of
  * tensors and no batch:
- *   pN.kind(ptr args, i64 begin, i64 end)  -- RtKernel: loads args[0..np) and calls
- *   pN.kind.items(ptr out..., ptr in..., i64 begin, i64 end)  -- noinline, noalias, align 64:
+ *   pN.kind(ptr args, i64 begin, i64 end, i64 batch)  -- RtKernel: loads args[0..np) and calls
+ *   pN.kind.items(ptr out..., ptr in..., i64 begin, i64 end, i64 batch)  -- noinline, noalias,
+ *       align 64; batch (1) unused:
  *       for item in [begin, end): body(item)
  * The runtime runs the steps once, in order, after loading the weights, each
  * split over the thread pool; parameters have no batch dimension.
@@ -30,15 +31,15 @@ int64_t cg_prepare_work(const Cg *g, const IrPrepare *p)
     return prepares[p->kind]->work(g, p);
 }
 
-/* pN.kind.items: np pointers, then begin, end; the loop over items */
+/* pN.kind.items: np pointers, then begin, end, batch; the loop over items */
 static LLVMValueRef emit_items(Cg *g, const IrPrepare *p, const char *name)
 {
     int np = p->nout + p->nin;
-    LLVMTypeRef params[IR_MAX_PREPARE_PARAMS + 2];
+    LLVMTypeRef params[IR_MAX_PREPARE_PARAMS + 3];
     for (int i = 0; i < np; i++)
         params[i] = g->ptr;
-    params[np] = params[np + 1] = g->i64;
-    LLVMValueRef fn = g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 2, 0));
+    params[np] = params[np + 1] = params[np + 2] = g->i64; /* begin, end, batch (unused) */
+    LLVMValueRef fn = g->fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 3, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     cg_function_attrs(g, fn);
     cg_pointer_attrs(g, fn, np);
@@ -54,7 +55,7 @@ static LLVMValueRef emit_items(Cg *g, const IrPrepare *p, const char *name)
     return fn;
 }
 
-/* void pN.kind(ptr args, i64 begin, i64 end): pN.kind.items(args[0], ..., begin, end) */
+/* void pN.kind(ptr args, i64 begin, i64 end, i64 batch): pN.kind.items(args[0], ..., begin, end, batch) */
 LLVMValueRef cg_emit_prepare(Cg *g, int index)
 {
     const IrPrepare *p = &g->m->prepares[index];

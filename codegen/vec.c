@@ -93,17 +93,43 @@ void cg_masked_store(Cg *g, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
     LLVMBuildCall2(g->b, fty, fn, args, 4, "");
 }
 
-int cg_vector_act(IrAct a)
+/* Output vector lanes drawn from several source vectors: lane i of the
+ * result is lane lane[i] of srcs[src[i]] (src[i] < 0: don't care). One
+ * two-input shuffle per source after the first. */
+LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src, const int *lane)
 {
-    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_LEAKY_RELU;
+    LLVMValueRef res = NULL, undef = LLVMGetUndef(g->i32), mask[64];
+    int filled[64] = {0};
+    for (int s = 0; s < nsrc; s++) {
+        int used = 0;
+        for (int i = 0; i < g->vec; i++)
+            used |= src[i] == s;
+        if (!used)
+            continue;
+        for (int i = 0; i < g->vec; i++) {
+            if (src[i] == s)
+                mask[i] = LLVMConstInt(g->i32, (unsigned long long)(lane[i] + (res ? g->vec : 0)), 0);
+            else
+                mask[i] = res && filled[i] ? LLVMConstInt(g->i32, (unsigned long long)i, 0) : undef;
+            filled[i] |= src[i] == s;
+        }
+        LLVMValueRef v = LLVMConstVector(mask, (unsigned)g->vec);
+        res = res ? LLVMBuildShuffleVector(g->b, res, srcs[s], v, "")
+                  : LLVMBuildShuffleVector(g->b, srcs[s], LLVMGetUndef(g->vf), v, "");
+    }
+    return res ? res : LLVMGetUndef(g->vf);
 }
 
-/* <a0, b0, a1, b1, ...> from lanes [first, first + vec/2) of a and b */
-LLVMValueRef cg_interleave(Cg *g, LLVMValueRef a, LLVMValueRef b, int first)
+/* The sum of v's lanes by a fixed tree: lanes i and i + half added, half
+ * = vec/2, vec/4, ..., 1; then lane 0. */
+LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v)
 {
     LLVMValueRef idx[64];
-    for (int i = 0; i < g->vec; i++)
-        idx[i] = LLVMConstInt(g->i32, (unsigned long long)(first + i / 2 + (i % 2) * g->vec), 0);
-    return LLVMBuildShuffleVector(g->b, a, b, LLVMConstVector(idx, (unsigned)g->vec), "");
+    for (int half = g->vec / 2; half >= 1; half /= 2) {
+        for (int i = 0; i < g->vec; i++)
+            idx[i] = i < half ? LLVMConstInt(g->i32, (unsigned long long)(i + half), 0) : LLVMGetUndef(g->i32);
+        LLVMValueRef hi = LLVMBuildShuffleVector(g->b, v, LLVMGetUndef(g->vf), LLVMConstVector(idx, (unsigned)g->vec), "");
+        v = LLVMBuildFAdd(g->b, v, hi, "");
+    }
+    return LLVMBuildExtractElement(g->b, v, LLVMConstInt(g->i32, 0, 0), "");
 }
-

@@ -81,7 +81,9 @@ static const char *value_desc(const Value *v)
 {
     static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
         [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",
-        [V_PAIR] = "a pair", [V_TENSOR] = "a tensor"};
+        [V_PAIR] = "a pair", [V_QUAD] = "four integers", [V_TENSOR] = "a tensor"};
+    if (v->k == V_PAIR && v->n == 3)
+        return "three numbers";
     return d[v->k];
 }
 
@@ -274,7 +276,12 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
 /* The bare words some op argument accepts. */
 static bool known_word(const char *w)
 {
-    return !strcmp(w, "same") || !strcmp(w, "valid") || !strcmp(w, "nearest") || !strcmp(w, "bilinear");
+    static const char *const words[] = {"same", "valid", "nearest", "bilinear", "bicubic", "nearest_exact",
+                                        "zeros", "constant", "reflect", "replicate", "circular"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strcmp(w, words[i]))
+            return true;
+    return false;
 }
 
 
@@ -327,6 +334,8 @@ static const char *type_desc(ArgType t)
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
     case ARG_SHAPE: return "an integer, a pair (h, w) or a shape (c, h, w)";
+    case ARG_TENSOR: return "a tensor";
+    case ARG_PAD4: return "an integer, (left, right) or (left, right, top, bottom)";
     }
     return "?";
 }
@@ -352,18 +361,16 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     } else if (v.k == V_WORD && !known_word(v.s)) {
         report_undefined(c, s, &v);
         return false;
-    } else if (v.k == V_PAIR && v.n != 2 && a->type != ARG_SHAPE) {
-        diag_error(v.span, "a tuple must be a pair (h, w), this one has %d elements", v.n);
-        context_notes(c);
-        return false;
     } else switch (a->type) {
     case ARG_INT: ok = v.k == V_INT; break;
     case ARG_SHAPE: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
-    case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
+    case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && v.n == 2 && !v.is_float); break;
     case ARG_BOOL: ok = v.k == V_BOOL; break;
     case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
-    case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
+    case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || (v.k == V_PAIR && v.n == 2); break;
     case ARG_STRING: ok = v.k == V_STRING; break;
+    case ARG_TENSOR: ok = v.k == V_TENSOR; break;
+    case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && v.n == 2 && !v.is_float); break;
     default: ok = false; break;
     }
     if (!ok) {
@@ -428,6 +435,17 @@ static const char *keyword_suggestion(const OpSpec *sp, const char *name)
 static bool bind_keyword(Ctx *c, Scope *s, OpCall *k, Node *a, bool *sig)
 {
     Value v = eval(c, s, a->bind.value, NULL);
+    if (!strcmp(a->bind.name, "share") && (k->spec->flags & OPF_PARAMS)) {
+        if (k->share_given) {
+            diag_error(a->bind.name_span, "argument 'share' of %s is given twice", k->spec->name);
+            context_notes(c);
+            return false;
+        }
+        k->share_given = true;
+        k->share = v;
+        /* a broken owner is reported where it is; this layer's own arguments are still checked */
+        return v.k == V_POISON || need_tensor(c, s, &v, "share=");
+    }
     int idx = op_arg_index(k->spec, a->bind.name);
     if (idx < 0) {
         const char *sug = keyword_suggestion(k->spec, a->bind.name);
@@ -537,6 +555,77 @@ static Value tensor_value(int layer, SrcSpan sp, const char *label)
     return (Value){.k = V_TENSOR, .layer = layer, .span = sp, .def = sp, .label = label};
 }
 
+/* The state_dict tensors of a normalisation: weight and bias [C] (layer_norm:
+ * normalized_shape) with affine, running_mean and running_var [C] with
+ * running statistics. */
+static const char *norm_shapes(Ctx *c, const Layer *L)
+{
+    Shape s = L->shape;
+    long long d[3] = {s.c, s.h, s.w};
+    int n = L->op == OP_LAYER_NORM ? L->norm_dims : 1;
+    const long long *last = L->op == OP_LAYER_NORM && s.rank == 3 ? d + 3 - n : d;
+    const char *dims = n == 1 ? arena_printf(c->a, "[%lld]", last[0])
+                     : n == 2 ? arena_printf(c->a, "[%lld, %lld]", last[0], last[1])
+                              : arena_printf(c->a, "[%lld, %lld, %lld]", last[0], last[1], last[2]);
+    const char *stats = arena_printf(c->a, "running_mean and running_var [%lld]", (long long)s.c);
+    if (L->affine)
+        return L->running_stats ? arena_printf(c->a, "weight and bias %s, %s", dims, stats)
+                                : arena_printf(c->a, "weight and bias %s", dims);
+    return L->running_stats ? arena_printf(c->a, "%s (no weight and bias)", stats) : "no state_dict tensors";
+}
+
+/* "[16, 8, 3, 3] and [16]": the parameter shapes of a layer with parameters. */
+static const char *param_shapes(Ctx *c, const Layer *L)
+{
+    long long ci = L->in_channels, co = L->out_channels, g = L->groups > 0 ? L->groups : 1;
+    long long kh = L->kernel[0], kw = L->kernel[1];
+    const char *bias = L->bias ? arena_printf(c->a, " and bias [%lld]", co) : " (no bias)";
+    switch (L->op) {
+    case OP_CONV2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", co, ci / g, kh, kw, bias);
+    case OP_CONV_TRANSPOSE2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", ci, co / g, kh, kw, bias);
+    case OP_LINEAR: return arena_printf(c->a, "weight [%lld, %lld]%s", co, ci, bias);
+    case OP_PRELU: return arena_printf(c->a, "weight [%lld]", (long long)L->num_parameters);
+    case OP_BATCHNORM2D: case OP_GROUP_NORM: case OP_INSTANCE_NORM: case OP_LAYER_NORM: return norm_shapes(c, L);
+    default: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
+    }
+}
+
+/* share=other: this layer uses other's parameters under other's key (PyTorch
+ * calling one module twice). other must be a layer of the same op with
+ * parameters of the same shapes; this layer then needs no name and counts
+ * no parameters of its own. */
+static bool share_layer(Ctx *c, Scope *s, const OpCall *k, Layer *L, const char *bind, const Value *override)
+{
+    const Layer *o = &c->layers[k->share.layer];
+    L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, fe_op_names[L->op]));
+    if (!charge_names(c, L->span, L->name, NULL))
+        return false;
+    if (override) {
+        diag_error(override->span, "%s with share= uses the key of the layer it shares; it takes no name=",
+                   k->spec->name);
+        context_notes(c);
+        return false;
+    }
+    if (o->op != L->op || !o->key) {
+        diag_error(k->share.span, "share= needs a %s layer to take the parameters of, but '%s' is the output of %s",
+                   k->spec->name, k->share.label, fe_op_names[o->op]);
+        context_notes(c);
+        diag_note(k->share.def, "'%s' is defined here", k->share.label);
+        return false;
+    }
+    const char *mine = param_shapes(c, L), *theirs = param_shapes(c, o);
+    if (strcmp(mine, theirs)) {
+        diag_error(k->share.span, "%s cannot share the parameters of '%s': it needs %s, '%s' has %s",
+                   k->spec->name, k->share.label, mine, k->share.label, theirs);
+        context_notes(c);
+        diag_note(o->span, "'%s' (key %s) is defined here", k->share.label, o->key);
+        return false;
+    }
+    L->key = o->key;
+    L->shared = true;
+    return true;
+}
+
 /* Runs the op's rule on bound arguments and appends the layer. */
 static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const char *label)
 {
@@ -547,8 +636,14 @@ static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const cha
         return poison();
     }
     int ni = op_arg_index(k->spec, "name");
-    if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+    if (k->share_given && k->share.k != V_TENSOR)
+        return poison();   /* the owner had an error, already reported */
+    if (k->share_given) {
+        if (!share_layer(c, s, k, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
+            return poison();
+    } else if (!name_layer(c, s, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL)) {
         return poison();
+    }
     L.ninputs = k->ntensors;
     L.inputs = arena_alloc(c->a, (size_t)k->ntensors * sizeof *L.inputs + 1);
     for (int i = 0; i < k->ntensors; i++)
@@ -565,12 +660,26 @@ static Value eval_op(Ctx *c, Scope *s, Node *n, OpKind op, const char *bind)
     return make_layer(c, s, &k, bind, arena_printf(c->a, "%s(...)", k.spec->name));
 }
 
-/* a + b on tensors is add(a, b). */
-static Value eval_add(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *bind)
+/* a + b, a - b, a * b on tensors are add, sub and mul (broadcasting). */
+static Value eval_tensor_op(Ctx *c, Scope *s, Node *n, Value a, Value b, const char *bind)
 {
     Value t[2] = {a, b};
-    OpCall k = {.op = OP_ADD, .spec = op_spec(OP_ADD), .span = n->span, .tensors = t, .ntensors = 2};
-    return make_layer(c, s, &k, bind, "a + b");
+    OpKind op = n->bin.op == '+' ? OP_ADD : n->bin.op == '-' ? OP_SUB : OP_MUL;
+    OpCall k = {.op = op, .spec = op_spec(op), .span = n->span, .tensors = t, .ntensors = 2};
+    return make_layer(c, s, &k, bind, arena_printf(c->a, "a %c b", n->bin.op));
+}
+
+/* x + s, x - s, s - x, x * s, s * x with a number s: the *_scalar ops. */
+static Value eval_scalar_op(Ctx *c, Scope *s, Node *n, Value x, Value num, bool num_first, const char *bind)
+{
+    int o = n->bin.op;
+    OpKind op = o == '+' ? OP_ADD_SCALAR : o == '*' ? OP_MUL_SCALAR : num_first ? OP_RSUB_SCALAR : OP_SUB_SCALAR;
+    OpCall k = {.op = op, .spec = op_spec(op), .span = n->span, .tensors = &x, .ntensors = 1};
+    k.arg[0] = num;
+    if (num.k == V_INT)
+        k.arg[0].f[0] = k.arg[0].f[1] = (double)num.i[0];
+    k.given[0] = true;
+    return make_layer(c, s, &k, bind, arena_printf(c->a, num_first ? "s %c x" : "x %c s", o));
 }
 
 static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind);
@@ -578,15 +687,18 @@ static Value expand_block(Ctx *c, Scope *s, Node *n, Node *blk, const char *bind
 /* PyTorch's names (torch.nn, torch.nn.functional, tensor methods) for what
  * convc spells differently; `ours` NULL: no such op, `hint` says why. */
 static const struct { const char *torch, *ours, *hint; } torch_ops[] = {
-    {"adaptive_avg_pool2d", "global_avgpool", "global_avgpool(x) is adaptive_avg_pool2d(x, 1)"},
-    {"AdaptiveAvgPool2d", "global_avgpool", "global_avgpool(x) is nn.AdaptiveAvgPool2d(1)"},
+    {"adaptive_avg_pool2d", "adaptive_avgpool2d", NULL}, {"AdaptiveAvgPool2d", "adaptive_avgpool2d", NULL},
+    {"adaptive_max_pool2d", "adaptive_maxpool2d", NULL}, {"AdaptiveMaxPool2d", "adaptive_maxpool2d", NULL},
     {"mean", "global_avgpool", "global_avgpool(x) is x.mean((2, 3), keepdim=True)"},
     {"interpolate", "upsample", NULL}, {"Upsample", "upsample", NULL}, {"cat", "concat", NULL},
     {"max_pool2d", "maxpool2d", NULL}, {"avg_pool2d", "avgpool2d", NULL}, {"batch_norm", "batchnorm2d", NULL},
     {"ConvTranspose2d", "conv_transpose2d", NULL}, {"LeakyReLU", "leaky_relu", NULL}, {"swish", "silu", NULL},
     {"Identity", NULL, "nn.Identity needs no op: use the tensor itself"},
-    {"pad", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
-    {"ZeroPad2d", NULL, "padding is an argument of conv2d and the pools (padding=1)"},
+    {"ZeroPad2d", "pad", "nn.ZeroPad2d(p) is pad(x, p)"},
+    {"ConstantPad2d", "pad", "nn.ConstantPad2d(p, v) is pad(x, p, value=v)"},
+    {"ReflectionPad2d", "pad", "nn.ReflectionPad2d(p) is pad(x, p, mode=reflect)"},
+    {"ReplicationPad2d", "pad", "nn.ReplicationPad2d(p) is pad(x, p, mode=replicate)"},
+    {"CircularPad2d", "pad", "nn.CircularPad2d(p) is pad(x, p, mode=circular)"},
 };
 
 static bool callable(Ctx *c, const char *name)
@@ -832,8 +944,13 @@ static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
         (b.k == V_STRING || b.k == V_INT))
         return (Value){.k = V_STRING, .s = arena_printf(c->a, "%s%s", key_text(c, &a), key_text(c, &b)), .span = n->span};
     bool arith = !is_comparison(n->bin.op);
-    if (arith && a.k == V_TENSOR && b.k == V_TENSOR && n->bin.op == '+')
-        return eval_add(c, s, n, a, b, bind);
+    bool tensor_op = arith && n->bin.op != '/';
+    if (tensor_op && a.k == V_TENSOR && b.k == V_TENSOR)
+        return eval_tensor_op(c, s, n, a, b, bind);
+    if (tensor_op && a.k == V_TENSOR && is_number(&b))
+        return eval_scalar_op(c, s, n, a, b, false, bind);
+    if (tensor_op && is_number(&a) && b.k == V_TENSOR)
+        return eval_scalar_op(c, s, n, b, a, true, bind);
     if (arith && a.k == V_INT && b.k == V_INT)
         return int_arith(c, n, a.i[0], b.i[0]);
     if (arith && is_number(&a) && is_number(&b)) {
@@ -842,7 +959,7 @@ static Value eval_binary(Ctx *c, Scope *s, Node *n, const char *bind)
         return float_value(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y, n->span);
     }
     diag_error(n->span, "operator '%s' cannot be applied to %s and %s%s", ast_op_text(n->bin.op), value_desc(&a), value_desc(&b),
-               a.k == V_TENSOR && b.k == V_TENSOR ? " (only + works on tensors)" : "");
+               a.k == V_TENSOR || b.k == V_TENSOR ? " (tensors take +, - and *)" : "");
     context_notes(c);
     return poison();
 }
@@ -867,9 +984,10 @@ static Value eval_neg(Ctx *c, Scope *s, Node *n)
 
 static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
-    Value p = {.k = V_PAIR, .n = n->list.n, .span = n->span};
-    if (n->list.n != 2 && n->list.n != 3) {
-        diag_error(n->span, "a tuple must be a pair (h, w) or a shape (c, h, w), this one has %d elements", n->list.n);
+    Value p = {.k = n->list.n == 4 ? V_QUAD : V_PAIR, .n = n->list.n, .span = n->span};
+    if (n->list.n < 2 || n->list.n > 4) {
+        diag_error(n->span, "a tuple must be a pair (h, w), a shape (c, h, w) or, for pad, four integers "
+                   "(left, right, top, bottom); this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
@@ -882,8 +1000,14 @@ static Value eval_tuple(Ctx *c, Scope *s, Node *n)
             context_notes(c);
             return poison();
         }
+        if (p.k == V_QUAD && v.k != V_INT) {
+            diag_error(v.span, "elements of a four-integer padding must be integers, got %s", value_desc(&v));
+            context_notes(c);
+            return poison();
+        }
         p.i[i] = v.i[0];
-        p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
+        if (i < 3)
+            p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
         p.is_float |= v.k == V_FLOAT;
     }
     return p;
@@ -1295,6 +1419,7 @@ static void exec_unpack(Ctx *c, Scope *s, Node *st)
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
 {
     bool in_block = s->block != NULL;
+    st->ran = true;
     if (st->kind == N_ASSIGN) {
         exec_assign(c, s, st);
     } else if (st->kind == N_UNPACK) {
@@ -1596,6 +1721,146 @@ static void check_cycles(Ctx *c)
     }
 }
 
+/* ---- code that no instance executed --------------------------------------
+ * A branch no instance takes, the body of a loop that never runs and a
+ * block never called have no values to check shapes with, but a misspelt
+ * op, keyword or name there is still a mistake: such statements are
+ * checked for names only. A name counts as defined if the block (or
+ * network) binds it anywhere, so nothing flow-dependent is reported. */
+
+/* Every name a body binds, at any depth: parameters are added by the caller. */
+static void lint_bind_all(Ctx *c, Scope *ls, const NodeList *body)
+{
+    for (int i = 0; i < body->n; i++) {
+        Node *st = body->v[i];
+        const char *name = st->kind == N_ASSIGN ? st->bind.name : st->kind == N_INPUT ? st->input.name
+                         : st->kind == N_FOR ? st->loop.var : NULL;
+        if (name && !lookup(ls, name))
+            bind(c, ls, name, poison(), st);
+        for (int j = 0; st->kind == N_UNPACK && j < st->unpack.names.n; j++)   /* a, b = chunk(x, 2) */
+            if (!lookup(ls, st->unpack.names.v[j]->str))
+                bind(c, ls, st->unpack.names.v[j]->str, poison(), st);
+        if (st->kind == N_IF) {
+            lint_bind_all(c, ls, &st->cond.then);
+            lint_bind_all(c, ls, &st->cond.els);
+        }
+        if (st->kind == N_FOR)
+            lint_bind_all(c, ls, &st->loop.body);
+    }
+}
+
+static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg);
+
+/* A name is fine if bound, a word every op knows, or a word the argument
+ * it is passed to accepts. */
+static void lint_name(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg)
+{
+    size_t len = 0;
+    const char *words = sp && arg ? enum_words(sp, arg, &len) : NULL;
+    if (lookup(ls, e->str) || known_word(e->str) || (words && word_allowed(words, len, e->str)))
+        return;
+    Value v = {.k = V_WORD, .s = e->str, .span = e->span};
+    report_undefined(c, ls, &v);
+}
+
+static void lint_call(Ctx *c, Scope *ls, Node *n)
+{
+    const char *callee = n->call.callee;
+    int op = n->call.module ? -1 : op_lookup(callee);
+    int *bi = ptrmap_get(&c->blocks, callee);
+    const OpSpec *sp = op >= 0 ? op_spec((OpKind)op) : NULL;
+    Node *blk = bi ? c->items->v[*bi] : NULL;
+    bool builtin = !n->call.module && (shape_query(callee) >= 0 || !strcmp(callee, "range"));
+    if (n->call.module || (!sp && !blk && !builtin))
+        unknown_callee(c, ls, n);
+    int pos = 0;
+    for (int i = 0; i < n->call.args.n; i++) {
+        Node *a = n->call.args.v[i];
+        const char *arg = NULL;
+        if (a->kind == N_KWARG && sp && op_arg_index(sp, a->bind.name) < 0 &&
+            !(!strcmp(a->bind.name, "share") && (sp->flags & OPF_PARAMS))) {   /* share= is every such op's */
+            const char *sug = keyword_suggestion(sp, a->bind.name);
+            diag_error(a->bind.name_span, "unknown keyword argument '%s' for %s%s%s%s", a->bind.name, sp->name,
+                       sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+            if (a->bind.value->kind == N_NAME)
+                continue;   /* a bare word for the misspelt keyword is no second error */
+        } else if (a->kind == N_KWARG && blk && !blk->broken && find_param(blk, a->bind.name) < 0 &&
+                   strcmp(a->bind.name, "name")) {
+            diag_error(a->bind.name_span, "block '%s' has no parameter '%s'", blk->def.name, a->bind.name);
+            diag_note(blk->def.name_span, "block '%s' is defined here", blk->def.name);
+        } else if (a->kind == N_KWARG) {
+            arg = a->bind.name;
+        } else if (sp) {
+            int slot = positional_slot(sp, pos++);
+            arg = slot >= 0 ? sp->args[slot].name : NULL;
+        }
+        lint_expr(c, ls, a->kind == N_KWARG ? a->bind.value : a, sp, arg);
+    }
+}
+
+/* sp/arg: the op argument e is passed to directly, for bare words. */
+static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *arg)
+{
+    switch (e->kind) {
+    case N_NAME: lint_name(c, ls, e, sp, arg); break;
+    case N_CALL: lint_call(c, ls, e); break;
+    case N_BINARY: lint_expr(c, ls, e->bin.lhs, NULL, NULL); lint_expr(c, ls, e->bin.rhs, NULL, NULL); break;
+    case N_NEG:
+    case N_NOT: lint_expr(c, ls, e->operand, NULL, NULL); break;
+    case N_TUPLE:
+        for (int i = 0; i < e->list.n; i++)
+            lint_expr(c, ls, e->list.v[i], sp, arg);
+        break;
+    case N_KWARG: lint_expr(c, ls, e->bind.value, NULL, NULL); break;
+    default: break;   /* literals, poison; statements never appear here */
+    }
+}
+
+/* Lints the statements of body that never ran (all: every statement). */
+static void lint_body(Ctx *c, Scope *ls, const NodeList *body, bool all)
+{
+    for (int i = 0; i < body->n; i++) {
+        Node *st = body->v[i];
+        bool lint = all || !st->ran;
+        switch (st->kind) {
+        case N_ASSIGN: if (lint) lint_expr(c, ls, st->bind.value, NULL, NULL); break;
+        case N_UNPACK: if (lint) lint_expr(c, ls, st->unpack.value, NULL, NULL); break;
+        case N_RETURN: if (lint && st->operand) lint_expr(c, ls, st->operand, NULL, NULL); break;
+        case N_OUTPUT:
+            for (int j = 0; lint && j < st->list.n; j++)
+                lint_expr(c, ls, st->list.v[j], NULL, NULL);
+            break;
+        case N_IF:
+            if (lint) lint_expr(c, ls, st->cond.cond, NULL, NULL);
+            lint_body(c, ls, &st->cond.then, lint);
+            lint_body(c, ls, &st->cond.els, lint);
+            break;
+        case N_FOR:
+            if (lint && st->loop.iter) lint_expr(c, ls, st->loop.iter, NULL, NULL);
+            lint_body(c, ls, &st->loop.body, lint);
+            break;
+        default: break;   /* input: its dimensions are literals */
+        }
+    }
+}
+
+/* After every network is built: what no instance executed, in blocks and
+ * networks, is checked for names. */
+static void lint_unexecuted(Ctx *c)
+{
+    for (int i = 0; i < c->items->n; i++) {
+        Node *it = c->items->v[i];
+        if (it->broken)
+            continue;
+        Scope ls = {.prefix = "", .key_prefix = ""};
+        for (int j = 0; j < it->def.params.n; j++)
+            bind(c, &ls, it->def.params.v[j]->bind.name, poison(), it->def.params.v[j]);
+        lint_bind_all(c, &ls, &it->def.body);
+        c->depth = 0;
+        lint_body(c, &ls, &it->def.body, false);
+    }
+}
+
 Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dropped)
 {
     Ctx c = {.a = a, .items = items, .syntax_errors = diag_error_count() > 0, .dropped = dropped};
@@ -1609,6 +1874,7 @@ Program *fe_build(const char *path, Arena *a, const NodeList *items, PtrMap *dro
     for (int i = 0; i < items->n; i++)
         if (items->v[i]->kind == N_NETWORK)
             p->graphs[p->ngraphs++] = build_network(&c, items->v[i]);
+    lint_unexecuted(&c);
     for (int i = 0; i < items->n; i++)
         if (items->v[i]->kind == N_BLOCK && !items->v[i]->expanded && !items->v[i]->broken && diag_error_count() == 0)
             diag_warning(items->v[i]->def.name_span, "block '%s' is never used", items->v[i]->def.name);

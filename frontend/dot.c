@@ -75,15 +75,6 @@ static bool has_window(OpKind op)
     return op == OP_CONV2D || op == OP_CONV_TRANSPOSE2D || op == OP_MAXPOOL2D || op == OP_AVGPOOL2D;
 }
 
-static const char *mode_name(UpsampleMode m)
-{
-    switch (m) {
-    case UPSAMPLE_NEAREST: return "nearest";
-    case UPSAMPLE_BILINEAR: return "bilinear";
-    }
-    return "?";
-}
-
 /* "conv2d k3 s2 p1", "upsample x2 bilinear": the op and its non-default attributes. */
 static void op_text(char *buf, size_t n, const Layer *l)
 {
@@ -99,10 +90,13 @@ static void op_text(char *buf, size_t n, const Layer *l)
         return;
     if ((l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D) && l->groups > 1)
         snprintf(buf + len, n - len, " g%lld", (long long)l->groups);
+    else if (l->op == OP_UPSAMPLE && l->scale[0] == 0)
+        snprintf(buf + len, n - len, " to %lldx%lld %s", (long long)l->shape.h, (long long)l->shape.w,
+                 fe_upsample_mode_name(l->mode));
     else if (l->op == OP_UPSAMPLE && l->scale[0] == l->scale[1])
-        snprintf(buf + len, n - len, " x%g %s", l->scale[0], mode_name(l->mode));
+        snprintf(buf + len, n - len, " x%g %s", l->scale[0], fe_upsample_mode_name(l->mode));
     else if (l->op == OP_UPSAMPLE)
-        snprintf(buf + len, n - len, " x(%g, %g) %s", l->scale[0], l->scale[1], mode_name(l->mode));
+        snprintf(buf + len, n - len, " x(%g, %g) %s", l->scale[0], l->scale[1], fe_upsample_mode_name(l->mode));
 }
 
 /* White for 0, a strong orange for 1. */

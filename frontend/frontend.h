@@ -30,7 +30,11 @@ typedef enum {
 } OpKind;
 
 /* Upsampling interpolation modes (PyTorch's nn.Upsample `mode`). */
-typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR } UpsampleMode;
+typedef enum { UPSAMPLE_NEAREST, UPSAMPLE_BILINEAR, UPSAMPLE_BICUBIC, UPSAMPLE_NEAREST_EXACT } UpsampleMode;
+
+/* How padding is filled: pad's `mode` and conv2d's `padding_mode` (zeros is
+ * constant with value 0). */
+typedef enum { PAD_CONSTANT, PAD_REFLECT, PAD_REPLICATE, PAD_CIRCULAR } PadMode;
 
 /* A per-sample tensor shape. rank 3 is [C, H, W]; rank 1 is [F] and is stored
  * as c = F, h = w = 1. The batch size is chosen at run time. */
@@ -50,6 +54,8 @@ typedef struct Layer {
     OpKind op;
     const char *name;      /* unique dotted name, e.g. "down1.c1"; anonymous layers get a generated one */
     const char *key;       /* state_dict prefix of its tensors ("down1.c1" or the name= override); NULL if none */
+    bool shared;           /* share=: uses the parameters of the earlier layer with the same key
+                              (one key, two uses); its params and buffers count 0 */
     SrcSpan span;          /* where the call was written (the innermost call site) */
 
     int ninputs;
@@ -59,9 +65,11 @@ typedef struct Layer {
     /* conv2d, conv_transpose2d, pools: [0] is H, [1] is W */
     int64_t in_channels, out_channels;
     int64_t kernel[2], stride[2], dilation[2];
-    int64_t pad_begin[2];  /* top, left */
+    int64_t pad_begin[2];  /* top, left (pad: may be negative, which crops) */
     int64_t pad_end[2];    /* bottom, right (differs from pad_begin only for padding=same with even kernels) */
     int64_t output_padding[2];
+    PadMode pad_mode;      /* pad, conv2d padding_mode (PAD_CONSTANT: zeros) */
+    double pad_value;      /* pad mode=constant */
     int64_t groups;
     bool bias;             /* conv2d, conv_transpose2d, linear */
     bool ceil_mode;        /* pools */
@@ -69,11 +77,15 @@ typedef struct Layer {
     double eps;            /* batchnorm2d */
     double momentum;       /* batchnorm2d, informational only */
     double negative_slope; /* leaky_relu */
-    double scale[2];       /* upsample scale_factor (H, W) */
+    double scale[2];       /* upsample scale_factor (H, W); 0 when given by size= or like= */
     UpsampleMode mode;     /* upsample */
+    bool align_corners;    /* upsample bilinear, bicubic */
     int64_t crop_offset[2];/* crop, slice: top, left offset into the input */
     int64_t crop_channel;  /* slice: the first input channel (or feature) */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
+    double act_arg[2];     /* elu alpha; softplus beta, threshold; hardtanh min_val, max_val;
+                              gelu [0] = 1 for approximate='tanh'; *_scalar: y = x*[0] + [1] */
+    int64_t num_parameters;/* prelu: 1 or the channels */
     /* normalisation (batchnorm2d, group_norm, layer_norm, instance_norm) */
     bool affine;           /* learnable weight and bias (layer_norm: elementwise_affine) */
     bool running_stats;    /* track_running_stats: running_mean and running_var buffers,
@@ -171,6 +183,11 @@ void fe_print_dot(FILE *out, const Graph *g, const double *layer_ms);
  * checking) to out. Returns false if errors were reported. */
 bool fe_emit(FILE *out, const char *what, const char *path, const char *src, size_t len,
              const DiagOptions *opts);
+
+/* "nearest", "bilinear", "bicubic", "nearest-exact" (PyTorch's mode strings). */
+const char *fe_upsample_mode_name(UpsampleMode m);
+/* "constant", "reflect", "replicate", "circular". */
+const char *fe_pad_mode_name(PadMode m);
 
 /* Op names as written in .conv, indexed by OpKind. */
 extern const char *const fe_op_names[OP_COUNT];

@@ -86,6 +86,7 @@ struct Node {
     int depth;          /* expression nesting depth, bounded by AST_MAX_DEPTH */
     bool used;          /* N_ASSIGN/N_INPUT/N_PARAM: referenced somewhere */
     bool expanded;      /* N_BLOCK: instantiated at least once */
+    bool ran;           /* statements: executed at least once (the rest is only linted) */
     bool broken;        /* N_BLOCK/N_NETWORK: its header had a syntax error */
     union {
         int64_t ival;
@@ -162,6 +163,8 @@ typedef enum {
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
     ARG_SHAPE = 'S',   /* integer, (h, w) or (c, h, w): trailing dimensions */
+    ARG_TENSOR = 't',  /* a tensor read for its shape only (upsample like=) */
+    ARG_PAD4 = 'Q',    /* integer, (left, right) or (left, right, top, bottom) as F.pad */
 } ArgType;
 
 typedef struct {
@@ -196,7 +199,8 @@ int op_lookup(const char *name);           /* OpKind or -1 */
  *   LIMIT_MACS    multiply-accumulates of one layer per sample, in either
  *                 counting convention (default, ptflops);
  *   LIMIT_UPSAMPLE  output rows and columns of an upsample: the kernel reads
- *                 a compiled table of taps per row and column (24 bytes each);
+ *                 a compiled table of taps per row and column (12 bytes per
+ *                 tap; 1 to 4 taps);
  *   LIMIT_LAYERS  layers of a network, and block instances;
  *   LIMIT_NAME_BYTES  bytes of all layer names, keys and instance prefixes
  *                 of a network (blocks expand exponentially: this and
@@ -216,6 +220,7 @@ typedef enum {
     V_STRING,   /* s */
     V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
     V_PAIR,     /* (h, w), or (C, H, W) with n = 3: i[], f[]; is_float if any was a float */
+    V_QUAD,     /* four integers (left, right, top, bottom): i[0..3] (pad's `pad`) */
     V_TENSOR,   /* layer */
 } ValKind;
 
@@ -224,7 +229,7 @@ typedef struct {
     bool b, is_float;
     int layer;
     int n;              /* V_PAIR: elements, 2 or 3 (only a shape argument takes 3) */
-    int64_t i[3];
+    int64_t i[4];       /* V_QUAD: all four */
     double f[3];
     const char *s;
     const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */
@@ -242,6 +247,8 @@ typedef struct {
     Value arg[MAX_OP_ARGS];   /* converted to the ArgSpec type; defaults filled in */
     bool given[MAX_OP_ARGS];  /* written in the call (not a default) */
     const Layer *layers;      /* the graph so far, to read input shapes */
+    Value share;              /* share=: a layer whose parameters this one uses */
+    bool share_given;         /* share= was written (share may be V_POISON after an error) */
 } OpCall;
 
 /* Computes L's attributes and output shape from the call (rules.c); reports

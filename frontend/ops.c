@@ -80,3 +80,25 @@ int op_arg_index(const OpSpec *s, const char *name)
             return i;
     return -1;
 }
+
+const char *fe_upsample_mode_name(UpsampleMode m)
+{
+    switch (m) {
+    case UPSAMPLE_NEAREST: return "nearest";
+    case UPSAMPLE_BILINEAR: return "bilinear";
+    case UPSAMPLE_BICUBIC: return "bicubic";
+    case UPSAMPLE_NEAREST_EXACT: return "nearest-exact";
+    }
+    return "?";
+}
+
+const char *fe_pad_mode_name(PadMode m)
+{
+    switch (m) {
+    case PAD_CONSTANT: return "constant";
+    case PAD_REFLECT: return "reflect";
+    case PAD_REPLICATE: return "replicate";
+    case PAD_CIRCULAR: return "circular";
+    }
+    return "?";
+}

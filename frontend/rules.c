@@ -177,9 +177,54 @@ static bool conv_common(const OpCall *k, Layer *L)
     return check_in_count(k, "in_channels", in.c) && check_groups(k, L);
 }
 
+static PadMode pad_mode_of(const char *w)
+{
+    if (!strcmp(w, "reflect"))
+        return PAD_REFLECT;
+    if (!strcmp(w, "replicate"))
+        return PAD_REPLICATE;
+    if (!strcmp(w, "circular"))
+        return PAD_CIRCULAR;
+    return PAD_CONSTANT;   /* constant, zeros */
+}
+
+/* PyTorch's limits on non-constant padding of tensor 0 along each dimension:
+ * reflect needs each side < the input extent (it mirrors without repeating
+ * the edge), circular each side <= the extent left after cropping the
+ * negative sides (it wraps around that at most once). */
+static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
+{
+    Shape in = shape_of(k, 0);
+    int64_t size[2] = {in.h, in.w};
+    for (int d = 0; d < 2; d++) {
+        int64_t b = L->pad_begin[d], e = L->pad_end[d];
+        const char *what = d ? "width" : "height", *sides = d ? "(left, right)" : "(top, bottom)";
+        if (L->pad_mode == PAD_REFLECT && (b >= size[d] || e >= size[d])) {
+            diag_error(arg_span(k, argname), "reflect padding must be smaller than the input's %s: %s padding is "
+                       "(%lld, %lld) but '%s' has %s %lld", what, sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)size[d]);
+            note_tensor(k, 0);
+            return false;
+        }
+        int64_t kept = size[d] - (b < 0 ? -b : 0) - (e < 0 ? -e : 0);   /* after cropping negative pads */
+        if (L->pad_mode == PAD_CIRCULAR && kept >= 1 && (b > kept || e > kept)) {
+            diag_error(arg_span(k, argname), "circular padding wraps around more than once: %s padding is "
+                       "(%lld, %lld) but '%s' has %s %lld%s", sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)kept,
+                       kept < size[d] ? " after cropping the negative padding" : "");
+            note_tensor(k, 0);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool rule_CONV2D(OpCall *k, Layer *L)
 {
     if (!conv_common(k, L) || !conv_padding(k, L))
+        return false;
+    L->pad_mode = pad_mode_of(arg(k, "padding_mode")->s);
+    if (!check_pad_mode(k, L, "padding"))
         return false;
     Shape in = shape_of(k, 0);
     int64_t ext[2], size[2] = {in.h, in.w};
@@ -287,7 +332,7 @@ static bool rule_SILU(OpCall *k, Layer *L) { return same_shape(k, L); }
 
 static bool rule_LEAKY_RELU(OpCall *k, Layer *L)
 {
-    L->negative_slope = arg(k, "negative_slope")->f[0];
+    L->negative_slope = L->act_arg[0] = arg(k, "negative_slope")->f[0];
     return same_shape(k, L);
 }
 
@@ -354,23 +399,162 @@ static bool rule_GLOBAL_AVGPOOL(OpCall *k, Layer *L)
     return true;
 }
 
+/* adaptive pools: output_size (h, w); output o reads [floor(o*in/out), ceil((o+1)*in/out)). */
+static bool adaptive_pool(OpCall *k, Layer *L, int64_t oh, int64_t ow)
+{
+    Shape in = shape_of(k, 0);
+    L->dilation[0] = L->dilation[1] = 1;
+    L->shape = (Shape){3, in.c, oh, ow};
+    return true;
+}
+
+static bool rule_ADAPTIVE_AVGPOOL2D(OpCall *k, Layer *L)
+{
+    int64_t v[2];
+    if (!tensor3(k, 0) || !int_pair(k, "output_size", 1, v))
+        return false;
+    return adaptive_pool(k, L, v[0], v[1]);
+}
+
+static bool rule_ADAPTIVE_MAXPOOL2D(OpCall *k, Layer *L) { return rule_ADAPTIVE_AVGPOOL2D(k, L); }
+
+static bool rule_GLOBAL_MAXPOOL(OpCall *k, Layer *L)
+{
+    return tensor3(k, 0) && adaptive_pool(k, L, 1, 1);
+}
+
+/* pad(x, pad, mode, value) as F.pad: pad is (left, right[, top, bottom]) or
+ * one integer for all four; negative values crop. */
+static bool rule_PAD(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0))
+        return false;
+    const Value *p = arg(k, "pad");
+    L->pad_mode = pad_mode_of(arg(k, "mode")->s);
+    if (p->k == V_PAIR && L->pad_mode != PAD_CONSTANT) {
+        diag_error(p->span, "pad with mode=%s needs four values (left, right, top, bottom) for a [C, H, W] "
+                   "tensor; only mode=constant pads the width alone", arg(k, "mode")->s);
+        return false;
+    }
+    int64_t v[4] = {p->i[0], p->i[0], p->i[0], p->i[0]};
+    if (p->k == V_PAIR)
+        v[1] = p->i[1], v[2] = v[3] = 0;
+    if (p->k == V_QUAD)
+        memcpy(v, p->i, sizeof v);
+    for (int i = 0; i < 4; i++) {
+        if (v[i] > LIMIT_DIM || v[i] < -LIMIT_DIM) {
+            diag_error(p->span, "pad of %lld is too large (limit %d)", (long long)v[i], LIMIT_DIM);
+            return false;
+        }
+    }
+    if (given(k, "value") && L->pad_mode != PAD_CONSTANT) {
+        diag_error(arg_span(k, "value"), "pad with mode=%s takes no value= (only mode=constant fills with a "
+                   "value)", arg(k, "mode")->s);
+        return false;
+    }
+    L->pad_value = given(k, "value") ? arg(k, "value")->f[0] : 0.0;
+    L->pad_begin[0] = v[2], L->pad_end[0] = v[3];
+    L->pad_begin[1] = v[0], L->pad_end[1] = v[1];
+    if (!check_pad_mode(k, L, "pad"))
+        return false;
+    Shape in = shape_of(k, 0);
+    int64_t size[2] = {in.h, in.w}, ext[2];
+    for (int d = 0; d < 2; d++) {
+        ext[d] = size[d] + L->pad_begin[d] + L->pad_end[d];
+        if (ext[d] < 1 || ext[d] > LIMIT_DIM) {
+            diag_error(p->span, "pad gives an output %s of %lld + %lld + %lld = %lld; it must be between 1 and %d",
+                       d ? "width" : "height", (long long)size[d], (long long)L->pad_begin[d],
+                       (long long)L->pad_end[d], (long long)ext[d], LIMIT_DIM);
+            note_tensor(k, 0);
+            return false;
+        }
+    }
+    L->shape = (Shape){3, in.c, ext[0], ext[1]};
+    return true;
+}
+
+static UpsampleMode upsample_mode(const char *w)
+{
+    if (!strcmp(w, "bilinear"))
+        return UPSAMPLE_BILINEAR;
+    if (!strcmp(w, "bicubic"))
+        return UPSAMPLE_BICUBIC;
+    if (!strcmp(w, "nearest-exact") || !strcmp(w, "nearest_exact"))
+        return UPSAMPLE_NEAREST_EXACT;
+    return UPSAMPLE_NEAREST;
+}
+
+/* The output size of upsample from exactly one of scale_factor=, size= and
+ * like= (PyTorch: "only one of size or scale_factor should be defined"). */
+static bool upsample_size(OpCall *k, Layer *L, double *h, double *w)
+{
+    static const char *const how[] = {"scale_factor", "size", "like"};
+    int n = 0, first = -1;
+    for (int i = 0; i < 3; i++) {
+        if (!given(k, how[i]))
+            continue;
+        if (n++) {
+            diag_error(arg_span(k, how[i]), "upsample takes one of scale_factor, size and like, but %s and %s "
+                       "are both given", how[first], how[i]);
+            return false;
+        }
+        first = i;
+    }
+    if (!n) {
+        diag_error(k->span, "upsample needs its output size: scale_factor=, size=(h, w) or like=tensor");
+        return false;
+    }
+    Shape in = shape_of(k, 0);
+    if (first == 0) {
+        const Value *s = arg(k, "scale_factor");
+        L->scale[0] = s->f[0];
+        L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
+        *h = floor((double)in.h * L->scale[0]), *w = floor((double)in.w * L->scale[1]);
+        if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(*h >= 1 && *w >= 1) || *h > LIMIT_DIM || *w > LIMIT_DIM) {
+            diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
+                       L->scale[1], *h, *w, (long long)in.h, (long long)in.w);
+            return false;
+        }
+        return true;
+    }
+    if (first == 1) {
+        int64_t v[2];
+        if (!int_pair(k, "size", 1, v))
+            return false;
+        *h = (double)v[0], *w = (double)v[1];
+        return true;
+    }
+    const Value *like = arg(k, "like");
+    Shape s = k->layers[like->layer].shape;
+    if (s.rank != 3) {
+        char buf[64];
+        shape_str(buf, sizeof buf, s);
+        diag_error(like->span, "upsample like= needs a [C, H, W] tensor, but '%s' is %s", like->label, buf);
+        diag_note(like->def, "'%s' is %s", like->label, buf);
+        return false;
+    }
+    *h = (double)s.h, *w = (double)s.w;
+    return true;
+}
+
 static bool rule_UPSAMPLE(OpCall *k, Layer *L)
 {
     if (!tensor3(k, 0))
         return false;
-    const Value *s = arg(k, "scale_factor");
     Shape in = shape_of(k, 0);
-    L->scale[0] = s->f[0];
-    L->scale[1] = s->k == V_PAIR ? s->f[1] : s->f[0];
-    L->mode = strcmp(arg(k, "mode")->s, "bilinear") ? UPSAMPLE_NEAREST : UPSAMPLE_BILINEAR;
-    double h = floor((double)in.h * L->scale[0]), w = floor((double)in.w * L->scale[1]);
-    if (!(L->scale[0] > 0 && L->scale[1] > 0) || !(h >= 1 && w >= 1) || h > LIMIT_DIM || w > LIMIT_DIM) {
-        diag_error(s->span, "scale_factor %g x %g gives an output of %g x %g from %lld x %lld", L->scale[0],
-                   L->scale[1], h, w, (long long)in.h, (long long)in.w);
+    L->mode = upsample_mode(arg(k, "mode")->s);
+    if (given(k, "align_corners") && (L->mode == UPSAMPLE_NEAREST || L->mode == UPSAMPLE_NEAREST_EXACT)) {
+        diag_error(arg_span(k, "align_corners"), "align_corners can only be set with the interpolating modes "
+                   "bilinear and bicubic, not with mode=%s (PyTorch's rule)", arg(k, "mode")->s);
         return false;
     }
+    L->align_corners = given(k, "align_corners") && arg(k, "align_corners")->b;
+    double h, w;
+    if (!upsample_size(k, L, &h, &w))
+        return false;
     if (h > LIMIT_UPSAMPLE || w > LIMIT_UPSAMPLE) {
-        diag_error(s->span, "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
+        const char *by = given(k, "size") ? "size" : given(k, "like") ? "like" : "scale_factor";
+        diag_error(arg_span(k, by), "upsample output is %.0f x %.0f; it may have at most %d rows and columns (its "
                    "interpolation tables are compiled into the executable)", h, w, LIMIT_UPSAMPLE);
         return false;
     }
@@ -447,13 +631,102 @@ static bool rule_CONCAT(OpCall *k, Layer *L)
     return true;
 }
 
-static bool rule_ADD(OpCall *k, Layer *L)
+/* PyTorch's broadcasting between tensors of one rank: along each dimension
+ * the extents agree or one of them is 1. A flat [F] never broadcasts with a
+ * [C, H, W]: with the batch dimension PyTorch would line [N, F] up with
+ * [H, W] of [N, C, H, W], which is not a per-sample operation. */
+static bool broadcast(OpCall *k, Layer *L)
 {
     Shape a = shape_of(k, 0), b = shape_of(k, 1);
-    if (a.rank != b.rank || a.c != b.c || a.h != b.h || a.w != b.w)
-        return shape_mismatch(k, 0, 1, "operands of add must have the same shape");
-    L->shape = a;
+    int64_t da[3] = {a.c, a.h, a.w}, db[3] = {b.c, b.h, b.w}, d[3];
+    char what[96];
+    snprintf(what, sizeof what, "operands of %s cannot be broadcast together", k->spec->name);
+    if (a.rank != b.rank) {
+        shape_mismatch(k, 0, 1, what);
+        diag_note(k->span, "a flat [F] tensor and a [C, H, W] tensor do not broadcast per sample (PyTorch would line "
+                  "[N, F] up with [H, W]); a per-channel factor is a [C, 1, 1] tensor, e.g. conv2d(kernel_size=1) "
+                  "on global_avgpool's output, as torchvision's SqueezeExcitation computes it");
+        return false;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (da[i] != db[i] && da[i] != 1 && db[i] != 1)
+            return shape_mismatch(k, 0, 1, what);
+        d[i] = da[i] == 1 ? db[i] : da[i];
+    }
+    L->shape = (Shape){a.rank, d[0], d[1], d[2]};
     return true;
+}
+
+static bool rule_ADD(OpCall *k, Layer *L) { return broadcast(k, L); }
+static bool rule_SUB(OpCall *k, Layer *L) { return broadcast(k, L); }
+static bool rule_MUL(OpCall *k, Layer *L) { return broadcast(k, L); }
+
+/* x op s as y = x*scale + shift: mul s*x, add x + s, sub x - s, rsub s - x. */
+static bool scalar_op(OpCall *k, Layer *L, double scale, double shift)
+{
+    L->act_arg[0] = scale;
+    L->act_arg[1] = shift;
+    return same_shape(k, L);
+}
+
+static bool rule_ADD_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, 1.0, arg(k, "other")->f[0]); }
+static bool rule_SUB_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, 1.0, -arg(k, "other")->f[0]); }
+static bool rule_RSUB_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, -1.0, arg(k, "other")->f[0]); }
+static bool rule_MUL_SCALAR(OpCall *k, Layer *L) { return scalar_op(k, L, arg(k, "other")->f[0], 0.0); }
+
+static bool rule_HARDSWISH(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_HARDSIGMOID(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_SELU(OpCall *k, Layer *L) { return same_shape(k, L); }
+static bool rule_MISH(OpCall *k, Layer *L) { return same_shape(k, L); }
+
+static bool rule_GELU(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = !strcmp(arg(k, "approximate")->s, "tanh");
+    return same_shape(k, L);
+}
+
+static bool rule_ELU(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "alpha")->f[0];
+    return same_shape(k, L);
+}
+
+static bool rule_SOFTPLUS(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "beta")->f[0];
+    L->act_arg[1] = arg(k, "threshold")->f[0];
+    if (L->act_arg[0] == 0) {
+        diag_error(arg_span(k, "beta"), "beta of softplus must not be 0 (softplus divides by it)");
+        return false;
+    }
+    return same_shape(k, L);
+}
+
+static bool rule_HARDTANH(OpCall *k, Layer *L)
+{
+    L->act_arg[0] = arg(k, "min_val")->f[0];
+    L->act_arg[1] = arg(k, "max_val")->f[0];
+    if (!(L->act_arg[1] > L->act_arg[0])) {
+        diag_error(arg_span(k, "max_val"), "max_val of hardtanh (%g) must be greater than min_val (%g), as nn.Hardtanh requires",
+                   L->act_arg[1], L->act_arg[0]);
+        diag_note(arg_span(k, "min_val"), "min_val given here");
+        return false;
+    }
+    return same_shape(k, L);
+}
+
+/* nn.PReLU(num_parameters): one slope, or one per channel (dim 1). */
+static bool rule_PRELU(OpCall *k, Layer *L)
+{
+    int64_t n = arg(k, "num_parameters")->i[0], c = shape_of(k, 0).c;
+    if (n != 1 && n != c) {
+        diag_error(arg_span(k, "num_parameters"), "num_parameters of prelu must be 1 or the %s (%lld), got %lld",
+                   shape_of(k, 0).rank == 1 ? "features" : "channels", (long long)c, (long long)n);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->num_parameters = n;
+    return same_shape(k, L);
 }
 
 static bool rule_CROP(OpCall *k, Layer *L)
@@ -480,18 +753,21 @@ static bool rule_FLATTEN(OpCall *k, Layer *L)
     return true;
 }
 
-static bool rule_SOFTMAX(OpCall *k, Layer *L)
+static bool softmax_dim(OpCall *k, Layer *L)
 {
     int64_t dim = arg(k, "dim")->i[0];
     Shape s = shape_of(k, 0);
     if (dim != 1 && dim != -s.rank) {
-        diag_error(arg_span(k, "dim"), "softmax runs over channels/features only (dim=1), got dim=%lld", (long long)dim);
+        diag_error(arg_span(k, "dim"), "%s runs over channels/features only (dim=1), got dim=%lld", k->spec->name, (long long)dim);
         return false;
     }
     L->softmax_dim = 0;
     L->shape = s;
     return true;
 }
+
+static bool rule_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
+static bool rule_LOG_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
 
 /* ---- normalisation with per-sample statistics, rearranging (issue 9) ------ */
 

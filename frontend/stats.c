@@ -107,6 +107,8 @@ static int64_t layer_params(const Graph *g, const Layer *l)
         return l->affine ? 2 * cout : 0;
     case OP_LAYER_NORM:   /* weight and bias shaped as normalized_shape */
         return l->affine ? 2 * (numel(l->shape) / l->norm_groups) : 0;
+    case OP_PRELU:
+        return l->num_parameters;
     default:
         return 0;
     }
@@ -143,12 +145,12 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *   conv2d, conv_transpose2d: kh*kw*Cin*(Cout/groups) * Hout*Wout
  *                             + (bias ? Cout*Hout*Wout : 0)   (output positions, also transposed)
  *   linear:                   in*out + (bias ? out : 0)
- *   relu, relu6, leaky_relu:  output elements
+ *   relu, relu6, leaky_relu, prelu, elu:  output elements
  *   batchnorm2d, group_norm, instance_norm, layer_norm:
  *                             input elements, twice with affine (elementwise_affine)
- *   max/avg/global pools:     input elements
+ *   max/avg/global/adaptive pools: input elements
  *   upsample:                 output elements
- *   everything else (sigmoid, tanh, silu, softmax, concat, add, ...): 0 */
+ *   everything else (sigmoid, tanh, silu, gelu, softmax, concat, add, mul, ...): 0 */
 static int64_t ptflops_macs(const Graph *g, const Layer *l)
 {
     Shape in = l->ninputs ? input_of(g, l, 0)->shape : l->shape, out = l->shape;
@@ -161,6 +163,8 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_RELU:
     case OP_RELU6:
     case OP_LEAKY_RELU:
+    case OP_PRELU:
+    case OP_ELU:
     case OP_UPSAMPLE:
         return numel(out);
     case OP_BATCHNORM2D:
@@ -171,6 +175,9 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL:
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+    case OP_GLOBAL_MAXPOOL:
         return numel(in);
     default:
         return 0;
@@ -212,6 +219,45 @@ static bool norm_reads_whole(const Layer *l, int d)
     return l->op != OP_LAYER_NORM || l->norm_dims >= 2 || d == 1;
 }
 
+/* add, sub, mul: every operand contributes its window; the step between
+ * output elements is that of the operands that are not broadcast along d
+ * (one broadcast value, e.g. a [C, 1, 1] gate, is read at every position). */
+static Rf rf_broadcast(const Graph *g, const Layer *l, int d, const Rf *all)
+{
+    Rf o = {0, 0, 0};
+    for (int i = 0; i < l->ninputs; i++) {
+        Rf b = all[l->inputs[i] * 2 + d];
+        o.r = fmax(o.r, b.r);
+        o.full = fmax(o.full, b.full);
+        if (extent(input_of(g, l, i)->shape, d) == extent(l->shape, d))
+            o.j = fmax(o.j, b.j);
+    }
+    return o;
+}
+
+/* The longest (or shortest) adaptive pool window, ceil((o+1)*n/m) - floor(o*n/m)
+ * over o (the lengths repeat with period m / gcd(n, m); at most 4096 are looked at). */
+static int64_t adaptive_window_len(int64_t n, int64_t m, bool longest)
+{
+    int64_t best = longest ? 0 : n;
+    for (int64_t o = 0; o < m && o < 4096; o++) {
+        int64_t len = ((o + 1) * n + m - 1) / m - o * n / m;
+        best = (longest ? len > best : len < best) ? len : best;
+    }
+    return best;
+}
+
+/* Input pixels one upsample output reads along a dimension. */
+static int upsample_taps(const Layer *l)
+{
+    switch (l->mode) {
+    case UPSAMPLE_NEAREST: case UPSAMPLE_NEAREST_EXACT: return 1;
+    case UPSAMPLE_BILINEAR: return 2;
+    case UPSAMPLE_BICUBIC: return 4;
+    }
+    return 1;
+}
+
 /* The rule of one layer for dimension d, given its first input's state. */
 static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
 {
@@ -234,14 +280,23 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         break;
     case OP_PIXEL_SHUFFLE:   /* scale = r, mode nearest: one input pixel */
     case OP_UPSAMPLE:
-        /* nearest reads one input pixel; bilinear (align_corners=False) two */
-        o.r = in.r + (l->mode == UPSAMPLE_BILINEAR && l->scale[d] != 1.0 ? in.j : 0);
-        o.j = l->scale[d] > 0 ? in.j / l->scale[d] : in.j;
+        /* nearest reads one input pixel, bilinear two, bicubic four */
+        o.r = in.r + (double)(upsample_taps(l) - 1) * (l->scale[d] != 1.0 ? in.j : 0);
+        o.j = l->scale[d] > 0 ? in.j / l->scale[d]
+                              : in.j * (double)extent(input_of(g, l, 0)->shape, d) / (double)extent(l->shape, d);
         break;
     case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
         o.r = in.full;
         o.j = in.j * (double)extent(input_of(g, l, 0)->shape, d);
         break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: {
+        int64_t n = extent(input_of(g, l, 0)->shape, d), m = extent(l->shape, d);
+        o.r = in.r + (double)(adaptive_window_len(n, m, true) - 1) * in.j;
+        o.j = in.j * (double)n / (double)m;
+        break;
+    }
     case OP_LINEAR:
     case OP_RESHAPE:     /* positions move: every output may come from anywhere */
     case OP_UNFLATTEN:
@@ -254,11 +309,16 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
             o.r = in.full;
         break;
     case OP_SOFTMAX:
+    case OP_LOG_SOFTMAX:
         if (l->shape.rank == 1)
             o.r = in.full;
         break;
-    case OP_CONCAT:
     case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+        o = rf_broadcast(g, l, d, all);
+        break;
+    case OP_CONCAT:
         /* every input contributes: the widest window and the coarsest step */
         for (int i = 1; i < l->ninputs; i++) {
             Rf b = all[l->inputs[i] * 2 + d];
@@ -406,13 +466,14 @@ static bool win_transposed(Win *o, const Win *in, const Layer *l, int d)
     return true;
 }
 
-/* upsample by an integer f: nearest reads floor(o/f); bilinear
+/* upsample by an integer f: nearest reads floor(o/f) (nearest-exact
+ * floor((o + 0.5)/f), the same); bilinear
  * (align_corners=False) reads floor(x) and, unless x is whole, floor(x) + 1,
  * x = (o + 0.5)/f - 0.5 = (2o + 1 - f) / 2f. */
 static bool win_upsample(Win *o, const Win *in, const Layer *l, int d)
 {
     double sf = l->scale[d];
-    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD)
+    if (sf < 1 || sf != floor(sf) || sf > WIN_MAX_PERIOD || l->mode == UPSAMPLE_BICUBIC || l->align_corners)
         return false;
     int64_t f = (int64_t)sf;
     if (!win_alloc(o, in->p * f, in->jump))
@@ -499,18 +560,30 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
         return !norm_reads_whole(l, d) && win_union(o, ins, 1, 0);
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
-    case OP_GLOBAL_AVGPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL: return win_whole(o, ins[0], extent(in, d));
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D:
+        return extent(l->shape, d) == 1 && win_whole(o, ins[0], extent(in, d));
     case OP_CROP:
     case OP_SLICE:
     case OP_CHUNK:
     case OP_SPLIT: return win_union(o, ins, 1, l->crop_offset[d]);
     case OP_RESHAPE:
     case OP_UNFLATTEN: return false;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+        for (int k = 0; k < n; k++)
+            if (extent(input_of(g, l, k)->shape, d) != extent(l->shape, d))
+                return false;  /* broadcast along d: the simple rule (rf_broadcast) stands */
+        return win_union(o, ins, n, 0);
+    case OP_PAD:
+        return l->pad_mode == PAD_CONSTANT && win_union(o, ins, 1, -l->pad_begin[d]);
     case OP_CONCAT:
         if (l->axis == d + 1)
             return false;   /* joined along d: positions move between inputs; the continuous rule stands */
         return win_union(o, ins, n, 0);
-    case OP_ADD: return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
     }
 }
@@ -557,8 +630,10 @@ void fe_compute_costs(Graph *g)
 {
     for (int i = 0; i < g->nlayers; i++) {
         Layer *l = &g->layers[i];
-        l->params = l->op == OP_INPUT ? 0 : layer_params(g, l);
-        l->buffers = layer_buffers(l);
+        /* share=: the parameters are the other layer's, counted there once (as
+           PyTorch's parameters() and torchinfo's totals); its MACs count per use */
+        l->params = l->op == OP_INPUT || l->shared ? 0 : layer_params(g, l);
+        l->buffers = l->shared ? 0 : layer_buffers(l);
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
@@ -945,6 +1020,23 @@ static void json_rf(FILE *out, const Layer *l)
     fputs("]}", out);
 }
 
+/* The arguments of the activations and scalar ops of issue 9. */
+static void json_act_attrs(FILE *out, const Layer *l)
+{
+    const double *a = l->act_arg;
+    switch (l->op) {
+    case OP_ELU: fprintf(out, ", \"alpha\": %.9g", a[0]); break;
+    case OP_SOFTPLUS: fprintf(out, ", \"beta\": %.9g, \"threshold\": %.9g", a[0], a[1]); break;
+    case OP_HARDTANH: fprintf(out, ", \"min_val\": %.9g, \"max_val\": %.9g", a[0], a[1]); break;
+    case OP_GELU: fprintf(out, ", \"approximate\": \"%s\"", a[0] != 0 ? "tanh" : "none"); break;
+    case OP_PRELU: fprintf(out, ", \"num_parameters\": %lld", (long long)l->num_parameters); break;
+    case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR:
+        fprintf(out, ", \"scale\": %.9g, \"shift\": %.9g", a[0], a[1]);
+        break;
+    default: break;
+    }
+}
+
 /* The attributes that apply to the layer's op. */
 static void json_attrs(FILE *out, const Layer *l)
 {
@@ -962,6 +1054,13 @@ static void json_attrs(FILE *out, const Layer *l)
     }
     if (is_conv(l->op))
         fprintf(out, ", \"groups\": %lld", (long long)or1(l->groups));
+    if (l->op == OP_CONV2D)
+        fprintf(out, ", \"padding_mode\": \"%s\"", l->pad_mode == PAD_CONSTANT ? "zeros" : fe_pad_mode_name(l->pad_mode));
+    if (l->op == OP_PAD) {
+        int64_t lrtb[4] = {l->pad_begin[1], l->pad_end[1], l->pad_begin[0], l->pad_end[0]};
+        fprintf(out, ", \"pad\": [%lld, %lld, %lld, %lld], \"mode\": \"%s\", \"value\": %.9g", (long long)lrtb[0],
+                (long long)lrtb[1], (long long)lrtb[2], (long long)lrtb[3], fe_pad_mode_name(l->pad_mode), l->pad_value);
+    }
     if (l->op == OP_CONV_TRANSPOSE2D)
         json_pair(out, "output_padding", l->output_padding);
     if (is_conv(l->op) || l->op == OP_LINEAR)
@@ -983,9 +1082,10 @@ static void json_attrs(FILE *out, const Layer *l)
                 ? "downscale_factor" : "groups", (long long)l->shuffle_factor);
     if (l->op == OP_LEAKY_RELU)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
+    json_act_attrs(out, l);
     if (l->op == OP_UPSAMPLE)
-        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\"", l->scale[0], l->scale[1],
-                l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+        fprintf(out, ", \"scale_factor\": [%.9g, %.9g], \"mode\": \"%s\", \"align_corners\": %s", l->scale[0],
+                l->scale[1], fe_upsample_mode_name(l->mode), l->align_corners ? "true" : "false");
     if (l->op == OP_CROP)
         json_pair(out, "offset", l->crop_offset);
 }
@@ -1128,6 +1228,9 @@ static void explain_conv(FILE *out, const Graph *g, const Layer *l)
                    : "output size: W2 = floor((W1 - F + 2P) / S) + 1 (F = kernel size, P = padding, S = stride)%s\n",
             t ? " + output_padding" : "");
     fprintf(out, "  C = out_channels = %lld\n", (long long)cout);
+    if (l->op == OP_CONV2D && l->pad_mode != PAD_CONSTANT)
+        fprintf(out, "  padding_mode=%s: the input is padded by F.pad(mode=%s) first, then convolved without "
+                "padding; the size is the same\n", fe_pad_mode_name(l->pad_mode), fe_pad_mode_name(l->pad_mode));
     for (int d = 0; d < 2; d++)
         (t ? explain_transposed_dim : explain_window_dim)(out, g, l, d);
     fprintf(out, "parameters: kH*kW*%s + %s\n", t ? "Cin*(Cout/groups)" : "(Cin/groups)*Cout",
@@ -1163,12 +1266,50 @@ static void explain_pool(FILE *out, const Graph *g, const Layer *l)
 static void explain_upsample(FILE *out, const Graph *g, const Layer *l)
 {
     Shape in = input_of(g, l, 0)->shape;
-    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s\n",
-            l->mode == UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    const char *ac = l->mode == UPSAMPLE_BILINEAR || l->mode == UPSAMPLE_BICUBIC
+                     ? (l->align_corners ? ", align_corners=true" : ", align_corners=false") : "";
+    if (l->scale[0] == 0) {
+        fprintf(out, "output size: given by size= or like=, mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
+        fprintf(out, "  C = %lld (unchanged)\n  H x W = %lld x %lld (from %lld x %lld)\nparameters: none\n",
+                (long long)l->shape.c, (long long)l->shape.h, (long long)l->shape.w, (long long)in.h,
+                (long long)in.w);
+        return;
+    }
+    fprintf(out, "output size: W2 = floor(W1 * scale_factor), mode=%s%s\n", fe_upsample_mode_name(l->mode), ac);
     fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
     for (int d = 0; d < 2; d++)
         fprintf(out, "  %s = floor(%lld * %g) = %lld\n", dim_name(d), (long long)extent(in, d), l->scale[d],
                 (long long)extent(l->shape, d));
+    fputs("parameters: none\n", out);
+}
+
+/* adaptive pools: the output size is given; window o of a dimension is
+ * [floor(o*in/out), ceil((o+1)*in/out)). */
+static void explain_adaptive(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: output_size = (%lld, %lld); output o reads input [floor(o*in/out), "
+            "ceil((o+1)*in/out)) (PyTorch's adaptive windows)\n", (long long)l->shape.h, (long long)l->shape.w);
+    fprintf(out, "  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++) {
+        int64_t n = extent(in, d), m = extent(l->shape, d);
+        fprintf(out, "  %s: %lld -> %lld, windows of %lld to %lld pixels\n", dim_name(d), (long long)n,
+                (long long)m, (long long)adaptive_window_len(n, m, false), (long long)adaptive_window_len(n, m, true));
+    }
+    fputs("parameters: none\n", out);
+}
+
+/* pad: W2 = left + W1 + right, H2 = top + H1 + bottom. */
+static void explain_pad(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape;
+    fprintf(out, "output size: H2 = top + H1 + bottom, W2 = left + W1 + right (mode=%s", fe_pad_mode_name(l->pad_mode));
+    if (l->pad_mode == PAD_CONSTANT)
+        fprintf(out, ", value=%g", l->pad_value);
+    fprintf(out, ")\n  C = %lld (unchanged)\n", (long long)l->shape.c);
+    for (int d = 0; d < 2; d++)
+        fprintf(out, "  %s = %lld + %lld + %lld = %lld\n", dim_name(d), (long long)l->pad_begin[d],
+                (long long)extent(in, d), (long long)l->pad_end[d], (long long)extent(l->shape, d));
     fputs("parameters: none\n", out);
 }
 
@@ -1285,8 +1426,29 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
         fprintf(out, "output size: the mean over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
                 (long long)in.w);
         break;
+    case OP_GLOBAL_MAXPOOL:
+        fprintf(out, "output size: the max over each %lld x %lld channel: C x 1 x 1\n", (long long)in.h,
+                (long long)in.w);
+        break;
     case OP_ADD:
-        fputs("output size: the shape of the operands (they must agree)\n", out);
+    case OP_SUB:
+    case OP_MUL:
+        fputs("output size: the operands broadcast as in PyTorch: along each dimension the extents agree, or one "
+              "is 1 and takes the other's\n", out);
+        break;
+    case OP_ADD_SCALAR:
+    case OP_SUB_SCALAR:
+    case OP_RSUB_SCALAR:
+    case OP_MUL_SCALAR:
+        fprintf(out, "output size: unchanged (elementwise y = x * %g + %g)\n", l->act_arg[0], l->act_arg[1]);
+        break;
+    case OP_PRELU:
+        fputs("output size: unchanged (elementwise)\n", out);
+        fprintf(out, "parameters: weight [num_parameters] (one slope%s)\n  params = %lld\n",
+                l->num_parameters == 1 ? " shared by every channel" : " per channel", (long long)l->params);
+        return;
+    case OP_LOG_SOFTMAX:
+        fputs("output size: unchanged (log_softmax over the channels or features)\n", out);
         break;
     case OP_SOFTMAX:
         fputs("output size: unchanged (softmax over the channels or features)\n", out);
@@ -1325,6 +1487,9 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D: explain_pool(out, g, l); break;
     case OP_UPSAMPLE: explain_upsample(out, g, l); break;
+    case OP_PAD: explain_pad(out, g, l); break;
+    case OP_ADAPTIVE_AVGPOOL2D:
+    case OP_ADAPTIVE_MAXPOOL2D: explain_adaptive(out, g, l); break;
     case OP_CONCAT: explain_concat(out, g, l); break;
     case OP_CROP: explain_crop(out, g, l); break;
     case OP_LINEAR: explain_linear(out, g, l); break;
@@ -1346,6 +1511,10 @@ static void explain_header(FILE *out, const Graph *g, const Layer *l)
     if (l->key && strcmp(l->key, l->name))
         fprintf(out, " (state_dict key %s)", l->key);
     fputc('\n', out);
+    for (int i = 0; i < g->nlayers && l->shared; i++)
+        if (g->layers[i].key == l->key && !g->layers[i].shared)
+            fprintf(out, "  shares the parameters of %s (share=): they are counted there, once; this use counts "
+                    "params 0 and its own MACs\n", g->layers[i].name);
     for (int i = 0; i < l->ninputs; i++)
         fprintf(out, "  input %s: %s\n", input_of(g, l, i)->name, fmt_shape(buf, sizeof buf, input_of(g, l, i)->shape));
     fprintf(out, "  output: %s\n", fmt_shape(buf, sizeof buf, l->shape));

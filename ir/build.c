@@ -10,6 +10,7 @@
  * each output from a distinct place.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ir/ir_internal.h"
 
@@ -17,7 +18,12 @@ static int param(IrModule *m, const Layer *l, const char *suffix, int rank, int6
                  int64_t d2, int64_t d3)
 {
     int64_t dims[4] = {d0, d1, d2, d3};
-    return ir_add_param(m, ir_strcat(l->key, "", suffix), rank, dims, 0);
+    const char *name = ir_strcat(l->key, "", suffix);
+    if (l->shared)   /* share=: the same tensor as the earlier layer with this key (the front end checked its shape) */
+        for (int i = 0; i < m->nparams; i++)
+            if (!m->params[i].derived && !strcmp(m->params[i].name, name))
+                return i;
+    return ir_add_param(m, name, rank, dims, 0);
 }
 
 /* conv2d: weight [Cout, Cin/groups, kh, kw], bias [Cout] */
@@ -75,6 +81,28 @@ static void lower_shuffle(IrNode *n, const Layer *l)
     n->factor = l->shuffle_factor;
 }
 
+/* prelu: weight [num_parameters] */
+static void lower_prelu(IrModule *m, IrNode *n, const Layer *l)
+{
+    n->weight = param(m, l, ".weight", 1, l->num_parameters, 0, 0, 0);
+}
+
+/* add, sub, mul whose operands differ in shape (the same rank): each
+ * input's element strides along the output's C, H, W ([F]: as [F, 1, 1]),
+ * 0 along a dimension where the input has extent 1. Strides follow the
+ * front end's shapes, not the IR tensors' (a flatten alias keeps its
+ * source's). */
+static void set_broadcast(IrNode *n, const Graph *g, const Layer *l)
+{
+    for (int j = 0; j < 2 && l->ninputs == 2; j++) {
+        Shape s = g->layers[l->inputs[j]].shape;
+        n->bstride[j][0] = s.c == 1 ? 0 : s.h * s.w;
+        n->bstride[j][1] = s.h == 1 ? 0 : s.w;
+        n->bstride[j][2] = s.w == 1 ? 0 : 1;
+        n->broadcast |= s.c != l->shape.c || s.h != l->shape.h || s.w != l->shape.w;
+    }
+}
+
 /* How each op lowers: the LOWER column of frontend/ops.def. */
 typedef enum { LOWER_INPUT, LOWER_ALIAS, LOWER_NODE } LowerHow;
 typedef struct {
@@ -97,6 +125,17 @@ static const OpLowering op_lowering[OP_COUNT] = {
 #undef NODE
 #undef ACT
 
+static IrInterp interp_of(UpsampleMode m)
+{
+    switch (m) {
+    case UPSAMPLE_NEAREST: return INTERP_NEAREST;
+    case UPSAMPLE_BILINEAR: return INTERP_BILINEAR;
+    case UPSAMPLE_BICUBIC: return INTERP_BICUBIC;
+    case UPSAMPLE_NEAREST_EXACT: return INTERP_NEAREST_EXACT;
+    }
+    return INTERP_NEAREST;
+}
+
 static int64_t at_least_1(int64_t v) { return v > 0 ? v : 1; }
 
 /* The layer's attributes in IR terms: what codegen needs, so it never reads
@@ -117,10 +156,14 @@ static void set_attributes(IrNode *n, const Layer *l)
     }
     g->groups = at_least_1(l->groups);
     n->act = op_lowering[l->op].act;
-    n->act_alpha = l->negative_slope;
+    n->act_alpha = l->act_arg[0];
+    n->act_beta = l->act_arg[1];
     n->eps = l->eps;
     n->count_include_pad = l->count_include_pad;
-    n->interp = l->mode == UPSAMPLE_BILINEAR ? INTERP_BILINEAR : INTERP_NEAREST;
+    n->interp = interp_of(l->mode);
+    n->align_corners = l->align_corners;
+    n->pad_mode = l->pad_mode;
+    n->pad_value = l->pad_value;
     n->axis = l->axis;
 }
 
@@ -156,6 +199,26 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
     }
 }
 
+/* conv2d with padding_mode reflect, replicate or circular is PyTorch's
+ * F.pad(x, padding, mode) followed by the conv without padding: an IR_PAD
+ * node (no source layer of its own) writes the padded input. Returns it. */
+static int pad_node(IrModule *m, const Layer *l, int x)
+{
+    const IrTensor *t = &m->tensors[x];
+    Shape s = {3, t->c, t->h + l->pad_begin[0] + l->pad_end[0], t->w + l->pad_begin[1] + l->pad_end[1]};
+    int out = ir_add_tensor(m, ir_strcat(l->name, "", ".pad"), s);
+    int k = ir_add_node(m, IR_PAD, ir_strcat(l->name, "", ".pad"), out);
+    IrNode *n = &m->nodes[k];
+    n->nin = 1;
+    n->in[0] = x;
+    for (int d = 0; d < 2; d++) {
+        n->geom.pad_begin[d] = l->pad_begin[d];
+        n->geom.pad_end[d] = l->pad_end[d];
+    }
+    n->pad_mode = l->pad_mode;
+    return out;
+}
+
 /* Lowers layer i; value[] maps layer index -> tensor. */
 static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
 {
@@ -173,6 +236,9 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     for (int j = 0; j < nin; j++)
         in[j] = value[l->inputs[j]];
     concat_tree(m, l, in, &nin);
+    int padded = l->op == OP_CONV2D && l->pad_mode != PAD_CONSTANT;
+    if (padded)
+        in[0] = pad_node(m, l, in[0]);
     int out = ir_add_tensor(m, l->name, l->shape);
     int k = ir_add_node(m, op_lowering[l->op].kind, l->name, out); /* may move m->nodes */
     IrNode *n = &m->nodes[k];
@@ -181,6 +247,9 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
         n->in[j] = in[j];
     free(in);
     set_attributes(n, l);
+    if (padded)
+        for (int d = 0; d < 2; d++)
+            n->geom.pad_begin[d] = n->geom.pad_end[d] = 0;
     n->macs = l->macs;
     switch (n->kind) {
     case IR_CONV: lower_conv(m, n, l); break;
@@ -188,8 +257,11 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_LINEAR: lower_linear(m, n, l); break;
     case IR_BATCHNORM: case IR_NORM: lower_norm(m, n, l); break;
     case IR_SHUFFLE: lower_shuffle(n, l); break;
+    case IR_PRELU: lower_prelu(m, n, l); break;
+    case IR_ADD: case IR_SUB: case IR_MUL: set_broadcast(n, g, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
-    case IR_RESHAPE: case IR_CONCAT: case IR_ADD: case IR_CROP: case IR_SOFTMAX: case IR_COPY: case IR_REORDER:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD: case IR_RESHAPE:
+    case IR_CONCAT: case IR_CROP: case IR_SOFTMAX: case IR_LOG_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */
     }

@@ -10,7 +10,7 @@
  *      nowhere else is folded into that conv's weights by a prepare step
  *      (PREPARE_FOLD_BATCHNORM) that writes derived parameters;
  *   3. fuse_activation: an elementwise activation whose input is produced by a
- *      conv/conv_t/linear/batchnorm/add used nowhere else, with the same
+ *      conv/conv_t/linear/batchnorm/add/sub/mul used nowhere else, with the same
  *      [C, H, W] (not across a flatten), becomes that node's epilogue;
  *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
  *      and a consumer disagree (layout.c);
@@ -62,9 +62,16 @@ typedef enum {
     IR_MAXPOOL,     /* maxpool2d */
     IR_AVGPOOL,     /* avgpool2d */
     IR_GLOBAL_AVGPOOL, /* mean over H, W */
-    IR_UPSAMPLE,    /* nearest or bilinear (align_corners=False) */
+    IR_ADAPTIVE_AVGPOOL, /* output o averages [floor(o*in/out), ceil((o+1)*in/out)) */
+    IR_ADAPTIVE_MAXPOOL, /* the max over the same windows (global_maxpool: out = 1) */
+    IR_PAD,         /* pad: constant, reflect, replicate, circular (also conv2d's padding_mode) */
+    IR_UPSAMPLE,    /* nearest, nearest-exact, bilinear, bicubic (PyTorch 1.13's taps) */
     IR_CONCAT,      /* along channels */
-    IR_ADD,         /* elementwise sum of two tensors */
+    IR_ADD,         /* elementwise sum of two tensors (broadcasting as PyTorch) */
+    IR_SUB,         /* elementwise difference a - b (broadcasting) */
+    IR_MUL,         /* elementwise product (broadcasting) */
+    IR_PRELU,       /* x > 0 ? x : weight[c] * x, one slope or one per channel */
+    IR_LOG_SOFTMAX, /* log of softmax over channels / features */
     IR_CROP,        /* centre crop (offsets precomputed) */
     IR_SOFTMAX,     /* over channels / features */
     IR_NORM,        /* group/layer/instance norm: per-sample statistics over contiguous
@@ -82,7 +89,14 @@ typedef enum {
 enum { IR_MAX_IN = 15 };
 
 typedef enum {
-    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU
+    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_SILU,
+    ACT_HARDSWISH, ACT_HARDSIGMOID,
+    ACT_GELU,       /* act_alpha 1: approximate='tanh' */
+    ACT_ELU,        /* act_alpha: alpha */
+    ACT_SELU, ACT_MISH,
+    ACT_SOFTPLUS,   /* act_alpha: beta, act_beta: threshold */
+    ACT_HARDTANH,   /* act_alpha: min_val, act_beta: max_val */
+    ACT_AFFINE      /* x * act_alpha + act_beta: the *_scalar ops */
 } IrAct;
 
 /* Element types. Only f32 is computed today; the others reserve the room. */
@@ -105,7 +119,7 @@ typedef enum {
 typedef enum { SHUFFLE_PIXEL, SHUFFLE_PIXEL_INVERSE, SHUFFLE_CHANNELS } IrShuffle;
 
 /* Upsampling interpolation (PyTorch's nn.Upsample modes). */
-typedef enum { INTERP_NEAREST, INTERP_BILINEAR } IrInterp;
+typedef enum { INTERP_NEAREST, INTERP_BILINEAR, INTERP_BICUBIC, INTERP_NEAREST_EXACT } IrInterp;
 
 /* The window geometry of a conv, transposed conv or pool, [0] = H, [1] = W. */
 typedef struct {
@@ -125,8 +139,10 @@ typedef enum {
     KERNEL_REFERENCE,    /* simple loops, one output row per work item (kernels.c) */
     KERNEL_CONV_TILED,   /* conv2d: a register tile of output channels x output
                             columns, explicit vectors (conv_tiled.c) */
-    KERNEL_CONV_T_TILED, /* conv_transpose2d whose windows tile the output:
-                            vectors over input columns (conv_tiled.c) */
+    KERNEL_CONV_T_PHASE, /* conv_transpose2d, any stride: Sw sub-convolutions over
+                            the landing taps, explicit vectors (conv_t_phase.c) */
+    KERNEL_LINEAR_VEC,   /* linear: vector dot products, a block of output features
+                            for the whole batch (linear.c) */
     KERNEL_COUNT
 } IrKernel;
 
@@ -176,11 +192,18 @@ struct IrNode {
     int weight, bias;   /* params, -1 if none (batchnorm: weight=gamma, bias=beta) */
     int mean, var;      /* standalone batchnorm's running statistics, else -1 */
     IrAct act;          /* fused activation epilogue */
-    double act_alpha;   /* leaky_relu negative_slope */
+    double act_alpha;   /* leaky_relu negative_slope; the other activations' first argument (IrAct) */
+    double act_beta;    /* the activation's second argument (IrAct) */
+    int broadcast;      /* add, sub, mul: an operand's shape differs from the output's */
+    int64_t bstride[2][3]; /* with broadcast: element strides of inputs 0 and 1 along the
+                              output's C, H, W ([F] as [F, 1, 1]); 0 where broadcast */
     IrGeom geom;        /* conv, conv_t, maxpool, avgpool */
     double eps;         /* batchnorm */
     int count_include_pad; /* avgpool: the divisor counts padding */
     IrInterp interp;    /* upsample */
+    int align_corners;  /* upsample bilinear, bicubic */
+    PadMode pad_mode;   /* pad: how geom.pad_begin/pad_end (may be negative) are filled */
+    double pad_value;   /* pad mode=constant */
     double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
     int64_t crop[2];    /* crop: top, left offset into the input */
     int64_t crop_channel; /* crop: first input channel (slice along channels or features) */

@@ -19,17 +19,27 @@
 
 #include "ir/ir_internal.h"
 
-/* Kinds whose reference lowering works in every layout (all inputs and the
- * output share it). */
-static int layout_free(IrKind k)
+/* Nodes whose reference lowering works in every layout (all inputs and the
+ * output share it); a broadcasting add, sub or mul indexes NCHW. */
+static int layout_free(const IrNode *n)
 {
-    return k == IR_ACT || k == IR_ADD || k == IR_CROP;
+    switch (n->kind) {
+    case IR_ACT: case IR_CROP: return 1;
+    case IR_ADD: case IR_SUB: case IR_MUL: return !n->broadcast;
+    case IR_CONV: case IR_CONV_T: case IR_LINEAR: case IR_BATCHNORM: case IR_MAXPOOL: case IR_AVGPOOL:
+    case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE: case IR_CONCAT: case IR_PRELU: case IR_SOFTMAX:
+    case IR_LOG_SOFTMAX: case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
+    case IR_NORM: case IR_SHUFFLE: case IR_RESHAPE:
+    case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:
+        return 0;
+    }
+    return 0;
 }
 
 static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions *o)
 {
     const IrTensor *out = &m->tensors[n->out];
-    if (!layout_free(n->kind) || out->rank != 3 || out->is_output)
+    if (!layout_free(n) || out->rank != 3 || out->is_output)
         return LAYOUT_NCHW;
     return o->layout;
 }

@@ -91,7 +91,8 @@ void ir_fold_batchnorm(IrModule *m)
 
 static int has_epilogue(IrKind k)
 {
-    return k == IR_CONV || k == IR_CONV_T || k == IR_LINEAR || k == IR_BATCHNORM || k == IR_ADD;
+    return k == IR_CONV || k == IR_CONV_T || k == IR_LINEAR || k == IR_BATCHNORM || k == IR_ADD || k == IR_SUB ||
+           k == IR_MUL;
 }
 
 /* Whether tensors a and b have the same [C, H, W]. An activation of a
@@ -118,6 +119,7 @@ void ir_fuse_activation(IrModule *m)
         IrNode *n = &m->nodes[p];
         n->act = a->act;
         n->act_alpha = a->act_alpha;
+        n->act_beta = a->act_beta;
         n->name = ir_strcat(n->name, "+", a->name);
         absorb(&u, m->nodes, p, i);
     }

@@ -13,7 +13,9 @@ static const char *const dtype_names[] = {[DTYPE_F32] = "f32", [DTYPE_BF16] = "b
 static const char *const act_names[] = {
     [ACT_NONE] = "none", [ACT_RELU] = "relu", [ACT_RELU6] = "relu6",
     [ACT_LEAKY_RELU] = "leaky_relu", [ACT_SIGMOID] = "sigmoid", [ACT_TANH] = "tanh",
-    [ACT_SILU] = "silu",
+    [ACT_SILU] = "silu", [ACT_HARDSWISH] = "hardswish", [ACT_HARDSIGMOID] = "hardsigmoid",
+    [ACT_GELU] = "gelu", [ACT_ELU] = "elu", [ACT_SELU] = "selu", [ACT_MISH] = "mish",
+    [ACT_SOFTPLUS] = "softplus", [ACT_HARDTANH] = "hardtanh", [ACT_AFFINE] = "affine",
 };
 
 /* A switch, not a table: -Werror=switch names a kind without a name. */
@@ -29,8 +31,15 @@ const char *ir_kind_name(IrKind k)
     case IR_AVGPOOL: return "avgpool";
     case IR_GLOBAL_AVGPOOL: return "global_avgpool";
     case IR_UPSAMPLE: return "upsample";
+    case IR_PAD: return "pad";
+    case IR_ADAPTIVE_AVGPOOL: return "adaptive_avgpool";
+    case IR_ADAPTIVE_MAXPOOL: return "adaptive_maxpool";
     case IR_CONCAT: return "concat";
     case IR_ADD: return "add";
+    case IR_SUB: return "sub";
+    case IR_MUL: return "mul";
+    case IR_PRELU: return "prelu";
+    case IR_LOG_SOFTMAX: return "log_softmax";
     case IR_CROP: return "crop";
     case IR_SOFTMAX: return "softmax";
     case IR_NORM: return "norm";

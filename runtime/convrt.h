@@ -61,12 +61,14 @@ typedef struct {
     int32_t source;     /* RT_PARAM_LOAD or RT_PARAM_DERIVED */
 } RtParam;
 
-/* A kernel computes work items [begin, end) of one step. Items are numbered
- * over the whole batch: item = n * work + i, 0 <= i < work. args holds the
- * step's tensor base pointers (whole batch) and then its parameter pointers.
+/* A kernel computes work items [begin, end) of one step on a batch of
+ * `batch` samples. Items are numbered over the whole batch: item = n * work
+ * + i, 0 <= i < work; a step with whole_batch set has `work` items in all,
+ * each computing its part of every sample. args holds the step's tensor
+ * base pointers (whole batch) and then its parameter pointers.
  * A prepare step's function has the same type; its args are parameter
- * pointers and its items have no batch. */
-typedef void (*RtKernel)(float *const *args, int64_t begin, int64_t end);
+ * pointers, its items have no batch and it is given batch 1. */
+typedef void (*RtKernel)(float *const *args, int64_t begin, int64_t end, int64_t batch);
 
 enum { RT_MAX_STEP_TENSORS = 16, RT_MAX_STEP_PARAMS = 4, RT_MAX_PREPARE_PARAMS = 8 };
 
@@ -100,16 +102,18 @@ typedef struct {
     int32_t params[RT_MAX_STEP_PARAMS];
     /* What --profile reports; any string may be NULL (printed as "-"). */
     const char *op;      /* IR kind, with a fused activation: "conv+relu" */
-    const char *kernel;  /* its lowering: "reference", "conv_tiled", "conv_t_tiled" */
+    const char *kernel;  /* its lowering: "reference", "conv_tiled", "conv_t_phase", "linear_vec" */
     const char *layout;  /* of the output tensor: "nchw" */
     int64_t macs;        /* multiply-accumulates per sample (conv, linear; else 0) */
+    int64_t whole_batch; /* 1: `work` items in all, each covering every sample (linear:
+                            a block of weights read once per batch); 0: per sample */
 } RtStep;
 
 /* codegen/model.c emits RtStep as a plain LLVM struct; these pin the layout it
  * mirrors, so a field added on one side only fails the build. */
 _Static_assert(offsetof(RtStep, work) == 16 && offsetof(RtStep, tensors) == 32 &&
                    offsetof(RtStep, params) == 96 && offsetof(RtStep, op) == 112 &&
-                   offsetof(RtStep, macs) == 136 && sizeof(RtStep) == 144,
+                   offsetof(RtStep, macs) == 136 && offsetof(RtStep, whole_batch) == 144 && sizeof(RtStep) == 152,
                "RtStep changed: update codegen/model.c's steps() to match");
 
 typedef struct {

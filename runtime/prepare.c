@@ -14,6 +14,6 @@ void rt_run_prepare(const RtModel *m, float *params, RtPool *pool)
         float *args[RT_MAX_PREPARE_PARAMS];
         for (int j = 0; j < p->nout + p->nin; j++)
             args[j] = params + m->params[p->params[j]].offset;
-        rt_pool_run(pool, p->fn, args, p->work);
+        rt_pool_run(pool, p->fn, args, p->work, 1);
     }
 }

@@ -55,7 +55,7 @@ enum { PROBE_ITERS = 1 << 15, PROBE_CHAINS = 12, PROBE_ROUNDS = 5 };
 #define STEP(k, FMA) a##k = FMA(a##k, b, c);
 #define ACCUMULATE(k, ADD) sum = ADD(sum, a##k);
 #define DEFINE_PROBE(NAME, TARGET, VEC, SET1, FMA, ADD, REDUCE)                                  \
-    __attribute__((target(TARGET))) static void NAME(float *const *args, int64_t begin, int64_t end) \
+    __attribute__((target(TARGET))) static void NAME(float *const *args, int64_t begin, int64_t end, int64_t batch) \
     {                                                                                            \
         for (int64_t item = begin; item < end; item++) {                                         \
             VEC b = SET1(0.999999f), c = SET1(1e-6f), sum = SET1(0.0f);                          \
@@ -108,7 +108,7 @@ static double probe_peak(RtPool *pool, int threads, const char **name)
     double best = 0, flops = 2.0 * lanes * PROBE_CHAINS * PROBE_ITERS * (double)items;
     for (int round = 0; round < PROBE_ROUNDS; round++) {
         double start = rt_now_seconds();
-        rt_pool_run(pool, fn, args, items);
+        rt_pool_run(pool, fn, args, items, 1);
         double s = rt_now_seconds() - start;
         if (s > 0 && flops / s / 1e9 > best)
             best = flops / s / 1e9;

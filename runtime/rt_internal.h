@@ -68,7 +68,7 @@ void rt_signals_restore(const sigset_t *old);
 /* --- pool.c: a fixed set of pthreads that split each step's items -------- */
 typedef struct RtPool RtPool;
 int rt_pool_create(RtPool **out, int nthreads);
-void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total);
+void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int64_t batch);
 void rt_pool_destroy(RtPool *p);
 
 /* --- prepare.c: the model's prepare steps, once, after the weights ------- */

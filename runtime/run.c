@@ -136,7 +136,7 @@ static void run_once(Run *r, double *step_seconds)
         for (int j = 0; j < s->nparams; j++)
             args[s->ntensors + j] = r->params + m->params[s->params[j]].offset;
         double start = step_seconds ? rt_now_seconds() : 0;
-        rt_pool_run(r->pool, s->fn, args, s->work * r->batch);
+        rt_pool_run(r->pool, s->fn, args, s->whole_batch ? s->work : s->work * r->batch, r->batch);
         if (step_seconds)
             step_seconds[i] = rt_now_seconds() - start;
     }

@@ -3,18 +3,18 @@
 
   forgotten_lowering.py ROOT CC WORKDIR
 
-copies the compiler's sources to WORKDIR and adds an elementwise op `mul` in
+copies the compiler's sources to WORKDIR and adds an elementwise op `fmod` in
 three stages, compiling the files that must change (-fsyntax-only, the
 project's -Wall -Werror=switch) after each and printing every error line:
 
-  1. only an ops.def row `OP(MUL, ..., NODE(MUL))`: no IR kind IR_MUL, no
-     shape rule rule_MUL;
-  2. plus IR_MUL in ir/ir.h's IrKind: the reference lowering's switches in
-     codegen/kernels.c (work split and body), ir/build.c's parameter switch
-     and ir/print.c's name switch do not handle it;
-  3. plus the rule, the name, the parameter case and the lowering (one case
-     each: the work split of an elementwise op and its body, y = x0 * x1):
-     everything compiles.
+  1. only an ops.def row `OP(FMOD, ..., NODE(FMOD))`: no IR kind IR_FMOD, no
+     shape rule rule_FMOD;
+  2. plus IR_FMOD in ir/ir.h's IrKind: the reference lowering's switches in
+     codegen/kernels.c (work split and body), ir/build.c's parameter switch,
+     ir/layout.c's layout switch and ir/print.c's name switch do not handle it;
+  3. plus the rule, the name, the parameter and layout cases and the lowering
+     (one case each: the work split of an elementwise op and its body,
+     y = fmod(x0, x1)): everything compiles.
 """
 import os
 import shutil
@@ -53,23 +53,24 @@ def main():
     shutil.rmtree(src, ignore_errors=True)
     for d in ('frontend', 'ir', 'codegen', 'runtime'):
         shutil.copytree(os.path.join(root, d), os.path.join(src, d))
-    files = ['frontend/rules.c', 'ir/build.c', 'ir/print.c', 'codegen/kernels.c']
+    files = ['frontend/rules.c', 'ir/build.c', 'ir/print.c', 'ir/layout.c', 'codegen/kernels.c']
     ops = os.path.join(src, 'frontend/ops.def')
-    open(ops, 'a').write('OP(MUL, "mul", 2, 0, "", "", NODE(MUL))\n')
+    open(ops, 'a').write('OP(FMOD, "fmod", 2, 0, "", "", NODE(FMOD))\n')
     print('stage 1: ops.def row only')
     print('\n'.join(compile_all(cc, src, files)))
-    patch(os.path.join(src, 'ir/ir.h'), '    IR_KIND_COUNT', '    IR_MUL,\n    IR_KIND_COUNT')
-    print('stage 2: plus IR_MUL')
+    patch(os.path.join(src, 'ir/ir.h'), '    IR_KIND_COUNT', '    IR_FMOD,\n    IR_KIND_COUNT')
+    print('stage 2: plus IR_FMOD')
     print('\n'.join(compile_all(cc, src, files)))
     patch(os.path.join(src, 'frontend/rules.c'), 'typedef bool (*RuleFn)',
-          'static bool rule_MUL(OpCall *k, Layer *L) { return rule_ADD(k, L); }\n\ntypedef bool (*RuleFn)')
-    patch(os.path.join(src, 'ir/print.c'), '    case IR_COPY:', '    case IR_MUL: return "mul";\n    case IR_COPY:')
+          'static bool rule_FMOD(OpCall *k, Layer *L) { return rule_ADD(k, L); }\n\ntypedef bool (*RuleFn)')
+    patch(os.path.join(src, 'ir/print.c'), '    case IR_COPY:', '    case IR_FMOD: return "fmod";\n    case IR_COPY:')
     patch(os.path.join(src, 'ir/build.c'), '    case IR_KIND_COUNT:\n        break; /* no parameters */',
-          '    case IR_MUL: case IR_KIND_COUNT:\n        break; /* no parameters */')
-    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ACT: case IR_ADD: case IR_COPY:\n        return rows_of(o);',
-          '    case IR_ACT: case IR_ADD: case IR_MUL: case IR_COPY:\n        return rows_of(o);')
-    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;',
-          '    case IR_ADD: emit_elementwise(k, LLVMBuildFAdd); break;\n    case IR_MUL: emit_elementwise(k, LLVMBuildFMul); break;')
+          '    case IR_FMOD: case IR_KIND_COUNT:\n        break; /* no parameters */')
+    patch(os.path.join(src, 'ir/layout.c'), '    case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:', '    case IR_FMOD: case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:')
+    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ACT: case IR_COPY: case IR_RESHAPE:\n        return rows_of(o);',
+          '    case IR_ACT: case IR_FMOD: case IR_COPY: case IR_RESHAPE:\n        return rows_of(o);')
+    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;',
+          '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;\n    case IR_FMOD: emit_elementwise(k, LLVMBuildFRem); break;')
     print('stage 3: plus rule, name and lowering')
     print('\n'.join(compile_all(cc, src, files)) or 'no errors')
 

@@ -6,7 +6,7 @@ for a syntax error; netsource applies it when printing. Every kind below
 makes convc report an error on the edited statement's line and nowhere else
 (docs/language.md: a failed value silences its users).
 """
-from randnet import pair
+from randnet import broadcasts, pair
 
 
 def drop(args, key):
@@ -47,12 +47,18 @@ def undefined(op, ins, args):
 
 
 def earlier_other_shape(net, n, three):
+    """An earlier named [C, H, W] tensor that cannot be n's partner: for concat (three)
+    another H x W, for add, sub and mul a shape that does not broadcast with n's first input."""
     idx = net.nodes.index(n)
     for m in reversed(net.nodes[:idx]):
         if m.name and m.shape != n.ins[0].shape and len(m.shape) == 3 and \
-                (not three or m.shape[1:] != n.ins[0].shape[1:]):
+                (m.shape[1:] != n.ins[0].shape[1:] if three else not broadcasts(m.shape, n.ins[0].shape)):
             return m
     return None
+
+
+def keywords_only(args):
+    return [x for x in args if '=' in x]
 
 
 def dup_key_target(net, n):
@@ -91,16 +97,28 @@ KINDS = {
     'bad_probability': (lambda net, n: n.op == 'dropout', lambda net, n: kw('p', 1.5)),
     'zero_channels': (lambda net, n: n.op in ('conv2d', 'linear'),
                       lambda net, n: lambda op, ins, args: (op, ins, ['0'] + args[1:])),
+    # issue 9
+    'prelu_num_parameters': (lambda net, n: n.op == 'prelu',
+                             lambda net, n: lambda op, ins, args: (
+                                 op, ins, drop(keywords_only(args), 'num_parameters') +
+                                 ['num_parameters=%d' % (n.ins[0].shape[0] + 1)])),
+    'hardtanh_range': (lambda net, n: n.op == 'hardtanh' and not n.infix,
+                       lambda net, n: lambda op, ins, args: (op, ins, ['min_val=2.0', 'max_val=1.0'])),
+    'gelu_approximate': (lambda net, n: n.op == 'gelu', lambda net, n: kw('approximate', '"exact"')),
+    'softplus_beta': (lambda net, n: n.op == 'softplus', lambda net, n: kw('beta', 0)),
+    'log_softmax_dim': (lambda net, n: n.op == 'log_softmax', lambda net, n: kw('dim', 2)),
 }
 NONLOCAL = {
-    'add_shape': (lambda net, n: n.op == 'add' and earlier_other_shape(net, n, False),
+    'add_shape': (lambda net, n: n.op in ('add', 'sub', 'mul') and earlier_other_shape(net, n, False),
                   lambda net, n: lambda op, ins, args: (
-                      'add', [ins[0], earlier_other_shape(net, n, False).name], [])),
+                      n.op, [ins[0], earlier_other_shape(net, n, False).name], [])),
+    'scalar_tensor_divide': (lambda net, n: n.op.endswith('_scalar'),
+                             lambda net, n: lambda op, ins, args: '%s / %s' % (ins[0], ins[0])),
     'concat_shape': (lambda net, n: n.op == 'concat' and n.attrs.get('axis', 0) == 0 and is3(n) and
                      earlier_other_shape(net, n, True),
                      lambda net, n: lambda op, ins, args: (
                          op, ins + [earlier_other_shape(net, n, True).name], args)),
-    'duplicate_key': (lambda net, n: n.key and dup_key_target(net, n) is not None,
+    'duplicate_key': (lambda net, n: n.key and not n.shares and dup_key_target(net, n) is not None,
                       lambda net, n: kw('name', '"%s"' % dup_key_target(net, n).key)),
 }
 

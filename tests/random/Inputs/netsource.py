@@ -29,7 +29,8 @@ def canonical_args(n):
         pad = a['padding'] if isinstance(a['padding'], str) else ptext(a['padding'])
         return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
                 'padding=%s' % pad, 'dilation=%s' % ptext(a['dilation']),
-                'groups=%d' % a['groups'], 'bias=%s' % btext(a['bias'])]
+                'groups=%d' % a['groups'], 'bias=%s' % btext(a['bias']),
+                'padding_mode=%s' % a.get('padding_mode', 'zeros')]
     if n.op == 'conv_transpose2d':
         return ['%d' % a['out'], ptext(a['k']), 'stride=%s' % ptext(a['stride']),
                 'padding=%s' % ptext(a['padding']),
@@ -70,9 +71,34 @@ def canonical_args(n):
                 'ceil_mode=%s' % btext(a['ceil_mode']),
                 'count_include_pad=%s' % btext(a['count_include_pad'])]
     if n.op == 'upsample':
-        return [scale_text(a['scale']), 'mode=%s' % a['mode']]
+        how = 'size=%s' % ptext(a['size']) if a.get('size') else scale_text(a['scale'])
+        align = [] if a.get('align') is None else ['align_corners=%s' % btext(a['align'])]
+        return [how, 'mode="%s"' % a['mode']] + align
+    if n.op in ('adaptive_avgpool2d', 'adaptive_maxpool2d'):
+        return ['output_size=%s' % ptext(a['size'])]
+    if n.op == 'pad':
+        return ['(%d, %d, %d, %d)' % a['pad'], 'mode=%s' % a['mode']] + \
+            (['value=%s' % ftext(a['value'])] if a['mode'] == 'constant' else [])
     if n.op == 'dropout':
         return ['p=%s' % ftext(a['p'])]
+    return canonical_args9(n)
+
+
+def canonical_args9(n):
+    """canonical_args of the ops of issue 9."""
+    a = n.attrs
+    if n.op == 'prelu':
+        return ['num_parameters=%d' % a['num']]
+    if n.op == 'gelu':
+        return ['approximate=%s' % a['approximate']]
+    if n.op == 'elu':
+        return ['alpha=%s' % ftext(a['alpha'])]
+    if n.op == 'softplus':
+        return ['beta=%s' % ftext(a['beta']), 'threshold=%s' % ftext(a['threshold'])]
+    if n.op == 'hardtanh':
+        return ['min_val=%s' % ftext(a['min_val']), 'max_val=%s' % ftext(a['max_val'])]
+    if n.op.endswith('_scalar'):
+        return ['other=%s' % ftext(a['s'])]
     return []
 
 
@@ -80,7 +106,8 @@ def call_text(n, flat):
     """The expression that computes n in network scope."""
     ins = [ref_text(i, flat) for i in n.ins]
     if flat:
-        args = canonical_args(n) + (['name="%s"' % n.key] if n.key else [])
+        args = canonical_args(n) + (['share=%s' % n.shares.name] if n.shares else
+                                    ['name="%s"' % n.key] if n.key else [])
     else:
         args = n.args
     op = 'slice' if n.op in ('chunk', 'split') else n.op
@@ -90,7 +117,10 @@ def call_text(n, flat):
             return edited
         op, ins, args = edited
     if n.infix and not n.mutation:
-        return '%s + %s' % tuple(ins)
+        if isinstance(n.infix, tuple):  # x * s, s * x
+            sign, num, first = n.infix
+            return '%s %s %s' % ((num, sign, ins[0]) if first else (ins[0], sign, num))
+        return '%s %s %s' % (ins[0], n.infix, ins[1])
     return '%s(%s)' % (op, ', '.join(ins + args))
 
 
@@ -250,9 +280,10 @@ def torch_layer(n):
     cin = n.ins[0].shape[0]
     if n.op == 'conv2d':
         pad = repr(a['padding']) if isinstance(a['padding'], str) else repr(pair(a['padding']))
-        return ('nn.Conv2d(%d, %d, %r, stride=%r, padding=%s, dilation=%r, groups=%d, bias=%r)'
+        return ('nn.Conv2d(%d, %d, %r, stride=%r, padding=%s, dilation=%r, groups=%d, bias=%r, '
+                'padding_mode=%r)'
                 % (cin, a['out'], pair(a['k']), pair(a['stride']), pad, pair(a['dilation']),
-                   a['groups'], a['bias']))
+                   a['groups'], a['bias'], a.get('padding_mode', 'zeros')))
     if n.op == 'conv_transpose2d':
         return ('nn.ConvTranspose2d(%d, %d, %r, stride=%r, padding=%r, output_padding=%r, '
                 'groups=%d, bias=%r, dilation=%r)'
@@ -267,6 +298,8 @@ def torch_layer(n):
     if n.op == 'instance_norm':
         return ('nn.InstanceNorm2d(%d, eps=%r, affine=%r, track_running_stats=%r)'
                 % (cin, a['eps'], a['affine'], a['track']))
+    if n.op == 'prelu':
+        return 'nn.PReLU(%d)' % a['num']
     return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r, affine=%r)' % (cin, a['eps'], a['momentum'],
                                                                   a.get('affine', True))
 
@@ -293,10 +326,25 @@ def torch_expr(n, v):
                 % (v[0], pair(a['k']), pair(a['stride']), pair(a['padding']), a['ceil_mode'],
                    a['count_include_pad']))
     if n.op == 'upsample':
+        if a['mode'] in ('bilinear', 'bicubic'):
+            extra = ', align_corners=%r' % bool(a.get('align'))
+        else:
+            extra = ''
+        if a.get('size'):
+            return 'F.interpolate(%s, size=%r, mode=%r%s)' % (v[0], tuple(a['size']), a['mode'], extra)
         s = a['scale']
         s = tuple(float(x) for x in s) if isinstance(s, tuple) else float(s)
-        extra = ', align_corners=False' if a['mode'] == 'bilinear' else ''
         return 'F.interpolate(%s, scale_factor=%r, mode=%r%s)' % (v[0], s, a['mode'], extra)
+    if n.op == 'adaptive_avgpool2d':
+        return 'F.adaptive_avg_pool2d(%s, %r)' % (v[0], pair(a['size']))
+    if n.op == 'adaptive_maxpool2d':
+        return 'F.adaptive_max_pool2d(%s, %r)' % (v[0], pair(a['size']))
+    if n.op == 'global_maxpool':
+        return 'F.adaptive_max_pool2d(%s, 1)' % v[0]
+    if n.op == 'pad':
+        if a['mode'] == 'constant':
+            return 'F.pad(%s, %r, value=%r)' % (v[0], a['pad'], a['value'])
+        return 'F.pad(%s, %r, mode=%r)' % (v[0], a['pad'], a['mode'])
     if n.op == 'dropout':
         return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
     if n.op == 'pixel_shuffle':
@@ -311,11 +359,31 @@ def torch_expr(n, v):
         return '%s.narrow(%d, %d, %d)' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
     if n.op in ('reshape', 'unflatten'):
         return '%s.reshape((%s.shape[0],) + %r)' % (v[0], v[0], tuple(a['shape']))
-    if n.op == 'add':
-        return '%s + %s' % (v[0], v[1])
+    if n.op in ('add', 'sub', 'mul'):
+        return '%s %s %s' % (v[0], {'add': '+', 'sub': '-', 'mul': '*'}[n.op], v[1])
+    if n.op in EXPR9:
+        return EXPR9[n.op](v, a)
     if n.op == 'crop':
         return 'center_crop(%s, %s)' % (v[0], v[1])
     raise ValueError('no PyTorch rule for %s' % n.op)
+
+
+# forward() expressions of the ops of issue 9 over input variables v, attributes a
+EXPR9 = {
+    'hardswish': lambda v, a: 'F.hardswish(%s)' % v[0],
+    'hardsigmoid': lambda v, a: 'F.hardsigmoid(%s)' % v[0],
+    'gelu': lambda v, a: 'F.gelu(%s, approximate=%r)' % (v[0], a['approximate']),
+    'elu': lambda v, a: 'F.elu(%s, %r)' % (v[0], a['alpha']),
+    'selu': lambda v, a: 'F.selu(%s)' % v[0],
+    'softplus': lambda v, a: 'F.softplus(%s, %r, %r)' % (v[0], a['beta'], a['threshold']),
+    'mish': lambda v, a: 'F.mish(%s)' % v[0],
+    'hardtanh': lambda v, a: 'F.hardtanh(%s, %r, %r)' % (v[0], a['min_val'], a['max_val']),
+    'log_softmax': lambda v, a: 'F.log_softmax(%s, dim=1)' % v[0],
+    'mul_scalar': lambda v, a: '%s * %r' % (v[0], a['s']),
+    'add_scalar': lambda v, a: '%s + %r' % (v[0], a['s']),
+    'sub_scalar': lambda v, a: '%s - %r' % (v[0], a['s']),
+    'rsub_scalar': lambda v, a: '%r - %s' % (a['s'], v[0]),
+}
 
 
 def torch_source(net):
@@ -330,7 +398,7 @@ def torch_source(net):
     out.append('    def __init__(self):')
     out.append('        super().__init__()')
     for n in net.nodes:
-        if n.key:
+        if n.key and not n.shares:  # a sharing layer calls its owner's module again
             out.append('        put(self, %r, %s)' % (n.key, torch_layer(n)))
     out.append('')
     out.append('    def forward(self, %s):' % ', '.join(n.name for n in net.inputs))

@@ -28,13 +28,21 @@ fixed set of seeds can run in CI while the fixes land.
 import random
 import sys
 
-OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d',
+OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'prelu',
                  'group_norm', 'layer_norm', 'instance_norm')
 NORMS = ('group_norm', 'layer_norm', 'instance_norm')
 SHUFFLES = ('pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle')
 ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
-UNARY = ACTS + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
-                'softmax', 'dropout')
+# the activations of issue 9 (prelu, with a weight, is drawn apart)
+ACTS9 = ('hardswish', 'hardsigmoid', 'gelu', 'elu', 'selu', 'softplus', 'mish', 'hardtanh')
+UNARY = ACTS + ACTS9 + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
+                        'softmax', 'log_softmax', 'dropout', 'prelu', 'adaptive_avgpool2d',
+                        'adaptive_maxpool2d', 'global_maxpool', 'pad') + NORMS + SHUFFLES + \
+    ('slice', 'reshape', 'unflatten')
+# x op s for a number s: node op, operator, whether s is written first
+SCALAR_OPS = (('mul_scalar', '*', False), ('mul_scalar', '*', True), ('add_scalar', '+', False),
+              ('add_scalar', '+', True), ('sub_scalar', '-', False), ('rsub_scalar', '-', True))
+PAD_MODES = ('constant', 'reflect', 'replicate', 'circular')
 
 # Defects known and being fixed on other branches (issue 6); generated only with known=True.
 # Fixed ones leave this table and are then drawn always (tags of features once known:
@@ -83,7 +91,9 @@ class Node:
         self.line = None        # source line of its statement
         self.mutation = None    # a broken variant's edit: (op, args) -> (op, args)
         self.var = None         # Python variable in the PyTorch forward()
-        self.infix = False      # an add written as a + b
+        self.infix = False      # add/sub/mul written as a + b: the operator; a scalar op written
+                                # as x * s or s * x: (operator, s text, s first)
+        self.shares = None      # share=: the Node whose parameters (and key) it uses
 
 
 def out_size(n, k, s, p0, p1, d, ceil):
@@ -102,13 +112,23 @@ def same_pads(k, d):
     return total // 2, total - total // 2
 
 
+def check_pad_mode(mode, n, b, e):
+    """PyTorch's limits: reflect pads < the extent, circular pads <= the cropped extent."""
+    if mode == 'reflect' and (b >= n or e >= n):
+        raise Invalid('reflect pad')
+    kept = n - max(-b, 0) - max(-e, 0)  # circular crops the negative sides first, then wraps
+    if mode == 'circular' and (b > kept or e > kept):
+        raise Invalid('circular pad')
+
+
 def infer(op, ins, a):
     """-> output shape of op on input shapes ins with attributes a, or raise Invalid
     (the rules of docs/language.md and PyTorch)."""
     sh = [i for i in ins]
     three = all(len(s) == 3 for s in sh)
     if op in ('conv2d', 'conv_transpose2d', 'batchnorm2d', 'maxpool2d', 'avgpool2d',
-              'global_avgpool', 'upsample', 'crop', 'instance_norm') + SHUFFLES and not three:
+              'global_avgpool', 'upsample', 'crop', 'adaptive_avgpool2d', 'adaptive_maxpool2d',
+              'global_maxpool', 'pad', 'instance_norm') + SHUFFLES and not three:
         raise Invalid('needs [C, H, W]')
     if op == 'conv2d':
         c, h, w = sh[0]
@@ -117,6 +137,10 @@ def infer(op, ins, a):
         k, s, d = pair(a['k']), pair(a['stride']), pair(a['dilation'])
         dims = []
         for i, n in enumerate((h, w)):
+            if a.get('padding_mode', 'zeros') != 'zeros':
+                pads = same_pads(k[i], d[i]) if a['padding'] == 'same' else \
+                    (0, 0) if a['padding'] == 'valid' else (pair(a['padding'])[i],) * 2
+                check_pad_mode(a['padding_mode'], n, pads[0], pads[1])
             if a['padding'] == 'same':
                 if s != (1, 1):
                     raise Invalid('same with stride')
@@ -157,8 +181,20 @@ def infer(op, ins, a):
         return (sh[0][0], 1, 1)
     if op == 'upsample':
         c, h, w = sh[0]
+        if a.get('size'):
+            return check_dims((c,) + a['size'])
         s = a['scale'] if isinstance(a['scale'], tuple) else (a['scale'], a['scale'])
         return check_dims((c, int(h * s[0] // 1), int(w * s[1] // 1)))
+    if op in ('adaptive_avgpool2d', 'adaptive_maxpool2d'):
+        return check_dims((sh[0][0],) + pair(a['size']))
+    if op == 'global_maxpool':
+        return (sh[0][0], 1, 1)
+    if op == 'pad':
+        c, h, w = sh[0]
+        left, right, top, bottom = a['pad']
+        check_pad_mode(a['mode'], h, top, bottom)
+        check_pad_mode(a['mode'], w, left, right)
+        return check_dims((c, h + top + bottom, w + left + right))
     if op == 'crop':
         (c, h, w), (_, lh, lw) = sh
         if lh > h or lw > w:
@@ -177,10 +213,8 @@ def infer(op, ins, a):
         if not three or len(set(s[1:] for s in sh)) != 1:
             raise Invalid('concat shapes')
         return (sum(s[0] for s in sh),) + sh[0][1:]
-    if op == 'add':
-        if sh[0] != sh[1]:
-            raise Invalid('add shapes')
-        return sh[0]
+    if op in ('add', 'sub', 'mul'):
+        return broadcast(sh[0], sh[1])
     if op == 'flatten':
         n = 1
         for v in sh[0]:
@@ -217,6 +251,27 @@ def infer(op, ins, a):
     if op == 'channel_shuffle' and sh[0][0] % a['groups']:
         raise Invalid('channel_shuffle groups')
     return sh[0]  # batchnorm2d, norms, channel_shuffle, activations, softmax, dropout
+
+
+def broadcast(a, b):
+    """PyTorch's broadcasting of two per-sample shapes of one rank (docs/language.md):
+    per dimension equal, or one of them 1."""
+    if len(a) != len(b):
+        raise Invalid('ranks differ')
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            raise Invalid('no broadcast')
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def broadcasts(a, b):
+    try:
+        broadcast(a, b)
+        return True
+    except Invalid:
+        return False
 
 
 def check_dims(shape):
@@ -357,8 +412,9 @@ def draw_conv(net, x):
         pad = 'valid'
     else:
         pad = maybe_pair(rng, 0, 3)
+    pmode = 'zeros' if rng.random() < 0.8 or pad in (0, 'valid') else choice(rng, PAD_MODES[1:])
     a = dict(out=out, k=k, stride=stride, padding=pad, dilation=dil, groups=g,
-             bias=rng.random() < 0.7)
+             bias=rng.random() < 0.7, padding_mode=pmode)
     args = ['%d' % out, ptext(k)]
     kw = []
     if stride != 1 or rng.random() < 0.1:
@@ -372,6 +428,8 @@ def draw_conv(net, x):
         kw.append('groups=%d' % g)
     if not a['bias'] or rng.random() < 0.1:
         kw.append('bias=%s' % btext(a['bias']))
+    if pmode != 'zeros' or rng.random() < 0.05:
+        kw.append('padding_mode=%s' % (pmode if rng.random() < 0.7 else '"%s"' % pmode))
     if rng.random() < 0.15:
         kw.append('in_channels=%d' % c)
     return a, args + kw
@@ -464,7 +522,16 @@ def upsample_known(h, w, s, mode):
 
 def draw_upsample(net, x):
     rng = net.rng
-    mode = 'nearest' if rng.random() < 0.5 else 'bilinear'
+    mode = choice(rng, ['nearest', 'bilinear', 'bicubic', 'nearest-exact'], [4, 4, 2, 2])
+    align = None
+    if mode in ('bilinear', 'bicubic') and rng.random() < 0.4:
+        align = rng.random() < 0.6
+    if rng.random() < 0.3:  # to a size: size=(h, w) or like=another tensor
+        like = net.pick(lambda n: len(n.shape) == 3 and n.name is not None) if rng.random() < 0.5 else None
+        size = like.shape[1:] if like else (rng.randint(1, 24), rng.randint(1, 24))
+        a = dict(size=size, mode=mode, align=align)
+        args = ['like=%s' % like.name if like else 'size=(%d, %d)' % size]
+        return a, upsample_mode_args(rng, args, mode, align)
     if rng.random() < 0.3:
         s = (choice(rng, SCALES), choice(rng, SCALES))
         text = '(%s, %s)' % (ftext(s[0]), ftext(s[1]))
@@ -473,10 +540,46 @@ def draw_upsample(net, x):
         s, text = (f, f), ftext(f) if f != int(f) else '%d' % f
     if upsample_known(x.shape[1], x.shape[2], s, mode) and not net.use_known('upsample-frac'):
         raise Invalid('known defect')
-    a = dict(scale=s if s[0] != s[1] or '(' in text else s[0], mode=mode)
+    a = dict(scale=s if s[0] != s[1] or '(' in text else s[0], mode=mode, align=align)
+    return a, upsample_mode_args(rng, [text], mode, align)
+
+
+def upsample_mode_args(rng, args, mode, align):
+    if mode != 'nearest' or rng.random() < 0.2:
+        word = mode.replace('-', '_') if rng.random() < 0.5 else mode
+        args.append('mode=%s' % ('"%s"' % mode if '-' in word or rng.random() < 0.2 else word))
+    if align is not None:
+        args.append('align_corners=%s' % btext(align))
+    return args
+
+
+def draw_adaptive(net, x, op):
+    rng = net.rng
+    if op == 'global_maxpool':
+        return {}, []
+    size = maybe_pair(rng, 1, 9)
+    return dict(size=size), [ptext(size) if rng.random() < 0.6 else 'output_size=%s' % ptext(size)]
+
+
+def draw_pad(net, x):
+    rng = net.rng
+    mode = choice(rng, PAD_MODES)
+    if rng.random() < 0.2:
+        p = rng.randint(0, 3)
+        pads, text = (p, p, p, p), '%d' % p
+    elif mode == 'constant' and rng.random() < 0.3:
+        pads = (rng.randint(-2, 4), rng.randint(-2, 4), 0, 0)
+        text = '(%d, %d)' % pads[:2]
+    else:
+        pads = tuple(rng.randint(-2, 5) for _ in range(4))
+        text = '(%d, %d, %d, %d)' % pads
+    a = dict(pad=pads, mode=mode, value=0.0)
     args = [text]
-    if mode == 'bilinear' or rng.random() < 0.2:
-        args.append('mode=%s' % (mode if rng.random() < 0.8 else '"%s"' % mode))
+    if mode != 'constant' or rng.random() < 0.2:
+        args.append('mode=%s' % mode if rng.random() < 0.8 else mode)
+    if mode == 'constant' and rng.random() < 0.4:
+        a['value'] = choice(rng, [1.0, -0.5, 2.5])
+        args.append('value=%s' % ftext(a['value']))
     return a, args
 
 
@@ -533,11 +636,20 @@ def draw_unary(net, op, x):
             return dict(slope=slope), args
         return {}, (['inplace=true'] if op in ('relu', 'relu6', 'silu') and rng.random() < 0.1
                     else [])
+    if op in ACTS9:
+        return draw_act9(rng, op)
+    if op == 'prelu':
+        num = choice(rng, [1, x.shape[0]])
+        return dict(num=num), ([] if num == 1 else [('num_parameters=%d' if rng.random() < 0.5 else '%d') % num])
     if op in ('maxpool2d', 'avgpool2d'):
         return draw_pool(net, x, op)
     if op == 'upsample':
         return draw_upsample(net, x)
-    if op == 'softmax':
+    if op in ('adaptive_avgpool2d', 'adaptive_maxpool2d', 'global_maxpool'):
+        return draw_adaptive(net, x, op)
+    if op == 'pad':
+        return draw_pad(net, x)
+    if op in ('softmax', 'log_softmax'):
         return {}, (['dim=1'] if rng.random() < 0.3 else [])
     if op == 'dropout':
         p = choice(rng, [0.5, 0.1, 0.0, 0.9])
@@ -617,6 +729,27 @@ def draw_norm_shuffle(net, op, x):
     return dict(r=r), ['%s=%d' % (word, r) if rng.random() < 0.3 else '%d' % r]
 
 
+def draw_act9(rng, op):
+    """-> (attrs, args) of an activation of issue 9, its arguments PyTorch's."""
+    if op == 'gelu':
+        tanh = rng.random() < 0.5
+        return dict(approximate='tanh' if tanh else 'none'), (
+            [choice(rng, ['approximate=tanh', 'approximate="tanh"', "approximate='tanh'"])] if tanh else
+            ['approximate="none"'] if rng.random() < 0.2 else [])
+    if op == 'elu':
+        alpha = choice(rng, [1.0, 1.0, 0.5, 2.0])
+        return dict(alpha=alpha), ([] if alpha == 1.0 else [ftext(alpha)])
+    if op == 'softplus':
+        beta, threshold = choice(rng, [(1.0, 20.0), (2.0, 5.0), (0.5, 1.0), (-1.0, 20.0)])
+        return dict(beta=beta, threshold=threshold), (
+            [] if beta == 1.0 else ['beta=%s' % ftext(beta), 'threshold=%s' % ftext(threshold)])
+    if op == 'hardtanh':
+        lo, hi = choice(rng, [(-1.0, 1.0), (-0.5, 2.0), (0.0, 6.0), (-3.0, -1.0)])
+        return dict(min_val=lo, max_val=hi), (
+            [] if (lo, hi) == (-1.0, 1.0) else [ftext(lo), 'max_val=%s' % ftext(hi)])
+    return {}, (['inplace=true'] if rng.random() < 0.1 and op != 'softplus' else [])
+
+
 # --- the network -----------------------------------------------------------
 
 def draw_inputs(net):
@@ -645,10 +778,14 @@ OP_WEIGHTS = {
     'conv2d': 8, 'conv_transpose2d': 3, 'linear': 2, 'batchnorm2d': 3, 'relu': 2, 'relu6': 1,
     'silu': 1, 'leaky_relu': 1, 'sigmoid': 1, 'tanh': 1, 'maxpool2d': 3, 'avgpool2d': 3,
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
+    'adaptive_avgpool2d': 1, 'adaptive_maxpool2d': 1, 'global_maxpool': 1, 'pad': 2,
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
     'group_norm': 1, 'layer_norm': 1, 'instance_norm': 1,
     'pixel_shuffle': 1, 'pixel_unshuffle': 1, 'channel_shuffle': 1,
     'slice': 2, 'reshape': 1, 'unflatten': 1, 'unpack': 2,
+    # issue 9
+    'hardswish': 1, 'hardsigmoid': 1, 'gelu': 1, 'elu': 1, 'selu': 1, 'softplus': 1, 'mish': 1,
+    'hardtanh': 1, 'prelu': 1, 'log_softmax': 1, 'sub': 2, 'mul': 2, 'scalar': 2,
 }
 
 
@@ -678,14 +815,16 @@ def step(net):
     op = rng.choices(ops, [OP_WEIGHTS[o] for o in ops])[0]
     if op == 'block':
         return call_block(net)
-    if op in ('concat', 'add', 'crop'):
+    if op in ('concat', 'add', 'crop', 'sub', 'mul'):
         return step_multi(net, op)
+    if op == 'scalar':
+        return step_scalar(net)
     if op == 'idiom':
         return step_idiom(net)
     if op == 'unpack':
         return step_unpack(net)
-    flat = op in ('linear', 'relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh', 'softmax',
-                  'dropout', 'group_norm', 'layer_norm', 'slice', 'reshape', 'unflatten')
+    flat = op in ('linear', 'softmax', 'log_softmax', 'dropout', 'prelu', 'group_norm', 'layer_norm',
+                  'slice', 'reshape', 'unflatten') + ACTS + ACTS9
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
     if x is None:
         raise Invalid('no input')
@@ -708,7 +847,9 @@ def step(net):
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
                      'batchnorm2d': 'bn', 'group_norm': 'gn', 'layer_norm': 'ln', 'instance_norm': 'inorm',
-                     'pixel_shuffle': 'ps', 'pixel_unshuffle': 'pu'}.get(op, op[:2]))
+                     'pixel_shuffle': 'ps', 'pixel_unshuffle': 'pu', 'prelu': 'pr'}.get(op, op[:2]))
+    if op in OPS_WITH_KEYS and inner is None and rng.random() < 0.5:
+        share(net, node)
     net.stmts.append(('assign', node))
 
 
@@ -751,6 +892,29 @@ def step_unpack(net):
     for node in nodes:
         node.name = net.fresh(op[:2])
     net.stmts.append(('unpack', (nodes, op, args, x)))
+
+
+def share(net, node):
+    """Makes node use the parameters of an earlier layer of the same op (share=), when one
+    has the same parameter shapes: same input channels (features) and attributes."""
+    x = node.ins[0]
+
+    def fits(n):
+        return (n is not node and n.op == node.op and n.key and n.shares is None and n.name
+                and len(n.ins[0].shape) == len(x.shape)
+                and (n.ins[0].shape == x.shape if node.op == 'linear' else n.ins[0].shape[0] == x.shape[0]))
+    owners = [n for n in net.nodes if fits(n)]
+    if not owners:
+        return
+    owner = choice(net.rng, owners)
+    try:
+        shape = infer(node.op, [x.shape], owner.attrs)
+    except Invalid:
+        return
+    net.total_macs += macs(Node(node.op, [x], owner.attrs, shape)) - macs(node)
+    node.attrs, node.shape = dict(owner.attrs), shape
+    node.args = [a for a in owner.args if not a.startswith('name=')] + ['share=%s' % owner.name]
+    node.key, node.shares = owner.key, owner
 
 
 def inline(net, op, x):
@@ -809,15 +973,25 @@ def step_idiom(net):
         raise
 
 
+def broadcast_partner(net, a):
+    """A visible tensor that broadcasts with a: often one of its shape, else one of
+    its rank whose extents are 1 where they differ ([C, 1, 1], [1, H, W], ...)."""
+    rng = net.rng
+    same = [n for n in net.visible() if n.shape == a.shape]
+    other = [n for n in net.visible() if n.shape != a.shape and broadcasts(n.shape, a.shape)]
+    if other and rng.random() < 0.5:
+        return choice(rng, other)
+    return choice(rng, same)
+
+
 def step_multi(net, op):
     rng = net.rng
-    if op == 'add':
+    if op in ('add', 'sub', 'mul'):
         a = net.pick()
-        cands = [n for n in net.visible() if n.shape == a.shape]
-        b = choice(rng, cands)
+        b = broadcast_partner(net, a)
         if a is b and rng.random() < 0.5:
-            raise Invalid('self add')
-        ins = [a, b]
+            raise Invalid('self operand')
+        ins = [a, b] if rng.random() < 0.5 else [b, a]
     elif op == 'crop':
         a = net.pick(lambda n: len(n.shape) == 3)
         if a is None:
@@ -843,8 +1017,25 @@ def step_multi(net, op):
         # PyTorch's dims of N, C, H, W (or N, F), sometimes negative
         rank = len(a.shape) + 1
         node.args = ['dim=%d' % (axis + 1 - (rank if rng.random() < 0.4 else 0))]
-    node.infix = op == 'add' and rng.random() < 0.5
+    if op in ('add', 'sub', 'mul') and rng.random() < 0.5:
+        node.infix = {'add': '+', 'sub': '-', 'mul': '*'}[op]
     bind(net, node, op[:2])
+    net.stmts.append(('assign', node))
+
+
+def step_scalar(net):
+    """x * s, s * x, x + s, s + x, x - s, s - x, or the op by name (mul_scalar(x, s))."""
+    rng = net.rng
+    x = net.pick()
+    op, sign, first = choice(rng, SCALAR_OPS)
+    s = choice(rng, [0.5, 2.0, -1.5, 1.0, 3.0, 0.25, 2])
+    node = net.add_node(op, [x], dict(s=s, first=first))
+    text = '%d' % s if isinstance(s, int) else ftext(s)
+    if rng.random() < 0.75:
+        node.infix = (sign, text, first)
+    else:
+        node.args = [text if rng.random() < 0.7 else 'other=%s' % text]
+    bind(net, node, 'sc')
     net.stmts.append(('assign', node))
 
 

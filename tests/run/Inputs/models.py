@@ -204,6 +204,23 @@ class LinearWide(nn.Module):
         return self.fc2(F.silu(self.fc1(torch.flatten(x, 1))))
 
 
+@model('linear_vec', [('x', (8, 7, 9))], ['fc3', 'y2'])
+class LinearVec(nn.Module):
+    """linear by vector dot products: 504 inputs (31.5 vectors of 16: a masked
+    tail), 40 / 12 / 5 outputs (blocks of 8, 4 and 1), 12 inputs (tail only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(504, 40)
+        self.fc2 = nn.Linear(40, 12)
+        self.fc3 = nn.Linear(12, 5, bias=False)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(torch.flatten(x, 1)))
+        y2 = torch.tanh(self.fc2(h))
+        return self.fc3(y2), y2
+
+
 # --- conv_transpose2d --------------------------------------------------------
 
 @model('conv_transpose', [('x', (6, 7, 9))], ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'])
@@ -223,6 +240,27 @@ class ConvTranspose(nn.Module):
     def forward(self, x):
         return (self.t1(x), self.t2(x), self.t3(x), self.t4(x), self.t5(x), self.t6(x),
                 self.t7(x), self.t8(x))
+
+
+@model('conv_transpose_phase', [('x', (20, 13, 29))], ['a', 'b', 'c', 'd', 'e', 'f'])
+class ConvTransposePhase(nn.Module):
+    """Transposed convs for the sub-convolution kernel: strides 2 and 3, kernels
+    2 to 5 (smaller than the stride too), padding, output_padding, groups, odd
+    sizes, channel counts that are not multiples of 16, fused activations."""
+
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.ta = T(20, 18, 3, stride=2, padding=1, output_padding=1)
+        self.tb = T(20, 10, 2, stride=3)
+        self.tc = T(20, 7, 4, stride=2, padding=1, bias=False)
+        self.td = T(20, 12, 5, stride=3, padding=2, output_padding=2)
+        self.te = T(20, 24, (3, 5), stride=(3, 2), padding=(1, 2), groups=4)
+        self.tf = T(20, 9, 5, stride=2, padding=3, output_padding=1)
+
+    def forward(self, x):
+        return (F.relu(self.ta(x)), self.tb(x), self.tc(x), F.leaky_relu(self.td(x), 0.1), self.te(x),
+                torch.sigmoid(self.tf(x)))
 
 
 @model('conv_transpose_chain', [('x', (5, 6, 5))], ['y'])
@@ -402,6 +440,74 @@ class ActivationsFused(nn.Module):
                 torch.sigmoid(c[4]), torch.tanh(c[5]), F.silu(c[6]), F.relu6(c[0] + c[1]))
 
 
+@model('activations_more', [('x', (4, 7, 9))],
+       ['hs', 'hsig', 'ge', 'gt', 'e1', 'e2', 'se', 'p1', 'pc', 'sp1', 'sp2', 'mi', 'ht1', 'ht2', 'ls', 'lsf',
+        'pf', 'm1', 'm2', 'a1', 's1', 'r1', 'm3', 'ms', 'as', 'ss', 'rs'],
+       ranges={'x': (-8, 8)})
+class ActivationsMore(nn.Module):
+    """The activations of issue 9, standalone, and the scalar arithmetic forms."""
+
+    def __init__(self):
+        super().__init__()
+        self.p1 = nn.PReLU()
+        self.pc = nn.PReLU(4)
+        self.pf = nn.PReLU(252)
+
+    def forward(self, x):
+        f = torch.flatten(x, 1)
+        return (F.hardswish(x), F.hardsigmoid(x), F.gelu(x), F.gelu(x, approximate='tanh'), F.elu(x),
+                F.elu(x, alpha=0.5), F.selu(x), self.p1(x), self.pc(x), F.softplus(x),
+                F.softplus(x, beta=3, threshold=10), F.mish(x), F.hardtanh(x), F.hardtanh(x, -2.0, 3.5),
+                F.log_softmax(x, dim=1), F.log_softmax(f, dim=1), self.pf(f),
+                x * 0.5, 0.5 * x, x + 1.0, x - 1.0, 1.0 - x, 2 * x,
+                torch.mul(x, -1.5), torch.add(x, 2), torch.sub(x, 0.25), torch.rsub(x, 3.0))
+
+
+@model('elementwise', [('x', (6, 5, 7))],
+       ['same_mul', 'same_sub', 'se', 'se_left', 'sp_mul', 'sp_sub', 'sp_rsub', 'outer', 'gr', 'prec', 'chain',
+        'affine', 'ff'])
+class Elementwise(nn.Module):
+    """add, sub, mul with broadcasting between [C,H,W], [C,1,1], [1,H,W] and [F]."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(6, 6, 3, padding=1)
+        self.b = nn.Conv2d(6, 6, 1)
+        self.fc = nn.Conv2d(6, 6, 1)
+        self.spatial = nn.Conv2d(6, 1, 3, padding=1)
+        self.l1 = nn.Linear(210, 7)
+        self.l2 = nn.Linear(210, 7)
+        self.one = nn.Linear(210, 1)
+
+    def forward(self, x):
+        a, b = self.a(x), self.b(x)
+        s = torch.sigmoid(self.fc(F.adaptive_avg_pool2d(a, 1)))
+        sp = self.spatial(x)
+        f = torch.flatten(x, 1)
+        l1, l2 = self.l1(f), self.l2(f)
+        return (a * b, a - b, a * s, s * a, sp * a, a - sp, sp - a, s + sp, F.relu(a * s), a + b * s - sp,
+                a - b - s, x * 0.5 + 1.0, l1 * l2 - self.one(f))
+
+
+@model('activations_more_fused', [('x', (3, 8, 17))],
+       ['hs', 'hsig', 'ge', 'gt', 'el', 'se', 'sp', 'mi', 'ht', 'half', 'lg', 'gs'], ranges={'x': (-4, 4)})
+class ActivationsMoreFused(nn.Module):
+    """The activations of issue 9 after a conv, a linear and a broadcasting mul."""
+
+    def __init__(self):
+        super().__init__()
+        for i in range(1, 11):
+            setattr(self, 'c%d' % i, nn.Conv2d(3, 4, 3, padding=1))
+        self.l = nn.Linear(3 * 8 * 17, 10)
+
+    def forward(self, x):
+        c = [getattr(self, 'c%d' % i)(x) for i in range(1, 11)]
+        gm = c[0] * F.adaptive_avg_pool2d(c[1], 1)
+        return (F.hardswish(c[0]), F.hardsigmoid(c[1]), F.gelu(c[2]), F.gelu(c[3], approximate='tanh'),
+                F.elu(c[4], 0.3), F.selu(c[5]), F.softplus(c[6], 2.0, 5.0), F.mish(c[7]),
+                F.hardtanh(c[8], -0.5, 0.75), c[9] * 0.5, F.gelu(self.l(torch.flatten(x, 1))), F.hardswish(gm))
+
+
 # --- pooling ---------------------------------------------------------------------
 
 @model('maxpool', [('x', (3, 12, 13)), ('n', (2, 7, 9))],
@@ -478,6 +584,104 @@ class UpsampleShortcuts(nn.Module):
         return (up(x, (1.1, 2.2), 'nearest'), up(y, (1.1, 2.2), 'nearest'),
                 up(x, (2.1, 1.1), 'nearest'), up(y, (2.1, 1.1), 'nearest'),
                 up(x, 1.1, 'bilinear'), up(y, (1.1, 2.5), 'bilinear'))
+
+
+@model('upsample_modes', [('x', (3, 5, 7)), ('y', (1, 6, 4))],
+       ['s', 'l', 'a', 'f', 'c', 'ca', 'cf', 'cy', 'e', 'ey', 'n'])
+class UpsampleModes(nn.Module):
+    """size=, like=, align_corners, bicubic and nearest-exact (F.interpolate)."""
+
+    def forward(self, x, y):
+        i = F.interpolate
+        like = x.shape[-2:]
+        return (i(x, size=(9, 4), mode='bilinear', align_corners=False),
+                i(y, size=like, mode='bilinear', align_corners=True),
+                i(x, scale_factor=2, mode='bilinear', align_corners=True),
+                i(x, scale_factor=(1.5, 2.5), mode='bilinear', align_corners=False),
+                i(x, scale_factor=2, mode='bicubic', align_corners=False),
+                i(x, size=(11, 3), mode='bicubic', align_corners=True),
+                i(x, scale_factor=1.1, mode='bicubic', align_corners=False),
+                i(y, size=like, mode='bicubic', align_corners=False),
+                i(x, scale_factor=(1.5, 0.6), mode='nearest-exact'),
+                i(y, size=(13, 9), mode='nearest-exact'),
+                i(x, size=(4, 13), mode='nearest'))
+
+
+@model('adaptive_pool', [('x', (3, 13, 10))], ['a', 'b', 'c', 'm', 'n', 'g', 'f'])
+class AdaptivePool(nn.Module):
+    def forward(self, x):
+        return (F.adaptive_avg_pool2d(x, 5), F.adaptive_avg_pool2d(x, (4, 7)), F.adaptive_avg_pool2d(x, (17, 1)),
+                F.adaptive_max_pool2d(x, 3), F.adaptive_max_pool2d(x, (13, 12)), F.adaptive_max_pool2d(x, 1),
+                torch.flatten(F.adaptive_max_pool2d(F.relu(x), 1), 1))
+
+
+@model('pad', [('x', (3, 5, 7))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'r', 'p', 'q', 'z'])
+class Pad(nn.Module):
+    """F.pad in each mode, and nn.Conv2d's padding_mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.r = nn.Conv2d(3, 4, 3, padding=2, padding_mode='reflect')
+        self.p = nn.Conv2d(3, 4, (3, 4), padding='same', padding_mode='replicate', dilation=(1, 2))
+        self.q = nn.Conv2d(3, 4, 3, 2, 4, padding_mode='circular', bias=False)
+        self.z = nn.Conv2d(3, 4, 3, padding=1, padding_mode='zeros')
+
+    def forward(self, x):
+        return (F.pad(x, (1, 2, 3, 0)), F.pad(x, (-1, 2, 0, -2), value=1.5), F.pad(x, (2, 3), value=-1.0),
+                F.pad(x, (6, 6, 4, 4), mode='reflect'), F.pad(x, (9, 1, 0, 11), mode='replicate'),
+                F.pad(x, (7, 7, 5, 5), mode='circular'), F.pad(x, (-2, 3, 1, -1), mode='reflect'),
+                F.pad(x, (2, 2, 2, 2), mode='circular'), F.pad(x, (-2, 5, 3, -2), mode='circular'),
+                F.pad(x, (6, -1, -1, 1), mode='replicate'),
+                self.r(x), self.p(x), self.q(x), self.z(x))
+
+
+@model('shared_weights', [('x', (3, 9, 8)), ('y', (3, 9, 8))], ['bn', 'up2', 'fc', 'fc2'])
+class SharedWeights(nn.Module):
+    """Modules called more than once (shared weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 6, 3, padding=1)
+        self.r = nn.Conv2d(6, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.t = nn.Conv2d(3, 6, 1)
+        self.up = nn.ConvTranspose2d(6, 4, 2, stride=2)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x, y):
+        c, d = self.c(x), self.c(y)
+        h = self.r(F.relu(c))
+        for _ in range(3):
+            h = self.r(F.relu(h))
+        bn, tb = self.bn(h), self.bn(self.t(y))
+        up, up2 = self.up(tb), self.up(d)
+        pool = lambda v: torch.flatten(F.adaptive_avg_pool2d(v, 1), 1)  # noqa: E731
+        return bn, up2, self.fc(pool(up)), self.fc(pool(up2))
+
+
+@model('shared_norms', [('x', (6, 5, 7))], ['p', 'p2', 'g2'])
+class SharedNorms(nn.Module):
+    """Normalisations and prelu with share=: the second use keeps its own num_groups and
+    eps and computes with the first use's tensors (the functional forms)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 6, 3, padding=1)
+        self.g = nn.GroupNorm(3, 6)
+        self.l = nn.LayerNorm((5, 7))
+        self.i = nn.InstanceNorm2d(6, affine=True, track_running_stats=True)
+        self.b = nn.BatchNorm2d(6, affine=False)
+        self.p = nn.PReLU()
+        self.q = nn.Conv2d(6, 3, 1)
+
+    def forward(self, x):
+        g = self.g(self.c(x))
+        g2 = F.group_norm(x, 2, self.g.weight, self.g.bias, eps=0.1)
+        l, l2 = self.l(g), self.l(g2)
+        i, i2 = self.i(l), self.i(l2)
+        b = self.b(i)
+        b2 = F.batch_norm(i2, self.b.running_mean, self.b.running_var, training=False, eps=0.5)
+        return self.p(b), self.p(self.q(b2)), g2
 
 
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
@@ -1301,6 +1505,69 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
+def conv_bn_silu(cin, cout, k, stride=1, groups=1, act=True):
+    """torchvision's Conv2dNormActivation with SiLU: keys .0 (conv) and .1 (batchnorm)."""
+    layers = [nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*(layers + [nn.SiLU()] if act else layers))
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation(cin, squeeze, activation=nn.SiLU): keys fc1, fc2."""
+
+    def __init__(self, cin, squeeze):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)  # a module, as torchvision's (ptflops counts it)
+        self.fc1 = nn.Conv2d(cin, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, cin, 1)
+
+    def forward(self, x):
+        s = self.fc2(F.silu(self.fc1(self.avgpool(x))))
+        return x * torch.sigmoid(s)
+
+
+class MBConv(nn.Module):
+    """torchvision efficientnet.MBConv at inference (stochastic depth is the identity):
+    keys block.0 .. block.3 (block.0 .. block.2 when expand_ratio is 1)."""
+
+    def __init__(self, cin, cout, k, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = [conv_bn_silu(cin, hidden, 1)] if expand != 1 else []
+        layers += [conv_bn_silu(hidden, hidden, k, stride, hidden), SqueezeExcitation(hidden, max(1, cin // 4)),
+                   conv_bn_silu(hidden, cout, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class EfficientNetB0(nn.Module):
+    """torchvision efficientnet_b0 (width and depth 1.0, dropout 0.2)."""
+
+    def __init__(self, classes=1000):
+        super().__init__()
+        layers, cin = [conv_bn_silu(3, 32, 3, 2)], 32
+        for expand, k, stride, cout, n in ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                                           (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)):
+            stage = []
+            for i in range(n):
+                stage.append(MBConv(cin, cout, k, stride if i == 0 else 1, expand))
+                cin = cout
+            layers.append(nn.Sequential(*stage))
+        layers.append(conv_bn_silu(cin, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+model('efficientnet_b0', [('x', (3, 224, 224))], ['logits'])(EfficientNetB0)
+model('efficientnet_b0_64', [('x', (3, 64, 64))], ['logits'])(EfficientNetB0)
+
+
 class AsppPooling(nn.Sequential):
     """torchvision ASPPPooling: pool (.0), conv (.1), batchnorm (.2), relu (.3), back to the input size."""
 
@@ -1332,6 +1599,20 @@ class Aspp(nn.Module):
 
     def forward(self, x):
         return self.project(torch.cat([c(x) for c in self.convs], 1))
+
+class DeepLabHead(nn.Sequential):
+    """torchvision segmentation.deeplabv3.DeepLabHead(2048, 21): ASPP (key 0), 3x3 conv (1), batchnorm (2),
+    relu (3), 1x1 conv to the classes (4)."""
+
+    def __init__(self, cin=2048, classes=21):
+        super().__init__(Aspp(cin), nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+                         nn.Conv2d(256, classes, 1))
+
+
+# examples/deeplabv3_aspp.conv and examples/mobilenetv2.conv at small inputs (the tests rewrite the input line)
+model('deeplabv3_aspp_small', [('x', (2048, 9, 11))], ['out'])(DeepLabHead)
+model('mobilenetv2_small', [('x', (3, 40, 56))], ['fc'])(MobileNetV2)
+
 
 @model('mobilenet_if', [('x', (3, 33, 31))], ['fc'])
 class MobilenetIf(nn.Module):
@@ -1460,3 +1741,20 @@ class ChunkSplit(nn.Module):
         h, i, j = x.chunk(3, dim=-2)
         k, l = torch.flatten(x, 1).chunk(2, dim=-1)
         return a, b + a, c, d, e, f, g, h, i, j, self.fc(l), k
+
+
+def _stats_model(name):
+    """A model of tests/stats/Inputs/models.py (the parameter-count tests), so
+    that the end-to-end tests of the same example compare with the same
+    PyTorch definition instead of a copy of it."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'stats', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('stats_models', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.MODELS[name]()[0]
+
+
+# examples/densenet121.conv (torchvision's keys, features.denseblock1...)
+model('densenet121', [('x', (3, 224, 224))], ['fc'])(lambda: _stats_model('densenet121'))

@@ -79,6 +79,7 @@ def randomize(model, seed):
     shrinking values). Biases: uniform(-0.5, 0.5). Batchnorm: weight and
     running_var uniform(0.5, 1.5), bias and running_mean uniform(-0.5, 0.5); the
     same for group, layer and instance norm (those they have).
+    PReLU slopes: uniform(-1, 1).
     """
     rng = np.random.default_rng(seed)
 
@@ -99,6 +100,8 @@ def randomize(model, seed):
                 if getattr(m, 'running_mean', None) is not None:   # track_running_stats
                     fill(m.running_mean, -0.5, 0.5)
                     fill(m.running_var, 0.5, 1.5)
+            elif isinstance(m, nn.PReLU):
+                fill(m.weight, -1.0, 1.0)  # slopes of either sign, each channel its own
             elif list(m.parameters(recurse=False)):
                 raise SystemExit('ref.py: no rule to randomise %s' % type(m).__name__)
 

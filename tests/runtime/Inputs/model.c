@@ -40,12 +40,12 @@ static inline void fold(float *const *args, int64_t begin, int64_t end, int64_t 
 
 #include <string.h>
 
-static void copy_input(float *const *args, int64_t begin, int64_t end)
+static void copy_input(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     memcpy(args[0] + begin * 24, args[1] + begin * 24, (size_t)(end - begin) * 24 * sizeof(float));
 }
 
-static void copy_param(float *const *args, int64_t begin, int64_t end)
+static void copy_param(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     for (int64_t n = begin; n < end; n++)
         memcpy(args[0] + n * 24, args[1], 24 * sizeof(float));
@@ -72,7 +72,7 @@ const RtModel convc_model = {
 #elif !defined(TWO_IO)
 
 /* item = n * 16 + o * 4 + h: one output row */
-static void conv_bn(float *const *args, int64_t begin, int64_t end)
+static void conv_bn(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     for (int64_t item = begin; item < end; item++) {
         int64_t n = item / 16, o = item % 16 / 4, h = item % 4;
@@ -84,7 +84,7 @@ static void conv_bn(float *const *args, int64_t begin, int64_t end)
 }
 
 /* item = n * 4 + c: one output channel */
-static void dw_relu(float *const *args, int64_t begin, int64_t end)
+static void dw_relu(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     for (int64_t item = begin; item < end; item++) {
         int64_t n = item / 4, c = item % 4;
@@ -123,7 +123,7 @@ static const RtParam params[] = {
     {"dw.bias", 52, {4}, 1, RT_PARAM_LOAD},
 };
 
-static void fold_conv_bn(float *const *args, int64_t begin, int64_t end) { fold(args, begin, end, 3, 1e-5, 1); }
+static void fold_conv_bn(float *const *args, int64_t begin, int64_t end, int64_t batch) { fold(args, begin, end, 3, 1e-5, 1); }
 
 /* -DBROKEN_PREPARE: the fold writes a loaded parameter (a compiler bug). */
 #ifdef BROKEN_PREPARE
@@ -150,7 +150,7 @@ const RtModel convc_model = {
 #else
 
 /* item = n * 6 + c * 3 + h: one row */
-static void scale(float *const *args, int64_t begin, int64_t end)
+static void scale(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     for (int64_t item = begin; item < end; item++) {
         int64_t n = item / 6, c = item % 6 / 3, h = item % 3;
@@ -162,7 +162,7 @@ static void scale(float *const *args, int64_t begin, int64_t end)
 }
 
 /* item = n * 2 + j: one output feature */
-static void fc(float *const *args, int64_t begin, int64_t end)
+static void fc(float *const *args, int64_t begin, int64_t end, int64_t batch)
 {
     for (int64_t item = begin; item < end; item++) {
         int64_t n = item / 2, j = item % 2;
@@ -190,7 +190,7 @@ static const RtParam params[] = {
     {"fc.bias", 20, {2}, 1, RT_PARAM_LOAD},
 };
 
-static void fold_scale(float *const *args, int64_t begin, int64_t end) { fold(args, begin, end, 1, 1e-3, 0); }
+static void fold_scale(float *const *args, int64_t begin, int64_t end, int64_t batch) { fold(args, begin, end, 1, 1e-3, 0); }
 
 static const RtPrepare prepare[] = {{"bn.fold", fold_scale, 2, 2, 5, {5, 6, 0, 1, 2, 3, 4}}};
 

@@ -42,7 +42,7 @@ def ptflops_macs(m, inp, out):
         return per_position * positions + bias
     if isinstance(m, nn.Linear):
         return x.shape[-1] * out.shape[-1] + (out.shape[-1] if m.bias is not None else 0)
-    if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Upsample)):
+    if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.Upsample)):
         return out.numel()
     if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)):
         affine = getattr(m, 'affine', False) or getattr(m, 'elementwise_affine', False)

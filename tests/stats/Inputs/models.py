@@ -5,6 +5,9 @@ with the same module names, so that state_dict keys equal convc's layer keys
 (`inc.c1.weight` <-> layer `inc.c1`). The numbers the tests expect come from
 these modules (parameters(), buffers(), forward shapes), never from convc.
 """
+import importlib.util
+import os
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -312,8 +315,45 @@ def norms():
     return Norms(), (3, 10, 12)
 
 
+def efficientnet_b0():
+    """torchvision's efficientnet_b0 as tests/run/Inputs/models.py writes it (one definition for both
+    suites; loaded by path, since that module is also called `models`)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'run', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('run_models', path)
+    run_models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_models)
+    return run_models.EfficientNetB0(), (3, 224, 224)
+
+
+class ActZoo(nn.Module):
+    """tests/stats/act_zoo.conv: the activations and arithmetic of issue 9 after convs."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.p1 = nn.PReLU()
+        self.p8 = nn.PReLU(8)
+        self.elu = nn.ELU(0.5)
+        self.c2 = nn.Conv2d(8, 8, 1)
+        self.pf = nn.PReLU(8)
+        self.pool1 = nn.AdaptiveAvgPool2d(1)  # modules: ptflops counts them, as convc's global_avgpool
+        self.pool2 = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        a = self.c1(x)
+        b = F.hardswish(self.p8(self.p1(a)))
+        c = F.gelu(self.elu(b)) * F.hardsigmoid(self.c2(self.pool1(b)))
+        d = F.mish(F.selu(c - a)) * 0.5 + 1.0
+        e = F.softplus(F.hardtanh(d, -2.0, 2.0))
+        return F.log_softmax(self.pf(torch.flatten(self.pool2(e), 1)), dim=1)
+
+
+def act_zoo():
+    return ActZoo(), (3, 16, 16)
+
+
 MODELS = {f.__name__: f for f in [net1, net2, net1_5x5, net3, net4, net5, net6, net7, net8,
-                                  unet, unet_2015, resnet50, densenet121, espcn, norms]}
+                                  unet, unet_2015, resnet50, densenet121, efficientnet_b0, act_zoo, espcn, norms]}
 
 
 # --- receptive-field cases (tests/stats/rf_*.conv) ----------------------------
@@ -413,6 +453,19 @@ def ops_zoo():
                   ('sm', nn.Softmax(dim=1), ['fc'], None)]), (3, 32, 32)
 
 
+def ops_resize():
+    return Graph([('c1', nn.Conv2d(3, 8, 3, padding=1, padding_mode='reflect'), ['x'], None),
+                  ('up', nn.Upsample(size=(31, 25), mode='bilinear', align_corners=True), ['c1'], None),
+                  ('bc', nn.Upsample(scale_factor=0.5, mode='bicubic'), ['up'], None),
+                  ('ap', nn.AdaptiveAvgPool2d((7, 5)), ['bc'], None),
+                  ('rp', nn.ReplicationPad2d((1, 2, 3, 4)), ['ap'], None),
+                  ('zp', nn.ZeroPad2d(1), ['rp'], None),
+                  ('c2', nn.Conv2d(8, 6, 3, padding=2, padding_mode='circular', bias=False), ['zp'], None),
+                  ('mp', nn.AdaptiveMaxPool2d(4), ['c2'], None),
+                  ('ne', nn.Upsample(scale_factor=3, mode='nearest-exact'), ['mp'], None),
+                  ('gm', nn.AdaptiveMaxPool2d(1), ['ne'], None)]), (3, 20, 18)
+
+
 def rf_skip_alignment():
     return Graph([('e1', nn.Conv2d(4, 4, 3, padding=1), ['x'], None),
                   ('p1', nn.MaxPool2d(2), ['e1'], None),
@@ -427,5 +480,24 @@ def rf_skip_alignment():
                   ('d1', nn.Conv2d(8, 4, 3, padding=1), ['k1'], None)]), (4, 64, 64)
 
 
-MODELS.update({f.__name__: f for f in [ops_zoo, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
+def _run_models():
+    """tests/run/Inputs/models.py: the PyTorch modules the end-to-end tests run."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'run', 'Inputs', 'models.py')
+    spec = importlib.util.spec_from_file_location('run_models', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def mobilenetv2():
+    return _run_models().MobileNetV2(), (3, 224, 224)
+
+
+def deeplabv3_aspp():
+    return _run_models().DeepLabHead(), (2048, 33, 33)
+
+
+MODELS.update({f.__name__: f for f in [ops_zoo, ops_resize, mobilenetv2, deeplabv3_aspp, rf_skip_alignment, rf_dilation, rf_stride, rf_branch, rf_transposed, rf_upsample,
                                        explain_attributes]})
