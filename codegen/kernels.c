@@ -70,13 +70,15 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
         return o->c;
     case IR_SOFTMAX: case IR_LOG_SOFTMAX:
         return o->h * o->w;
-    case IR_PRELU:
+    case IR_NORM:
+        return n->segments;
+    case IR_SHUFFLE: case IR_PRELU:
         return o->c * o->h;
     case IR_REORDER: case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
     case IR_ADD: case IR_SUB: case IR_MUL:
         return n->broadcast ? o->c * o->h : rows_of(o);
-    case IR_ACT: case IR_COPY:
+    case IR_ACT: case IR_COPY: case IR_RESHAPE:
         return rows_of(o);
     case IR_KIND_COUNT:
         break;
@@ -279,16 +281,38 @@ static void emit_linear(CgKernel *k)
     cg_store(g, k->y, k->r, cg_act(g, k->n, cg_get(g, acc)));
 }
 
+/* The parameters of a normalisation, in the order cg_step_params passes
+ * them; NULL where absent (affine=false, no running statistics). */
+typedef struct { LLVMValueRef weight, bias, mean, var; } NormParams;
+
+static NormParams norm_params(const CgKernel *k)
+{
+    NormParams p = {0};
+    int i = 0;
+    if (k->n->weight >= 0) p.weight = k->p[i++];
+    if (k->n->bias >= 0) p.bias = k->p[i++];
+    if (k->n->mean >= 0) p.mean = k->p[i++];
+    if (k->n->var >= 0) p.var = k->p[i++];
+    return p;
+}
+
+/* w[i], or `none` if there is no such parameter */
+static LLVMValueRef load_or(Cg *g, LLVMValueRef w, LLVMValueRef i, double none)
+{
+    return w ? cg_load(g, w, i) : cg_f32(g, none);
+}
+
 /* batchnorm2d (inference), one row of channel c:
- *   y = (x - mean[c]) * (gamma[c] / sqrt(var[c] + eps)) + beta[c] */
+ *   y = (x - mean[c]) * (gamma[c] / sqrt(var[c] + eps)) + beta[c]   (affine=false: gamma 1, beta 0) */
 static void emit_batchnorm(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *o = k->out;
+    NormParams p = norm_params(k);
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, o->h));
-    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, k->p[3], c), cg_f32(g, k->n->eps), "");
-    LLVMValueRef scale = LLVMBuildFDiv(g->b, cg_load(g, k->p[0], c), cg_call_f32(g, "sqrtf", var), "");
-    LLVMValueRef mean = cg_load(g, k->p[2], c), beta = cg_load(g, k->p[1], c);
+    LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, p.var, c), cg_f32(g, k->n->eps), "");
+    LLVMValueRef scale = LLVMBuildFDiv(g->b, load_or(g, p.weight, c, 1.0), cg_call_f32(g, "sqrtf", var), "");
+    LLVMValueRef mean = cg_load(g, p.mean, c), beta = load_or(g, p.bias, c, 0.0);
     LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, o->w));
     LLVMValueRef row = cg_gep(g, k->y, base), src = cg_gep(g, k->x[0], base);
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "w");
@@ -296,6 +320,95 @@ static void emit_batchnorm(CgKernel *k)
     v = cg_fmuladd(g, v, scale, beta);
     cg_store(g, row, i.iv, cg_act(g, k->n, v));
     cg_loop_end(g, &i);
+}
+
+/*
+ * group_norm, layer_norm, instance_norm, one segment r of L contiguous
+ * elements (a group of channels, a channel, or normalized_shape):
+ *   y = (x - mean) / sqrt(var + eps) * w + b
+ * mean and the biased var over the segment, accumulated in double (two
+ * passes); with running statistics (instance_norm, track_running_stats)
+ * the segment is channel r and mean, var are running_mean[r], running_var[r].
+ * w, b index the channel, or the element within the segment (layer_norm).
+ */
+static void emit_norm(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrNode *n = k->n;
+    NormParams p = norm_params(k);
+    int64_t len = ir_tensor_elems(k->out) / n->segments, plane = k->out->h * k->out->w;
+    LLVMValueRef base = cg_mul(g, k->r, cg_i64(g, len));
+    LLVMValueRef src = cg_gep(g, k->x[0], base), dst = cg_gep(g, k->y, base);
+    LLVMValueRef mean, inv;
+    if (p.mean) {
+        mean = cg_load(g, p.mean, k->r);
+        LLVMValueRef var = LLVMBuildFAdd(g->b, cg_load(g, p.var, k->r), cg_f32(g, n->eps), "");
+        inv = LLVMBuildFDiv(g->b, cg_f32(g, 1.0), cg_call_f32(g, "sqrtf", var), "");
+    } else {
+        LLVMValueRef sum = cg_var(g, g->f64, LLVMConstReal(g->f64, 0.0));
+        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "sum");
+        cg_set(g, sum, LLVMBuildFAdd(g->b, cg_get(g, sum), LLVMBuildFPExt(g->b, cg_load(g, src, i.iv), g->f64, ""), ""));
+        cg_loop_end(g, &i);
+        LLVMValueRef m = LLVMBuildFDiv(g->b, cg_get(g, sum), LLVMConstReal(g->f64, (double)len), "");
+        LLVMValueRef sq = cg_var(g, g->f64, LLVMConstReal(g->f64, 0.0));
+        CgLoop j = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "var");
+        LLVMValueRef d = LLVMBuildFSub(g->b, LLVMBuildFPExt(g->b, cg_load(g, src, j.iv), g->f64, ""), m, "");
+        cg_set(g, sq, LLVMBuildFAdd(g->b, cg_get(g, sq), LLVMBuildFMul(g->b, d, d, ""), ""));
+        cg_loop_end(g, &j);
+        LLVMValueRef var = LLVMBuildFAdd(g->b, LLVMBuildFDiv(g->b, cg_get(g, sq), LLVMConstReal(g->f64, (double)len), ""),
+                                         LLVMConstReal(g->f64, n->eps), "");
+        LLVMValueRef sd = cg_intrinsic(g, "llvm.sqrt", &var, 1);
+        inv = LLVMBuildFPTrunc(g->b, LLVMBuildFDiv(g->b, LLVMConstReal(g->f64, 1.0), sd, ""), g->f32, "");
+        mean = LLVMBuildFPTrunc(g->b, m, g->f32, "");
+    }
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "y");
+    LLVMValueRef a = n->affine_per_element ? i.iv : cg_div(g, cg_add(g, base, i.iv), cg_i64(g, plane));
+    LLVMValueRef v = LLVMBuildFMul(g->b, LLVMBuildFSub(g->b, cg_load(g, src, i.iv), mean, ""), inv, "");
+    v = cg_fmuladd(g, v, load_or(g, p.weight, a, 1.0), load_or(g, p.bias, a, 0.0));
+    cg_store(g, dst, i.iv, cg_act(g, n, v));
+    cg_loop_end(g, &i);
+}
+
+/*
+ * pixel_shuffle (r), pixel_unshuffle (r), channel_shuffle (groups), one
+ * output row (c, oh), gathered:
+ *   pixel_shuffle:   y[c, oh, ow] = x[c*r*r + (oh%r)*r + ow%r, oh/r, ow/r]
+ *   pixel_unshuffle: y[c, oh, ow] = x[c/(r*r), oh*r + (c/r)%r, ow*r + c%r]
+ *   channel_shuffle: y[c, oh, ow] = x[(c%groups)*(C/groups) + c/groups, oh, ow]
+ */
+static void emit_shuffle(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *in = k->in[0], *out = k->out;
+    int64_t r = k->n->factor;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef R = cg_i64(g, r), ic = c, ih = oh, iw_mul = cg_i64(g, 1), iw_off = cg_i64(g, 0);
+    switch (k->n->shuffle) {
+    case SHUFFLE_PIXEL:
+        ic = cg_add(g, cg_mul(g, c, cg_i64(g, r * r)), cg_mul(g, cg_rem(g, oh, R), R));
+        ih = cg_div(g, oh, R);
+        break;
+    case SHUFFLE_PIXEL_INVERSE:
+        ic = cg_div(g, c, cg_i64(g, r * r));
+        ih = cg_add(g, cg_mul(g, oh, R), cg_rem(g, cg_div(g, c, R), R));
+        iw_mul = R;
+        iw_off = cg_rem(g, c, R);
+        break;
+    case SHUFFLE_CHANNELS:
+        ic = cg_add(g, cg_mul(g, cg_rem(g, c, R), cg_i64(g, in->c / r)), cg_div(g, c, R));
+        break;
+    }
+    LLVMValueRef line = cg_mul(g, ih, cg_i64(g, in->w));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
+    LLVMValueRef ch = ic, iw = cg_add(g, cg_mul(g, ow.iv, iw_mul), iw_off);
+    if (k->n->shuffle == SHUFFLE_PIXEL) { /* the channel also moves with ow % r */
+        ch = cg_add(g, ic, cg_rem(g, ow.iv, R));
+        iw = cg_div(g, ow.iv, R);
+    }
+    LLVMValueRef idx = cg_add(g, cg_add(g, cg_mul(g, ch, cg_i64(g, in->h * in->w)), line), iw);
+    cg_store(g, row, ow.iv, cg_load(g, k->x[0], idx));
+    cg_loop_end(g, &ow);
 }
 
 /* The builder of a binary float instruction (LLVMBuildFAdd, LLVMBuildFMul). */
@@ -734,12 +847,54 @@ static void emit_pad(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
+/* concat along H, one output row (c, oh): the row of the input whose range
+ * of rows holds oh; along W, one output row (c, oh): the rows (c, oh) of
+ * every input, one after the other. */
+static void emit_concat_hw(CgKernel *k)
+{
+    Cg *g = k->g;
+    const IrTensor *out = k->out;
+    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w)));
+    if (k->n->axis == 2) {
+        int64_t w0 = 0;
+        for (int j = 0; j < k->n->nin; j++) {
+            int64_t wj = k->in[j]->w;
+            LLVMValueRef from = cg_gep(g, k->x[j], cg_mul(g, k->r, cg_i64(g, wj)));
+            LLVMValueRef to = cg_gep(g, row, cg_i64(g, w0));
+            CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, wj), "i");
+            cg_store(g, to, i.iv, cg_load(g, from, i.iv));
+            cg_loop_end(g, &i);
+            w0 += wj;
+        }
+        return;
+    }
+    LLVMValueRef src = k->x[0], first = cg_i64(g, 0);
+    int64_t h0 = 0;
+    for (int j = 0; j < k->n->nin; j++) {
+        int64_t hj = k->in[j]->h;
+        LLVMValueRef here = LLVMBuildICmp(g->b, LLVMIntSGE, oh, cg_i64(g, h0), "");
+        LLVMValueRef r = cg_add(g, cg_mul(g, c, cg_i64(g, hj)), cg_sub(g, oh, cg_i64(g, h0)));
+        src = LLVMBuildSelect(g->b, here, k->x[j], src, "");
+        first = LLVMBuildSelect(g->b, here, r, first, "");
+        h0 += hj;
+    }
+    LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, out->w)));
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
+    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
+    cg_loop_end(g, &i);
+}
+
 /* concat along channels, one output row (c, h): copied from the input whose
  * channel range holds c (an input's channels: its elements / (H*W), so a
  * flattened alias counts C*H*W features). */
 static void emit_concat(CgKernel *k)
 {
     Cg *g = k->g;
+    if (k->n->axis != 0) {
+        emit_concat_hw(k);
+        return;
+    }
     const IrTensor *out = k->out;
     int64_t rows_per_c = out->h, cols = out->w; /* 1, 1 for [F] */
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, rows_per_c));
@@ -802,17 +957,29 @@ static void emit_concat_blocked(CgKernel *k)
     cg_loop_end(g, &i);
 }
 
-/* crop, one output row (c, oh) of the padded channels, in any layout:
- *   y[c, oh, ow] = x[c, oh + top, ow + left] */
+/* crop (and slice), one output row (c, oh) of the padded channels, in any layout:
+ *   y[c, oh, ow] = x[c + first, oh + top, ow + left]
+ * A channel padding lane (c >= C) stays 0 when the slice moves channels. An
+ * [F] output reads features c + first of the input's NCHW elements (the
+ * input may be a flattened alias shaped [C, H, W]). */
 static void emit_crop(CgKernel *k)
 {
     Cg *g = k->g;
     const IrTensor *in = k->in[0], *out = k->out;
     const int64_t *crop = k->n->crop;
+    int64_t first = k->n->crop_channel;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    if (out->rank == 1) {
+        cg_store(g, k->y, k->r, cg_load(g, k->x[0], cg_add(g, k->r, cg_i64(g, first))));
+        return;
+    }
+    LLVMValueRef real = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, out->c), "");
+    LLVMValueRef ic = first ? LLVMBuildSelect(g->b, real, cg_add(g, c, cg_i64(g, first)), cg_i64(g, 0), "") : c;
     LLVMValueRef ih = cg_add(g, oh, cg_i64(g, crop[0]));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
-    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, c, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    LLVMValueRef v = cg_load(g, k->x[0], layout_index(g, in, ic, ih, cg_add(g, i.iv, cg_i64(g, crop[1]))));
+    if (first)
+        v = LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), "");
     cg_store(g, k->y, layout_index(g, out, c, oh, i.iv), v);
     cg_loop_end(g, &i);
 }
@@ -885,8 +1052,10 @@ static void reference_body(CgKernel *k)
     case IR_SOFTMAX: emit_softmax(k, 0); break;
     case IR_LOG_SOFTMAX: emit_softmax(k, 1); break;
     case IR_PRELU: emit_prelu(k); break;
+    case IR_NORM: emit_norm(k); break;
+    case IR_SHUFFLE: emit_shuffle(k); break;
     case IR_REORDER: emit_reorder(k); break;
-    case IR_ACT: case IR_COPY: emit_elementwise(k, NULL); break;
+    case IR_ACT: case IR_COPY: case IR_RESHAPE: emit_elementwise(k, NULL); break;
     case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;
     case IR_SUB: emit_binary(k, LLVMBuildFSub); break;
     case IR_MUL: emit_binary(k, LLVMBuildFMul); break;

@@ -202,6 +202,14 @@ Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, Node
     return n;
 }
 
+Node *ast_unpack(ParseCtx *c, SrcSpan sp, NodeList names, Node *value)
+{
+    Node *n = ast_leaf(c, N_UNPACK, sp);
+    n->unpack.names = names;
+    n->unpack.value = value;
+    return n;
+}
+
 Node *ast_list_stmt(ParseCtx *c, NodeKind k, SrcSpan sp, NodeList items)
 {
     Node *n = ast_leaf(c, k, sp);
@@ -290,6 +298,13 @@ static void dump(FILE *out, const Node *n, int ind)
         dump_list(out, &n->input.dims, ind + 1);
         break;
     case N_OUTPUT: dump_head(out, n, ind, "output"); fputc('\n', out); dump_list(out, &n->list, ind + 1); break;
+    case N_UNPACK:
+        dump_head(out, n, ind, "unpack");
+        for (int i = 0; i < n->unpack.names.n; i++)
+            fprintf(out, "%s%s", i ? ", " : " ", n->unpack.names.v[i]->str);
+        fputc('\n', out);
+        dump(out, n->unpack.value, ind + 1);
+        break;
     case N_RETURN: dump_head(out, n, ind, "return"); fputc('\n', out); dump(out, n->operand, ind + 1); break;
     case N_IF:
         dump_head(out, n, ind, "if");

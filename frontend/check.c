@@ -82,6 +82,8 @@ static const char *value_desc(const Value *v)
     static const char *const d[] = {[V_POISON] = "an invalid value", [V_INT] = "an integer",
         [V_FLOAT] = "a float", [V_BOOL] = "a boolean", [V_STRING] = "a string", [V_WORD] = "a bare word",
         [V_PAIR] = "a pair", [V_QUAD] = "four integers", [V_TENSOR] = "a tensor"};
+    if (v->k == V_PAIR && v->n == 3)
+        return "three numbers";
     return d[v->k];
 }
 
@@ -104,7 +106,7 @@ static SrcSpan def_name_span(const Node *d)
 {
     if (d->kind == N_INPUT) return d->input.name_span;
     if (d->kind == N_FOR) return d->loop.var_span;
-    if (d->kind == N_PARAM) return d->span;
+    if (d->kind == N_PARAM || d->kind == N_UNPACK) return d->span;
     return d->bind.name_span;
 }
 
@@ -123,6 +125,10 @@ static void declare_body(Ctx *c, Scope *s, const NodeList *body, bool nested)
         if (st->kind == N_ASSIGN) ptrmap_put(c->a, &s->declared, st->bind.name, 1);
         if (st->kind == N_ASSIGN && nested) ptrmap_put(c->a, &s->rebind, st->bind.name, 1);
         if (st->kind == N_INPUT) ptrmap_put(c->a, &s->declared, st->input.name, 1);
+        for (int j = 0; st->kind == N_UNPACK && j < st->unpack.names.n; j++) {
+            ptrmap_put(c->a, &s->declared, st->unpack.names.v[j]->str, 1);
+            if (nested) ptrmap_put(c->a, &s->rebind, st->unpack.names.v[j]->str, 1);
+        }
         if (st->kind == N_IF) { declare_body(c, s, &st->cond.then, true); declare_body(c, s, &st->cond.els, true); }
         if (st->kind == N_FOR) declare_body(c, s, &st->loop.body, true);
     }
@@ -226,6 +232,18 @@ static bool set_key(Ctx *c, Layer *L, const char *key)
     return false;
 }
 
+/* Whether a layer of an op with parameters has state_dict tensors with its
+ * attributes: a normalisation without affine parameters and without running
+ * statistics (instance_norm(x), group_norm(x, 4, affine=false)) has none. */
+static bool has_tensors(const Layer *L)
+{
+    if (L->op == OP_GROUP_NORM || L->op == OP_LAYER_NORM)
+        return L->affine;
+    if (L->op == OP_INSTANCE_NORM)
+        return L->affine || L->running_stats;
+    return true;
+}
+
 /* Layer name: prefix + bound name, or a generated one. Layers with weights
  * need a key: prefix + name, or key prefix + name="..." override. */
 static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value *override)
@@ -245,6 +263,8 @@ static bool name_layer(Ctx *c, Scope *s, Layer *L, const char *bind, const Value
         return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, override->s));
     if (bind)
         return set_key(c, L, arena_printf(c->a, "%s%s", s->key_prefix, bind));
+    if (!has_tensors(L))
+        return true;
     diag_error(L->span, "%s has learnable parameters, so it must be bound to a name (c = %s(...)) or given name=\"...\"",
                op, op);
     context_notes(c);
@@ -313,6 +333,7 @@ static const char *type_desc(ArgType t)
     case ARG_FLOATPAIR: return "a number or a pair (h, w)";
     case ARG_ENUM: return "a word";
     case ARG_STRING: return "a string";
+    case ARG_SHAPE: return "an integer, a pair (h, w) or a shape (c, h, w)";
     case ARG_TENSOR: return "a tensor";
     case ARG_PAD4: return "an integer, (left, right) or (left, right, top, bottom)";
     }
@@ -342,13 +363,14 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
         return false;
     } else switch (a->type) {
     case ARG_INT: ok = v.k == V_INT; break;
-    case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
+    case ARG_SHAPE: ok = v.k == V_INT || (v.k == V_PAIR && !v.is_float); break;
+    case ARG_INTPAIR: case ARG_PADDING: ok = v.k == V_INT || (v.k == V_PAIR && v.n == 2 && !v.is_float); break;
     case ARG_BOOL: ok = v.k == V_BOOL; break;
     case ARG_FLOAT: ok = v.k == V_INT || v.k == V_FLOAT; break;
-    case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || v.k == V_PAIR; break;
+    case ARG_FLOATPAIR: ok = v.k == V_INT || v.k == V_FLOAT || (v.k == V_PAIR && v.n == 2); break;
     case ARG_STRING: ok = v.k == V_STRING; break;
     case ARG_TENSOR: ok = v.k == V_TENSOR; break;
-    case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && !v.is_float); break;
+    case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && v.n == 2 && !v.is_float); break;
     default: ok = false; break;
     }
     if (!ok) {
@@ -533,6 +555,25 @@ static Value tensor_value(int layer, SrcSpan sp, const char *label)
     return (Value){.k = V_TENSOR, .layer = layer, .span = sp, .def = sp, .label = label};
 }
 
+/* The state_dict tensors of a normalisation: weight and bias [C] (layer_norm:
+ * normalized_shape) with affine, running_mean and running_var [C] with
+ * running statistics. */
+static const char *norm_shapes(Ctx *c, const Layer *L)
+{
+    Shape s = L->shape;
+    long long d[3] = {s.c, s.h, s.w};
+    int n = L->op == OP_LAYER_NORM ? L->norm_dims : 1;
+    const long long *last = L->op == OP_LAYER_NORM && s.rank == 3 ? d + 3 - n : d;
+    const char *dims = n == 1 ? arena_printf(c->a, "[%lld]", last[0])
+                     : n == 2 ? arena_printf(c->a, "[%lld, %lld]", last[0], last[1])
+                              : arena_printf(c->a, "[%lld, %lld, %lld]", last[0], last[1], last[2]);
+    const char *stats = arena_printf(c->a, "running_mean and running_var [%lld]", (long long)s.c);
+    if (L->affine)
+        return L->running_stats ? arena_printf(c->a, "weight and bias %s, %s", dims, stats)
+                                : arena_printf(c->a, "weight and bias %s", dims);
+    return L->running_stats ? arena_printf(c->a, "%s (no weight and bias)", stats) : "no state_dict tensors";
+}
+
 /* "[16, 8, 3, 3] and [16]": the parameter shapes of a layer with parameters. */
 static const char *param_shapes(Ctx *c, const Layer *L)
 {
@@ -543,6 +584,8 @@ static const char *param_shapes(Ctx *c, const Layer *L)
     case OP_CONV2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", co, ci / g, kh, kw, bias);
     case OP_CONV_TRANSPOSE2D: return arena_printf(c->a, "weight [%lld, %lld, %lld, %lld]%s", ci, co / g, kh, kw, bias);
     case OP_LINEAR: return arena_printf(c->a, "weight [%lld, %lld]%s", co, ci, bias);
+    case OP_PRELU: return arena_printf(c->a, "weight [%lld]", (long long)L->num_parameters);
+    case OP_BATCHNORM2D: case OP_GROUP_NORM: case OP_INSTANCE_NORM: case OP_LAYER_NORM: return norm_shapes(c, L);
     default: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
     }
 }
@@ -812,6 +855,7 @@ static void mark_used(Scope *s, const Node *n)
     case N_NEG: case N_NOT: case N_RETURN: mark_used(s, n->operand); break;
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) mark_used(s, n->list.v[i]); break;
     case N_KWARG: case N_ASSIGN: mark_used(s, n->bind.value); break;
+    case N_UNPACK: mark_used(s, n->unpack.value); break;
     case N_IF:
         mark_used(s, n->cond.cond);
         for (int i = 0; i < n->cond.then.n; i++) mark_used(s, n->cond.then.v[i]);
@@ -940,14 +984,14 @@ static Value eval_neg(Ctx *c, Scope *s, Node *n)
 
 static Value eval_tuple(Ctx *c, Scope *s, Node *n)
 {
-    Value p = {.k = n->list.n == 4 ? V_QUAD : V_PAIR, .span = n->span};
-    if (n->list.n != 2 && n->list.n != 4) {
-        diag_error(n->span, "a tuple must be a pair (h, w) or, for pad, four integers (left, right, top, bottom); "
-                   "this one has %d elements", n->list.n);
+    Value p = {.k = n->list.n == 4 ? V_QUAD : V_PAIR, .n = n->list.n, .span = n->span};
+    if (n->list.n < 2 || n->list.n > 4) {
+        diag_error(n->span, "a tuple must be a pair (h, w), a shape (c, h, w) or, for pad, four integers "
+                   "(left, right, top, bottom); this one has %d elements", n->list.n);
         context_notes(c);
         return poison();
     }
-    for (int i = 0; i < n->list.n; i++) {
+    for (int i = 0; i < p.n; i++) {
         Value v = eval(c, s, n->list.v[i], NULL);
         if (v.k == V_POISON) return v;
         if (v.k == V_WORD) { report_undefined(c, s, &v); return poison(); }
@@ -962,7 +1006,7 @@ static Value eval_tuple(Ctx *c, Scope *s, Node *n)
             return poison();
         }
         p.i[i] = v.i[0];
-        if (i < 2)
+        if (i < 3)
             p.f[i] = v.k == V_INT ? (double)v.i[0] : v.f[0];
         p.is_float |= v.k == V_FLOAT;
     }
@@ -978,7 +1022,8 @@ static Value eval_name(Scope *s, Node *n)
     Value v = b->v;
     if (v.k != V_WORD) /* a word keeps where it was written: an undefined name passed to a block is reported at the call */
         v.span = n->span;
-    if (v.k == V_TENSOR) v.label = n->str;
+    if (v.k == V_TENSOR && n->str[0] != '<') /* <x>: an unpacked call's input keeps its label */
+        v.label = n->str;
     return v;
 }
 
@@ -1304,12 +1349,81 @@ static void exec_if(Ctx *c, Scope *s, Node *st, Value *ret)
     exec_body(c, s, t ? &st->cond.then : &st->cond.els, ret);
 }
 
+/* A node made by the checker (an unpacked call's parts), in the arena. */
+static Node *synth(Ctx *c, NodeKind k, SrcSpan sp, int depth)
+{
+    Node *n = arena_alloc(c->a, sizeof *n);
+    n->kind = k;
+    n->span = sp;
+    n->depth = depth;
+    return n;
+}
+
+/* a, b, ... = chunk(x, ...) or split(x, ...): x is evaluated once and bound
+ * under its label (not an identifier: no name can refer to it), then each
+ * name is assigned chunk(<x>, ..., part=i, parts=n), one slice layer each. */
+static void exec_unpack(Ctx *c, Scope *s, Node *st)
+{
+    Node *call = st->unpack.value;
+    const NodeList *names = &st->unpack.names;
+    bool ok = call->kind == N_CALL && !call->call.module && call->call.args.n > 0 &&
+              call->call.args.v[0]->kind != N_KWARG &&
+              (!strcmp(call->call.callee, "chunk") || !strcmp(call->call.callee, "split"));
+    Value x = poison();
+    if (call->kind != N_POISON && !ok) {
+        diag_error(call->span, "only chunk(x, ...) and split(x, ...) give several tensors to unpack into %d names",
+                   names->n);
+        context_notes(c);
+    } else if (ok) {
+        x = eval(c, s, call->call.args.v[0], NULL);
+    }
+    const char *text = arena_printf(c->a, "<%s>", x.k == V_TENSOR && x.label ? x.label : "input");
+    const char *hidden = intern(c->a, text, strlen(text));
+    bind(c, s, hidden, x, st);
+    st->used = true;
+    for (int i = 0; i < names->n; i++) {
+        Node *target = names->v[i];
+        Node *as = synth(c, N_ASSIGN, st->span, st->depth);
+        as->bind.name = target->str;
+        as->bind.name_span = target->span;
+        if (!ok) {
+            as->bind.value = synth(c, N_POISON, call->span, 1);
+            exec_assign(c, s, as);
+            continue;
+        }
+        Node *part = synth(c, N_CALL, call->span, call->depth);
+        part->call = call->call;
+        part->call.args = ast_list0();
+        Node *ref = synth(c, N_NAME, call->call.args.v[0]->span, 1);
+        ref->str = hidden;
+        VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, ref);
+        for (int j = 1; j < call->call.args.n; j++)
+            VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, call->call.args.v[j]);
+        const char *kw[2] = {"part", "parts"};
+        int64_t val[2] = {i, names->n};
+        for (int j = 0; j < 2; j++) {
+            Node *v = synth(c, N_INT, target->span, 1), *k = synth(c, N_KWARG, target->span, 1);
+            v->ival = val[j];
+            k->bind.name = intern(c->a, kw[j], strlen(kw[j]));
+            k->bind.name_span = target->span;
+            k->bind.value = v;
+            VEC_PUSH(c->a, part->call.args.v, part->call.args.n, part->call.args.cap, k);
+        }
+        as->bind.value = part;
+        exec_assign(c, s, as);
+        Binding *b = lookup(s, target->str);
+        ok = b && b->v.k != V_POISON;   /* one error for the call, not one per name */
+    }
+}
+
 static void exec_stmt(Ctx *c, Scope *s, Node *st, Value *ret)
 {
     bool in_block = s->block != NULL;
     st->ran = true;
     if (st->kind == N_ASSIGN) {
         exec_assign(c, s, st);
+    } else if (st->kind == N_UNPACK) {
+        exec_unpack(c, s, st);
     } else if (st->kind == N_INPUT && in_block) {
         diag_error(st->span, "'input' is only allowed in a network; blocks take parameters");
     } else if (st->kind == N_INPUT) {
@@ -1546,6 +1660,7 @@ static void collect_calls(Ctx *c, Node *n, EdgeList *out)
         break;
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) collect_calls(c, n->list.v[i], out); break;
     case N_KWARG: case N_ASSIGN: case N_PARAM: collect_calls(c, n->bind.value, out); break;
+    case N_UNPACK: collect_calls(c, n->unpack.value, out); break;
     default: break;
     }
 }
@@ -1622,6 +1737,9 @@ static void lint_bind_all(Ctx *c, Scope *ls, const NodeList *body)
                          : st->kind == N_FOR ? st->loop.var : NULL;
         if (name && !lookup(ls, name))
             bind(c, ls, name, poison(), st);
+        for (int j = 0; st->kind == N_UNPACK && j < st->unpack.names.n; j++)   /* a, b = chunk(x, 2) */
+            if (!lookup(ls, st->unpack.names.v[j]->str))
+                bind(c, ls, st->unpack.names.v[j]->str, poison(), st);
         if (st->kind == N_IF) {
             lint_bind_all(c, ls, &st->cond.then);
             lint_bind_all(c, ls, &st->cond.els);
@@ -1706,6 +1824,7 @@ static void lint_body(Ctx *c, Scope *ls, const NodeList *body, bool all)
         bool lint = all || !st->ran;
         switch (st->kind) {
         case N_ASSIGN: if (lint) lint_expr(c, ls, st->bind.value, NULL, NULL); break;
+        case N_UNPACK: if (lint) lint_expr(c, ls, st->unpack.value, NULL, NULL); break;
         case N_RETURN: if (lint && st->operand) lint_expr(c, ls, st->operand, NULL, NULL); break;
         case N_OUTPUT:
             for (int j = 0; lint && j < st->list.n; j++)

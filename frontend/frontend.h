@@ -80,11 +80,23 @@ typedef struct Layer {
     double scale[2];       /* upsample scale_factor (H, W); 0 when given by size= or like= */
     UpsampleMode mode;     /* upsample */
     bool align_corners;    /* upsample bilinear, bicubic */
-    int64_t crop_offset[2];/* crop: top, left offset into the input */
+    int64_t crop_offset[2];/* crop, slice: top, left offset into the input */
+    int64_t crop_channel;  /* slice: the first input channel (or feature) */
     int softmax_dim;       /* softmax: 0 = channels/features (PyTorch dim=1) */
     double act_arg[2];     /* elu alpha; softplus beta, threshold; hardtanh min_val, max_val;
                               gelu [0] = 1 for approximate='tanh'; *_scalar: y = x*[0] + [1] */
     int64_t num_parameters;/* prelu: 1 or the channels */
+    /* normalisation (batchnorm2d, group_norm, layer_norm, instance_norm) */
+    bool affine;           /* learnable weight and bias (layer_norm: elementwise_affine) */
+    bool running_stats;    /* track_running_stats: running_mean and running_var buffers,
+                              used to normalise at inference (batchnorm2d, instance_norm) */
+    int64_t norm_groups;   /* group_norm, layer_norm, instance_norm without running stats:
+                              the segments of a sample normalised on their own, each
+                              contiguous in [C, H, W] order (num_groups; C; numel / prod(normalized_shape)) */
+    int norm_dims;         /* layer_norm: trailing dimensions normalised (1: W, 2: H, W, 3: C, H, W) */
+    int64_t shuffle_factor;/* pixel_shuffle, pixel_unshuffle: r; channel_shuffle: groups */
+    int axis;              /* concat: the per-sample dimension joined, 0 = C (or F), 1 = H, 2 = W
+                              (PyTorch's dim 1, 2, 3 of an N, C, H, W tensor) */
 
     int64_t params;        /* learnable parameters (PyTorch's numel over parameters()) */
     int64_t buffers;       /* float buffer elements (batchnorm running_mean + running_var) */

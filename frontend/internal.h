@@ -74,6 +74,7 @@ typedef enum {
     N_PARAM,    /* block parameter, optional default: bind */
     N_BLOCK,    /* block name(params) { body }: def */
     N_NETWORK,  /* network name { body }: def */
+    N_UNPACK,   /* a, b = chunk(x, 2): unpack (names: N_NAME nodes) */
 } NodeKind;
 
 typedef struct Node Node;
@@ -102,6 +103,7 @@ struct Node {
         struct { const char *name; SrcSpan name_span; Node *value; } bind;
         struct { const char *name; SrcSpan name_span; NodeList dims; } input;
         struct { const char *name; SrcSpan name_span; NodeList params, body; } def;
+        struct { NodeList names; Node *value; } unpack;
     };
 };
 
@@ -133,6 +135,7 @@ Node *ast_for(ParseCtx *c, SrcSpan sp, const char *var, SrcSpan var_sp, Node *it
 Node *ast_tuple(ParseCtx *c, SrcSpan sp, Node *first, NodeList rest);
 Node *ast_bind(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, Node *value);
 Node *ast_input(ParseCtx *c, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList dims);
+Node *ast_unpack(ParseCtx *c, SrcSpan sp, NodeList names, Node *value);
 Node *ast_list_stmt(ParseCtx *c, NodeKind k, SrcSpan sp, NodeList items);
 Node *ast_return(ParseCtx *c, SrcSpan sp, Node *e);
 Node *ast_def(ParseCtx *c, NodeKind k, SrcSpan sp, const char *name, SrcSpan name_sp, NodeList params, NodeList body);
@@ -159,6 +162,7 @@ typedef enum {
     ARG_FLOATPAIR = 'F',
     ARG_ENUM = 'e',    /* bare word */
     ARG_STRING = 's',
+    ARG_SHAPE = 'S',   /* integer, (h, w) or (c, h, w): trailing dimensions */
     ARG_TENSOR = 't',  /* a tensor read for its shape only (upsample like=) */
     ARG_PAD4 = 'Q',    /* integer, (left, right) or (left, right, top, bottom) as F.pad */
 } ArgType;
@@ -215,7 +219,7 @@ typedef enum {
     V_BOOL,     /* b */
     V_STRING,   /* s */
     V_WORD,     /* an unbound identifier: an enum word (same, bilinear) or an undefined name: s */
-    V_PAIR,     /* (h, w): i[], f[]; is_float if either was a float */
+    V_PAIR,     /* (h, w), or (C, H, W) with n = 3: i[], f[]; is_float if any was a float */
     V_QUAD,     /* four integers (left, right, top, bottom): i[0..3] (pad's `pad`) */
     V_TENSOR,   /* layer */
 } ValKind;
@@ -224,8 +228,9 @@ typedef struct {
     ValKind k;
     bool b, is_float;
     int layer;
-    int64_t i[4];
-    double f[2];
+    int n;              /* V_PAIR: elements, 2 or 3 (only a shape argument takes 3) */
+    int64_t i[4];       /* V_QUAD: all four */
+    double f[3];
     const char *s;
     const char *label;  /* how the source names a tensor: "down3", or "conv2d(...)" */
     SrcSpan span;       /* where this use was written */

@@ -287,14 +287,29 @@ static bool rule_LINEAR(OpCall *k, Layer *L)
     return true;
 }
 
+/* eps (and momentum, informational) of a normalisation. */
+static bool norm_eps(const OpCall *k, Layer *L)
+{
+    L->eps = arg(k, "eps")->f[0];
+    L->momentum = op_arg_index(k->spec, "momentum") >= 0 ? arg(k, "momentum")->f[0] : 0;
+    if (L->eps > 0)
+        return true;
+    diag_error(arg_span(k, "eps"), "eps of %s must be positive, got %g", k->spec->name, L->eps);
+    return false;
+}
+
 static bool rule_BATCHNORM2D(OpCall *k, Layer *L)
 {
-    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c))
+    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c) || !norm_eps(k, L))
         return false;
-    L->eps = arg(k, "eps")->f[0];
-    L->momentum = arg(k, "momentum")->f[0];
-    if (!(L->eps > 0)) {
-        diag_error(arg_span(k, "eps"), "eps of batchnorm2d must be positive, got %g", L->eps);
+    L->affine = arg(k, "affine")->b;
+    L->running_stats = arg(k, "track_running_stats")->b;
+    if (!L->running_stats) {
+        /* PyTorch then normalises with the statistics of the whole batch, even in eval() */
+        diag_error(arg_span(k, "track_running_stats"), "batchnorm2d with track_running_stats=false normalises "
+                   "with statistics over the whole batch (N, H, W), even in eval(); convc computes each sample on its own");
+        diag_note(arg_span(k, "track_running_stats"), "for per-sample statistics (the same at batch size 1) use "
+                  "instance_norm(x, affine=%s)", L->affine ? "true" : "false");
         return false;
     }
     L->in_channels = L->out_channels = shape_of(k, 0).c;
@@ -560,25 +575,57 @@ static bool shape_mismatch(OpCall *k, int t, int u, const char *what)
     return false;
 }
 
+/* dim as PyTorch numbers the dimensions of the batched tensor (N, C, H, W or
+ * N, F), negative from the end: the per-sample axis (0 = C or F, 1 = H, 2 = W). */
+static bool batched_dim(const OpCall *k, Shape s, int *axis)
+{
+    int64_t dim = arg(k, "dim")->i[0], n = s.rank + 1;
+    int64_t d = dim < 0 ? dim + n : dim;
+    if (d >= 1 && d < n) {
+        *axis = (int)d - 1;
+        return true;
+    }
+    if (d == 0)
+        diag_error(arg_span(k, "dim"), "dim=%lld of %s is the batch dimension; convc's tensors are per sample "
+                   "(dim=1 is C, 2 is H, 3 is W, as in PyTorch's N, C, H, W)", (long long)dim, k->spec->name);
+    else
+        diag_error(arg_span(k, "dim"), "dim=%lld of %s is out of range: '%s' has %lld dimensions with the batch "
+                   "(PyTorch accepts %lld to %lld)", (long long)dim, k->spec->name, k->tensors[0].label,
+                   (long long)n, (long long)-n, (long long)(n - 1));
+    note_tensor(k, 0);
+    return false;
+}
+
 static bool rule_CONCAT(OpCall *k, Layer *L)
 {
-    if (arg(k, "dim")->i[0] != 1) {
-        diag_error(arg_span(k, "dim"), "concat joins along channels only (dim=1), got dim=%lld",
-                   (long long)arg(k, "dim")->i[0]);
-        return false;
-    }
+    static const char *const names[3] = {"channels", "height", "width"};
     Shape s0 = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, s0, &axis))
+        return false;
+    L->axis = axis;
     L->shape = s0;
+    int64_t *sum = axis == 0 ? &L->shape.c : axis == 1 ? &L->shape.h : &L->shape.w;
     for (int t = 1; t < k->ntensors; t++) {
         Shape s = shape_of(k, t);
+        int64_t d[3] = {s.c, s.h, s.w}, d0[3] = {s0.c, s0.h, s0.w};
         if (s.rank != s0.rank)
             return shape_mismatch(k, 0, t, "concat inputs must have the same rank");
-        if (s.h != s0.h || s.w != s0.w)
-            return shape_mismatch(k, 0, t, "concat inputs must have the same height and width");
-        L->shape.c += s.c;
+        for (int i = 0; i < 3; i++) {
+            if (i == axis || d[i] == d0[i])
+                continue;
+            static const char *const others[3] = {"", "channels and width", "channels and height"};
+            char what[96];
+            if (axis == 0)
+                snprintf(what, sizeof what, "concat inputs must have the same height and width");
+            else
+                snprintf(what, sizeof what, "concat along the %s needs inputs of the same %s", names[axis], others[axis]);
+            return shape_mismatch(k, 0, t, what);
+        }
+        *sum += axis == 0 ? s.c : axis == 1 ? s.h : s.w;
     }
-    if (L->shape.c > LIMIT_DIM) {
-        diag_error(k->span, "concat gives too many channels (%lld)", (long long)L->shape.c);
+    if (*sum > LIMIT_DIM) {
+        diag_error(k->span, "concat gives too many %s (%lld)", names[axis], (long long)*sum);
         return false;
     }
     return true;
@@ -721,6 +768,316 @@ static bool softmax_dim(OpCall *k, Layer *L)
 
 static bool rule_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
 static bool rule_LOG_SOFTMAX(OpCall *k, Layer *L) { return softmax_dim(k, L); }
+
+/* ---- normalisation with per-sample statistics, rearranging (issue 9) ------ */
+
+/* The channel count of the input is divisible by n (what = "num_groups=4"). */
+static bool channels_divisible(const OpCall *k, const char *argname, int64_t n, const char *what)
+{
+    int64_t c = shape_of(k, 0).c;
+    if (c % n == 0)
+        return true;
+    diag_error(arg_span(k, argname), "%s needs the channels of '%s' to be divisible by %s, but it has %lld channels",
+               k->spec->name, k->tensors[0].label, what, (long long)c);
+    note_tensor(k, 0);
+    return false;
+}
+
+static bool rule_GROUP_NORM(OpCall *k, Layer *L)
+{
+    int64_t g[2];
+    Shape in = shape_of(k, 0);
+    if (!int_pair(k, "num_groups", 1, g) || !check_in_count(k, "num_channels", in.c) || !norm_eps(k, L))
+        return false;
+    char what[64];
+    snprintf(what, sizeof what, "num_groups=%lld", (long long)g[0]);
+    if (!channels_divisible(k, "num_groups", g[0], what))
+        return false;
+    L->norm_groups = g[0];
+    L->affine = arg(k, "affine")->b;
+    L->in_channels = L->out_channels = in.c;
+    L->shape = in;
+    return true;
+}
+
+static bool rule_INSTANCE_NORM(OpCall *k, Layer *L)
+{
+    if (!tensor3(k, 0) || !check_in_count(k, "num_features", shape_of(k, 0).c) || !norm_eps(k, L))
+        return false;
+    L->affine = arg(k, "affine")->b;
+    L->running_stats = arg(k, "track_running_stats")->b;
+    if (!L->running_stats && shape_of(k, 0).h * shape_of(k, 0).w == 1) {  /* PyTorch's _verify_spatial_size */
+        diag_error(k->tensors[0].span, "instance_norm normalises each channel over H*W, but '%s' is 1 x 1 "
+                   "(PyTorch expects more than 1 spatial element)", k->tensors[0].label);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->norm_groups = shape_of(k, 0).c;
+    L->in_channels = L->out_channels = shape_of(k, 0).c;
+    L->shape = shape_of(k, 0);
+    return true;
+}
+
+/* normalized_shape: the last 1, 2 or 3 dimensions of the input, as PyTorch. */
+static bool rule_LAYER_NORM(OpCall *k, Layer *L)
+{
+    const Value *ns = arg(k, "normalized_shape");
+    Shape in = shape_of(k, 0);
+    int n = ns->k == V_PAIR ? ns->n : 1;
+    int64_t dims[3] = {in.c, in.h, in.w}, prod = 1;
+    int rank = in.rank == 1 ? 1 : 3;
+    const int64_t *last = in.rank == 1 ? &in.c : dims + 3 - n;
+    bool ok = n <= rank;
+    for (int i = 0; ok && i < n; i++)
+        ok = ns->i[i] == last[i];
+    if (!ok) {
+        char want[96], have[96];
+        if (n == 1)
+            snprintf(want, sizeof want, "[%lld]", (long long)ns->i[0]);
+        else if (n == 2)
+            snprintf(want, sizeof want, "[%lld, %lld]", (long long)ns->i[0], (long long)ns->i[1]);
+        else
+            snprintf(want, sizeof want, "[%lld, %lld, %lld]", (long long)ns->i[0], (long long)ns->i[1], (long long)ns->i[2]);
+        shape_str(have, sizeof have, in);
+        diag_error(ns->span, "normalized_shape %s of layer_norm must be the last %d dimension%s of '%s', which is %s",
+                   want, n, n == 1 ? "" : "s", k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    if (!norm_eps(k, L))
+        return false;
+    for (int i = 0; i < n; i++)
+        prod *= ns->i[i];
+    L->norm_dims = n;
+    L->norm_groups = (in.c * in.h * in.w) / prod;
+    L->affine = arg(k, "elementwise_affine")->b;
+    L->in_channels = L->out_channels = in.c;
+    L->shape = in;
+    return true;
+}
+
+/* The factor of a shuffle: positive, at most LIMIT_DIM. */
+static bool shuffle_factor(const OpCall *k, const char *name, Layer *L)
+{
+    int64_t f[2];
+    if (!tensor3(k, 0) || !int_pair(k, name, 1, f))
+        return false;
+    L->shuffle_factor = f[0];
+    return true;
+}
+
+static bool rule_PIXEL_SHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "upscale_factor", L))
+        return false;
+    int64_t r = L->shuffle_factor;
+    Shape in = shape_of(k, 0);
+    char what[64];
+    snprintf(what, sizeof what, "upscale_factor^2 = %lld", (long long)(r * r));
+    if (!channels_divisible(k, "upscale_factor", r * r, what))
+        return false;
+    if (in.h * r > LIMIT_DIM || in.w * r > LIMIT_DIM) {
+        diag_error(arg_span(k, "upscale_factor"), "pixel_shuffle output is %lld x %lld; an extent may be at most %d",
+                   (long long)(in.h * r), (long long)(in.w * r), LIMIT_DIM);
+        return false;
+    }
+    L->scale[0] = L->scale[1] = (double)r;   /* as a nearest upsample, for the receptive field */
+    L->shape = (Shape){3, in.c / (r * r), in.h * r, in.w * r};
+    return true;
+}
+
+static bool rule_PIXEL_UNSHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "downscale_factor", L))
+        return false;
+    int64_t r = L->shuffle_factor;
+    Shape in = shape_of(k, 0);
+    if (in.h % r || in.w % r) {
+        diag_error(arg_span(k, "downscale_factor"), "pixel_unshuffle needs the height and width of '%s' to be "
+                   "divisible by downscale_factor=%lld, but it is %lld x %lld", k->tensors[0].label, (long long)r,
+                   (long long)in.h, (long long)in.w);
+        note_tensor(k, 0);
+        return false;
+    }
+    for (int d = 0; d < 2; d++)   /* as an r x r window with stride r, for the receptive field */
+        L->kernel[d] = L->stride[d] = r, L->dilation[d] = 1;
+    L->shape = (Shape){3, in.c * r * r, in.h / r, in.w / r};
+    return true;
+}
+
+static bool rule_CHANNEL_SHUFFLE(OpCall *k, Layer *L)
+{
+    if (!shuffle_factor(k, "groups", L))
+        return false;
+    char what[64];
+    snprintf(what, sizeof what, "groups=%lld", (long long)L->shuffle_factor);
+    if (!channels_divisible(k, "groups", L->shuffle_factor, what))
+        return false;
+    L->shape = shape_of(k, 0);
+    return true;
+}
+
+/* slice(x, start, end, dim=1): x[:, start:end] along dim (PyTorch's numbering
+ * with the batch); start and end may count from the end when negative, as
+ * Python's; no end: to the end. The slice must not be empty. */
+static bool rule_SLICE(OpCall *k, Layer *L)
+{
+    static const char *const names[3] = {"channels", "height", "width"};
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, in, &axis))
+        return false;
+    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w;
+    bool has_end = arg(k, "end")->k != V_POISON;
+    int64_t start = arg(k, "start")->i[0], end = has_end ? arg(k, "end")->i[0] : n;
+    int64_t s = start < 0 ? start + n : start, e = end < 0 ? end + n : end;
+    if (s < 0 || s >= n || e <= s || e > n) {
+        diag_error(has_end && s >= 0 && s < n ? arg_span(k, "end") : arg_span(k, "start"),
+                   "slice [%lld:%lld] of the %s of '%s' (%lld) is %s", (long long)start, (long long)end,
+                   in.rank == 1 ? "features" : names[axis], k->tensors[0].label, (long long)n,
+                   s < 0 || s >= n || e > n ? "out of range" : "empty");
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = in;
+    if (axis == 0)
+        L->crop_channel = s, L->shape.c = e - s;
+    else if (axis == 1)
+        L->crop_offset[0] = s, L->shape.h = e - s;
+    else
+        L->crop_offset[1] = s, L->shape.w = e - s;
+    return true;
+}
+
+/* A target shape F or (C, H, W) for the elements of x; one extent may be -1
+ * (what the others leave), as PyTorch's reshape. */
+static bool reshape_to(OpCall *k, Layer *L, const char *name)
+{
+    const Value *v = arg(k, name);
+    Shape in = shape_of(k, 0);
+    int n = v->k == V_PAIR ? v->n : 1;
+    int64_t d[3] = {v->i[0], n > 1 ? v->i[1] : 1, n > 2 ? v->i[2] : 1}, known = 1, numel = in.c * in.h * in.w;
+    int free = -1;
+    char have[96];
+    shape_str(have, sizeof have, in);
+    if (n == 2) {
+        diag_error(v->span, "%s of %s is F or (C, H, W) per sample, not a pair", name, k->spec->name);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        if (d[i] == -1 && free < 0) {
+            free = i;
+            continue;
+        }
+        if (d[i] < 1 || d[i] > LIMIT_DIM) {
+            diag_error(v->span, "%s of %s has the extent %lld; extents are positive, and one of them may be -1",
+                       name, k->spec->name, (long long)d[i]);
+            return false;
+        }
+        known *= d[i];
+    }
+    if (free >= 0 && numel % known == 0)
+        d[free] = numel / known, known = numel;
+    if (known != numel) {
+        diag_error(v->span, "%s of %s does not hold the %lld elements of '%s' (%s)", name, k->spec->name,
+                   (long long)numel, k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = n == 1 ? (Shape){1, d[0], 1, 1} : (Shape){3, d[0], d[1], d[2]};
+    return true;
+}
+
+static bool rule_RESHAPE(OpCall *k, Layer *L) { return reshape_to(k, L, "shape"); }
+
+/* unflatten(x, dim, unflattened_size): [F] (PyTorch's N, F) with dim=1 or -1
+ * into [C, H, W]. */
+static bool rule_UNFLATTEN(OpCall *k, Layer *L)
+{
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (in.rank != 1) {
+        char have[96];
+        shape_str(have, sizeof have, in);
+        diag_error(k->tensors[0].span, "unflatten expects a flat [F] tensor, but '%s' is %s (use reshape)",
+                   k->tensors[0].label, have);
+        note_tensor(k, 0);
+        return false;
+    }
+    return batched_dim(k, in, &axis) && reshape_to(k, L, "unflattened_size");
+}
+
+/* chunk and split, part i of n (the checker unpacks `a, b = chunk(x, 2)` into
+ * one call per name): the range [start, end) of part i along dim, as
+ * PyTorch's torch.chunk (parts of ceil(size / chunks), fewer parts if that
+ * covers the size) and torch.split (parts of split_size, the last smaller; or
+ * the sections, which must add up to the size). */
+static bool rule_parts(OpCall *k, Layer *L)
+{
+    static const char *const names[3] = {"channels", "height", "width"};
+    bool chunk = k->op == OP_CHUNK;
+    const char *what = chunk ? "chunks" : "split_size_or_sections";
+    if (!given(k, "part")) {
+        diag_error(k->span, "%s gives several tensors: unpack them into names, as in a, b = %s(x, ...)",
+                   k->spec->name, k->spec->name);
+        return false;
+    }
+    Shape in = shape_of(k, 0);
+    int axis;
+    if (!batched_dim(k, in, &axis))
+        return false;
+    const char *dname = in.rank == 1 ? "features" : names[axis];
+    const Value *v = arg(k, what);
+    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w, part = arg(k, "part")->i[0];
+    int64_t parts = arg(k, "parts")->i[0], count, start = 0, end;
+    if (v->k == V_PAIR) {   /* sections */
+        int64_t sum = 0;
+        for (int i = 0; i < v->n; i++) {
+            if (v->i[i] < 1) {
+                diag_error(v->span, "the sections of split must be positive, got %lld", (long long)v->i[i]);
+                return false;
+            }
+            sum += v->i[i];
+            if (i < part)
+                start += v->i[i];
+        }
+        if (sum != n) {
+            diag_error(v->span, "the sections of split add up to %lld, but the %s of '%s' are %lld", (long long)sum,
+                       dname, k->tensors[0].label, (long long)n);
+            note_tensor(k, 0);
+            return false;
+        }
+        count = v->n;
+        end = start + (part < count ? v->i[part] : 0);
+    } else {
+        if (v->i[0] < 1) {
+            diag_error(v->span, "%s of %s must be positive, got %lld", what, k->spec->name, (long long)v->i[0]);
+            return false;
+        }
+        int64_t size = chunk ? (n + v->i[0] - 1) / v->i[0] : v->i[0];
+        count = (n + size - 1) / size;
+        start = part * size;
+        end = start + size < n ? start + size : n;
+    }
+    if (count != parts) {
+        diag_error(k->span, "%s gives %lld tensor%s (the %lld %s of '%s' in parts of %s), but %lld names are written",
+                   k->spec->name, (long long)count, count == 1 ? "" : "s", (long long)n, dname, k->tensors[0].label,
+                   v->k == V_PAIR ? "the sections" : chunk ? "ceil(size / chunks)" : "split_size", (long long)parts);
+        note_tensor(k, 0);
+        return false;
+    }
+    L->shape = in;
+    if (axis == 0)
+        L->crop_channel = start, L->shape.c = end - start;
+    else if (axis == 1)
+        L->crop_offset[0] = start, L->shape.h = end - start;
+    else
+        L->crop_offset[1] = start, L->shape.w = end - start;
+    return true;
+}
+
+static bool rule_CHUNK(OpCall *k, Layer *L) { return rule_parts(k, L); }
+static bool rule_SPLIT(OpCall *k, Layer *L) { return rule_parts(k, L); }
 
 typedef bool (*RuleFn)(OpCall *, Layer *);
 static const RuleFn rules[OP_COUNT] = {

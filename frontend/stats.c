@@ -102,12 +102,23 @@ static int64_t layer_params(const Graph *g, const Layer *l)
     case OP_LINEAR:
         return numel(input_of(g, l, 0)->shape) * cout + (l->bias ? cout : 0);
     case OP_BATCHNORM2D:
-        return 2 * cout;
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+        return l->affine ? 2 * cout : 0;
+    case OP_LAYER_NORM:   /* weight and bias shaped as normalized_shape */
+        return l->affine ? 2 * (numel(l->shape) / l->norm_groups) : 0;
     case OP_PRELU:
         return l->num_parameters;
     default:
         return 0;
     }
+}
+
+/* Float buffers: running_mean + running_var of a normalisation that tracks them. */
+static int64_t layer_buffers(const Layer *l)
+{
+    bool tracks = l->op == OP_BATCHNORM2D || l->op == OP_INSTANCE_NORM;
+    return tracks && l->running_stats ? 2 * l->shape.c : 0;
 }
 
 /* Default MACs (fvcore/thop): one multiply-accumulate per weight use.
@@ -135,7 +146,8 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
  *                             + (bias ? Cout*Hout*Wout : 0)   (output positions, also transposed)
  *   linear:                   in*out + (bias ? out : 0)
  *   relu, relu6, leaky_relu, prelu, elu:  output elements
- *   batchnorm2d (affine):     2 * input elements
+ *   batchnorm2d, group_norm, instance_norm, layer_norm:
+ *                             input elements, twice with affine (elementwise_affine)
  *   max/avg/global/adaptive pools: input elements
  *   upsample:                 output elements
  *   everything else (sigmoid, tanh, silu, gelu, softmax, concat, add, mul, ...): 0 */
@@ -156,7 +168,10 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_UPSAMPLE:
         return numel(out);
     case OP_BATCHNORM2D:
-        return 2 * numel(in);
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        return (l->affine ? 2 : 1) * numel(in);
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL:
@@ -192,6 +207,16 @@ static double transposed_span(int64_t k, int64_t s, int64_t d)
 {
     int64_t g = gcd64(d, s);
     return (double)(d / g) * (double)(((k - 1) * g) / s);
+}
+
+/* Whether a normalisation's statistics span the whole of dimension d (0 = H,
+ * 1 = W): per-sample statistics do, except layer_norm over W alone along H;
+ * running statistics (instance_norm with track_running_stats) do not. */
+static bool norm_reads_whole(const Layer *l, int d)
+{
+    if (l->op == OP_INSTANCE_NORM && l->running_stats)
+        return false;
+    return l->op != OP_LAYER_NORM || l->norm_dims >= 2 || d == 1;
 }
 
 /* add, sub, mul: every operand contributes its window; the step between
@@ -245,6 +270,7 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
     case OP_CONV2D:
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
+    case OP_PIXEL_UNSHUFFLE: /* an r x r window, stride r */
         o.r = in.r + (double)(dil * (k - 1)) * in.j;
         o.j = in.j * (double)s;
         break;
@@ -252,6 +278,7 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         o.r = in.r + transposed_span(k, s, dil) * in.j;
         o.j = in.j / (double)s;
         break;
+    case OP_PIXEL_SHUFFLE:   /* scale = r, mode nearest: one input pixel */
     case OP_UPSAMPLE:
         /* nearest reads one input pixel, bilinear two, bicubic four */
         o.r = in.r + (double)(upsample_taps(l) - 1) * (l->scale[d] != 1.0 ? in.j : 0);
@@ -271,7 +298,15 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
         break;
     }
     case OP_LINEAR:
+    case OP_RESHAPE:     /* positions move: every output may come from anywhere */
+    case OP_UNFLATTEN:
         o.r = in.full;
+        break;
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        if (norm_reads_whole(l, d))
+            o.r = in.full;
         break;
     case OP_SOFTMAX:
     case OP_LOG_SOFTMAX:
@@ -308,9 +343,15 @@ static void compute_rf(Graph *g)
         for (int d = 0; d < 2; d++) {
             Rf in = l->ninputs ? all[l->inputs[0] * 2 + d] : (Rf){1, 1, 1};
             Rf o = rf_step(g, l, d, in, all);
-            /* a [F] tensor keeps the window of the whole map it came from */
-            o.full = l->shape.rank == 3 ? o.r + (double)(extent(l->shape, d) - 1) * o.j
-                                        : fmax(o.full, o.r);
+            /* a [F] tensor keeps the window of the whole map it came from, and so
+             * do a normalisation whose every output reads the whole map and the
+             * layers after it that keep windows as they are (elementwise) */
+            bool whole = ((l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM) &&
+                          norm_reads_whole(l, d)) || l->op == OP_RESHAPE || l->op == OP_UNFLATTEN;
+            if (l->ninputs && o.r == in.r && o.j == in.j && extent(input_of(g, l, 0)->shape, d) == extent(l->shape, d))
+                whole = true, o.full = in.full;
+            o.full = l->shape.rank == 3 && !whole ? o.r + (double)(extent(l->shape, d) - 1) * o.j
+                                                  : fmax(o.full, o.r);
             all[i * 2 + d] = o;
             l->rf_size[d] = o.r;
             l->rf_stride[d] = o.j;
@@ -509,7 +550,14 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     switch (l->op) {
     case OP_CONV2D:
     case OP_MAXPOOL2D:
-    case OP_AVGPOOL2D: return win_conv(o, ins[0], l, d);
+    case OP_AVGPOOL2D:
+    case OP_PIXEL_UNSHUFFLE: return win_conv(o, ins[0], l, d);
+    case OP_PIXEL_SHUFFLE: return win_upsample(o, ins[0], l, d);
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM:
+        /* reading the whole map at every position has no period: the continuous rule stands */
+        return !norm_reads_whole(l, d) && win_union(o, ins, 1, 0);
     case OP_CONV_TRANSPOSE2D: return win_transposed(o, ins[0], l, d);
     case OP_UPSAMPLE: return win_upsample(o, ins[0], l, d);
     case OP_GLOBAL_AVGPOOL:
@@ -517,7 +565,12 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
     case OP_ADAPTIVE_AVGPOOL2D:
     case OP_ADAPTIVE_MAXPOOL2D:
         return extent(l->shape, d) == 1 && win_whole(o, ins[0], extent(in, d));
-    case OP_CROP: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_CROP:
+    case OP_SLICE:
+    case OP_CHUNK:
+    case OP_SPLIT: return win_union(o, ins, 1, l->crop_offset[d]);
+    case OP_RESHAPE:
+    case OP_UNFLATTEN: return false;
     case OP_ADD:
     case OP_SUB:
     case OP_MUL:
@@ -527,7 +580,10 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
         return win_union(o, ins, n, 0);
     case OP_PAD:
         return l->pad_mode == PAD_CONSTANT && win_union(o, ins, 1, -l->pad_begin[d]);
-    case OP_CONCAT: return win_union(o, ins, n, 0);
+    case OP_CONCAT:
+        if (l->axis == d + 1)
+            return false;   /* joined along d: positions move between inputs; the continuous rule stands */
+        return win_union(o, ins, n, 0);
     default: return win_union(o, ins, 1, 0);
     }
 }
@@ -577,7 +633,7 @@ void fe_compute_costs(Graph *g)
         /* share=: the parameters are the other layer's, counted there once (as
            PyTorch's parameters() and torchinfo's totals); its MACs count per use */
         l->params = l->op == OP_INPUT || l->shared ? 0 : layer_params(g, l);
-        l->buffers = l->op == OP_BATCHNORM2D && !l->shared ? 2 * l->shape.c : 0;
+        l->buffers = l->shared ? 0 : layer_buffers(l);
         l->macs = l->op == OP_INPUT ? 0 : layer_macs(g, l);
     }
     compute_rf(g);
@@ -1013,8 +1069,17 @@ static void json_attrs(FILE *out, const Layer *l)
         fprintf(out, ", \"ceil_mode\": %s", l->ceil_mode ? "true" : "false");
     if (l->op == OP_AVGPOOL2D)
         fprintf(out, ", \"count_include_pad\": %s", l->count_include_pad ? "true" : "false");
-    if (l->op == OP_BATCHNORM2D)
-        fprintf(out, ", \"eps\": %.9g", l->eps);
+    if (l->op == OP_BATCHNORM2D || l->op == OP_GROUP_NORM || l->op == OP_INSTANCE_NORM || l->op == OP_LAYER_NORM)
+        fprintf(out, ", \"eps\": %.9g, \"affine\": %s", l->eps, l->affine ? "true" : "false");
+    if (l->op == OP_BATCHNORM2D || l->op == OP_INSTANCE_NORM)
+        fprintf(out, ", \"track_running_stats\": %s", l->running_stats ? "true" : "false");
+    if (l->op == OP_GROUP_NORM)
+        fprintf(out, ", \"num_groups\": %lld", (long long)l->norm_groups);
+    if (l->op == OP_LAYER_NORM)
+        fprintf(out, ", \"normalized_dims\": %d", l->norm_dims);
+    if (l->op == OP_PIXEL_SHUFFLE || l->op == OP_PIXEL_UNSHUFFLE || l->op == OP_CHANNEL_SHUFFLE)
+        fprintf(out, ", \"%s\": %lld", l->op == OP_PIXEL_SHUFFLE ? "upscale_factor" : l->op == OP_PIXEL_UNSHUFFLE
+                ? "downscale_factor" : "groups", (long long)l->shuffle_factor);
     if (l->op == OP_LEAKY_RELU)
         fprintf(out, ", \"negative_slope\": %.9g", l->negative_slope);
     json_act_attrs(out, l);
@@ -1250,11 +1315,20 @@ static void explain_pad(FILE *out, const Graph *g, const Layer *l)
 
 static void explain_concat(FILE *out, const Graph *g, const Layer *l)
 {
-    fputs("output size: channels add up, H and W must agree\n  C = ", out);
+    if (l->axis == 0) {
+        fputs("output size: channels add up, H and W must agree\n  C = ", out);
+        for (int i = 0; i < l->ninputs; i++)
+            fprintf(out, "%s%lld", i ? " + " : "", (long long)input_of(g, l, i)->shape.c);
+        fprintf(out, " = %lld\n  H x W = %lld x %lld\nparameters: none\n", (long long)l->shape.c,
+                (long long)l->shape.h, (long long)l->shape.w);
+        return;
+    }
+    int d = l->axis - 1;
+    fprintf(out, "output size: %s add up (dim=%d), C and %s must agree\n  %s = ", d ? "widths" : "heights",
+            l->axis + 1, d ? "H" : "W", dim_name(d));
     for (int i = 0; i < l->ninputs; i++)
-        fprintf(out, "%s%lld", i ? " + " : "", (long long)input_of(g, l, i)->shape.c);
-    fprintf(out, " = %lld\n  H x W = %lld x %lld\nparameters: none\n", (long long)l->shape.c,
-            (long long)l->shape.h, (long long)l->shape.w);
+        fprintf(out, "%s%lld", i ? " + " : "", (long long)extent(input_of(g, l, i)->shape, d));
+    fprintf(out, " = %lld\n  C = %lld\nparameters: none\n", (long long)extent(l->shape, d), (long long)l->shape.c);
 }
 
 static void explain_crop(FILE *out, const Graph *g, const Layer *l)
@@ -1283,13 +1357,58 @@ static void explain_linear(FILE *out, const Graph *g, const Layer *l)
             (long long)in, (long long)o, (long long)l->macs);
 }
 
-static void explain_batchnorm(FILE *out, const Layer *l)
+/* batchnorm2d, group_norm, instance_norm, layer_norm: y = (x - mean) / sqrt(var + eps) * weight + bias */
+static void explain_norm(FILE *out, const Layer *l)
 {
-    int64_t c = l->shape.c;
+    Shape s = l->shape;
+    int64_t c = s.c, seg = numel(s) / or1(l->norm_groups);
     fputs("output size: unchanged\n", out);
-    fprintf(out, "parameters: weight + bias = 2*C\n  params = 2*%lld = %lld\n", (long long)c, (long long)l->params);
-    fprintf(out, "buffers: running_mean + running_var = 2*C\n  buffers = 2*%lld = %lld (not parameters)\n",
-            (long long)c, (long long)l->buffers);
+    fprintf(out, "y = (x - mean) / sqrt(var + eps)%s, eps = %g\n", l->affine ? " * weight + bias" : "", l->eps);
+    if (l->running_stats)
+        fputs("  mean, var: running_mean, running_var per channel (the buffers, as in eval())\n", out);
+    else if (l->op == OP_GROUP_NORM)
+        fprintf(out, "  mean, var: per sample over each of %lld groups of C/groups*H*W = %lld/%lld*%lld*%lld = %lld elements\n",
+                (long long)l->norm_groups, (long long)c, (long long)l->norm_groups, (long long)s.h, (long long)s.w,
+                (long long)seg);
+    else if (l->op == OP_INSTANCE_NORM)
+        fprintf(out, "  mean, var: per sample and channel over H*W = %lld*%lld = %lld elements\n", (long long)s.h,
+                (long long)s.w, (long long)seg);
+    else
+        fprintf(out, "  mean, var: per sample over the last %d dimension%s (normalized_shape): %lld elements, %lld "
+                "time%s per sample\n", l->norm_dims, l->norm_dims > 1 ? "s" : "", (long long)seg,
+                (long long)l->norm_groups, l->norm_groups > 1 ? "s" : "");
+    if (!l->affine)
+        fprintf(out, "parameters: none (%s=false)\n", l->op == OP_LAYER_NORM ? "elementwise_affine" : "affine");
+    else if (l->op == OP_LAYER_NORM)
+        fprintf(out, "parameters: weight + bias, each shaped as normalized_shape\n  params = 2*%lld = %lld\n",
+                (long long)seg, (long long)l->params);
+    else
+        fprintf(out, "parameters: weight + bias = 2*C\n  params = 2*%lld = %lld\n", (long long)c, (long long)l->params);
+    if (l->running_stats)
+        fprintf(out, "buffers: running_mean + running_var = 2*C\n  buffers = 2*%lld = %lld (not parameters)\n",
+                (long long)c, (long long)l->buffers);
+}
+
+/* pixel_shuffle, pixel_unshuffle, channel_shuffle: the same values, moved */
+static void explain_shuffle(FILE *out, const Graph *g, const Layer *l)
+{
+    Shape in = input_of(g, l, 0)->shape, o = l->shape;
+    long long r = (long long)l->shuffle_factor, c = (long long)in.c, h = (long long)in.h, w = (long long)in.w;
+    switch (l->op) {
+    case OP_PIXEL_SHUFFLE:
+        fprintf(out, "output size: [C/r^2, H*r, W*r] = [%lld/%lld, %lld*%lld, %lld*%lld] (r = upscale_factor)\n"
+                "  y[c, h*r + i, w*r + j] = x[c*r*r + i*r + j, h, w]\n", c, r * r, h, r, w, r);
+        break;
+    case OP_PIXEL_UNSHUFFLE:
+        fprintf(out, "output size: [C*r^2, H/r, W/r] = [%lld*%lld, %lld/%lld, %lld/%lld] (r = downscale_factor)\n"
+                "  y[c*r*r + i*r + j, h, w] = x[c, h*r + i, w*r + j]\n", c, r * r, h, r, w, r);
+        break;
+    default:
+        fprintf(out, "output size: unchanged; channels regrouped: %lld groups of %lld, interleaved\n"
+                "  y[j*groups + i] = x[i*(C/groups) + j]\n", r, c / r);
+        break;
+    }
+    fprintf(out, "  = [%lld, %lld, %lld]\nparameters: none\n", (long long)o.c, (long long)o.h, (long long)o.w);
 }
 
 static void explain_other(FILE *out, const Graph *g, const Layer *l)
@@ -1337,6 +1456,22 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
     case OP_DROPOUT:
         fputs("output size: unchanged (dropout is the identity at inference)\n", out);
         break;
+    case OP_SLICE:
+    case OP_CHUNK:
+    case OP_SPLIT:
+        if (l->shape.c != in.c)
+            fprintf(out, "output size: %s %lld to %lld of %lld\n", l->shape.rank == 1 ? "features" : "channels",
+                    (long long)l->crop_channel, (long long)(l->crop_channel + l->shape.c), (long long)in.c);
+        else
+            fprintf(out, "output size: %s %lld to %lld of %lld\n", l->shape.h != in.h ? "rows" : "columns",
+                    (long long)(l->shape.h != in.h ? l->crop_offset[0] : l->crop_offset[1]),
+                    (long long)(l->shape.h != in.h ? l->crop_offset[0] + l->shape.h : l->crop_offset[1] + l->shape.w),
+                    (long long)(l->shape.h != in.h ? in.h : in.w));
+        break;
+    case OP_RESHAPE:
+    case OP_UNFLATTEN:
+        fprintf(out, "output size: the same %lld elements in NCHW order, reshaped\n", (long long)numel(in));
+        break;
     default:
         fputs("output size: unchanged (elementwise)\n", out);
         break;
@@ -1358,7 +1493,13 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_CONCAT: explain_concat(out, g, l); break;
     case OP_CROP: explain_crop(out, g, l); break;
     case OP_LINEAR: explain_linear(out, g, l); break;
-    case OP_BATCHNORM2D: explain_batchnorm(out, l); break;
+    case OP_BATCHNORM2D:
+    case OP_GROUP_NORM:
+    case OP_INSTANCE_NORM:
+    case OP_LAYER_NORM: explain_norm(out, l); break;
+    case OP_PIXEL_SHUFFLE:
+    case OP_PIXEL_UNSHUFFLE:
+    case OP_CHANNEL_SHUFFLE: explain_shuffle(out, g, l); break;
     default: explain_other(out, g, l); break;
     }
 }

@@ -6,7 +6,7 @@
  *   block     -> 'block' IDENT '(' [params] ')' body
  *   network   -> 'network' IDENT body
  *   body      -> '{' { [stmt] NEWLINE } [stmt] '}'
- *   stmt      -> 'input' IDENT '[' exprs ']' | IDENT '=' expr
+ *   stmt      -> 'input' IDENT '[' exprs ']' | IDENT '=' expr | IDENT (',' IDENT)+ '=' expr
  *              | 'output' exprs | 'return' expr | if | 'for' IDENT 'in' expr body
  *   if        -> 'if' expr body [ 'else' ( body | if ) ]
  *   expr      -> expr ('or'|'and') expr | 'not' expr
@@ -73,7 +73,7 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
 %token EQ "'=='" NE "'!='" LE "'<='" GE "'>='"
 
 %type <node> item stmt bad_stmt expr primary arg param if_stmt
-%type <list> body stmts params params_opt args args_opt exprs
+%type <list> body stmts params params_opt args args_opt exprs targets
 
 %left OR
 %left AND
@@ -116,11 +116,18 @@ stmts:
 stmt:
     INPUT IDENT '[' exprs ']'  { $$ = ast_input(ctx, SP(@$), $2, SP(@2), $4); }
   | IDENT '=' expr             { $$ = ast_bind(ctx, N_ASSIGN, SP(@$), $1, SP(@1), $3); }
+  | targets '=' expr           { $$ = ast_unpack(ctx, SP(@$), $1, $3); }
   | OUTPUT exprs               { $$ = ast_list_stmt(ctx, N_OUTPUT, SP(@$), $2); }
   | RETURN expr                { $$ = ast_return(ctx, SP(@$), $2); }
   | if_stmt
   | FOR IDENT IN expr opt_nl body { $$ = ast_for(ctx, SP(@$), $2, SP(@2), $4, $6); }
   | FOR error body             { SKIPPED(@2); $$ = ast_for(ctx, SP(@$), NULL, SP(@1), ast_leaf(ctx, N_POISON, SP(@2)), $3); }
+  ;
+
+/* a, b = chunk(x, 2): two or more names */
+targets:
+    IDENT ',' IDENT            { $$ = ast_append(ctx, ast_list1(ctx, ast_str(ctx, N_NAME, SP(@1), $1)), ast_str(ctx, N_NAME, SP(@3), $3)); }
+  | targets ',' IDENT          { $$ = ast_append(ctx, $1, ast_str(ctx, N_NAME, SP(@3), $3)); }
   ;
 
 /* "} else" on one line: a line break after '}' ends the statement. */
@@ -331,6 +338,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
     int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
     bool want_brace = expects(exp, n, YYTRANSLATE('}'));
     n = filter_expected(exp, n);
+    if (n == 2 && expects(exp, n, YYTRANSLATE('=')) && expects(exp, n, YYTRANSLATE(',')))
+        exp[0] = YYTRANSLATE('='), n = 1;   /* after a statement's first name: `a, b = ...` is rare */
     if (misspelt_keyword(s, tok, exp, n))
         return 0;
     char found[128], expected[256];

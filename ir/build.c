@@ -52,14 +52,33 @@ static void lower_linear(IrModule *m, IrNode *n, const Layer *l)
         n->bias = param(m, l, ".bias", 1, l->out_channels, 0, 0, 0);
 }
 
-/* batchnorm2d: weight, bias, running_mean, running_var, all [C] */
-static void lower_batchnorm(IrModule *m, IrNode *n, const Layer *l)
+/* batchnorm2d, instance_norm: weight, bias (affine), running_mean, running_var
+ * (track_running_stats), all [C]; group_norm: weight, bias [C]; layer_norm:
+ * weight, bias shaped as normalized_shape */
+static void lower_norm(IrModule *m, IrNode *n, const Layer *l)
 {
-    int64_t c = l->shape.c;
-    n->weight = param(m, l, ".weight", 1, c, 0, 0, 0);
-    n->bias = param(m, l, ".bias", 1, c, 0, 0, 0);
-    n->mean = param(m, l, ".running_mean", 1, c, 0, 0, 0);
-    n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
+    Shape s = l->shape;
+    int64_t c = s.c, d[3] = {s.c, s.h, s.w};
+    int rank = l->op == OP_LAYER_NORM ? l->norm_dims : 1;
+    const int64_t *dims = l->op == OP_LAYER_NORM && s.rank == 3 ? d + 3 - rank : d;
+    if (l->affine) {
+        n->weight = param(m, l, ".weight", rank, dims[0], rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0, 0);
+        n->bias = param(m, l, ".bias", rank, dims[0], rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0, 0);
+    }
+    if (l->running_stats) {
+        n->mean = param(m, l, ".running_mean", 1, c, 0, 0, 0);
+        n->var = param(m, l, ".running_var", 1, c, 0, 0, 0);
+    }
+    n->segments = l->running_stats ? c : l->norm_groups;
+    n->affine_per_element = l->op == OP_LAYER_NORM;
+}
+
+/* pixel_shuffle, pixel_unshuffle, channel_shuffle: the permutation and its factor */
+static void lower_shuffle(IrNode *n, const Layer *l)
+{
+    n->shuffle = l->op == OP_PIXEL_SHUFFLE ? SHUFFLE_PIXEL
+               : l->op == OP_PIXEL_UNSHUFFLE ? SHUFFLE_PIXEL_INVERSE : SHUFFLE_CHANNELS;
+    n->factor = l->shuffle_factor;
 }
 
 /* prelu: weight [num_parameters] */
@@ -133,6 +152,7 @@ static void set_attributes(IrNode *n, const Layer *l)
         g->output_padding[i] = l->output_padding[i];
         n->scale[i] = l->scale[i];
         n->crop[i] = l->crop_offset[i];
+        n->crop_channel = l->crop_channel;
     }
     g->groups = at_least_1(l->groups);
     n->act = op_lowering[l->op].act;
@@ -144,6 +164,7 @@ static void set_attributes(IrNode *n, const Layer *l)
     n->align_corners = l->align_corners;
     n->pad_mode = l->pad_mode;
     n->pad_value = l->pad_value;
+    n->axis = l->axis;
 }
 
 /* concat(t[0..n)) with more than IR_MAX_IN inputs: groups of IR_MAX_IN are
@@ -157,13 +178,17 @@ static void concat_tree(IrModule *m, const Layer *l, int *t, int *n)
         for (int i = 0; i < *n; i += IR_MAX_IN) {
             int c = *n - i < IR_MAX_IN ? *n - i : IR_MAX_IN;
             Shape s = l->shape;
-            s.c = 0;
-            for (int j = 0; j < c; j++)
-                s.c += ir_channels_as(&m->tensors[t[i + j]], s.h, s.w);
+            int64_t *ext = l->axis == 0 ? &s.c : l->axis == 1 ? &s.h : &s.w;
+            *ext = 0;
+            for (int j = 0; j < c; j++) {
+                const IrTensor *in = &m->tensors[t[i + j]];
+                *ext += l->axis == 0 ? ir_channels_as(in, s.h, s.w) : l->axis == 1 ? in->h : in->w;
+            }
             int part = c == 1 ? t[i] : ir_add_tensor(m, ir_strcat(l->name, "", ".part"), s);
             if (c > 1) {
                 int k2 = ir_add_node(m, IR_CONCAT, l->name, part); /* may move m->nodes */
                 IrNode *p = &m->nodes[k2];
+                p->axis = l->axis;
                 p->nin = c;
                 for (int j = 0; j < c; j++)
                     p->in[j] = t[i + j];
@@ -230,11 +255,12 @@ static void lower_layer(IrModule *m, const Graph *g, int i, int *value)
     case IR_CONV: lower_conv(m, n, l); break;
     case IR_CONV_T: lower_conv_t(m, n, l); break;
     case IR_LINEAR: lower_linear(m, n, l); break;
-    case IR_BATCHNORM: lower_batchnorm(m, n, l); break;
+    case IR_BATCHNORM: case IR_NORM: lower_norm(m, n, l); break;
+    case IR_SHUFFLE: lower_shuffle(n, l); break;
     case IR_PRELU: lower_prelu(m, n, l); break;
     case IR_ADD: case IR_SUB: case IR_MUL: set_broadcast(n, g, l); break;
     case IR_ACT: case IR_MAXPOOL: case IR_AVGPOOL: case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE:
-    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
+    case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD: case IR_RESHAPE:
     case IR_CONCAT: case IR_CROP: case IR_SOFTMAX: case IR_LOG_SOFTMAX: case IR_COPY: case IR_REORDER:
     case IR_KIND_COUNT:
         break; /* no parameters */

@@ -74,6 +74,11 @@ typedef enum {
     IR_LOG_SOFTMAX, /* log of softmax over channels / features */
     IR_CROP,        /* centre crop (offsets precomputed) */
     IR_SOFTMAX,     /* over channels / features */
+    IR_NORM,        /* group/layer/instance norm: per-sample statistics over contiguous
+                       segments (or running statistics), then the affine map */
+    IR_SHUFFLE,     /* pixel_shuffle, pixel_unshuffle, channel_shuffle: a gather */
+    IR_RESHAPE,     /* reshape, unflatten: the same NCHW elements under another shape
+                       (a copy: readers index a tensor by its own shape) */
     IR_COPY,        /* plain copy: an output that would alias an input or another output */
     IR_REORDER,     /* the same values in another layout (inserted by the layout pass) */
     IR_KIND_COUNT
@@ -109,6 +114,9 @@ typedef enum {
     LAYOUT_NCHW8C,  /* [ceil(C/8), H, W, 8], the same with blocks of 8 */
     LAYOUT_COUNT
 } IrLayout;
+
+/* The permutation of an IR_SHUFFLE node. */
+typedef enum { SHUFFLE_PIXEL, SHUFFLE_PIXEL_INVERSE, SHUFFLE_CHANNELS } IrShuffle;
 
 /* Upsampling interpolation (PyTorch's nn.Upsample modes). */
 typedef enum { INTERP_NEAREST, INTERP_BILINEAR, INTERP_BICUBIC, INTERP_NEAREST_EXACT } IrInterp;
@@ -208,6 +216,14 @@ struct IrNode {
     double pad_value;   /* pad mode=constant */
     double scale[2];    /* upsample scale_factor (H, W); 0 if given by sizes */
     int64_t crop[2];    /* crop: top, left offset into the input */
+    int64_t crop_channel; /* crop: first input channel (slice along channels or features) */
+    int64_t segments;   /* norm: segments per sample, each normalised on its own and
+                           contiguous in NCHW (with running statistics: the channels) */
+    int affine_per_element; /* norm: weight/bias index a segment's elements (layer_norm),
+                               else the channel */
+    int axis;           /* concat: 0 = channels (or features), 1 = H, 2 = W */
+    IrShuffle shuffle;  /* shuffle: which permutation */
+    int64_t factor;     /* shuffle: r, or channel_shuffle's groups */
     int64_t macs;       /* per sample, of the source layer (--profile's GFLOP/s) */
     IrKernel kernel;    /* lowering, chosen by ir_choose_kernels */
     int scratch;        /* workspace tensor (IrTarget.scratch), -1 if none */

@@ -34,6 +34,7 @@ static int layout_free(const IrNode *n)
     case IR_CONV: case IR_CONV_T: case IR_LINEAR: case IR_BATCHNORM: case IR_MAXPOOL: case IR_AVGPOOL:
     case IR_GLOBAL_AVGPOOL: case IR_UPSAMPLE: case IR_CONCAT: case IR_PRELU: case IR_SOFTMAX:
     case IR_LOG_SOFTMAX: case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: case IR_PAD:
+    case IR_NORM: case IR_SHUFFLE: case IR_RESHAPE:
     case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:
         return 0;
     }

@@ -78,8 +78,8 @@ void ir_fold_batchnorm(IrModule *m)
     Uses u = count_uses(m);
     for (int i = 0; i < m->nnodes; i++) {
         IrNode *bn = &m->nodes[i];
-        if (bn->dead || bn->kind != IR_BATCHNORM)
-            continue;
+        if (bn->dead || bn->kind != IR_BATCHNORM || bn->weight < 0)
+            continue;   /* affine=false: nothing to fold with (the fold reads gamma and beta) */
         int p = u.producer[bn->in[0]];
         if (p < 0 || m->nodes[p].kind != IR_CONV || m->nodes[p].act != ACT_NONE || u.uses[bn->in[0]] != 1)
             continue;

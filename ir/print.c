@@ -42,6 +42,9 @@ const char *ir_kind_name(IrKind k)
     case IR_LOG_SOFTMAX: return "log_softmax";
     case IR_CROP: return "crop";
     case IR_SOFTMAX: return "softmax";
+    case IR_NORM: return "norm";
+    case IR_SHUFFLE: return "shuffle";
+    case IR_RESHAPE: return "reshape";
     case IR_COPY: return "copy";
     case IR_REORDER: return "reorder";
     case IR_KIND_COUNT: break;

@@ -67,8 +67,8 @@ def main():
     patch(os.path.join(src, 'ir/build.c'), '    case IR_KIND_COUNT:\n        break; /* no parameters */',
           '    case IR_FMOD: case IR_KIND_COUNT:\n        break; /* no parameters */')
     patch(os.path.join(src, 'ir/layout.c'), '    case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:', '    case IR_FMOD: case IR_COPY: case IR_REORDER: case IR_KIND_COUNT:')
-    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ACT: case IR_COPY:\n        return rows_of(o);',
-          '    case IR_ACT: case IR_FMOD: case IR_COPY:\n        return rows_of(o);')
+    patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ACT: case IR_COPY: case IR_RESHAPE:\n        return rows_of(o);',
+          '    case IR_ACT: case IR_FMOD: case IR_COPY: case IR_RESHAPE:\n        return rows_of(o);')
     patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;',
           '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;\n    case IR_FMOD: emit_elementwise(k, LLVMBuildFRem); break;')
     print('stage 3: plus rule, name and lowering')

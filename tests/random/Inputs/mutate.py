@@ -114,7 +114,8 @@ NONLOCAL = {
                       n.op, [ins[0], earlier_other_shape(net, n, False).name], [])),
     'scalar_tensor_divide': (lambda net, n: n.op.endswith('_scalar'),
                              lambda net, n: lambda op, ins, args: '%s / %s' % (ins[0], ins[0])),
-    'concat_shape': (lambda net, n: n.op == 'concat' and is3(n) and earlier_other_shape(net, n, True),
+    'concat_shape': (lambda net, n: n.op == 'concat' and n.attrs.get('axis', 0) == 0 and is3(n) and
+                     earlier_other_shape(net, n, True),
                      lambda net, n: lambda op, ins, args: (
                          op, ins + [earlier_other_shape(net, n, True).name], args)),
     'duplicate_key': (lambda net, n: n.key and not n.shares and dup_key_target(net, n) is not None,

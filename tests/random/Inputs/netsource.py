@@ -39,7 +39,28 @@ def canonical_args(n):
     if n.op == 'linear':
         return ['%d' % a['out'], 'bias=%s' % btext(a['bias'])]
     if n.op == 'batchnorm2d':
-        return ['eps=%s' % ftext(a['eps']), 'momentum=%s' % ftext(a['momentum'])]
+        return ['eps=%s' % ftext(a['eps']), 'momentum=%s' % ftext(a['momentum']),
+                'affine=%s' % btext(a.get('affine', True))]
+    if n.op == 'group_norm':
+        return ['%d' % a['groups'], 'eps=%s' % ftext(a['eps']), 'affine=%s' % btext(a['affine'])]
+    if n.op == 'layer_norm':
+        return ['(%s)' % ', '.join(map(str, a['shape'])) if len(a['shape']) > 1 else '%d' % a['shape'][0],
+                'eps=%s' % ftext(a['eps']), 'elementwise_affine=%s' % btext(a['affine'])]
+    if n.op == 'instance_norm':
+        return ['eps=%s' % ftext(a['eps']), 'affine=%s' % btext(a['affine']),
+                'track_running_stats=%s' % btext(a['track'])]
+    if n.op in ('pixel_shuffle', 'pixel_unshuffle'):
+        return ['%d' % a['r']]
+    if n.op == 'channel_shuffle':
+        return ['groups=%d' % a['groups']]
+    if n.op == 'concat':
+        return ['dim=%d' % (a.get('axis', 0) + 1)]
+    if n.op in ('slice', 'chunk', 'split'):   # parts of chunk/split are written as slices when flat
+        return ['%d' % a['start'], '%d' % a['end'], 'dim=%d' % (a['axis'] + 1)]
+    if n.op == 'reshape':
+        return ['(%s)' % ', '.join(map(str, a['shape'])) if len(a['shape']) == 3 else '%d' % a['shape'][0]]
+    if n.op == 'unflatten':
+        return ['1', '(%s)' % ', '.join(map(str, a['shape']))]
     if n.op == 'leaky_relu':
         return ['negative_slope=%s' % ftext(a['slope'])]
     if n.op == 'maxpool2d':
@@ -89,7 +110,7 @@ def call_text(n, flat):
                                     ['name="%s"' % n.key] if n.key else [])
     else:
         args = n.args
-    op = n.op
+    op = 'slice' if n.op in ('chunk', 'split') else n.op
     if n.mutation:
         edited = n.mutation(op, ins, args)
         if isinstance(edited, str):
@@ -198,12 +219,18 @@ def conv_source(net, flat=False):
                 n.line = len(lines) + 1 - 1
             elif kind == 'assign':
                 lines.append('    %s = %s' % (what.name, call_text(what, False)))
+            elif kind == 'unpack':
+                nodes, op, args, x = what
+                lines.append('    %s = %s(%s)' % (', '.join(m.name for m in nodes), op,
+                                                 ', '.join([ref_text(x, False)] + args)))
+                for m in nodes:
+                    m.line = len(lines)
             else:
                 b, inst, vals, written, override, out, nodes = what
                 lines.append('    %s = %s' % (inst, block_call_text(b, vals, written, override)))
                 for m in nodes:
                     m.line = len(lines)
-            if kind != 'call':
+            if kind not in ('call', 'unpack'):
                 mark_line(what, len(lines))
     lines.append('    output %s' % ', '.join(n.name for n in net.outputs))
     lines.append('}')
@@ -264,9 +291,17 @@ def torch_layer(n):
                    pair(a['output_padding']), a['groups'], a['bias'], pair(a['dilation'])))
     if n.op == 'linear':
         return 'nn.Linear(%d, %d, bias=%r)' % (cin, a['out'], a['bias'])
+    if n.op == 'group_norm':
+        return 'nn.GroupNorm(%d, %d, eps=%r, affine=%r)' % (a['groups'], cin, a['eps'], a['affine'])
+    if n.op == 'layer_norm':
+        return 'nn.LayerNorm(%r, eps=%r, elementwise_affine=%r)' % (list(a['shape']), a['eps'], a['affine'])
+    if n.op == 'instance_norm':
+        return ('nn.InstanceNorm2d(%d, eps=%r, affine=%r, track_running_stats=%r)'
+                % (cin, a['eps'], a['affine'], a['track']))
     if n.op == 'prelu':
         return 'nn.PReLU(%d)' % a['num']
-    return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r)' % (cin, a['eps'], a['momentum'])
+    return 'nn.BatchNorm2d(%d, eps=%r, momentum=%r, affine=%r)' % (cin, a['eps'], a['momentum'],
+                                                                  a.get('affine', True))
 
 
 def torch_expr(n, v):
@@ -312,8 +347,18 @@ def torch_expr(n, v):
         return 'F.pad(%s, %r, mode=%r)' % (v[0], a['pad'], a['mode'])
     if n.op == 'dropout':
         return 'F.dropout(%s, %r, training=False)' % (v[0], a['p'])
+    if n.op == 'pixel_shuffle':
+        return 'F.pixel_shuffle(%s, %d)' % (v[0], a['r'])
+    if n.op == 'pixel_unshuffle':
+        return 'F.pixel_unshuffle(%s, %d)' % (v[0], a['r'])
+    if n.op == 'channel_shuffle':
+        return 'nn.ChannelShuffle(%d)(%s)' % (a['groups'], v[0])
     if n.op == 'concat':
-        return 'torch.cat([%s], 1)' % ', '.join(v)
+        return 'torch.cat([%s], %d)' % (', '.join(v), a.get('axis', 0) + 1)
+    if n.op in ('slice', 'chunk', 'split'):
+        return '%s.narrow(%d, %d, %d)' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
+    if n.op in ('reshape', 'unflatten'):
+        return '%s.reshape((%s.shape[0],) + %r)' % (v[0], v[0], tuple(a['shape']))
     if n.op in ('add', 'sub', 'mul'):
         return '%s %s %s' % (v[0], {'add': '+', 'sub': '-', 'mul': '*'}[n.op], v[1])
     if n.op in EXPR9:

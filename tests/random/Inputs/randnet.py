@@ -28,13 +28,17 @@ fixed set of seeds can run in CI while the fixes land.
 import random
 import sys
 
-OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'prelu')
+OPS_WITH_KEYS = ('conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'prelu',
+                 'group_norm', 'layer_norm', 'instance_norm')
+NORMS = ('group_norm', 'layer_norm', 'instance_norm')
+SHUFFLES = ('pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle')
 ACTS = ('relu', 'relu6', 'silu', 'leaky_relu', 'sigmoid', 'tanh')
 # the activations of issue 9 (prelu, with a weight, is drawn apart)
 ACTS9 = ('hardswish', 'hardsigmoid', 'gelu', 'elu', 'selu', 'softplus', 'mish', 'hardtanh')
 UNARY = ACTS + ACTS9 + ('maxpool2d', 'avgpool2d', 'global_avgpool', 'upsample', 'flatten',
                         'softmax', 'log_softmax', 'dropout', 'prelu', 'adaptive_avgpool2d',
-                        'adaptive_maxpool2d', 'global_maxpool', 'pad')
+                        'adaptive_maxpool2d', 'global_maxpool', 'pad') + NORMS + SHUFFLES + \
+    ('slice', 'reshape', 'unflatten')
 # x op s for a number s: node op, operator, whether s is written first
 SCALAR_OPS = (('mul_scalar', '*', False), ('mul_scalar', '*', True), ('add_scalar', '+', False),
               ('add_scalar', '+', True), ('sub_scalar', '-', False), ('rsub_scalar', '-', True))
@@ -124,7 +128,7 @@ def infer(op, ins, a):
     three = all(len(s) == 3 for s in sh)
     if op in ('conv2d', 'conv_transpose2d', 'batchnorm2d', 'maxpool2d', 'avgpool2d',
               'global_avgpool', 'upsample', 'crop', 'adaptive_avgpool2d', 'adaptive_maxpool2d',
-              'global_maxpool', 'pad') and not three:
+              'global_maxpool', 'pad', 'instance_norm') + SHUFFLES and not three:
         raise Invalid('needs [C, H, W]')
     if op == 'conv2d':
         c, h, w = sh[0]
@@ -196,6 +200,13 @@ def infer(op, ins, a):
         if lh > h or lw > w:
             raise Invalid('crop')
         return (c, lh, lw)
+    if op == 'concat' and a.get('axis', 0):
+        ax = a['axis']
+        if not three or len(set(s[:ax] + s[ax + 1:] for s in sh)) != 1:
+            raise Invalid('concat shapes')
+        out = list(sh[0])
+        out[ax] = sum(s[ax] for s in sh)
+        return check_dims(tuple(out))
     if op == 'concat':
         if all(len(s) == 1 for s in sh):
             return (sum(s[0] for s in sh),)
@@ -209,7 +220,37 @@ def infer(op, ins, a):
         for v in sh[0]:
             n *= v
         return (n,)
-    return sh[0]  # batchnorm2d, activations, softmax, dropout
+    if op == 'group_norm' and sh[0][0] % a['groups']:
+        raise Invalid('num_groups')
+    if op == 'group_norm' and sh[0][0] // a['groups'] * (sh[0][1] * sh[0][2] if three else 1) == 1:
+        raise Invalid('one value per group: PyTorch refuses it at batch 1')
+    if op == 'instance_norm' and not a['track'] and sh[0][1] * sh[0][2] == 1:
+        raise Invalid('1 x 1 instance norm (PyTorch refuses)')
+    if op == 'layer_norm' and tuple(sh[0][-len(a['shape']):]) != a['shape']:
+        raise Invalid('normalized_shape')
+    if op == 'pixel_shuffle':
+        c, h, w = sh[0]
+        r = a['r']
+        if c % (r * r):
+            raise Invalid('pixel_shuffle channels')
+        return check_dims((c // (r * r), h * r, w * r))
+    if op == 'pixel_unshuffle':
+        c, h, w = sh[0]
+        r = a['r']
+        if h % r or w % r:
+            raise Invalid('pixel_unshuffle size')
+        return check_dims((c * r * r, h // r, w // r))
+    if op in ('slice', 'chunk', 'split'):
+        out = list(sh[0])
+        out[a['axis']] = a['end'] - a['start']
+        return tuple(out)
+    if op == 'unflatten' and len(sh[0]) != 1:
+        raise Invalid('unflatten of [C, H, W]')
+    if op in ('reshape', 'unflatten'):
+        return a['shape']
+    if op == 'channel_shuffle' and sh[0][0] % a['groups']:
+        raise Invalid('channel_shuffle groups')
+    return sh[0]  # batchnorm2d, norms, channel_shuffle, activations, softmax, dropout
 
 
 def broadcast(a, b):
@@ -576,7 +617,14 @@ def draw_unary(net, op, x):
             args.append('momentum=%s' % ftext(mom))
         if rng.random() < 0.2:
             args.append('num_features=%d' % x.shape[0])
-        return dict(eps=eps, momentum=mom), args
+        affine = rng.random() < 0.8
+        if not affine:
+            args.append('affine=false')
+        return dict(eps=eps, momentum=mom, affine=affine), args
+    if op in NORMS or op in SHUFFLES:
+        return draw_norm_shuffle(net, op, x)
+    if op in ('slice', 'reshape', 'unflatten'):
+        return draw_rearrange(net, op, x)
     if op in ACTS:
         if is_alias(x) and alias_root(x).op in ('conv2d', 'conv_transpose2d', 'batchnorm2d') \
                 and not net.use_known('act-after-flatten'):
@@ -611,6 +659,74 @@ def draw_unary(net, op, x):
             raise Invalid('flatten of flat')
         return {}, (['start_dim=1'] if rng.random() < 0.2 else [])
     return {}, []  # global_avgpool
+
+
+def draw_rearrange(net, op, x):
+    """-> (attrs, args) for slice, reshape or unflatten on x."""
+    rng = net.rng
+    if op == 'slice':
+        axis = 0 if len(x.shape) == 1 else choice(rng, [0, 0, 1, 2])
+        n = x.shape[axis]
+        start = rng.randint(0, n - 1)
+        end = rng.randint(start + 1, n)
+        rank = len(x.shape) + 1
+        st = start - n if rng.random() < 0.3 else start
+        args = ['%d' % st]
+        if end != n or rng.random() < 0.5:
+            args.append('%d' % (end - n if end != n and rng.random() < 0.3 else end))
+        if axis or rng.random() < 0.2:
+            args.append('dim=%d' % (axis + 1 - (rank if rng.random() < 0.3 else 0)))
+        return dict(axis=axis, start=start, end=end), args
+    numel = 1
+    for v in x.shape:
+        numel *= v
+    divs = [d for d in range(1, numel + 1) if numel % d == 0 and d <= 64]
+    if op == 'unflatten':
+        h, w = choice(rng, divs), 1
+        if (numel // h) % 2 == 0 and rng.random() < 0.5:
+            w = 2
+        shape = (numel // (h * w), h, w)
+        free = rng.randint(-1, 2)
+        text = ', '.join('-1' if i == free else str(v) for i, v in enumerate(shape))
+        return dict(shape=shape), [choice(rng, ['1', '-1']), '(%s)' % text]
+    if len(x.shape) == 3 and rng.random() < 0.3:
+        return dict(shape=(numel,)), ['%d' % numel if rng.random() < 0.7 else '-1']
+    w = choice(rng, divs)
+    shape = (numel // w, 1, w) if rng.random() < 0.5 else (1, numel // w, w)
+    free = rng.randint(-1, 2)
+    text = ', '.join('-1' if i == free else str(v) for i, v in enumerate(shape))
+    return dict(shape=shape), ['(%s)' % text]
+
+
+def draw_norm_shuffle(net, op, x):
+    """-> (attrs, args) for group_norm, layer_norm, instance_norm or a shuffle on x."""
+    rng = net.rng
+    c = x.shape[0]
+    eps = choice(rng, [1e-5, 1e-5, 1e-3, 0.1])
+    affine = rng.random() < 0.7
+    eps_args = [] if eps == 1e-5 else ['eps=%s' % ftext(eps)]
+    if op == 'group_norm':
+        g = choice(rng, [d for d in range(1, c + 1) if c % d == 0])
+        args = ['%d' % g] + eps_args + ([] if affine else ['affine=false'])
+        if rng.random() < 0.2:
+            args.append('num_channels=%d' % c)
+        return dict(groups=g, eps=eps, affine=affine), args
+    if op == 'layer_norm':
+        shape = tuple(x.shape[-rng.randint(1, len(x.shape)):])
+        text = '%d' % shape[0] if len(shape) == 1 else '(%s)' % ', '.join(map(str, shape))
+        args = [text] + eps_args + ([] if affine else ['elementwise_affine=false'])
+        return dict(shape=shape, eps=eps, affine=affine), args
+    if op == 'instance_norm':
+        affine = rng.random() < 0.5
+        track = rng.random() < 0.3
+        args = eps_args + (['affine=true'] if affine else []) + (['track_running_stats=true'] if track else [])
+        return dict(eps=eps, affine=affine, track=track), args
+    if op == 'channel_shuffle':
+        g = choice(rng, [d for d in range(1, c + 1) if c % d == 0])
+        return dict(groups=g), ['%d' % g]
+    r = choice(rng, [1, 2, 2, 3])
+    word = 'upscale_factor' if op == 'pixel_shuffle' else 'downscale_factor'
+    return dict(r=r), ['%s=%d' % (word, r) if rng.random() < 0.3 else '%d' % r]
 
 
 def draw_act9(rng, op):
@@ -664,6 +780,9 @@ OP_WEIGHTS = {
     'global_avgpool': 1, 'upsample': 3, 'flatten': 1, 'softmax': 1, 'dropout': 1,
     'adaptive_avgpool2d': 1, 'adaptive_maxpool2d': 1, 'global_maxpool': 1, 'pad': 2,
     'concat': 3, 'add': 3, 'crop': 2, 'block': 4, 'idiom': 2,
+    'group_norm': 1, 'layer_norm': 1, 'instance_norm': 1,
+    'pixel_shuffle': 1, 'pixel_unshuffle': 1, 'channel_shuffle': 1,
+    'slice': 2, 'reshape': 1, 'unflatten': 1, 'unpack': 2,
     # issue 9
     'hardswish': 1, 'hardsigmoid': 1, 'gelu': 1, 'elu': 1, 'selu': 1, 'softplus': 1, 'mish': 1,
     'hardtanh': 1, 'prelu': 1, 'log_softmax': 1, 'sub': 2, 'mul': 2, 'scalar': 2,
@@ -702,7 +821,10 @@ def step(net):
         return step_scalar(net)
     if op == 'idiom':
         return step_idiom(net)
-    flat = op in ('linear', 'softmax', 'log_softmax', 'dropout', 'prelu') + ACTS + ACTS9
+    if op == 'unpack':
+        return step_unpack(net)
+    flat = op in ('linear', 'softmax', 'log_softmax', 'dropout', 'prelu', 'group_norm', 'layer_norm',
+                  'slice', 'reshape', 'unflatten') + ACTS + ACTS9
     x = net.pick(lambda n: (len(n.shape) == 1) == (op == 'linear') or (flat and op != 'linear'))
     if x is None:
         raise Invalid('no input')
@@ -724,10 +846,52 @@ def step(net):
         raise
     node.args = args
     bind(net, node, {'conv2d': 'c', 'conv_transpose2d': 't', 'linear': 'fc',
-                     'batchnorm2d': 'bn', 'prelu': 'pr'}.get(op, op[:2]))
+                     'batchnorm2d': 'bn', 'group_norm': 'gn', 'layer_norm': 'ln', 'instance_norm': 'inorm',
+                     'pixel_shuffle': 'ps', 'pixel_unshuffle': 'pu', 'prelu': 'pr'}.get(op, op[:2]))
     if op in OPS_WITH_KEYS and inner is None and rng.random() < 0.5:
         share(net, node)
     net.stmts.append(('assign', node))
+
+
+def step_unpack(net):
+    """a, b, ... = chunk(x, n) or split(x, size or sections): one slice node per name."""
+    rng = net.rng
+    x = net.pick()
+    axis = 0 if len(x.shape) == 1 else choice(rng, [0, 0, 1, 2])
+    n = x.shape[axis]
+    if n < 2:
+        raise Invalid('nothing to split')
+    op = choice(rng, ['chunk', 'split'])
+    if op == 'chunk':
+        k = rng.randint(2, min(n, 4))
+        size = -(-n // k)
+        cuts = list(range(0, n, size)) + [n]
+        args = ['%d' % k]
+    elif rng.random() < 0.5:
+        size = rng.randint(1, n - 1)
+        cuts = list(range(0, n, size)) + [n]
+        args = ['%d' % size]
+    else:
+        inner = sorted(rng.sample(range(1, n), min(n - 1, rng.randint(1, 2))))
+        cuts = [0] + inner + [n]
+        args = ['(%s)' % ', '.join('%d' % (b - a) for a, b in zip(cuts, cuts[1:]))]
+    if len(cuts) - 1 > 5:
+        raise Invalid('too many parts')
+    if axis or rng.random() < 0.2:
+        rank = len(x.shape) + 1
+        args.append('dim=%d' % (axis + 1 - (rank if rng.random() < 0.3 else 0)))
+    snapshot = (len(net.nodes), net.total_macs)
+    nodes = []
+    try:
+        for a, b in zip(cuts, cuts[1:]):
+            nodes.append(net.add_node(op, [x], dict(axis=axis, start=a, end=b)))
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        net.total_macs = snapshot[1]
+        raise
+    for node in nodes:
+        node.name = net.fresh(op[:2])
+    net.stmts.append(('unpack', (nodes, op, args, x)))
 
 
 def share(net, node):
@@ -837,18 +1001,22 @@ def step_multi(net, op):
         ins = [a, choice(rng, cands)]
     else:
         a = net.pick()
+        axis = 0 if len(a.shape) == 1 else choice(rng, [0, 0, 0, 1, 2])
         if len(a.shape) == 1:
             cands = [n for n in net.visible() if len(n.shape) == 1]
         else:
-            cands = [n for n in net.visible() if len(n.shape) == 3 and n.shape[1:] == a.shape[1:]]
+            cands = [n for n in net.visible() if len(n.shape) == 3 and
+                     n.shape[:axis] + n.shape[axis + 1:] == a.shape[:axis] + a.shape[axis + 1:]]
         ins = [a] + [choice(rng, cands) for _ in range(choice(rng, [1, 1, 1, 2, 3]))]
         rng.shuffle(ins)
         if len(a.shape) == 1 and any(is_alias(n) and len(alias_root(n).shape) == 3
                                      for n in ins[:-1]) and not net.use_known('concat-flat'):
             raise Invalid('known defect')
-    node = net.add_node(op, ins, {})
-    if op == 'concat' and rng.random() < 0.2:
-        node.args = ['dim=1']
+    node = net.add_node(op, ins, {'axis': axis} if op == 'concat' else {})
+    if op == 'concat' and (axis or rng.random() < 0.2):
+        # PyTorch's dims of N, C, H, W (or N, F), sometimes negative
+        rank = len(a.shape) + 1
+        node.args = ['dim=%d' % (axis + 1 - (rank if rng.random() < 0.4 else 0))]
     if op in ('add', 'sub', 'mul') and rng.random() < 0.5:
         node.infix = {'add': '+', 'sub': '-', 'mul': '*'}[op]
     bind(net, node, op[:2])

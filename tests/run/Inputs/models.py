@@ -696,6 +696,31 @@ class SharedWeights(nn.Module):
         return bn, up2, self.fc(pool(up)), self.fc(pool(up2))
 
 
+@model('shared_norms', [('x', (6, 5, 7))], ['p', 'p2', 'g2'])
+class SharedNorms(nn.Module):
+    """Normalisations and prelu with share=: the second use keeps its own num_groups and
+    eps and computes with the first use's tensors (the functional forms)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 6, 3, padding=1)
+        self.g = nn.GroupNorm(3, 6)
+        self.l = nn.LayerNorm((5, 7))
+        self.i = nn.InstanceNorm2d(6, affine=True, track_running_stats=True)
+        self.b = nn.BatchNorm2d(6, affine=False)
+        self.p = nn.PReLU()
+        self.q = nn.Conv2d(6, 3, 1)
+
+    def forward(self, x):
+        g = self.g(self.c(x))
+        g2 = F.group_norm(x, 2, self.g.weight, self.g.bias, eps=0.1)
+        l, l2 = self.l(g), self.l(g2)
+        i, i2 = self.i(l), self.i(l2)
+        b = self.b(i)
+        b2 = F.batch_norm(i2, self.b.running_mean, self.b.running_var, training=False, eps=0.5)
+        return self.p(b), self.p(self.q(b2)), g2
+
+
 @model('maxpool_huge', [('x', (16, 64, 64))], ['h', 'w', 'd', 'e'])
 class MaxpoolHuge(nn.Module):
     """Windows far larger than the input, and large dilated windows.
@@ -1642,6 +1667,117 @@ class MobilenetIf(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
+# --- normalisation with per-sample statistics, rearranging (issue 9) ----------
+
+@model('norms', [('x', (6, 7, 9))], ['b', 'gf', 'lf'])
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 8, 3, padding=1)
+        self.g1 = nn.GroupNorm(4, 8)
+        self.g2 = nn.GroupNorm(2, 8, eps=0.1, affine=False)
+        self.i1 = nn.InstanceNorm2d(8)
+        self.i2 = nn.InstanceNorm2d(8, affine=True, eps=1e-3)
+        self.i3 = nn.InstanceNorm2d(8, affine=True, track_running_stats=True)
+        self.i4 = nn.InstanceNorm2d(8, track_running_stats=True)
+        self.l1 = nn.LayerNorm((8, 7, 9))
+        self.l2 = nn.LayerNorm((7, 9), elementwise_affine=False)
+        self.l3 = nn.LayerNorm(9, eps=0.01)
+        self.bc = nn.Conv2d(8, 8, 1)
+        self.b = nn.BatchNorm2d(8, affine=False)
+        self.f = nn.Linear(8 * 7 * 9, 12)
+        self.gf = nn.GroupNorm(3, 12)
+        self.lf = nn.LayerNorm(12)
+
+    def forward(self, x):
+        c = self.c(x)
+        g2 = self.g2(F.relu(self.g1(c)))
+        i1 = self.i1(g2)
+        i4 = self.i4(self.i3(self.i2(c)))
+        l3 = self.l3(self.l2(self.l1(i1 + i4)))
+        b = self.b(self.bc(l3))
+        f = self.f(torch.flatten(b, 1))
+        return b, self.gf(f), self.lf(f)
+
+
+@model('shuffle', [('x', (18, 5, 7))], ['cs', 's1', 'p2'])
+class Shuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(2, 8, 3, padding=1)
+        self.d = nn.Conv2d(72, 12, 1)
+
+    def forward(self, x):
+        c = self.c(F.pixel_shuffle(x, 3))
+        p2 = nn.PixelShuffle(2)(c)
+        u2 = nn.PixelUnshuffle(2)(F.pixel_unshuffle(F.pixel_shuffle(p2, 1), 3))
+        s = nn.ChannelShuffle(6)(u2)
+        return nn.ChannelShuffle(3)(self.d(s)), nn.ChannelShuffle(1)(x), p2
+
+
+@model('espcn', [('x', (1, 64, 64))], ['y'])
+class Espcn(nn.Module):
+    """ESPCN (Shi et al. 2016), examples/espcn.conv: (5, 64), (3, 32), 3 -> r^2, tanh, pixel shuffle r = 3."""
+
+    def __init__(self, r=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 5, padding=2)
+        self.conv2 = nn.Conv2d(64, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, r * r, 3, padding=1)
+        self.r = r
+
+    def forward(self, x):
+        x = torch.tanh(self.conv2(torch.tanh(self.conv1(x))))
+        return nn.PixelShuffle(self.r)(self.conv3(x))
+
+
+@model('concat_dims', [('x', (3, 5, 7)), ('y', (3, 2, 7)), ('z', (3, 5, 4))],
+       ['h', 'h2', 'w', 'w2', 'c', 'wide', 'f'])
+class ConcatDims(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.p = nn.Conv2d(3, 2, 1)
+
+    def forward(self, x, y, z):
+        return (torch.cat([x, y, x], dim=2), torch.cat([y, F.relu(x)], dim=-2), torch.cat([x, z], dim=3),
+                torch.cat([z, x, z], dim=-1), torch.cat([x, self.p(x)], dim=-3), torch.cat([z] * 16 + [x], dim=3),
+                torch.cat([torch.flatten(x, 1), torch.flatten(z, 1)], dim=-1))
+
+
+@model('slice_reshape', [('x', (6, 5, 7))], ['a', 'b', 'h', 'w', 'fs', 'd', 'fc'])
+class SliceReshape(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(6, 12, 3, padding=1)
+        self.d = nn.Conv2d(5, 3, 1)
+        self.fc = nn.Linear(210, 4)
+
+    def forward(self, x):
+        c = self.c(x)
+        f = torch.flatten(x, 1)
+        fs = f[:, 10:30]
+        u = nn.Unflatten(1, (5, 2, 2))(fs)
+        r = torch.reshape(f, (-1, 6, 7, 5))
+        r2 = F.relu(r).reshape(r.shape[0], 210)
+        return (c[:, 1:4], F.relu(c[:, -5:]), (c + c)[:, :, 1:-1], x[..., 0:3], fs, self.d(u), self.fc(r2))
+
+
+@model('chunk_split', [('x', (6, 5, 7))], ['a', 'add_1', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'linear_1', 'k'])
+class ChunkSplit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q = nn.Conv2d(6, 7, 1)
+        self.fc = nn.Linear(105, 3)
+
+    def forward(self, x):
+        a, b = torch.chunk(x, 2, dim=1)
+        c, d, e = torch.split(self.q(x), 3, dim=1)
+        f, g = torch.split(F.relu(x), (2, 5), dim=3)
+        h, i, j = x.chunk(3, dim=-2)
+        k, l = torch.flatten(x, 1).chunk(2, dim=-1)
+        return a, b + a, c, d, e, f, g, h, i, j, self.fc(l), k
 
 
 def _stats_model(name):

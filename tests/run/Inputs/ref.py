@@ -77,7 +77,8 @@ def randomize(model, seed):
     Weights: uniform(-b, b) with b = sqrt(6 / fan_in) (He: keeps activations
     of the order of 1 through deep ReLU networks, so errors are not hidden by
     shrinking values). Biases: uniform(-0.5, 0.5). Batchnorm: weight and
-    running_var uniform(0.5, 1.5), bias and running_mean uniform(-0.5, 0.5).
+    running_var uniform(0.5, 1.5), bias and running_mean uniform(-0.5, 0.5); the
+    same for group, layer and instance norm (those they have).
     PReLU slopes: uniform(-1, 1).
     """
     rng = np.random.default_rng(seed)
@@ -92,11 +93,13 @@ def randomize(model, seed):
                 fill(m.weight, -b, b)
                 if m.bias is not None:
                     fill(m.bias, -0.5, 0.5)
-            elif isinstance(m, nn.BatchNorm2d):
-                fill(m.weight, 0.5, 1.5)
-                fill(m.bias, -0.5, 0.5)
-                fill(m.running_mean, -0.5, 0.5)
-                fill(m.running_var, 0.5, 1.5)
+            elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)):
+                if m.weight is not None:   # affine / elementwise_affine
+                    fill(m.weight, 0.5, 1.5)
+                    fill(m.bias, -0.5, 0.5)
+                if getattr(m, 'running_mean', None) is not None:   # track_running_stats
+                    fill(m.running_mean, -0.5, 0.5)
+                    fill(m.running_var, 0.5, 1.5)
             elif isinstance(m, nn.PReLU):
                 fill(m.weight, -1.0, 1.0)  # slopes of either sign, each channel its own
             elif list(m.parameters(recurse=False)):

@@ -44,8 +44,9 @@ def ptflops_macs(m, inp, out):
         return x.shape[-1] * out.shape[-1] + (out.shape[-1] if m.bias is not None else 0)
     if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.Upsample)):
         return out.numel()
-    if isinstance(m, nn.BatchNorm2d):
-        return x.numel() * (2 if m.affine else 1)
+    if isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm)):
+        affine = getattr(m, 'affine', False) or getattr(m, 'elementwise_affine', False)
+        return x.numel() * (2 if affine else 1)
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
         return x.numel()
     return 0

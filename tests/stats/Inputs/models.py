@@ -272,6 +272,49 @@ def densenet121():
     return DenseNet121(), (3, 224, 224)
 
 
+# --- normalisation and rearranging (issue 9): examples/espcn.conv, norms.conv ---
+
+class Espcn(nn.Module):
+    """ESPCN (Shi et al. 2016): (5, 64), (3, 32), 3 -> r^2 channels, tanh, pixel shuffle by r."""
+
+    def __init__(self, r=3):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 64, 5, padding=2)
+        self.conv2 = nn.Conv2d(64, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, r * r, 3, padding=1)
+        self.r = r
+
+    def forward(self, x):
+        x = torch.tanh(self.conv2(torch.tanh(self.conv1(x))))
+        return F.pixel_shuffle(self.conv3(x), self.r)
+
+
+def espcn():
+    return Espcn(), (1, 64, 64)
+
+
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 16, 3, padding=1)
+        self.g = nn.GroupNorm(4, 16)
+        self.i = nn.InstanceNorm2d(16, affine=True, track_running_stats=True)
+        self.i0 = nn.InstanceNorm2d(16)
+        self.l = nn.LayerNorm((16, 10, 12))
+        self.l0 = nn.LayerNorm(12, elementwise_affine=False)
+        self.b = nn.BatchNorm2d(4, affine=False)
+        self.d = nn.Conv2d(4, 8, 1)
+
+    def forward(self, x):
+        y = self.l0(self.l(self.i0(self.i(self.g(self.c(x))))))
+        y = F.pixel_unshuffle(nn.ChannelShuffle(4)(y), 2)   # 64 x 5 x 6
+        return self.d(self.b(F.pixel_shuffle(y, 4)))         # 4 x 20 x 24
+
+
+def norms():
+    return Norms(), (3, 10, 12)
+
+
 def efficientnet_b0():
     """torchvision's efficientnet_b0 as tests/run/Inputs/models.py writes it (one definition for both
     suites; loaded by path, since that module is also called `models`)."""
@@ -310,7 +353,7 @@ def act_zoo():
 
 
 MODELS = {f.__name__: f for f in [net1, net2, net1_5x5, net3, net4, net5, net6, net7, net8,
-                                  unet, unet_2015, resnet50, densenet121, efficientnet_b0, act_zoo]}
+                                  unet, unet_2015, resnet50, densenet121, efficientnet_b0, act_zoo, espcn, norms]}
 
 
 # --- receptive-field cases (tests/stats/rf_*.conv) ----------------------------
