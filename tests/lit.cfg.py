@@ -49,6 +49,11 @@ if os.path.exists(cache):
             cxx = line.split('=', 1)[1].strip()
     if 'asan' in config.available_features:
         san = '-fsanitize=address,undefined -fno-sanitize-recover=all'
+        # the runtime was built by clang's sanitizers: C++ drivers must link
+        # against the same runtime (g++'s libubsan lacks clang's handlers)
+        clangxx = cc.replace('clang', 'clang++')
+        if 'clang' in cc and os.path.exists(clangxx):
+            cxx = clangxx
 config.substitutions.append(('%cxx', cxx))
 config.substitutions.append(('%cc', cc))
 config.substitutions.append(('%sanflags', san))
