@@ -994,6 +994,8 @@ static const OpRow *find_row(const char *op)
 static bool word_in(const char *list, const char *w)
 {
     size_t n = strlen(w);
+    if (!n)   /* an attribute named "": strstr would match at every position, past the end */
+        return false;
     for (const char *p = strstr(list, w); p; p = strstr(p + 1, w))
         if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
             return true;
