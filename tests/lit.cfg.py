@@ -51,8 +51,9 @@ if os.path.exists(cache):
         san = '-fsanitize=address,undefined -fno-sanitize-recover=all'
         # the runtime was built by clang's sanitizers: C++ drivers must link
         # against the same runtime (g++'s libubsan lacks clang's handlers)
-        clangxx = cc.replace('clang', 'clang++')
-        if 'clang' in cc and os.path.exists(clangxx):
+        import shutil
+        clangxx = shutil.which(cc.replace('clang', 'clang++')) if 'clang' in cc else None
+        if clangxx:
             cxx = clangxx
 config.substitutions.append(('%cxx', cxx))
 config.substitutions.append(('%cc', cc))
