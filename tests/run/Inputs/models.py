@@ -1717,20 +1717,8 @@ class Shuffle(nn.Module):
         return nn.ChannelShuffle(3)(self.d(s)), nn.ChannelShuffle(1)(x), p2
 
 
-@model('espcn', [('x', (1, 64, 64))], ['y'])
-class Espcn(nn.Module):
-    """ESPCN (Shi et al. 2016), examples/espcn.conv: (5, 64), (3, 32), 3 -> r^2, tanh, pixel shuffle r = 3."""
-
-    def __init__(self, r=3):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 64, 5, padding=2)
-        self.conv2 = nn.Conv2d(64, 32, 3, padding=1)
-        self.conv3 = nn.Conv2d(32, r * r, 3, padding=1)
-        self.r = r
-
-    def forward(self, x):
-        x = torch.tanh(self.conv2(torch.tanh(self.conv1(x))))
-        return nn.PixelShuffle(self.r)(self.conv3(x))
+# examples/espcn.conv: the ESPCN of tests/stats/Inputs/models.py (one definition for both)
+model('espcn', [('x', (1, 64, 64))], ['y'])(lambda: _stats_model('espcn'))
 
 
 @model('concat_dims', [('x', (3, 5, 7)), ('y', (3, 2, 7)), ('z', (3, 5, 4))],
