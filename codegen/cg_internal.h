@@ -92,10 +92,19 @@ extern const CgLowering cg_lower_conv_t_phase; /* conv_t_phase.c */
 extern const CgLowering cg_lower_linear_vec;   /* linear.c */
 extern const CgLowering cg_lower_conv_winograd; /* conv_winograd.c */
 extern const CgLowering cg_lower_conv_blocked;  /* conv_blocked.c */
+extern const CgLowering cg_lower_conv_t_blocked; /* conv_t_blocked.c */
+extern const CgLowering cg_lower_conv_head;     /* conv_head.c */
 
 /* conv_blocked.c: the layout the blocked conv wants for n's output (input < 0)
  * or input `input`; LAYOUT_NCHW if it cannot lower n */
 IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
+/* conv_blocked.c: the `prepare` of a blocked conv or transposed conv (packs its weights) */
+void cg_blocked_prepare(const CgTarget *t, IrModule *m, int i);
+/* conv_t_blocked.c: the same question for the blocked transposed conv */
+IrLayout cg_conv_t_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
+/* conv_head.c: the layout in which the blocked-to-NCHW 1x1 conv reads
+ * input `input` of n (its producer's, if it can read that; else NCHW) */
+IrLayout cg_conv_head_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 

@@ -136,13 +136,15 @@ static int blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n
 }
 
 /* The weights packed for the kernel: a derived parameter written once
- * after loading by a PREPARE_PACK_BLOCKED step; the node reads it. */
-static void blocked_prepare(const CgTarget *t, IrModule *m, int i)
+ * after loading by a PREPARE_PACK_BLOCKED step; the node reads it. A
+ * transposed conv's weight is [I, O, KH, KW] (conv_t_blocked.c). */
+void cg_blocked_prepare(const CgTarget *t, IrModule *m, int i)
 {
     IrNode *n = &m->nodes[i];
     IrParam w = m->params[n->weight]; /* a copy: ir_add_derived may move m->params */
+    int tr = n->kind == IR_CONV_T;
     int64_t bo = ir_layout_block(m->tensors[n->out].layout), bi = ir_layout_block(m->tensors[n->in[0]].layout);
-    int64_t dims[4] = {(w.dims[0] + bo - 1) / bo * bo, (w.dims[1] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
+    int64_t dims[4] = {(w.dims[tr] + bo - 1) / bo * bo, (w.dims[!tr] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
     int packed = ir_add_derived(m, ir_strcat(w.name, "", ".packed"), 4, dims);
     IrPrepare *p = ir_add_prepare(m, PREPARE_PACK_BLOCKED, ir_strcat(w.name, "", ".pack"), i);
     p->nout = 1;
@@ -154,7 +156,8 @@ static void blocked_prepare(const CgTarget *t, IrModule *m, int i)
 
 /* One item per (output block, input block): KH*KW*BI vectors of BO
  * output channels,
- *   packed[ob][ib][k][i][o] = w[ob*BO + o][ib*BI + i][k]  (0 past O or I) */
+ *   packed[ob][ib][k][i][o] = w[ob*BO + o][ib*BI + i][k]  (0 past O or I)
+ * (w[ib*BI + i][ob*BO + o][k] for a transposed conv) */
 static int64_t pack_work(const Cg *g, const IrPrepare *p)
 {
     const IrParam *d = &g->m->params[p->params[0]];
@@ -169,7 +172,8 @@ static void pack_body(CgPrepare *k)
     const IrNode *n = &m->nodes[k->p->node];
     const IrParam *d = &m->params[k->p->params[0]], *w = &m->params[k->p->params[1]];
     int64_t bo = g->vec, bi = ir_layout_block(m->tensors[n->in[0]].layout);
-    int64_t co = w->dims[0], ci = w->dims[1], kk = w->dims[2] * w->dims[3], nib = d->dims[1] / bi;
+    int tr = n->kind == IR_CONV_T;
+    int64_t co = w->dims[tr], ci = w->dims[!tr], kk = w->dims[2] * w->dims[3], nib = d->dims[1] / bi;
     LLVMValueRef ob = cg_div(g, k->r, cg_i64(g, nib)), ib = cg_rem(g, k->r, cg_i64(g, nib));
     LLVMValueRef out = cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, kk * bi * bo)));
     CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, kk), "k");
@@ -179,7 +183,8 @@ static void pack_body(CgPrepare *k)
     LLVMValueRef oc = cg_add(g, cg_mul(g, ob, cg_i64(g, bo)), o.iv);
     LLVMValueRef real = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, co), ""),
                                      LLVMBuildICmp(g->b, LLVMIntSLT, ic, cg_i64(g, ci), ""), "");
-    LLVMValueRef src = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, ci)), ic), cg_i64(g, kk)), t.iv);
+    LLVMValueRef src = tr ? cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, ic, cg_i64(g, co)), oc), cg_i64(g, kk)), t.iv)
+                          : cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, ci)), ic), cg_i64(g, kk)), t.iv);
     LLVMValueRef v = cg_load(g, k->param[1], LLVMBuildSelect(g->b, real, src, cg_i64(g, 0), ""));
     LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, t.iv, cg_i64(g, bi)), i.iv), cg_i64(g, bo)), o.iv);
     cg_store(g, out, at, LLVMBuildSelect(g->b, real, v, cg_f32(g, 0.0), ""));
@@ -409,4 +414,4 @@ static void emit_conv_blocked(CgKernel *k)
 }
 
 const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = cg_no_scratch,
-                                          .emit = emit_conv_blocked, .prepare = blocked_prepare};
+                                          .emit = emit_conv_blocked, .prepare = cg_blocked_prepare};

@@ -39,6 +39,8 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_CONV_T_PHASE] = &cg_lower_conv_t_phase,
     [KERNEL_LINEAR_VEC] = &cg_lower_linear_vec,
     [KERNEL_CONV_BLOCKED] = &cg_lower_conv_blocked,
+    [KERNEL_CONV_T_BLOCKED] = &cg_lower_conv_t_blocked,
+    [KERNEL_CONV_HEAD] = &cg_lower_conv_head,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
@@ -78,7 +80,10 @@ static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
 
 static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode *n, int input)
 {
-    return cg_blocked_layout((const CgTarget *)t, m, n, input);
+    const CgTarget *ct = (const CgTarget *)t;
+    if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW) /* a blocked input into an NCHW output */
+        return cg_conv_head_layout(ct, m, n, input);
+    return n->kind == IR_CONV_T ? cg_conv_t_blocked_layout(ct, m, n, input) : cg_blocked_layout(ct, m, n, input);
 }
 
 IrTarget *cg_target(const CgOptions *o)

@@ -149,6 +149,12 @@ typedef enum {
                             tile of output-channel blocks x output pixels, one
                             broadcast input value per FMA, packed weights
                             (conv_blocked.c) */
+    KERNEL_CONV_T_BLOCKED, /* conv_transpose2d on blocked channels: Sw sub-convolutions
+                            over the landing taps with conv_blocked's register tile
+                            and packed weights (conv_t_blocked.c) */
+    KERNEL_CONV_HEAD,    /* 1x1 conv2d from blocked channels to NCHW (a network's
+                            head): per pixel one vector of channels, a reduction
+                            tree over the pixels of a tile (conv_head.c) */
     KERNEL_COUNT
 } IrKernel;
 
@@ -168,8 +174,10 @@ struct IrTarget {
     void (*prepare)(const IrTarget *t, IrKernel k, IrModule *m, int i);
     /* workspace floats per sample that kernel k needs for node n (0: none) */
     int64_t (*scratch)(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n);
-    /* The layout a fast kernel wants for node n's output (input < 0) or for
-     * its input `input`, before any layout is assigned; LAYOUT_NCHW when no
+    /* The layout a fast kernel wants for node n's output (input < 0), asked
+     * before n's layout is assigned, or for its input `input`, asked once
+     * n's output layout and its producers' layouts are assigned (a kernel
+     * may read a blocked input into an NCHW output); LAYOUT_NCHW when no
      * kernel on this target wants a blocked one. */
     IrLayout (*layout)(const IrTarget *t, const IrModule *m, const IrNode *n, int input);
 };
@@ -248,7 +256,8 @@ typedef enum {
     PREPARE_WINOGRAD_WEIGHTS, /* out: U; in: the conv's weight [Cout, Cin, 3, 3]; in double,
                                rounded once: U = G w G^T per (oc, ic), laid out in blocks
                                of j output channels [Cout/j][36][Cin][j] (conv_winograd.c) */
-    PREPARE_PACK_BLOCKED,   /* out: packed; in: weight [O, I, KH, KW] of node `node`, a blocked conv:
+    PREPARE_PACK_BLOCKED,   /* out: packed; in: weight [O, I, KH, KW] of node `node`, a blocked conv
+                               (or [I, O, KH, KW] of a blocked transposed conv):
                                packed[O/16][I/BI][KH][KW][BI][16] (BI: the input layout's block,
                                1 for NCHW), O and I padded with zeros (codegen/conv_blocked.c) */
     PREPARE_KIND_COUNT

@@ -70,10 +70,13 @@ static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions 
 }
 
 /* The layout n reads input j in: its own, except where a kernel wants
- * another (a blocked conv reading a few-channel NCHW image). */
+ * another (a blocked conv reading a few-channel NCHW image, a 1x1 head
+ * reading blocked channels into an NCHW output). n's output layout is
+ * assigned already. */
 static IrLayout input_layout(const IrModule *m, const IrNode *n, int j, IrLayout l, const IrOptions *o)
 {
-    if (l == LAYOUT_NCHW || layout_free(n) || layout_following(n->kind))
+    if (layout_free(n) || layout_following(n->kind) || !o->target || o->reference_only ||
+        m->tensors[n->in[j]].rank != 3)
         return l;
     return o->target->layout(o->target, m, n, j);
 }
@@ -109,9 +112,9 @@ void ir_assign_layouts(IrModule *m, const IrOptions *o)
         IrNode n = m->nodes[i];
         IrLayout l = node_layout(m, &n, o);
         IrLayout li[IR_MAX_IN];
+        ir_set_layout(&m->tensors[n.out], l);
         for (int j = 0; j < n.nin; j++)
             li[j] = input_layout(m, &n, j, l, o);
-        ir_set_layout(&m->tensors[n.out], l);
         for (int j = 0; j < n.nin; j++) /* inputs are tensors from before the pass */
             n.in[j] = in_layout(m, n.in[j], li[j], cache, &nodes, &nn);
         nodes = ir_grow(nodes, nn, sizeof *nodes);

@@ -300,6 +300,52 @@ class ConvTransposePhase(nn.Module):
                 torch.sigmoid(self.tf(x)))
 
 
+@model('conv_transpose_blocked', [('x', (20, 13, 29)), ('s', (3, 9, 11))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])
+class ConvTransposeBlocked(nn.Module):
+    """Transposed convs on blocked channels (their outputs feed further
+    layers): strides 2 and 3, kernels 2 to 5 (smaller than the stride too),
+    padding, output_padding, dilation, unequal strides, a 20-channel input
+    (a partial block), a 3-channel NCHW input, fused activations."""
+
+    def __init__(self):
+        super().__init__()
+        T = nn.ConvTranspose2d
+        self.p = nn.Conv2d(20, 32, 1)
+        self.ta = T(32, 32, 3, stride=2, padding=1, output_padding=1)
+        self.tb = T(32, 24, 2, stride=3)
+        self.tc = T(32, 16, 4, stride=2, padding=1, bias=False)
+        self.td = T(32, 16, 5, stride=3, padding=2, output_padding=2)
+        self.te = T(32, 48, (3, 5), stride=(3, 2), padding=(1, 2))
+        self.tf = T(32, 16, 5, stride=2, padding=3, output_padding=1)
+        self.tg = T(20, 16, 2, stride=2, dilation=2)
+        self.th = T(3, 32, 3, stride=2, padding=1)
+
+    def forward(self, x, s):
+        p = self.p(x)
+        ts = [F.relu(self.ta(p)), self.tb(p), self.tc(p), F.leaky_relu(self.td(p), 0.1), self.te(p),
+              torch.sigmoid(self.tf(p)), self.tg(x), self.th(s)]
+        return tuple(t + t for t in ts)
+
+
+@model('conv_head', [('x', (3, 19, 37))], ['y', 'z', 'w'])
+class ConvHead(nn.Module):
+    """1x1 convs reading blocked channels into NCHW outputs: 64 -> 2 (UNet's
+    head), 24 (a partial block) -> 3 without bias and with sigmoid, 64 -> 40
+    with relu; 37 columns (two tiles of 16 and 5)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 64, 3, padding=1)
+        self.h1 = nn.Conv2d(64, 2, 1)
+        self.c2 = nn.Conv2d(64, 24, 3, padding=1)
+        self.h2 = nn.Conv2d(24, 3, 1, bias=False)
+        self.h3 = nn.Conv2d(64, 40, 1)
+
+    def forward(self, x):
+        a = F.relu(self.c1(x))
+        return self.h1(a), torch.sigmoid(self.h2(self.c2(a))), F.relu(self.h3(a))
+
+
 @model('conv_transpose_chain', [('x', (5, 6, 5))], ['y'])
 class ConvTransposeChain(nn.Module):
     """A transposed conv reading an intermediate and feeding further layers."""
