@@ -94,6 +94,7 @@ extern const CgLowering cg_lower_conv_winograd; /* conv_winograd.c */
 extern const CgLowering cg_lower_conv_blocked;  /* conv_blocked.c */
 extern const CgLowering cg_lower_conv_t_blocked; /* conv_t_blocked.c */
 extern const CgLowering cg_lower_conv_head;     /* conv_head.c */
+extern const CgLowering cg_lower_pool_blocked;  /* kernels.c */
 
 /* conv_blocked.c: the layout the blocked conv wants for n's output (input < 0)
  * or input `input`; LAYOUT_NCHW if it cannot lower n */

@@ -10,7 +10,9 @@
  *
  * These are simple, obviously correct loops with PyTorch semantics. Faster
  * kernels (blocked layouts, register tiling, Winograd) are separate lowerings
- * chosen per node; this one stays as the reference.
+ * chosen per node; this one stays as the reference. The one exception lives
+ * here because it is these loops: pool_blocked, the max/avg pool on vectors
+ * of a block's channels (the end of the file).
  */
 #include <math.h>
 #include <stdio.h>
@@ -518,14 +520,30 @@ static void window_taps(Cg *g, Window w, int64_t d, LLVMValueRef *t_lo, LLVMValu
     *t_hi = smax(g, cg_div(g, cg_add(g, span, dm1), dd), *t_lo);
 }
 
+/* Pool elements: et is f32 (one channel), or a vector of a block's
+ * channels (pool_blocked). */
+static LLVMValueRef pool_load(Cg *g, LLVMTypeRef et, LLVMValueRef base, LLVMValueRef idx)
+{
+    return et == g->f32 ? cg_load(g, base, idx) : LLVMBuildLoad2(g->b, et, cg_gep(g, base, idx), "");
+}
+
+static void pool_store(Cg *g, LLVMTypeRef et, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v)
+{
+    if (et == g->f32)
+        cg_store(g, base, idx, v);
+    else
+        LLVMBuildStore(g->b, v, cg_gep(g, base, idx));
+}
+
 /* max pool: y = max over the window's taps inside the input (padding
  * ignored, NaN propagates) */
-static void emit_maxpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_maxpool_body(CgKernel *k, LLVMTypeRef et, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row,
+                              LLVMValueRef ow)
 {
     Cg *g = k->g;
     const IrGeom *l = &k->n->geom;
     int64_t dh = l->dilation[0], dw = l->dilation[1];
-    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, -INFINITY));
+    LLVMValueRef acc = cg_var(g, et, cg_fconst(g, et, -INFINITY));
     LLVMValueRef h_lo, h_hi, w_lo, w_hi;
     window_taps(g, wh, dh, &h_lo, &h_hi);
     window_taps(g, ww, dw, &w_lo, &w_hi);
@@ -535,23 +553,24 @@ static void emit_maxpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih, cg_i64(g, k->in[0]->w * bi)));
     CgLoop kw = cg_loop(g, w_lo, w_hi, "kw");
     LLVMValueRef iw = cg_add(g, ww.start, cg_mul(g, kw.iv, cg_i64(g, dw)));
-    cg_set(g, acc, cg_fmax(g, cg_get(g, acc), cg_load(g, src, cg_mul(g, iw, cg_i64(g, bi)))));
+    cg_set(g, acc, cg_fmax(g, cg_get(g, acc), pool_load(g, et, src, cg_mul(g, iw, cg_i64(g, bi)))));
     cg_loop_end(g, &kw);
     cg_loop_end(g, &kh);
-    cg_store(g, row, cg_mul(g, ow, cg_i64(g, bo)), cg_get(g, acc));
+    pool_store(g, et, row, cg_mul(g, ow, cg_i64(g, bo)), cg_get(g, acc));
 }
 
 /* avg pool: y = sum over the clamped window / divisor, where the divisor
  * counts padding (count_include_pad) or only the clamped window. */
-static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row, LLVMValueRef ow)
+static void emit_avgpool_body(CgKernel *k, LLVMTypeRef et, LLVMValueRef plane, Window wh, Window ww, LLVMValueRef row,
+                              LLVMValueRef ow)
 {
     Cg *g = k->g;
-    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
+    LLVMValueRef acc = cg_var(g, et, cg_fconst(g, et, 0.0));
     int64_t bi = ir_layout_block(k->in[0]->layout), bo = ir_layout_block(k->out->layout);
     CgLoop ih = cg_loop(g, wh.lo, wh.hi, "ih");
     LLVMValueRef src = cg_gep(g, plane, cg_mul(g, ih.iv, cg_i64(g, k->in[0]->w * bi)));
     CgLoop iw = cg_loop(g, ww.lo, ww.hi, "iw");
-    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, src, cg_mul(g, iw.iv, cg_i64(g, bi))), ""));
+    cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), pool_load(g, et, src, cg_mul(g, iw.iv, cg_i64(g, bi))), ""));
     cg_loop_end(g, &iw);
     cg_loop_end(g, &ih);
     LLVMValueRef cnt = k->n->count_include_pad
@@ -559,28 +578,30 @@ static void emit_avgpool_body(CgKernel *k, LLVMValueRef plane, Window wh, Window
         : cg_mul(g, cg_sub(g, wh.hi, wh.lo), cg_sub(g, ww.hi, ww.lo));
     LLVMValueRef empty = LLVMBuildICmp(g->b, LLVMIntSLE, cnt, cg_i64(g, 0), "");
     LLVMValueRef div = LLVMBuildSIToFP(g->b, smax(g, cnt, cg_i64(g, 1)), g->f32, "");
-    LLVMValueRef v = LLVMBuildFDiv(g->b, cg_get(g, acc), div, "");
-    cg_store(g, row, cg_mul(g, ow, cg_i64(g, bo)), LLVMBuildSelect(g->b, empty, cg_f32(g, 0.0), v, ""));
+    LLVMValueRef v = LLVMBuildFDiv(g->b, cg_get(g, acc), et == g->f32 ? div : cg_splat(g, div, et), "");
+    pool_store(g, et, row, cg_mul(g, ow, cg_i64(g, bo)), LLVMBuildSelect(g->b, empty, cg_fconst(g, et, 0.0), v, ""));
 }
 
 /* max/avg pool, one output row (c, oh), in any layout (input and output
- * share it) */
-static void emit_pool(CgKernel *k)
+ * share it); with et a vector (pool_blocked), item r is the row (block,
+ * oh) and c the block's first channel */
+static void emit_pool(CgKernel *k, LLVMTypeRef et)
 {
     Cg *g = k->g;
     const IrGeom *l = &k->n->geom;
     const IrTensor *in = k->in[0], *out = k->out;
-    int64_t dh = l->dilation[0], dw = l->dilation[1];
-    LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), oh = cg_rem(g, k->r, cg_i64(g, out->h));
+    int64_t dh = l->dilation[0], dw = l->dilation[1], lanes = et == g->f32 ? 1 : g->vec;
+    LLVMValueRef c = cg_mul(g, cg_div(g, k->r, cg_i64(g, out->h)), cg_i64(g, lanes));
+    LLVMValueRef oh = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef row = cg_gep(g, k->y, layout_index(g, out, c, oh, cg_i64(g, 0)));
     LLVMValueRef plane = plane_of(g, in, k->x[0], c);
     Window wh = window(g, oh, l->kernel[0], l->stride[0], l->pad_begin[0], dh, in->h);
     CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
     Window ww = window(g, ow.iv, l->kernel[1], l->stride[1], l->pad_begin[1], dw, in->w);
     if (k->n->kind == IR_MAXPOOL)
-        emit_maxpool_body(k, plane, wh, ww, row, ow.iv);
+        emit_maxpool_body(k, et, plane, wh, ww, row, ow.iv);
     else
-        emit_avgpool_body(k, plane, wh, ww, row, ow.iv);
+        emit_avgpool_body(k, et, plane, wh, ww, row, ow.iv);
     cg_loop_end(g, &ow);
 }
 
@@ -608,9 +629,9 @@ static void emit_adaptive_pool(CgKernel *k)
     CgLoop ow = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "ow");
     Window ww = adaptive_window(g, ow.iv, in->w, out->w);
     if (k->n->kind == IR_ADAPTIVE_MAXPOOL)
-        emit_maxpool_body(k, plane, wh, ww, row, ow.iv);
+        emit_maxpool_body(k, g->f32, plane, wh, ww, row, ow.iv);
     else
-        emit_avgpool_body(k, plane, wh, ww, row, ow.iv);
+        emit_avgpool_body(k, g->f32, plane, wh, ww, row, ow.iv);
     cg_loop_end(g, &ow);
 }
 
@@ -1032,12 +1053,13 @@ static void emit_reorder(CgKernel *k)
 
 static void reference_body(CgKernel *k)
 {
+    Cg *g = k->g;
     switch (k->n->kind) {
     case IR_CONV: emit_conv(k); break;
     case IR_CONV_T: emit_conv_t(k); break;
     case IR_LINEAR: emit_linear(k); break;
     case IR_BATCHNORM: emit_batchnorm(k); break;
-    case IR_MAXPOOL: case IR_AVGPOOL: emit_pool(k); break;
+    case IR_MAXPOOL: case IR_AVGPOOL: emit_pool(k, g->f32); break;
     case IR_GLOBAL_AVGPOOL: emit_global_avgpool(k); break;
     case IR_ADAPTIVE_AVGPOOL: case IR_ADAPTIVE_MAXPOOL: emit_adaptive_pool(k); break;
     case IR_UPSAMPLE: emit_upsample(k); break;
@@ -1067,3 +1089,26 @@ static int reference_applies(const CgTarget *t, const IrModule *m, const IrNode 
 
 const CgLowering cg_lower_reference = {
     .applies = reference_applies, .work = reference_work, .scratch = cg_no_scratch, .emit = reference_body};
+
+/* pool_blocked: max/avg pool on a blocked layout whose block is one vector:
+ * the reference pool's loops with a vector of the block's channels per
+ * pixel (padding lanes included), one item per row (block, oh). */
+static int pool_blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    IrLayout l = m->tensors[n->out].layout;
+    return (n->kind == IR_MAXPOOL || n->kind == IR_AVGPOOL) && m->tensors[n->in[0]].layout == l &&
+           ir_layout_block(l) == t->vec;
+}
+
+static int64_t pool_blocked_work(const Cg *g, const IrNode *n)
+{
+    return ir_tensor_size(&g->m->tensors[n->out]) / (g->m->tensors[n->out].w * g->vec);
+}
+
+static void pool_blocked_body(CgKernel *k)
+{
+    emit_pool(k, k->g->vf);
+}
+
+const CgLowering cg_lower_pool_blocked = {
+    .applies = pool_blocked_applies, .work = pool_blocked_work, .scratch = cg_no_scratch, .emit = pool_blocked_body};

@@ -41,6 +41,7 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_CONV_BLOCKED] = &cg_lower_conv_blocked,
     [KERNEL_CONV_T_BLOCKED] = &cg_lower_conv_t_blocked,
     [KERNEL_CONV_HEAD] = &cg_lower_conv_head,
+    [KERNEL_POOL_BLOCKED] = &cg_lower_pool_blocked,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }

@@ -155,6 +155,8 @@ typedef enum {
     KERNEL_CONV_HEAD,    /* 1x1 conv2d from blocked channels to NCHW (a network's
                             head): per pixel one vector of channels, a reduction
                             tree over the pixels of a tile (conv_head.c) */
+    KERNEL_POOL_BLOCKED, /* maxpool2d/avgpool2d on a blocked layout: the reference
+                            loops on a vector of a block's channels (kernels.c) */
     KERNEL_COUNT
 } IrKernel;
 

@@ -70,7 +70,7 @@ static const char *const kernel_names[KERNEL_COUNT] = {
     [KERNEL_REFERENCE] = "reference", [KERNEL_CONV_WINOGRAD] = "conv_winograd",
     [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase", [KERNEL_LINEAR_VEC] = "linear_vec",
     [KERNEL_CONV_BLOCKED] = "conv_blocked", [KERNEL_CONV_T_BLOCKED] = "conv_t_blocked",
-    [KERNEL_CONV_HEAD] = "conv_head",
+    [KERNEL_CONV_HEAD] = "conv_head", [KERNEL_POOL_BLOCKED] = "pool_blocked",
 };
 const char *ir_kernel_name(IrKernel k) { return kernel_names[k]; }
 

@@ -605,6 +605,26 @@ class Maxpool(nn.Module):
                 M(n, 3, 2, 1, ceil_mode=True))  # every value negative: padding must not win
 
 
+@model('pool_blocked', [('x', (3, 12, 13))], ['p1', 'p2', 'p3', 'p4', 'p5', 'a1', 'a2', 'a3', 'a4', 'a5'])
+class PoolBlocked(nn.Module):
+    """Max and avg pools of a 24-channel conv output (nChw16c: one vector per
+    pixel, a partial block): padding, strides, ceil_mode, dilation,
+    count_include_pad=False; each pooled value doubled by an add."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 24, 3, padding=1)
+
+    def forward(self, x):
+        c = self.c(x)
+        M, A = F.max_pool2d, F.avg_pool2d
+        ps = [M(c, 2), M(c, 3, 2, 1, ceil_mode=True), M(c, (2, 3), stride=(1, 2), padding=(1, 1)),
+              M(c, 3, stride=2, padding=1, dilation=2), M(c, 3, 3, 1, ceil_mode=True),
+              A(c, 2), A(c, 3, 2, 1), A(c, 3, 2, 1, True, False), A(c, (3, 2), stride=(2, 1), padding=(1, 0)),
+              A(c, 4, 3, 2, ceil_mode=True)]
+        return tuple(p + p for p in ps)
+
+
 @model('avgpool', [('x', (3, 12, 13))], ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9'])
 class Avgpool(nn.Module):
     def forward(self, x):
