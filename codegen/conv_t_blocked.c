@@ -37,9 +37,12 @@
 
 enum { MAX_ACC = 32, MAX_PHASES = 16, MAX_KW = 16, MAX_STATIC_TILES = 64 };
 
-/* The register tile: nb output blocks x t pixels of one phase. */
+/* The register tile: nb output blocks x t pixels of one phase, and the
+ * order of the work items. */
 typedef struct {
     int nb, t;
+    int og_major; /* items ordered by channel group first: a group's weights
+                     stay in L2 across the rows (else every item streams them) */
 } TTile;
 
 /* The landing taps of phase c: kw[i] reads input column j + d[i]. */
@@ -104,6 +107,8 @@ static TTile t_tile(int vec, const IrModule *m, const IrNode *n)
         tt.t = MAX_ACC / tt.nb;
     if (tt.t > jn)
         tt.t = jn < 1 ? 1 : (int)jn;
+    const IrTensor *in = &m->tensors[n->in[0]];
+    tt.og_major = ocb * vec * in->c * n->geom.kernel[0] * n->geom.kernel[1] * 4 > (1 << 20);
     return tt;
 }
 
@@ -308,7 +313,8 @@ static LLVMValueRef t_bias(TItem *I, int jb)
     return cg_masked_load(g, cg_gep(g, I->bias, c0), cg_lane_mask(g, c0, I->out->c));
 }
 
-/* item r = oh * groups + og: consecutive items share the input rows */
+/* item r = oh * groups + og (consecutive items share the input rows), or
+ * og * OH + oh when the weights exceed 1 MB */
 static void emit_conv_t_blocked(CgKernel *k)
 {
     Cg *g = k->g;
@@ -321,8 +327,15 @@ static void emit_conv_t_blocked(CgKernel *k)
     I.icb_n = (I.in->c + I.bi - 1) / I.bi;
     I.nicl_last = I.in->c - (I.icb_n - 1) * I.bi;
     int64_t groups = (o->c + I.bo - 1) / I.bo / I.tile.nb;
-    I.ob0 = cg_mul(g, cg_rem(g, k->r, cg_i64(g, groups)), cg_i64(g, I.tile.nb));
-    I.oh = cg_div(g, k->r, cg_i64(g, groups));
+    LLVMValueRef og;
+    if (I.tile.og_major) {
+        og = cg_div(g, k->r, cg_i64(g, o->h));
+        I.oh = cg_rem(g, k->r, cg_i64(g, o->h));
+    } else {
+        og = cg_rem(g, k->r, cg_i64(g, groups));
+        I.oh = cg_div(g, k->r, cg_i64(g, groups));
+    }
+    I.ob0 = cg_mul(g, og, cg_i64(g, I.tile.nb));
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
     LLVMValueRef bias[4];
