@@ -327,15 +327,10 @@ static void emit_conv_t_blocked(CgKernel *k)
     I.icb_n = (I.in->c + I.bi - 1) / I.bi;
     I.nicl_last = I.in->c - (I.icb_n - 1) * I.bi;
     int64_t groups = (o->c + I.bo - 1) / I.bo / I.tile.nb;
-    LLVMValueRef og;
-    if (I.tile.og_major) {
-        og = cg_div(g, k->r, cg_i64(g, o->h));
-        I.oh = cg_rem(g, k->r, cg_i64(g, o->h));
-    } else {
-        og = cg_rem(g, k->r, cg_i64(g, groups));
-        I.oh = cg_div(g, k->r, cg_i64(g, groups));
-    }
-    I.ob0 = cg_mul(g, og, cg_i64(g, I.tile.nb));
+    LLVMValueRef inner = cg_i64(g, I.tile.og_major ? o->h : groups); /* items of the inner index */
+    LLVMValueRef hi = cg_div(g, k->r, inner), lo = cg_rem(g, k->r, inner);
+    I.oh = I.tile.og_major ? lo : hi;
+    I.ob0 = cg_mul(g, I.tile.og_major ? hi : lo, cg_i64(g, I.tile.nb));
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
     LLVMValueRef bias[4];
