@@ -300,12 +300,13 @@ class ConvTransposePhase(nn.Module):
                 torch.sigmoid(self.tf(x)))
 
 
-@model('conv_transpose_blocked', [('x', (20, 13, 29)), ('s', (3, 9, 11))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])
+@model('conv_transpose_blocked', [('x', (20, 13, 29)), ('s', (3, 9, 11))], ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'])
 class ConvTransposeBlocked(nn.Module):
     """Transposed convs on blocked channels (their outputs feed further
     layers): strides 2 and 3, kernels 2 to 5 (smaller than the stride too),
     padding, output_padding, dilation, unequal strides, a 20-channel input
-    (a partial block), a 3-channel NCHW input, fused activations."""
+    (a partial block), a 3-channel NCHW input, fused activations, 1.1 MB of
+    weights (items ordered by channel group)."""
 
     def __init__(self):
         super().__init__()
@@ -319,11 +320,12 @@ class ConvTransposeBlocked(nn.Module):
         self.tf = T(32, 16, 5, stride=2, padding=3, output_padding=1)
         self.tg = T(20, 16, 2, stride=2, dilation=2)
         self.th = T(3, 32, 3, stride=2, padding=1)
+        self.ti = T(32, 256, (5, 7), stride=2, padding=(1, 2))
 
     def forward(self, x, s):
         p = self.p(x)
         ts = [F.relu(self.ta(p)), self.tb(p), self.tc(p), F.leaky_relu(self.td(p), 0.1), self.te(p),
-              torch.sigmoid(self.tf(p)), self.tg(x), self.th(s)]
+              torch.sigmoid(self.tf(p)), self.tg(x), self.th(s), self.ti(p)]
         return tuple(t + t for t in ts)
 
 
