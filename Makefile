@@ -6,7 +6,8 @@
 #   make fuzz   run each libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make bench  time convc against ONNX Runtime and PyTorch (writes docs/benchmarks.md);
 #               installs nodejs, npm, python3-onnx and onnxruntime-node first (bench/setup.sh)
-#   make fuzz-diff N=2000 [SEED=1000000]  N random networks against PyTorch
+#   make fuzz-diff N=2000 [SEED=1000000] [FUZZ_ARGS='--target-cpu=haswell --batch 3']
+#               N random networks against PyTorch
 #               (docs/testing.md); failures minimised into $(FUZZ_DIR)
 
 PY      := /usr/bin/python3
@@ -65,7 +66,7 @@ SEED     ?= 1000000
 FUZZ_DIR ?= $(CURDIR)/fuzz-diff-failures
 fuzz-diff: build
 	$(PY) tests/random/Inputs/difftest.py --build $(CURDIR)/build --seeds $(SEED)-$(shell echo $$(($(SEED) + $(N) - 1))) \
-	    --known --save $(FUZZ_DIR)
+	    --known --save $(FUZZ_DIR) $(FUZZ_ARGS)
 
 clean:
 	rm -rf build build-asan build-fuzz

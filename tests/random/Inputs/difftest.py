@@ -3,6 +3,8 @@
 
   difftest.py --build DIR [--seeds A-B | --seeds 1,5,9] [--known] [--save DIR]
               [--no-minimise] [--broken N] [-v]
+              [--opt -O2] [--kernels auto|reference] [--winograd auto|on|off]
+              [--batch N] [--dtype F32] [--threads 1,2] [--target-cpu CPU]
 
 For each seed, randnet.generate(seed) draws a network; the seed also draws how
 it is compiled and run (-O0..-O3, --kernels=auto|reference, --winograd=auto|on,
@@ -11,6 +13,9 @@ threads with random weights and inputs, and every output is compared with
 the PyTorch module's (shape, then max |y - ref| <= 1e-4 * max(1, max |ref|),
 1e-3 for outputs that depend on a conv --emit=ir shows computed by Winograd);
 the outputs of the three thread counts must be identical bit for bit.
+--opt, --kernels, --winograd, --batch, --dtype and --threads fix that part of
+the configuration for every seed instead (the network does not change);
+--target-cpu compiles for that CPU (default: the host's).
 
 Then broken variants: edits of the valid program that make exactly one
 statement wrong (a channel count, a shape, an unknown name, op or keyword, a
@@ -66,13 +71,16 @@ class Outcome:
         return '%s: %s' % (self.kind, self.detail)
 
 
-def config(seed):
-    """How seed's network is compiled and run (its own stream, so the network does not change)."""
+def config(seed, fixed=None):
+    """How seed's network is compiled and run (its own stream, so the network does not change);
+    fixed overrides some of the drawn choices (the command line's --opt, --batch, ...)."""
     rng = random.Random(seed * 7919 + 17)
-    return dict(opt=rng.choice(['-O0', '-O1', '-O2', '-O3']),
-                kernels=rng.choice(['auto', 'auto', 'reference']),
-                batch=rng.randint(1, 3), dtype=rng.choice(DTYPES), threads=[1, 2, 3],
-                winograd=rng.choice(['auto', 'on']))
+    cfg = dict(opt=rng.choice(['-O0', '-O1', '-O2', '-O3']),
+               kernels=rng.choice(['auto', 'auto', 'reference']),
+               batch=rng.randint(1, 3), dtype=rng.choice(DTYPES), threads=[1, 2, 3],
+               winograd=rng.choice(['auto', 'on']))
+    cfg.update(fixed or {})
+    return cfg
 
 
 def run(cmd, cwd, timeout=TIMEOUT):
@@ -103,7 +111,7 @@ def compile_net(a, net, conv_text, cfg, workdir, name='net'):
     with open(path, 'w') as f:
         f.write(conv_text)
     cmd = [a.convc, name + '.conv', cfg['opt'], '--kernels=' + cfg['kernels'], '-o', name + '.exe',
-           '--network', net.conv_name, '--winograd=' + cfg['winograd']]
+           '--network', net.conv_name, '--winograd=' + cfg['winograd']] + a.cpu
     code, err = run(cmd, workdir)
     if code == 0:
         return None
@@ -117,7 +125,8 @@ def winograd_outputs(a, net, cfg, workdir, name='net'):
     --emit=ir reports the kernel choice for this compilation): they are
     compared with 1e-3 instead of 1e-4 (docs/testing.md), the others not."""
     code, out = run_stdout([a.convc, name + '.conv', '--emit=ir', '--network', net.conv_name,
-                            '--kernels=' + cfg['kernels'], '--winograd=' + cfg['winograd']], workdir)
+                            '--kernels=' + cfg['kernels'], '--winograd=' + cfg['winograd']] + a.cpu,
+                           workdir)
     if code != 0:
         raise SystemExit('difftest.py: --emit=ir failed for a network that compiled')
     names, outputs, tainted = {}, [], set()
@@ -345,7 +354,7 @@ def parse_seeds(text):
 
 def one_seed(a, seed, workdir):
     net = randnet.generate(seed, known=a.known)
-    cfg = config(seed)
+    cfg = config(seed, a.fixed)
     outcome = evaluate(a, net, cfg, workdir)
     extra = None
     if outcome.kind != 'ok' and net.known:
@@ -365,7 +374,19 @@ def main():
     p.add_argument('--no-minimise', action='store_true')
     p.add_argument('--broken', type=int, default=3, help='broken variants per seed (0: none)')
     p.add_argument('-v', action='store_true', help='print each failure in full')
+    p.add_argument('--opt', choices=['-O0', '-O1', '-O2', '-O3'], help='this -O level for every seed')
+    p.add_argument('--kernels', choices=['auto', 'reference'], help='this --kernels for every seed')
+    p.add_argument('--winograd', choices=['auto', 'on', 'off'], help='this --winograd for every seed')
+    p.add_argument('--batch', type=int, help='this batch size for every seed')
+    p.add_argument('--dtype', choices=sorted(set(DTYPES)), help='this weight dtype for every seed')
+    p.add_argument('--threads', help='these thread counts (comma-separated) for every seed')
+    p.add_argument('--target-cpu', help='compile with --target-cpu=CPU')
     a = p.parse_args()
+    a.fixed = {k: getattr(a, k) for k in ('opt', 'kernels', 'winograd', 'batch', 'dtype')
+               if getattr(a, k) is not None}
+    if a.threads:
+        a.fixed['threads'] = [int(t) for t in a.threads.split(',')]
+    a.cpu = ['--target-cpu=' + a.target_cpu] if a.target_cpu else []
     a.convc = os.path.join(os.path.abspath(a.build), 'bin', 'convc')
     torch.set_num_threads(1)
     counts = {}
