@@ -15,7 +15,8 @@ the PyTorch module's (shape, then max |y - ref| <= 1e-4 * max(1, max |ref|),
 the outputs of the three thread counts must be identical bit for bit.
 --opt, --kernels, --winograd, --batch, --dtype and --threads fix that part of
 the configuration for every seed instead (the network does not change);
---target-cpu compiles for that CPU (default: the host's).
+--target-cpu compiles for that CPU (default: the host's). --wide draws wide
+networks (channel counts for the blocked and Winograd kernels).
 
 Then broken variants: edits of the valid program that make exactly one
 statement wrong (a channel count, a shape, an unknown name, op or keyword, a
@@ -353,7 +354,7 @@ def parse_seeds(text):
 
 
 def one_seed(a, seed, workdir):
-    net = randnet.generate(seed, known=a.known)
+    net = randnet.generate(seed, known=a.known, wide=a.wide)
     cfg = config(seed, a.fixed)
     outcome = evaluate(a, net, cfg, workdir)
     extra = None
@@ -381,6 +382,8 @@ def main():
     p.add_argument('--dtype', choices=sorted(set(DTYPES)), help='this weight dtype for every seed')
     p.add_argument('--threads', help='these thread counts (comma-separated) for every seed')
     p.add_argument('--target-cpu', help='compile with --target-cpu=CPU')
+    p.add_argument('--wide', action='store_true',
+                   help='wide networks (randnet.generate(wide=True)): 12-64 channels, blocked and Winograd kernels')
     a = p.parse_args()
     a.fixed = {k: getattr(a, k) for k in ('opt', 'kernels', 'winograd', 'batch', 'dtype')
                if getattr(a, k) is not None}

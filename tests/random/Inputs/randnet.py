@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Random networks for differential testing of convc against PyTorch.
 
-  randnet.py SEED [--known] [--flat]     prints the .conv program and, after it,
+  randnet.py SEED [--known] [--flat] [--wide]     prints the .conv program and, after it,
                                          the equivalent PyTorch module
 
 generate(seed) draws one network from a seeded stream: a graph of layers over
@@ -20,6 +20,10 @@ it is built. A Net prints as
 Both are written from the same graph; the PyTorch side uses only PyTorch's
 own layers and functions, so a disagreement is convc's (or a shape rule
 here that docs/language.md does not state).
+
+generate(seed, wide=True) draws wide networks instead: inputs of 8 to 48
+channels, and most convs with one group and 12 to 64 output channels (whole
+and partial blocks of 16), which the blocked and Winograd kernels compute.
 
 Features that hit defects still being fixed (Net.known lists the ones a
 network uses, KNOWN describes them) are drawn only with known=True, so a
@@ -228,6 +232,10 @@ def infer(op, ins, a):
         raise Invalid('1 x 1 instance norm (PyTorch refuses)')
     if op == 'layer_norm' and tuple(sh[0][-len(a['shape']):]) != a['shape']:
         raise Invalid('normalized_shape')
+    if op == 'layer_norm' and all(v == 1 for v in a['shape']):
+        # x - mean(x) is 0; convc gives 0, PyTorch rounding noise (~1e-7), which a later
+        # norm of the result scales by 1/sqrt(eps) past the tolerance
+        raise Invalid('layer_norm over one value')
     if op == 'pixel_shuffle':
         c, h, w = sh[0]
         r = a['r']
@@ -323,8 +331,9 @@ class Block:
 class Net:
     """A generated network: the graph, the blocks, the statements."""
 
-    def __init__(self, seed, known):
+    def __init__(self, seed, known, wide=False):
         self.seed = seed
+        self.wide = wide          # channel counts for the blocked and Winograd kernels
         self.allow_known = known
         self.rng = random.Random(seed)
         self.nodes = []
@@ -376,7 +385,7 @@ class Net:
         shape = infer(op, [i.shape for i in ins], attrs)
         node = Node(op, ins, attrs, shape, key)
         m = macs(node)
-        if self.total_macs + m > MAX_MACS * (3 if self.big else 1):
+        if self.total_macs + m > MAX_MACS * (3 if self.big or self.wide else 1):
             raise Invalid('too many MACs')
         self.total_macs += m
         self.nodes.append(node)
@@ -402,6 +411,8 @@ def draw_conv(net, x):
     out = g * rng.randint(1, max(1, 8 // g)) if rng.random() < 0.8 else g * rng.randint(1, 3)
     if rng.random() < 0.15:  # several register tiles of output channels
         out = g * rng.randint(9, 40 // g + 9)
+    if net.wide and rng.random() < 0.7:  # blocks of 16 output channels, the last one partial or not
+        g, out = 1, choice(rng, [16, 32, 48, 64, rng.randint(12, 16), rng.randint(28, 33), rng.randint(40, 64)])
     k = maybe_pair(rng, 1, 5)
     stride = 1 if rng.random() < 0.6 else maybe_pair(rng, 1, 3)
     dil = 1 if rng.random() < 0.75 else maybe_pair(rng, 1, 3)
@@ -764,7 +775,7 @@ def draw_inputs(net):
         else:
             h, w = choice(rng, [(1, 1), (7, 13), (rng.randint(1, 12), rng.randint(1, 12)),
                                 (rng.randint(2, 24), rng.randint(2, 24)), (16, 16)])
-            shape = (rng.randint(1, 6), h, w)
+            shape = (rng.randint(1, 6) if not net.wide else choice(rng, [8, 16, 17, 32, 48]), h, w)
         node = Node('input', [], {}, shape)
         node.name = net.fresh(choice(rng, ['x', 'img', 'in']))
         net.nodes.append(node)
@@ -1187,8 +1198,8 @@ def expand(net, b, vals, prefix):
     return env['a']
 
 
-def generate(seed, known=False, max_steps=None):
-    net = Net(seed, known)
+def generate(seed, known=False, max_steps=None, wide=False):
+    net = Net(seed, known, wide)
     net.big = False
     draw_inputs(net)
     rng = net.rng
@@ -1224,7 +1235,7 @@ def generate(seed, known=False, max_steps=None):
 if __name__ == '__main__':
     import netsource
     args = sys.argv[1:]
-    net = generate(int(args[0]), known='--known' in args)
+    net = generate(int(args[0]), known='--known' in args, wide='--wide' in args)
     sys.stdout.write(netsource.conv_source(net, flat='--flat' in args))
     sys.stdout.write('\n# ---- PyTorch ----\n')
     sys.stdout.write(netsource.torch_source(net))
