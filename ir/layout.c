@@ -9,7 +9,7 @@
  * layout (elementwise ops: the same formula on every stored element; crop:
  * indexes both sides by layout) follow their first input, or take
  * IrOptions.layout when --layout gives one; pools, upsample and concat
- * (indexed by layout too) follow their first input; every other node, and every
+ * along channels (indexed by layout too) follow their first input; every other node, and every
  * rank-1 tensor, stays NCHW. Network inputs and outputs are NCHW (the
  * runtime reads and writes NCHW files), so a node that writes a network
  * output works in NCHW too.
@@ -41,12 +41,13 @@ static int layout_free(const IrNode *n)
     return 0;
 }
 
-/* Kinds whose reference lowering works in every layout but that are not
- * elementwise (pools, concat: they index both sides by layout). They follow
- * their first input; --layout leaves them NCHW. */
-static int layout_following(IrKind k)
+/* Nodes whose reference lowering works in every layout but that are not
+ * elementwise (pools, concat along channels: they index both sides by
+ * layout). They follow their first input; --layout leaves them NCHW. A
+ * concat along H or W stays NCHW: the blocked concat copies channels. */
+static int layout_following(const IrNode *n)
 {
-    return k == IR_MAXPOOL || k == IR_AVGPOOL || k == IR_CONCAT;
+    return n->kind == IR_MAXPOOL || n->kind == IR_AVGPOOL || (n->kind == IR_CONCAT && n->axis == 0);
 }
 
 /* The layout n works in (its output's). A node a fast kernel wants blocked
@@ -62,7 +63,7 @@ static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions 
     const IrTensor *in = &m->tensors[n->in[0]];
     if (layout_free(n))
         return o->layout != LAYOUT_NCHW ? o->layout : in->rank == 3 ? in->layout : LAYOUT_NCHW;
-    if (layout_following(n->kind))
+    if (layout_following(n))
         return in->rank == 3 ? in->layout : LAYOUT_NCHW;
     if (o->target && !o->reference_only)
         return o->target->layout(o->target, m, n, -1);
@@ -75,7 +76,7 @@ static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions 
  * assigned already. */
 static IrLayout input_layout(const IrModule *m, const IrNode *n, int j, IrLayout l, const IrOptions *o)
 {
-    if (layout_free(n) || layout_following(n->kind) || !o->target || o->reference_only ||
+    if (layout_free(n) || layout_following(n) || !o->target || o->reference_only ||
         m->tensors[n->in[j]].rank != 3)
         return l;
     return o->target->layout(o->target, m, n, j);

@@ -1889,3 +1889,20 @@ class ConvWinogradChain(nn.Module):
         y = F.relu(self.c1(x))
         y = F.relu(self.b2(self.c2(y)))
         return self.c3(y)
+
+
+@model('concat_blocked_hw', [('x', (28, 5, 3))], ['y', 'z'])
+class ConcatBlockedHW(nn.Module):
+    """Concats along H and W of blocked tensors (the outputs of convs that run
+    on nChw16c, 28 channels: a partial last block), feeding convs."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(28, 28, 1)
+        self.p = nn.Conv2d(28, 16, 1)
+        self.q = nn.Conv2d(28, 16, 1)
+
+    def forward(self, x):
+        a = self.a(x)
+        r = F.relu(x)
+        return self.p(torch.cat([a, a, r], dim=2)), self.q(torch.cat([r, a], dim=-1))
