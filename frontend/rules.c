@@ -188,10 +188,11 @@ static PadMode pad_mode_of(const char *w)
     return PAD_CONSTANT;   /* constant, zeros */
 }
 
-/* PyTorch's limits on non-constant padding of tensor 0 along each dimension:
- * reflect needs each side < the input extent (it mirrors without repeating
- * the edge), circular each side <= the extent left after cropping the
- * negative sides (it wraps around that at most once). */
+/* PyTorch's limits on padding of tensor 0 along each dimension: reflect
+ * needs each side < the input extent (it mirrors without repeating the
+ * edge), circular each side <= the extent left after cropping the negative
+ * sides (it wraps around that at most once); constant crops the negative
+ * sides first too, so they may crop at most the whole extent. */
 static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
 {
     Shape in = shape_of(k, 0);
@@ -207,6 +208,13 @@ static bool check_pad_mode(const OpCall *k, const Layer *L, const char *argname)
             return false;
         }
         int64_t kept = size[d] - (b < 0 ? -b : 0) - (e < 0 ? -e : 0);   /* after cropping negative pads */
+        if (L->pad_mode == PAD_CONSTANT && kept < 0) {
+            diag_error(arg_span(k, argname), "negative padding crops more than the input's %s: %s padding is "
+                       "(%lld, %lld) but '%s' has %s %lld", what, sides, (long long)b, (long long)e,
+                       k->tensors[0].label, what, (long long)size[d]);
+            note_tensor(k, 0);
+            return false;
+        }
         if (L->pad_mode == PAD_CIRCULAR && kept >= 1 && (b > kept || e > kept)) {
             diag_error(arg_span(k, argname), "circular padding wraps around more than once: %s padding is "
                        "(%lld, %lld) but '%s' has %s %lld%s", sides, (long long)b, (long long)e,

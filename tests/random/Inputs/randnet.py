@@ -117,10 +117,13 @@ def same_pads(k, d):
 
 
 def check_pad_mode(mode, n, b, e):
-    """PyTorch's limits: reflect pads < the extent, circular pads <= the cropped extent."""
+    """PyTorch's limits: reflect pads < the extent, circular pads <= the cropped extent,
+    constant crops at most the extent."""
     if mode == 'reflect' and (b >= n or e >= n):
         raise Invalid('reflect pad')
-    kept = n - max(-b, 0) - max(-e, 0)  # circular crops the negative sides first, then wraps
+    kept = n - max(-b, 0) - max(-e, 0)  # circular and constant crop the negative sides first
+    if mode == 'constant' and kept < 0:
+        raise Invalid('constant pad crops more than the extent')
     if mode == 'circular' and (b > kept or e > kept):
         raise Invalid('circular pad')
 
