@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import types
 
 import numpy as np
@@ -65,7 +66,7 @@ DTYPES = ('F32', 'F32', 'F32', 'F16', 'BF16', 'F64')
 
 class Outcome:
     def __init__(self, kind, detail=''):
-        self.kind = kind        # ok | compile-error | compile-crash | run-error | mismatch | threads-differ | broken-missed
+        self.kind = kind        # ok | compile-error | compile-crash | run-error | mismatch | threads-differ | broken-missed | tester-error
         self.detail = detail
 
     def __repr__(self):
@@ -398,15 +399,20 @@ def main():
     for seed in parse_seeds(a.seeds):
         workdir = tempfile.mkdtemp(prefix='convc-rand-')
         try:
-            net, cfg, outcome, extra = one_seed(a, seed, workdir)
+            try:
+                net, cfg, outcome, extra = one_seed(a, seed, workdir)
+            except Exception:  # the tester's own defect (PyTorch refused the model, ...): report, go on
+                net = randnet.generate(seed, known=a.known, wide=a.wide)
+                cfg, outcome, extra = config(seed, a.fixed), Outcome('tester-error', traceback.format_exc()), None
             kind = outcome.kind
             counts[kind] = counts.get(kind, 0) + 1
             tags = ' known=%s' % ','.join(sorted(net.known)) if net.known else ''
             line = 'seed=%d layers=%d %s%s' % (seed, len(net.nodes), kind, tags)
             if kind not in ('ok', 'known'):
                 failed.append(seed)
-                line += ' (%s)' % outcome.detail.split('\n')[0]
-                if a.save:
+                lines = outcome.detail.strip().split('\n')
+                line += ' (%s)' % lines[-1 if kind == 'tester-error' else 0]
+                if a.save and kind != 'tester-error':
                     line += ' -> %s' % save_failure(a, seed, net, cfg, outcome, workdir, extra)
             print(line, flush=True)
             if a.v and kind not in ('ok',):
