@@ -270,7 +270,7 @@ def get(module, key):
 def center_crop(x, like):
     h, w = like.shape[-2], like.shape[-1]
     top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
-    return x[..., top:top + h, left:left + w]
+    return x[..., top:top + h, left:left + w].contiguous()
 
 '''
 
@@ -356,7 +356,9 @@ def torch_expr(n, v):
     if n.op == 'concat':
         return 'torch.cat([%s], %d)' % (', '.join(v), a.get('axis', 0) + 1)
     if n.op in ('slice', 'chunk', 'split'):
-        return '%s.narrow(%d, %d, %d)' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
+        # contiguous: convc computes as PyTorch does on NCHW tensors; some of PyTorch's kernels
+        # differ on strided views (nearest upsample of one channel, docs/language.md)
+        return '%s.narrow(%d, %d, %d).contiguous()' % (v[0], a['axis'] + 1, a['start'], a['end'] - a['start'])
     if n.op in ('reshape', 'unflatten'):
         return '%s.reshape((%s.shape[0],) + %r)' % (v[0], v[0], tuple(a['shape']))
     if n.op in ('add', 'sub', 'mul'):
