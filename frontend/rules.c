@@ -1142,7 +1142,7 @@ static bool check_weight(const OpCall *k, const Layer *L, int64_t *n)
     return numel_ok(k->span, what, dims, *n);
 }
 
-/* MACs of a conv in both conventions (frontend/stats.c): default counts
+/* MACs of a conv in both conventions (frontend/costs.c): default counts
  * weight * positions (output positions; input positions for a transposed
  * conv), ptflops (weight + bias) * output positions. Weight and positions
  * are each at most LIMIT_NUMEL here, so nothing overflows. */
