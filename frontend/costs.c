@@ -46,9 +46,18 @@ static int64_t layer_params(const Graph *g, const Layer *l)
         return l->affine ? 2 * (numel(l->shape) / l->norm_groups) : 0;
     case OP_PRELU:
         return l->num_parameters;
-    default:
+    case OP_INPUT: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH:
+    case OP_SILU: case OP_MAXPOOL2D: case OP_AVGPOOL2D: case OP_GLOBAL_AVGPOOL: case OP_UPSAMPLE:
+    case OP_ADAPTIVE_AVGPOOL2D: case OP_ADAPTIVE_MAXPOOL2D: case OP_GLOBAL_MAXPOOL: case OP_PAD:
+    case OP_CONCAT: case OP_ADD: case OP_CROP: case OP_FLATTEN: case OP_SOFTMAX: case OP_DROPOUT:
+    case OP_SUB: case OP_MUL: case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR:
+    case OP_MUL_SCALAR: case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_GELU: case OP_ELU: case OP_SELU:
+    case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH: case OP_LOG_SOFTMAX: case OP_PIXEL_SHUFFLE:
+    case OP_PIXEL_UNSHUFFLE: case OP_CHANNEL_SHUFFLE: case OP_SLICE: case OP_RESHAPE: case OP_UNFLATTEN:
+    case OP_CHUNK: case OP_SPLIT: case OP_COUNT:
         return 0;
     }
+    return 0;
 }
 
 /* Float buffers: running_mean + running_var of a normalisation that tracks them. */
@@ -72,9 +81,19 @@ static int64_t layer_macs(const Graph *g, const Layer *l)
         return conv_weight_numel(g, l) * in.h * in.w;
     case OP_LINEAR:
         return numel(in) * out.c;
-    default:
+    case OP_INPUT: case OP_BATCHNORM2D: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID:
+    case OP_TANH: case OP_SILU: case OP_MAXPOOL2D: case OP_AVGPOOL2D: case OP_GLOBAL_AVGPOOL:
+    case OP_UPSAMPLE: case OP_ADAPTIVE_AVGPOOL2D: case OP_ADAPTIVE_MAXPOOL2D: case OP_GLOBAL_MAXPOOL:
+    case OP_PAD: case OP_CONCAT: case OP_ADD: case OP_CROP: case OP_FLATTEN: case OP_SOFTMAX:
+    case OP_DROPOUT: case OP_SUB: case OP_MUL: case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR:
+    case OP_MUL_SCALAR: case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_GELU: case OP_ELU: case OP_SELU:
+    case OP_PRELU: case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH: case OP_LOG_SOFTMAX: case OP_GROUP_NORM:
+    case OP_LAYER_NORM: case OP_INSTANCE_NORM: case OP_PIXEL_SHUFFLE: case OP_PIXEL_UNSHUFFLE:
+    case OP_CHANNEL_SHUFFLE: case OP_SLICE: case OP_RESHAPE: case OP_UNFLATTEN: case OP_CHUNK: case OP_SPLIT:
+    case OP_COUNT:
         return 0;
     }
+    return 0;
 }
 
 /* ptflops' MACs (pytorch backend, module hooks of ptflops/pytorch_ops.py as
@@ -116,9 +135,15 @@ static int64_t ptflops_macs(const Graph *g, const Layer *l)
     case OP_ADAPTIVE_MAXPOOL2D:
     case OP_GLOBAL_MAXPOOL:
         return numel(in);
-    default:
+    case OP_INPUT: case OP_SIGMOID: case OP_TANH: case OP_SILU: case OP_PAD: case OP_CONCAT: case OP_ADD:
+    case OP_CROP: case OP_FLATTEN: case OP_SOFTMAX: case OP_DROPOUT: case OP_SUB: case OP_MUL:
+    case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR: case OP_HARDSWISH:
+    case OP_HARDSIGMOID: case OP_GELU: case OP_SELU: case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH:
+    case OP_LOG_SOFTMAX: case OP_PIXEL_SHUFFLE: case OP_PIXEL_UNSHUFFLE: case OP_CHANNEL_SHUFFLE:
+    case OP_SLICE: case OP_RESHAPE: case OP_UNFLATTEN: case OP_CHUNK: case OP_SPLIT: case OP_COUNT:
         return 0;
     }
+    return 0;
 }
 
 int64_t stats_count_macs(const Graph *g, const Layer *l, CountConvention cc)

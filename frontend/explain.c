@@ -236,20 +236,15 @@ static void explain_shuffle(FILE *out, const Graph *g, const Layer *l)
 {
     Shape in = input_of(g, l, 0)->shape, o = l->shape;
     long long r = (long long)l->shuffle_factor, c = (long long)in.c, h = (long long)in.h, w = (long long)in.w;
-    switch (l->op) {
-    case OP_PIXEL_SHUFFLE:
+    if (l->op == OP_PIXEL_SHUFFLE)
         fprintf(out, "output size: [C/r^2, H*r, W*r] = [%lld/%lld, %lld*%lld, %lld*%lld] (r = upscale_factor)\n"
                 "  y[c, h*r + i, w*r + j] = x[c*r*r + i*r + j, h, w]\n", c, r * r, h, r, w, r);
-        break;
-    case OP_PIXEL_UNSHUFFLE:
+    else if (l->op == OP_PIXEL_UNSHUFFLE)
         fprintf(out, "output size: [C*r^2, H/r, W/r] = [%lld*%lld, %lld/%lld, %lld/%lld] (r = downscale_factor)\n"
                 "  y[c*r*r + i*r + j, h, w] = x[c, h*r + i, w*r + j]\n", c, r * r, h, r, w, r);
-        break;
-    default:
+    else   /* channel_shuffle */
         fprintf(out, "output size: unchanged; channels regrouped: %lld groups of %lld, interleaved\n"
                 "  y[j*groups + i] = x[i*(C/groups) + j]\n", r, c / r);
-        break;
-    }
     fprintf(out, "  = [%lld, %lld, %lld]\nparameters: none\n", (long long)o.c, (long long)o.h, (long long)o.w);
 }
 
@@ -314,9 +309,16 @@ static void explain_other(FILE *out, const Graph *g, const Layer *l)
     case OP_UNFLATTEN:
         fprintf(out, "output size: the same %lld elements in NCHW order, reshaped\n", (long long)numel(in));
         break;
-    default:
+    case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH: case OP_SILU:
+    case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_GELU: case OP_ELU: case OP_SELU: case OP_SOFTPLUS:
+    case OP_MISH: case OP_HARDTANH:
         fputs("output size: unchanged (elementwise)\n", out);
         break;
+    case OP_CONV2D: case OP_CONV_TRANSPOSE2D: case OP_LINEAR: case OP_BATCHNORM2D: case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D: case OP_UPSAMPLE: case OP_ADAPTIVE_AVGPOOL2D: case OP_ADAPTIVE_MAXPOOL2D: case OP_PAD:
+    case OP_CONCAT: case OP_CROP: case OP_GROUP_NORM: case OP_LAYER_NORM: case OP_INSTANCE_NORM:
+    case OP_PIXEL_SHUFFLE: case OP_PIXEL_UNSHUFFLE: case OP_CHANNEL_SHUFFLE: case OP_COUNT:
+        break;   /* explain_layer explains these itself */
     }
     fputs("parameters: none\n", out);
 }
@@ -342,7 +344,15 @@ static void explain_layer(FILE *out, const Graph *g, const Layer *l)
     case OP_PIXEL_SHUFFLE:
     case OP_PIXEL_UNSHUFFLE:
     case OP_CHANNEL_SHUFFLE: explain_shuffle(out, g, l); break;
-    default: explain_other(out, g, l); break;
+    case OP_INPUT: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH:
+    case OP_SILU: case OP_GLOBAL_AVGPOOL: case OP_GLOBAL_MAXPOOL: case OP_ADD: case OP_FLATTEN:
+    case OP_SOFTMAX: case OP_DROPOUT: case OP_SUB: case OP_MUL: case OP_ADD_SCALAR: case OP_SUB_SCALAR:
+    case OP_RSUB_SCALAR: case OP_MUL_SCALAR: case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_GELU:
+    case OP_ELU: case OP_SELU: case OP_PRELU: case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH:
+    case OP_LOG_SOFTMAX: case OP_SLICE: case OP_RESHAPE: case OP_UNFLATTEN: case OP_CHUNK: case OP_SPLIT:
+    case OP_COUNT:
+        explain_other(out, g, l);
+        break;
     }
 }
 

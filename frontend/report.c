@@ -348,7 +348,15 @@ static void json_act_attrs(FILE *out, const Layer *l)
     case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR:
         fprintf(out, ", \"scale\": %.9g, \"shift\": %.9g", a[0], a[1]);
         break;
-    default: break;
+    case OP_INPUT: case OP_CONV2D: case OP_CONV_TRANSPOSE2D: case OP_LINEAR: case OP_BATCHNORM2D:
+    case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH: case OP_SILU:
+    case OP_MAXPOOL2D: case OP_AVGPOOL2D: case OP_GLOBAL_AVGPOOL: case OP_UPSAMPLE:
+    case OP_ADAPTIVE_AVGPOOL2D: case OP_ADAPTIVE_MAXPOOL2D: case OP_GLOBAL_MAXPOOL: case OP_PAD:
+    case OP_CONCAT: case OP_ADD: case OP_CROP: case OP_FLATTEN: case OP_SOFTMAX: case OP_DROPOUT:
+    case OP_SUB: case OP_MUL: case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_SELU: case OP_MISH:
+    case OP_LOG_SOFTMAX: case OP_GROUP_NORM: case OP_LAYER_NORM: case OP_INSTANCE_NORM:
+    case OP_PIXEL_SHUFFLE: case OP_PIXEL_UNSHUFFLE: case OP_CHANNEL_SHUFFLE: case OP_SLICE: case OP_RESHAPE:
+    case OP_UNFLATTEN: case OP_CHUNK: case OP_SPLIT: case OP_COUNT: break;
     }
 }
 

@@ -149,7 +149,12 @@ static Rf rf_step(const Graph *g, const Layer *l, int d, Rf in, const Rf *all)
             o.full = fmax(o.full, b.full);
         }
         break;
-    default: /* elementwise, batchnorm, dropout, crop, flatten: unchanged */
+    /* elementwise, batchnorm, dropout, crop, flatten: unchanged */
+    case OP_BATCHNORM2D: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH:
+    case OP_SILU: case OP_PAD: case OP_CROP: case OP_FLATTEN: case OP_DROPOUT: case OP_ADD_SCALAR:
+    case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR: case OP_HARDSWISH: case OP_HARDSIGMOID:
+    case OP_GELU: case OP_ELU: case OP_SELU: case OP_PRELU: case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH:
+    case OP_CHANNEL_SHUFFLE: case OP_SLICE: case OP_CHUNK: case OP_SPLIT: case OP_COUNT:
         break;
     }
     return o;
@@ -406,8 +411,14 @@ static bool win_step(const Graph *g, const Layer *l, int d, Win *o, Win *all)
         if (l->axis == d + 1)
             return false;   /* joined along d: positions move between inputs; the continuous rule stands */
         return win_union(o, ins, n, 0);
-    default: return win_union(o, ins, 1, 0);
+    case OP_INPUT: case OP_LINEAR: case OP_BATCHNORM2D: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU:
+    case OP_SIGMOID: case OP_TANH: case OP_SILU: case OP_FLATTEN: case OP_SOFTMAX: case OP_DROPOUT:
+    case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR: case OP_MUL_SCALAR: case OP_HARDSWISH:
+    case OP_HARDSIGMOID: case OP_GELU: case OP_ELU: case OP_SELU: case OP_PRELU: case OP_SOFTPLUS:
+    case OP_MISH: case OP_HARDTANH: case OP_LOG_SOFTMAX: case OP_CHANNEL_SHUFFLE: case OP_COUNT:
+        return win_union(o, ins, 1, 0);   /* position q reads position q */
     }
+    return false;
 }
 
 /* Largest window over the period, and the jump; false if no position reads anything. */
