@@ -280,7 +280,8 @@ static void dump_expr(FILE *out, const Node *n, int ind)
         fprintf(out, " %s%s%s\n", n->call.module ? n->call.module : "", n->call.module ? "." : "", n->call.callee);
         dump_list(out, &n->call.args, ind + 1);
         break;
-    default: break;
+    case N_KWARG: case N_INPUT: case N_ASSIGN: case N_OUTPUT: case N_RETURN: case N_IF: case N_FOR:
+    case N_PARAM: case N_BLOCK: case N_NETWORK: case N_UNPACK: break;
     }
 }
 
@@ -325,7 +326,8 @@ static void dump(FILE *out, const Node *n, int ind)
         dump_list(out, &n->def.params, ind + 1);
         dump_list(out, &n->def.body, ind + 1);
         break;
-    default: dump_expr(out, n, ind); break;
+    case N_INT: case N_FLOAT: case N_BOOL: case N_STRING: case N_NAME: case N_CALL: case N_BINARY:
+    case N_NEG: case N_NOT: case N_TUPLE: case N_POISON: dump_expr(out, n, ind); break;
     }
 }
 

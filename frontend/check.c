@@ -347,7 +347,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     const ArgSpec *a = &k->spec->args[idx];
     size_t wl = 0;
     const char *words = enum_words(k->spec, a->name, &wl);
-    bool ok;
+    bool ok = false;
     k->given[idx] = true;   /* even when wrong: no "missing argument" follow-up */
     if (v.k == V_POISON)
         return false;
@@ -371,7 +371,7 @@ static bool convert_arg(Ctx *c, Scope *s, OpCall *k, int idx, Value v)
     case ARG_STRING: ok = v.k == V_STRING; break;
     case ARG_TENSOR: ok = v.k == V_TENSOR; break;
     case ARG_PAD4: ok = v.k == V_INT || v.k == V_QUAD || (v.k == V_PAIR && v.n == 2 && !v.is_float); break;
-    default: ok = false; break;
+    case ARG_ENUM: break;   /* something other than one of its bare words */
     }
     if (!ok) {
         diag_error(v.span, "argument '%s' of %s must be %s, got %s", a->name, k->spec->name, type_desc(a->type),
@@ -586,8 +586,17 @@ static const char *param_shapes(Ctx *c, const Layer *L)
     case OP_LINEAR: return arena_printf(c->a, "weight [%lld, %lld]%s", co, ci, bias);
     case OP_PRELU: return arena_printf(c->a, "weight [%lld]", (long long)L->num_parameters);
     case OP_BATCHNORM2D: case OP_GROUP_NORM: case OP_INSTANCE_NORM: case OP_LAYER_NORM: return norm_shapes(c, L);
-    default: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
+    case OP_INPUT: case OP_RELU: case OP_RELU6: case OP_LEAKY_RELU: case OP_SIGMOID: case OP_TANH:
+    case OP_SILU: case OP_MAXPOOL2D: case OP_AVGPOOL2D: case OP_GLOBAL_AVGPOOL: case OP_UPSAMPLE:
+    case OP_ADAPTIVE_AVGPOOL2D: case OP_ADAPTIVE_MAXPOOL2D: case OP_GLOBAL_MAXPOOL: case OP_PAD:
+    case OP_CONCAT: case OP_ADD: case OP_CROP: case OP_FLATTEN: case OP_SOFTMAX: case OP_DROPOUT:
+    case OP_SUB: case OP_MUL: case OP_ADD_SCALAR: case OP_SUB_SCALAR: case OP_RSUB_SCALAR:
+    case OP_MUL_SCALAR: case OP_HARDSWISH: case OP_HARDSIGMOID: case OP_GELU: case OP_ELU: case OP_SELU:
+    case OP_SOFTPLUS: case OP_MISH: case OP_HARDTANH: case OP_LOG_SOFTMAX: case OP_PIXEL_SHUFFLE:
+    case OP_PIXEL_UNSHUFFLE: case OP_CHANNEL_SHUFFLE: case OP_SLICE: case OP_RESHAPE: case OP_UNFLATTEN:
+    case OP_CHUNK: case OP_SPLIT: case OP_COUNT: return arena_printf(c->a, "%lld channels", (long long)L->shape.c);
     }
+    return "";
 }
 
 /* share=other: this layer uses other's parameters under other's key (PyTorch
@@ -1057,8 +1066,10 @@ static Value eval_node(Ctx *c, Scope *s, Node *n, const char *bind)
     case N_NEG: return eval_neg(c, s, n);
     case N_NOT: return eval_not(c, s, n);
     case N_TUPLE: return eval_tuple(c, s, n);
-    default: return poison();
+    case N_KWARG: case N_POISON: case N_INPUT: case N_ASSIGN: case N_OUTPUT: case N_RETURN: case N_IF:
+    case N_FOR: case N_PARAM: case N_BLOCK: case N_NETWORK: case N_UNPACK: return poison();
     }
+    return poison();
 }
 
 /* ---- blocks --------------------------------------------------------------- */
@@ -1661,7 +1672,8 @@ static void collect_calls(Ctx *c, Node *n, EdgeList *out)
     case N_TUPLE: case N_OUTPUT: for (int i = 0; i < n->list.n; i++) collect_calls(c, n->list.v[i], out); break;
     case N_KWARG: case N_ASSIGN: case N_PARAM: collect_calls(c, n->bind.value, out); break;
     case N_UNPACK: collect_calls(c, n->unpack.value, out); break;
-    default: break;
+    case N_INT: case N_FLOAT: case N_BOOL: case N_STRING: case N_NAME: case N_POISON: case N_INPUT:
+    case N_BLOCK: case N_NETWORK: break;
     }
 }
 
@@ -1812,7 +1824,9 @@ static void lint_expr(Ctx *c, Scope *ls, Node *e, const OpSpec *sp, const char *
             lint_expr(c, ls, e->list.v[i], sp, arg);
         break;
     case N_KWARG: lint_expr(c, ls, e->bind.value, NULL, NULL); break;
-    default: break;   /* literals, poison; statements never appear here */
+    case N_INT: case N_FLOAT: case N_BOOL: case N_STRING: case N_POISON: case N_INPUT: case N_ASSIGN:
+    case N_OUTPUT: case N_RETURN: case N_IF: case N_FOR: case N_PARAM: case N_BLOCK: case N_NETWORK:
+    case N_UNPACK: break;   /* literals, poison; statements never appear here */
     }
 }
 
@@ -1839,7 +1853,9 @@ static void lint_body(Ctx *c, Scope *ls, const NodeList *body, bool all)
             if (lint && st->loop.iter) lint_expr(c, ls, st->loop.iter, NULL, NULL);
             lint_body(c, ls, &st->loop.body, lint);
             break;
-        default: break;   /* input: its dimensions are literals */
+        case N_INT: case N_FLOAT: case N_BOOL: case N_STRING: case N_NAME: case N_CALL: case N_BINARY:
+        case N_NEG: case N_NOT: case N_TUPLE: case N_KWARG: case N_POISON: case N_INPUT: case N_PARAM:
+        case N_BLOCK: case N_NETWORK: break;   /* input: its dimensions are literals */
         }
     }
 }

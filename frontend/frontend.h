@@ -147,7 +147,7 @@ char *fe_read_file(const char *path, size_t *len);
 Graph *fe_find_graph(Program *p, const char *name);
 
 /* Fills params, buffers, macs, rf_size and rf_stride of every layer from its
- * attributes and shapes (frontend/stats.c). fe_check() calls it last. */
+ * attributes and shapes (frontend/costs.c, frontend/rf.c). fe_check() calls it last. */
 void fe_compute_costs(Graph *g);
 
 typedef enum { COUNT_DEFAULT, COUNT_PTFLOPS } CountConvention;
@@ -163,12 +163,12 @@ typedef struct {
     int64_t batch;      /* >= 1: MACs, input and activation bytes for this batch size */
 } StatsOptions;
 
-/* --stats: the torchinfo-like table or the JSON object. arena_bytes (batch 1)
+/* --stats: the torchinfo-like table or the JSON object (frontend/report.c). arena_bytes (batch 1)
  * < 0 means unknown. Returns false (with a message) if a total for o->batch
  * does not fit in 64 bits. */
 bool fe_print_stats(FILE *out, const Graph *g, const StatsOptions *o, int64_t arena_bytes);
 
-/* --explain NAME: how the layer's shape and parameter count were computed.
+/* --explain NAME: how the layer's shape and parameter count were computed (frontend/explain.c).
  * NAME is a layer name, a block instance's name, or a state_dict key or key
  * prefix (PyTorch's spelling: "features.3.conv.weight", "layer1.0").
  * Returns false (with a diagnostic) if nothing matches. */

@@ -8,6 +8,8 @@
  *   ops.c     the op catalogue (ops.def) expanded into argument specs
  *   check.c   name resolution, block expansion, shape rules -> Graph
  *   fe.c      fe_check, fe_read_file, fe_find_graph, fe_emit
+ *   costs.c, rf.c, report.c, explain.c, statfmt.c: --stats and --explain
+ *             (their own private header: stats_internal.h)
  *
  * Spans: lines and columns are 1-based; columns count UTF-8 code points;
  * end_line/end_col name the LAST character of the construct (inclusive).

@@ -604,9 +604,47 @@ static bool batched_dim(const OpCall *k, Shape s, int *axis)
     return false;
 }
 
+static const char *const axis_names[3] = {"channels", "height", "width"};
+
+static int64_t axis_extent(Shape s, int axis)
+{
+    return axis == 0 ? s.c : axis == 1 ? s.h : s.w;
+}
+
+/* dim= of the first tensor x, for the ops that take a range of x along it
+ * (slice, chunk, split): x's shape, the axis (0 = C or F, 1 = H, 2 = W), x's
+ * extent along it and its name in messages. */
+typedef struct {
+    Shape in;
+    int axis;
+    int64_t n;
+    const char *name;
+} DimArg;
+
+static bool dim_arg(const OpCall *k, DimArg *d)
+{
+    d->in = shape_of(k, 0);
+    if (!batched_dim(k, d->in, &d->axis))
+        return false;
+    d->n = axis_extent(d->in, d->axis);
+    d->name = d->in.rank == 1 ? "features" : axis_names[d->axis];
+    return true;
+}
+
+/* The output is x's range [start, end) along d's axis. */
+static void take_range(Layer *L, const DimArg *d, int64_t start, int64_t end)
+{
+    L->shape = d->in;
+    if (d->axis == 0)
+        L->crop_channel = start, L->shape.c = end - start;
+    else if (d->axis == 1)
+        L->crop_offset[0] = start, L->shape.h = end - start;
+    else
+        L->crop_offset[1] = start, L->shape.w = end - start;
+}
+
 static bool rule_CONCAT(OpCall *k, Layer *L)
 {
-    static const char *const names[3] = {"channels", "height", "width"};
     Shape s0 = shape_of(k, 0);
     int axis;
     if (!batched_dim(k, s0, &axis))
@@ -627,13 +665,14 @@ static bool rule_CONCAT(OpCall *k, Layer *L)
             if (axis == 0)
                 snprintf(what, sizeof what, "concat inputs must have the same height and width");
             else
-                snprintf(what, sizeof what, "concat along the %s needs inputs of the same %s", names[axis], others[axis]);
+                snprintf(what, sizeof what, "concat along the %s needs inputs of the same %s", axis_names[axis],
+                         others[axis]);
             return shape_mismatch(k, 0, t, what);
         }
-        *sum += axis == 0 ? s.c : axis == 1 ? s.h : s.w;
+        *sum += axis_extent(s, axis);
     }
     if (*sum > LIMIT_DIM) {
-        diag_error(k->span, "concat gives too many %s (%lld)", names[axis], (long long)*sum);
+        diag_error(k->span, "concat gives too many %s (%lld)", axis_names[axis], (long long)*sum);
         return false;
     }
     return true;
@@ -930,30 +969,22 @@ static bool rule_CHANNEL_SHUFFLE(OpCall *k, Layer *L)
  * Python's; no end: to the end. The slice must not be empty. */
 static bool rule_SLICE(OpCall *k, Layer *L)
 {
-    static const char *const names[3] = {"channels", "height", "width"};
-    Shape in = shape_of(k, 0);
-    int axis;
-    if (!batched_dim(k, in, &axis))
+    DimArg d;
+    if (!dim_arg(k, &d))
         return false;
-    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w;
+    int64_t n = d.n;
     bool has_end = arg(k, "end")->k != V_POISON;
     int64_t start = arg(k, "start")->i[0], end = has_end ? arg(k, "end")->i[0] : n;
     int64_t s = start < 0 ? start + n : start, e = end < 0 ? end + n : end;
     if (s < 0 || s >= n || e <= s || e > n) {
         diag_error(has_end && s >= 0 && s < n ? arg_span(k, "end") : arg_span(k, "start"),
                    "slice [%lld:%lld] of the %s of '%s' (%lld) is %s", (long long)start, (long long)end,
-                   in.rank == 1 ? "features" : names[axis], k->tensors[0].label, (long long)n,
+                   d.name, k->tensors[0].label, (long long)n,
                    s < 0 || s >= n || e > n ? "out of range" : "empty");
         note_tensor(k, 0);
         return false;
     }
-    L->shape = in;
-    if (axis == 0)
-        L->crop_channel = s, L->shape.c = e - s;
-    else if (axis == 1)
-        L->crop_offset[0] = s, L->shape.h = e - s;
-    else
-        L->crop_offset[1] = s, L->shape.w = e - s;
+    take_range(L, &d, s, e);
     return true;
 }
 
@@ -1022,7 +1053,6 @@ static bool rule_UNFLATTEN(OpCall *k, Layer *L)
  * the sections, which must add up to the size). */
 static bool rule_parts(OpCall *k, Layer *L)
 {
-    static const char *const names[3] = {"channels", "height", "width"};
     bool chunk = k->op == OP_CHUNK;
     const char *what = chunk ? "chunks" : "split_size_or_sections";
     if (!given(k, "part")) {
@@ -1030,13 +1060,12 @@ static bool rule_parts(OpCall *k, Layer *L)
                    k->spec->name, k->spec->name);
         return false;
     }
-    Shape in = shape_of(k, 0);
-    int axis;
-    if (!batched_dim(k, in, &axis))
+    DimArg d;
+    if (!dim_arg(k, &d))
         return false;
-    const char *dname = in.rank == 1 ? "features" : names[axis];
+    const char *dname = d.name;
     const Value *v = arg(k, what);
-    int64_t n = axis == 0 ? in.c : axis == 1 ? in.h : in.w, part = arg(k, "part")->i[0];
+    int64_t n = d.n, part = arg(k, "part")->i[0];
     int64_t parts = arg(k, "parts")->i[0], count, start = 0, end;
     if (v->k == V_PAIR) {   /* sections */
         int64_t sum = 0;
@@ -1074,13 +1103,7 @@ static bool rule_parts(OpCall *k, Layer *L)
         note_tensor(k, 0);
         return false;
     }
-    L->shape = in;
-    if (axis == 0)
-        L->crop_channel = start, L->shape.c = end - start;
-    else if (axis == 1)
-        L->crop_offset[0] = start, L->shape.h = end - start;
-    else
-        L->crop_offset[1] = start, L->shape.w = end - start;
+    take_range(L, &d, start, end);
     return true;
 }
 
@@ -1150,7 +1173,7 @@ static bool check_weight(const OpCall *k, const Layer *L, int64_t *n)
     return numel_ok(k->span, what, dims, *n);
 }
 
-/* MACs of a conv in both conventions (frontend/stats.c): default counts
+/* MACs of a conv in both conventions (frontend/costs.c): default counts
  * weight * positions (output positions; input positions for a transposed
  * conv), ptflops (weight + bias) * output positions. Weight and positions
  * are each at most LIMIT_NUMEL here, so nothing overflows. */

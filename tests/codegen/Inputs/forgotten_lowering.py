@@ -8,13 +8,16 @@ three stages, compiling the files that must change (-fsyntax-only, the
 project's -Wall -Werror=switch) after each and printing every error line:
 
   1. only an ops.def row `OP(FMOD, ..., NODE(FMOD))`: no IR kind IR_FMOD, no
-     shape rule rule_FMOD;
+     shape rule rule_FMOD, and the front end's switches over OpKind (costs,
+     receptive field, --stats JSON attributes, --explain, the parameter
+     shapes of diagnostics) do not handle OP_FMOD;
   2. plus IR_FMOD in ir/ir.h's IrKind: the reference lowering's switches in
      codegen/kernels.c (work split and body), ir/build.c's parameter switch,
      ir/layout.c's layout switch and ir/print.c's name switch do not handle it;
   3. plus the rule, the name, the parameter and layout cases and the lowering
      (one case each: the work split of an elementwise op and its body,
-     y = fmod(x0, x1)): everything compiles.
+     y = fmod(x0, x1)), and OP_FMOD next to OP_MUL in the front end's
+     switches (no parameters or MACs, broadcasting windows): everything compiles.
 """
 import os
 import shutil
@@ -53,7 +56,8 @@ def main():
     shutil.rmtree(src, ignore_errors=True)
     for d in ('frontend', 'ir', 'codegen', 'runtime'):
         shutil.copytree(os.path.join(root, d), os.path.join(src, d))
-    files = ['frontend/rules.c', 'ir/build.c', 'ir/print.c', 'ir/layout.c', 'codegen/kernels.c']
+    front = ['frontend/costs.c', 'frontend/rf.c', 'frontend/report.c', 'frontend/explain.c', 'frontend/check.c']
+    files = ['frontend/rules.c'] + front + ['ir/build.c', 'ir/print.c', 'ir/layout.c', 'codegen/kernels.c']
     ops = os.path.join(src, 'frontend/ops.def')
     open(ops, 'a').write('OP(FMOD, "fmod", 2, 0, "", "", NODE(FMOD))\n')
     print('stage 1: ops.def row only')
@@ -71,6 +75,9 @@ def main():
           '    case IR_ACT: case IR_FMOD: case IR_COPY: case IR_RESHAPE:\n        return rows_of(o);')
     patch(os.path.join(src, 'codegen/kernels.c'), '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;',
           '    case IR_ADD: emit_binary(k, LLVMBuildFAdd); break;\n    case IR_FMOD: emit_elementwise(k, LLVMBuildFRem); break;')
+    for f in front:   # fmod counts and reads its inputs as mul does
+        path = os.path.join(src, f)
+        open(path, 'w').write(open(path).read().replace('case OP_MUL:', 'case OP_MUL: case OP_FMOD:'))
     print('stage 3: plus rule, name and lowering')
     print('\n'.join(compile_all(cc, src, files)) or 'no errors')
 

@@ -12,9 +12,7 @@ batch-1 total times BATCH. Exits 1 on any mismatch.
 import re
 import sys
 
-import torch
-
-from check_stats import default_macs
+from check_stats import default_macs, run_hooked
 from models import MODELS
 
 
@@ -23,17 +21,10 @@ def main():
     model, shape = MODELS[name]()
     macs = {}
 
-    def hook(mod_name):
-        def f(m, inp, out):
-            macs[mod_name] = macs.get(mod_name, 0) + default_macs(m, inp, out) * out.shape[0]
-        return f
+    def on_leaf(mod_name, m, inp, out):
+        macs[mod_name] = macs.get(mod_name, 0) + default_macs(m, inp, out) * out.shape[0]
 
-    for mod_name, m in model.named_modules():
-        if len(list(m.children())) == 0:
-            m.register_forward_hook(hook(mod_name))
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(batch, *shape))
+    run_hooked(model, shape, batch, on_leaf)
 
     errors, blocks = [], 0
     lines = open(path).read().splitlines()

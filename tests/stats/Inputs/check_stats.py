@@ -52,27 +52,32 @@ def ptflops_macs(m, inp, out):
     return 0
 
 
+def run_hooked(model, shape, batch, on_leaf):
+    """Calls on_leaf(name, module, inputs, output) from a forward hook on every
+    leaf module while the model runs once in eval mode on zeros of
+    [batch, *shape]; returns the output."""
+    for name, m in model.named_modules():
+        if len(list(m.children())) == 0:
+            m.register_forward_hook(lambda m, inp, out, name=name: on_leaf(name, m, inp, out))
+    model.eval()
+    with torch.no_grad():
+        return model(torch.zeros(batch, *shape))
+
+
 def reference(model, shape, counter):
     """Runs the model once on a batch of 1; returns totals and per-module rows."""
     rows, total = {}, [0]
 
-    def hook(name):
-        def f(m, inp, out):
-            n = counter(m, inp, out)
-            total[0] += n
-            if name in rows:             # a module applied twice (nn.ReLU reused)
-                rows[name]['macs'] += n
-            else:
-                rows[name] = {'macs': n, 'shape': list(out.shape[1:]),
-                              'params': sum(p.numel() for p in m.parameters())}
-        return f
+    def on_leaf(name, m, inp, out):
+        n = counter(m, inp, out)
+        total[0] += n
+        if name in rows:             # a module applied twice (nn.ReLU reused)
+            rows[name]['macs'] += n
+        else:
+            rows[name] = {'macs': n, 'shape': list(out.shape[1:]),
+                          'params': sum(p.numel() for p in m.parameters())}
 
-    for name, m in model.named_modules():
-        if len(list(m.children())) == 0:
-            m.register_forward_hook(hook(name))
-    model.eval()
-    with torch.no_grad():
-        y = model(torch.zeros(1, *shape))
+    y = run_hooked(model, shape, 1, on_leaf)
     return {
         'params': sum(p.numel() for p in model.parameters()),
         'buffers': sum(b.numel() for b in model.buffers() if b.is_floating_point()),
