@@ -15,16 +15,26 @@ torch.onnx.export. One random input is run through all three and their outputs
 compared (convc and ONNX Runtime against PyTorch). Then, per thread count, in
 `--rounds` rounds that alternate the runtimes (convc, PyTorch, ONNX Runtime,
 convc, ...), each runtime does one warm-up and `--runs` timed runs, batch 1:
-convc's executable with `--bench`, PyTorch in this process (eval, no_grad,
-torch.set_num_threads), ONNX Runtime in bench/ort.js (onnxruntime-node,
-intra-op threads = T). A runtime's time is the median of its round medians;
-ratios are its time / convc's (above 1: convc is faster).
+convc's executable with `--bench`, PyTorch in bench/torch_time.py (a process
+of its own: eval, no_grad, torch.set_num_threads), ONNX Runtime in bench/ort.js
+(onnxruntime-node, intra-op threads = T). A runtime's time is the median of its
+round medians; ratios are its time / convc's (above 1: convc is faster).
+
+Each runtime is timed on an otherwise idle machine as far as the bench goes:
+this process never starts PyTorch threads (torch.set_num_threads(1); it only
+builds, exports and checks), and before a runtime is timed the bench waits
+until the other runtimes' processes have stopped using CPU (ONNX Runtime's
+workers spin for a while after a run, PyTorch's OpenMP threads briefly).
+The CPU time the other runtimes' processes used while one was timed is
+measured too and printed ("others ... ms CPU"); it should be about 0.
 
 Also measured: the FMA peak of the machine (bench/fma.c, built here with
 -march=native, at each thread count) and, for both UNets, every conv step's
-GFLOP/s and % of that peak, from the executable's --profile=json.
+GFLOP/s and % of that peak, from the executable's --profile=json in the last
+round (that round's convc time comes from the same runs).
 """
 import argparse
+import glob
 import json
 import os
 import platform
@@ -62,26 +72,98 @@ def log(msg):
 
 # --- the runtimes ---------------------------------------------------------------------------
 
-class Ort:
-    """bench/ort.js, one process for the whole run."""
+class Server:
+    """A runtime timed in a process of its own, one JSON request and reply per line."""
 
-    def __init__(self):
-        if not os.path.isdir(os.path.join(BENCH, 'node_modules', 'onnxruntime-node')):
-            sys.exit('bench: bench/node_modules/onnxruntime-node is missing: run sh bench/setup.sh (make bench does)')
-        self.p = subprocess.Popen(['node', os.path.join(BENCH, 'ort.js')], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+    def __init__(self, what, argv):
+        self.what = what
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def ask(self, **req):
         self.p.stdin.write(json.dumps(req) + '\n')
         self.p.stdin.flush()
-        reply = json.loads(self.p.stdout.readline() or '{"error": "ort.js exited"}')
+        reply = json.loads(self.p.stdout.readline() or '{"error": "the server exited"}')
         if 'error' in reply:
-            sys.exit('bench: onnxruntime: %s (request %r)' % (reply['error'], req))
+            sys.exit('bench: %s: %s (request %r)' % (self.what, reply['error'], req))
         return reply
 
     def close(self):
         self.p.stdin.close()
         self.p.wait()
+
+
+def ort_server():
+    """bench/ort.js, one process for the whole run."""
+    if not os.path.isdir(os.path.join(BENCH, 'node_modules', 'onnxruntime-node')):
+        sys.exit('bench: bench/node_modules/onnxruntime-node is missing: run sh bench/setup.sh (make bench does)')
+    return Server('onnxruntime', ['node', os.path.join(BENCH, 'ort.js')])
+
+
+def torch_server():
+    """bench/torch_time.py, one process for the whole run."""
+    return Server('pytorch', [sys.executable, os.path.join(BENCH, 'torch_time.py')])
+
+
+def cpu_ns(servers):
+    """CPU time the servers' processes have used, every thread, in ns (/proc/PID/task/*/schedstat)."""
+    total = 0
+    for s in servers:
+        for f in glob.glob('/proc/%d/task/*/schedstat' % s.p.pid):
+            try:
+                with open(f) as fh:
+                    total += int(fh.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # a thread that ended between glob and open
+    return total
+
+
+IDLE_WINDOW = 0.05   # s: the servers are idle when in such a window ...
+IDLE_CPU = 0.5e6     # ns: ... they used less CPU than this (1% of a core)
+IDLE_TIMEOUT = 5.0   # s: then the bench times anyway and says so
+
+
+def wait_idle(servers):
+    """Waits until the servers stop using CPU (ONNX Runtime's workers spin for a while after a
+    run): two windows in a row in which they used less than IDLE_CPU."""
+    start = time.perf_counter()
+    before, quiet = cpu_ns(servers), 0
+    while time.perf_counter() - start < IDLE_TIMEOUT:
+        time.sleep(IDLE_WINDOW)
+        now = cpu_ns(servers)
+        quiet = quiet + 1 if now - before < IDLE_CPU else 0
+        if quiet == 2:
+            return
+        before = now
+    log('bench: %s still busy after %.0f s; timing anyway' % (', '.join(s.what for s in servers), IDLE_TIMEOUT))
+
+
+class Runtimes:
+    """The two servers, and how much CPU the others used while one runtime was timed."""
+
+    def __init__(self):
+        self.ort, self.torch = ort_server(), torch_server()
+        self.servers = (self.ort, self.torch)
+        self.others_ms = 0.0   # the most CPU another used during one timed request, in ms
+        self.others_who = ''   # which and when
+        self.spent = {}        # runtime -> wall seconds, waiting for idle included
+
+    def timed(self, who, fn):
+        """fn() with every server but who's own idle before and measured during it."""
+        t0 = time.perf_counter()
+        others = [s for s in self.servers if s.what != who]
+        wait_idle(self.servers)
+        before = [cpu_ns([s]) for s in others]
+        r = fn()
+        for s, b in zip(others, before):
+            ms = (cpu_ns([s]) - b) / 1e6
+            if ms > self.others_ms:
+                self.others_ms, self.others_who = ms, '%s while %s ran' % (s.what, who)
+        self.spent[who] = self.spent.get(who, 0.0) + time.perf_counter() - t0
+        return r
+
+    def close(self):
+        for s in self.servers:
+            s.close()
 
 
 class Net:
@@ -101,6 +183,8 @@ class Net:
         save_safetensors(self.model.state_dict(), self.weights, drop_num_batches_tracked=True)
         self.exe = os.path.join(tmp, name)
         subprocess.run([os.path.join(a.build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', self.exe], check=True)
+        self.state = os.path.join(tmp, name + '.pt')
+        torch.save(self.model.state_dict(), self.state)
         self.onnx = os.path.join(tmp, name + '.onnx')
         with torch.no_grad():
             torch.onnx.export(exportable(self.model), torch.zeros(self.shape), self.onnx, input_names=['x'],
@@ -117,18 +201,8 @@ class Net:
             sys.exit('bench: no bench line from %s: %r' % (self.exe, out))
         return float(m.group(1))
 
-    def torch_ms(self, threads, runs):
-        import torch
-        torch.set_num_threads(threads)
-        x = torch.rand(self.shape) * 2 - 1
-        times = []
-        with torch.no_grad():
-            self.model(x)
-            for _ in range(runs):
-                t = time.perf_counter()
-                self.model(x)
-                times.append((time.perf_counter() - t) * 1e3)
-        return statistics.median(times)
+    def torch_ms(self, server, threads, runs):
+        return statistics.median(server.ask(op='time', name=self.name, threads=threads, runs=runs)['times_ms'])
 
     def ort_ms(self, ort, threads, runs):
         return statistics.median(ort.ask(op='time', model=self.onnx, threads=threads, runs=runs)['times_ms'])
@@ -169,21 +243,29 @@ def agreement(net, ort, tmp):
     return float(np.abs(c - ref).max()) / scale, float(np.abs(o - ref).max()) / scale
 
 
-def time_net(net, ort, threads, a):
-    """{runtime: median of the round medians}, rounds alternating the runtimes."""
+def time_net(net, rt, threads, peak, a):
+    """{runtime: median of the round medians}, rounds alternating the runtimes; for a
+    profiled network also 'steps', the conv steps of the last round's --profile=json."""
     rounds = {'convc': [], 'pytorch': [], 'ort': []}
-    for _ in range(a.rounds):
-        rounds['convc'].append(net.convc_ms(threads, a.runs))
-        rounds['pytorch'].append(net.torch_ms(threads, a.runs))
-        rounds['ort'].append(net.ort_ms(ort, threads, a.runs))
-    return {k: statistics.median(v) for k, v in rounds.items()}
+    steps = None
+    for i in range(a.rounds):
+        if net.name in PROFILED and i == a.rounds - 1:
+            d = rt.timed('convc', lambda: profile(net, threads, peak, a))
+            rounds['convc'].append(d['median_ms'])
+            steps = [s for s in d['steps'] if s['op'].startswith('conv')]
+        else:
+            rounds['convc'].append(rt.timed('convc', lambda: net.convc_ms(threads, a.runs)))
+        rounds['pytorch'].append(rt.timed('pytorch', lambda: net.torch_ms(rt.torch, threads, a.runs)))
+        rounds['ort'].append(rt.timed('onnxruntime', lambda: net.ort_ms(rt.ort, threads, a.runs)))
+    r = {k: statistics.median(v) for k, v in rounds.items()}
+    r['steps'] = steps
+    return r
 
 
 def profile(net, threads, peak, a):
-    """The conv steps of --profile=json, with % of the FMA probe's peak at this thread count."""
+    """--profile=json of `--runs` runs, with % of the FMA probe's peak at this thread count."""
     env = dict(os.environ, CONVC_PEAK_GFLOPS='%.3f' % (peak / threads))
-    d = json.loads(net.convc_ms(threads, a.runs, ['--profile=json'], env))
-    return [s for s in d['steps'] if s['op'].startswith('conv')]
+    return json.loads(net.convc_ms(threads, a.runs, ['--profile=json'], env))
 
 
 # --- the machine ------------------------------------------------------------------------------
@@ -260,6 +342,11 @@ def write_markdown(path, a, info, peaks, rows, agree, profiles):
                 'does one warm-up and %d timed runs per round, %d rounds alternating the runtimes; a time is the '
                 'median of its round medians. ratio = that runtime\'s ms / convc ms (above 1: convc is faster).\n\n'
                 % (a.runs, a.rounds))
+        f.write('Each runtime runs in a process of its own (convc\'s executable, bench/ort.js, bench/torch_time.py; '
+                'the bench\'s own Python starts no PyTorch threads), and is timed only once the other runtimes\' '
+                'processes are idle (their CPU time stops growing: ONNX Runtime\'s workers spin for a while after '
+                'a run); while one runtime was timed, the others used at most %.1f ms of CPU in all.\n\n'
+                % max(r['others'] for r in rows))
         if info['load'] > info['cpus'] * 0.5:
             f.write('**These numbers come from a run on a loaded machine** (load average %.1f on %d CPUs when it '
                     'started, %.1f at the end: other jobs were running), so they are noisy, and low for whichever '
@@ -314,31 +401,41 @@ def main():
             print(name, conv, model)
         return
     threads = [int(s) for s in a.threads.split(',')]
+    import torch
+    torch.set_num_threads(1)  # no OpenMP workers here: PyTorch is timed in bench/torch_time.py
     info = {'cpu': cpu_name(), 'cpus': os.cpu_count(), 'flags': cpu_flags(), 'load': load_average()}
-    ort = Ort()
-    info.update(versions(a, ort))
+    rt = Runtimes()
+    info.update(versions(a, rt.ort))
     for k in ('cpu', 'flags', 'convc', 'ort', 'pytorch', 'onnx'):
         print('%-8s %s' % (k, info[k]), flush=True)
     rows, agree, profiles = [], {}, {}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         peaks = {t: fma_peak(t, tmp) for t in threads}
         for t in threads:
             print('fma peak  threads=%d  %.1f GFLOP/s (%s)' % (t, peaks[t][0], peaks[t][1]), flush=True)
         for name in a.nets.split(','):
             net = Net(name, a, tmp)
-            agree[name] = agreement(net, ort, tmp)
+            agree[name] = agreement(net, rt.ort, tmp)
             print('%-14s agree: convc %.1e  onnxruntime %.1e' % ((name,) + agree[name]), flush=True)
+            rt.torch.ask(op='load', name=name, model=NETS[name][1], seed=SEED, state=net.state)
             for t in threads:
-                r = dict(time_net(net, ort, t, a), net=name, threads=t)
+                rt.others_ms, rt.others_who = 0.0, ''
+                r = dict(time_net(net, rt, t, peaks[t][0], a), net=name, threads=t)
+                if r['steps'] is not None:
+                    profiles.setdefault(name, {})[t] = r['steps']
                 r['gflops'] = 2 * net_macs(net) / r['convc'] / 1e6
+                r['others'] = rt.others_ms
                 rows.append(r)
                 print('%-14s threads=%d  convc %9.2f ms  onnxruntime %9.2f ms (%.2f)  pytorch %9.2f ms (%.2f)'
-                      % (name, t, r['convc'], r['ort'], r['ort'] / r['convc'], r['pytorch'],
-                         r['pytorch'] / r['convc']), flush=True)
-            if name in PROFILED:
-                profiles[name] = {t: profile(net, t, peaks[t][0], a) for t in threads}
-            ort.ask(op='release')
-    ort.close()
+                      '  others <= %.1f ms CPU %s' % (name, t, r['convc'], r['ort'], r['ort'] / r['convc'], r['pytorch'],
+                                                     r['pytorch'] / r['convc'], rt.others_ms, rt.others_who),
+                      flush=True)
+            rt.ort.ask(op='release')
+            rt.torch.ask(op='release')
+    rt.close()
+    log('bench: %.0f s in all; timing (idle waits included): %s' % (
+        time.perf_counter() - started, ', '.join('%s %.0f s' % kv for kv in sorted(rt.spent.items()))))
     info['load_end'] = load_average()
     if a.markdown:
         write_markdown(a.markdown, a, info, peaks, rows, agree, profiles)

@@ -8,7 +8,11 @@
  * (a PREPARE_PACK_BLOCKED step) to [OCB][ICB][KH][KW][BI][B], so for one
  * input channel and one tap the B output channels of a block are one vector.
  *
- * One work item is a group of nb output-channel blocks on one output row.
+ * One work item is a group of nb output-channel blocks on one output row,
+ * or on `rows` consecutive rows when the layer's weights are too large to
+ * stay in cache from one row to the next (og_major): each chunk of input
+ * blocks then serves every row of the item before the next chunk, so the
+ * weights stream from memory once per `rows` rows, not once per row.
  * The row is covered by tiles of t output pixels; for a tile the nb x t
  * accumulators (vectors of B output channels) stay in registers while
  *
@@ -34,7 +38,7 @@
  */
 #include "codegen/cg_internal.h"
 
-enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16 };
+enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
 
 /* The register tile and the order of the work items. */
 typedef struct {
@@ -43,6 +47,7 @@ typedef struct {
                        stay in cache across the rows */
     int64_t icc;    /* input blocks per chunk: the chunk's weights stay in L1
                        while every tile of the row uses them */
+    int64_t rows;   /* output rows per item: 1, or up to ROWS_PER_ITEM when og_major */
 } BlockedTile;
 
 /* The output pixels whose every tap lies inside the input row: [lo, hi). */
@@ -84,6 +89,10 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
     /* weights of the whole layer larger than about half of L2: item order by group */
     int64_t wbytes = ocb * vec * in->c * n->geom.kernel[0] * n->geom.kernel[1] * 4;
     bt.og_major = wbytes > (1 << 20);
+    /* rows per item: up to 8 while the layer keeps 16 items (8 per thread at 2) */
+    bt.rows = bt.og_major ? ROWS_PER_ITEM : 1;
+    while (bt.rows > 1 && ocb / bt.nb * ((o->h + bt.rows - 1) / bt.rows) < MIN_ITEMS)
+        bt.rows /= 2;
     int64_t chunk_bytes = (int64_t)bt.nb * vec * vec * n->geom.kernel[0] * n->geom.kernel[1] * 4;
     bt.icc = (24 << 10) / chunk_bytes;
     if (bt.icc < 1)
@@ -199,7 +208,7 @@ static int64_t blocked_work(const Cg *g, const IrNode *n)
 {
     const IrTensor *o = &g->m->tensors[n->out];
     BlockedTile bt = blocked_tile(g->vec, g->m, n);
-    return (o->c + g->vec - 1) / g->vec / bt.nb * o->h;
+    return (o->c + g->vec - 1) / g->vec / bt.nb * ((o->h + bt.rows - 1) / bt.rows);
 }
 
 /* Everything the code of one item needs. */
@@ -211,6 +220,7 @@ typedef struct {
     int64_t bi, bo, icb_n;      /* channels per input / output block; input blocks */
     LLVMValueRef x, w, y, bias; /* bias: NULL if none */
     LLVMValueRef ob0, oh;       /* first output block, output row */
+    LLVMValueRef oh0, oh1;      /* the item's output rows: [oh0, oh1) */
     LLVMValueRef acc[MAX_ACC];  /* allocas, [j * t + u] */
 } Item;
 
@@ -343,6 +353,14 @@ static void static_run(Item *I, int64_t from, int64_t to, LLVMValueRef icb0, LLV
     }
 }
 
+/* for (I->oh = oh0; I->oh < oh1; I->oh++): the item's rows */
+static CgLoop rows_loop(Item *I)
+{
+    CgLoop r = cg_loop(I->g, I->oh0, I->oh1, "row");
+    I->oh = r.iv;
+    return r;
+}
+
 static void emit_conv_blocked(CgKernel *k)
 {
     Cg *g = k->g;
@@ -354,19 +372,24 @@ static void emit_conv_blocked(CgKernel *k)
     I.bo = g->vec;
     I.icb_n = (I.in->c + I.bi - 1) / I.bi;
     int64_t groups = (o->c + I.bo - 1) / I.bo / I.tile.nb;
-    LLVMValueRef og;
+    int64_t rows = I.tile.rows, nrb = (o->h + rows - 1) / rows;
+    LLVMValueRef og, rb;
     if (I.tile.og_major) {
-        og = cg_div(g, k->r, cg_i64(g, o->h));
-        I.oh = cg_rem(g, k->r, cg_i64(g, o->h));
+        og = cg_div(g, k->r, cg_i64(g, nrb));
+        rb = cg_rem(g, k->r, cg_i64(g, nrb));
     } else {
         og = cg_rem(g, k->r, cg_i64(g, groups));
-        I.oh = cg_div(g, k->r, cg_i64(g, groups));
+        rb = cg_div(g, k->r, cg_i64(g, groups));
     }
     I.ob0 = cg_mul(g, og, cg_i64(g, I.tile.nb));
+    I.oh0 = cg_mul(g, rb, cg_i64(g, rows));
+    LLVMValueRef end = cg_add(g, I.oh0, cg_i64(g, rows));
+    I.oh1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, o->h), ""), end, cg_i64(g, o->h), "");
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
 
-    /* the row starts as the bias */
+    /* each row starts as the bias */
+    CgLoop r0 = rows_loop(&I);
     for (int j = 0; j < I.tile.nb; j++) {
         LLVMValueRef init = LLVMConstNull(g->vf);
         if (I.bias) {
@@ -382,7 +405,8 @@ static void emit_conv_blocked(CgKernel *k)
         LLVMBuildStore(g->b, init, out_at(&I, j, i.iv));
         cg_loop_end(g, &i);
     }
-    /* chunks of icc whole input blocks, then the last block's real channels */
+    cg_loop_end_rolled(g, &r0);
+    /* chunks of icc whole input blocks, each over every row, then the last block's real channels */
     int64_t full = I.in->c / I.bi, rem = I.in->c % I.bi, icc = I.tile.icc;
     if (full > 0) {
         CgLoop ch = cg_loop(g, cg_i64(g, 0), cg_i64(g, (full + icc - 1) / icc), "chunk");
@@ -390,13 +414,19 @@ static void emit_conv_blocked(CgKernel *k)
         LLVMValueRef end = cg_add(g, icb0, cg_i64(g, icc));
         LLVMValueRef icb1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, full), ""), end,
                                             cg_i64(g, full), "");
+        CgLoop r1 = rows_loop(&I);
         row_tiles(&I, icb0, icb1, I.bi);
+        cg_loop_end_rolled(g, &r1);
         cg_loop_end_rolled(g, &ch);
     }
-    if (rem)
+    if (rem) {
+        CgLoop r2 = rows_loop(&I);
         row_tiles(&I, cg_i64(g, full), cg_i64(g, full + 1), rem);
-    /* the activation on the finished row */
+        cg_loop_end_rolled(g, &r2);
+    }
+    /* the activation on the finished rows */
     if (n->act != ACT_NONE) {
+        CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
             if (cg_vector_act(n->act)) {
@@ -410,6 +440,7 @@ static void emit_conv_blocked(CgKernel *k)
                 cg_loop_end(g, &i);
             }
         }
+        cg_loop_end_rolled(g, &r3);
     }
 }
 

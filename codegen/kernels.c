@@ -57,6 +57,23 @@ static int concat_by_blocks(const IrModule *m, const IrNode *n)
     return 1;
 }
 
+/* The blocked side of a reorder between NCHW and blocks of channels. */
+static const IrTensor *reorder_blocked(const IrModule *m, const IrNode *n)
+{
+    const IrTensor *in = &m->tensors[n->in[0]];
+    return in->layout == LAYOUT_NCHW ? &m->tensors[n->out] : in;
+}
+
+/* A reorder between NCHW and blocks of exactly one vector of channels: it
+ * moves vec x vec tiles through registers (emit_reorder_transposed). */
+static int reorder_transposes(const Cg *g, const IrNode *n)
+{
+    const IrTensor *in = &g->m->tensors[n->in[0]], *out = &g->m->tensors[n->out];
+    if (in->rank != 3 || out->rank != 3 || (in->layout == LAYOUT_NCHW) == (out->layout == LAYOUT_NCHW))
+        return 0;
+    return ir_layout_block(reorder_blocked(g->m, n)->layout) == g->vec;
+}
+
 /* Items per sample: usually one output row (one channel, one line). */
 static int64_t reference_work(const Cg *g, const IrNode *n)
 {
@@ -76,7 +93,11 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
         return n->segments;
     case IR_SHUFFLE: case IR_PRELU:
         return o->c * o->h;
-    case IR_REORDER: case IR_CROP:
+    case IR_REORDER:
+        if (reorder_transposes(g, n)) /* blocks of vec channels x H */
+            return ir_tensor_size(reorder_blocked(g->m, n)) / (o->w * g->vec);
+        return ir_tensor_size(o) / o->w; /* padded channels x H */
+    case IR_CROP:
         return ir_tensor_size(o) / o->w; /* padded channels x H */
     case IR_ADD: case IR_SUB: case IR_MUL:
         return n->broadcast ? o->c * o->h : rows_of(o);
@@ -1038,9 +1059,91 @@ static void emit_softmax(CgKernel *k, int log)
 
 /* reorder, one row (c, h) of the output's padded channels:
  *   y[c, h, w] = c < C ? x[c, h, w] : 0, each side indexed in its own layout */
+/* rows[i][j] <- rows[j][i] for vec vectors: log2(vec) rounds; in the round of
+ * step s, rows i and i + s (i & s == 0) swap their s-lane blocks:
+ *   i: a[j] (j & s == 0), b[j - s] (else);  i + s: a[j + s] (j & s == 0), b[j] (else) */
+static void transpose_tile(Cg *g, LLVMValueRef *rows)
+{
+    for (int s = g->vec / 2; s > 0; s /= 2) {
+        LLVMValueRef lo[64], hi[64];
+        for (int j = 0; j < g->vec; j++) {
+            lo[j] = LLVMConstInt(g->i32, (unsigned long long)(j & s ? g->vec + j - s : j), 0);
+            hi[j] = LLVMConstInt(g->i32, (unsigned long long)(j & s ? g->vec + j : j + s), 0);
+        }
+        LLVMValueRef mlo = LLVMConstVector(lo, (unsigned)g->vec), mhi = LLVMConstVector(hi, (unsigned)g->vec);
+        for (int i = 0; i < g->vec; i++) {
+            if (i & s)
+                continue;
+            LLVMValueRef a = rows[i], b = rows[i + s];
+            rows[i] = LLVMBuildShuffleVector(g->b, a, b, mlo, "");
+            rows[i + s] = LLVMBuildShuffleVector(g->b, a, b, mhi, "");
+        }
+    }
+}
+
+/* The pixels [w, w + npix) of the item's vec channels: vec NCHW rows of
+ * npix pixels <-> npix blocked vectors of vec channels, one transpose.
+ * plane[l] is channel l's row h in NCHW, real[l] whether that channel exists
+ * (the NCHW side has C channels, the blocked side C rounded up: its padding
+ * lanes are written 0, never read). */
+static void reorder_tile(CgKernel *k, LLVMValueRef blk, LLVMValueRef *plane, LLVMValueRef *real, LLVMValueRef w,
+                         int npix)
+{
+    Cg *g = k->g;
+    int to_blocked = k->in[0]->layout == LAYOUT_NCHW;
+    LLVMValueRef v[64], pix = cg_lane_mask(g, cg_i64(g, 0), npix);
+    for (int i = 0; i < g->vec; i++) {
+        LLVMValueRef at = cg_gep(g, blk, cg_mul(g, cg_add(g, w, cg_i64(g, i)), cg_i64(g, g->vec)));
+        if (to_blocked)
+            v[i] = cg_masked_load(g, cg_gep(g, plane[i], w), LLVMBuildAnd(g->b, pix, real[i], ""));
+        else
+            v[i] = i < npix ? LLVMBuildLoad2(g->b, g->vf, at, "") : LLVMGetUndef(g->vf);
+        if (!to_blocked && i < npix)
+            LLVMSetAlignment(v[i], 4);
+    }
+    transpose_tile(g, v);
+    for (int i = 0; i < g->vec; i++) {
+        LLVMValueRef at = cg_gep(g, blk, cg_mul(g, cg_add(g, w, cg_i64(g, i)), cg_i64(g, g->vec)));
+        if (!to_blocked)
+            cg_masked_store(g, v[i], cg_gep(g, plane[i], w), LLVMBuildAnd(g->b, pix, real[i], ""));
+        else if (i < npix)
+            LLVMSetAlignment(LLVMBuildStore(g->b, v[i], at), 4);
+    }
+}
+
+/* reorder between NCHW and blocks of vec channels, item (block cb, row h):
+ *   blocked[cb][h][w][l] <-> nchw[cb*vec + l][h][w], l < vec, vec pixels at a time */
+static void emit_reorder_transposed(CgKernel *k)
+{
+    Cg *g = k->g;
+    int to_blocked = k->in[0]->layout == LAYOUT_NCHW;
+    const IrTensor *nt = to_blocked ? k->in[0] : k->out, *bt = to_blocked ? k->out : k->in[0];
+    LLVMValueRef nbase = to_blocked ? k->x[0] : k->y, bbase = to_blocked ? k->y : k->x[0];
+    LLVMValueRef cb = cg_div(g, k->r, cg_i64(g, bt->h)), h = cg_rem(g, k->r, cg_i64(g, bt->h));
+    LLVMValueRef c0 = cg_mul(g, cb, cg_i64(g, g->vec)), plane[64], real[64];
+    for (int l = 0; l < g->vec; l++) {
+        LLVMValueRef c = cg_add(g, c0, cg_i64(g, l));
+        LLVMValueRef ok = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, nt->c), "");
+        real[l] = cg_splat(g, ok, g->vi1);
+        c = LLVMBuildSelect(g->b, ok, c, cg_i64(g, 0), ""); /* a real row's address, never accessed */
+        plane[l] = cg_gep(g, nbase, layout_index(g, nt, c, h, cg_i64(g, 0)));
+    }
+    LLVMValueRef blk = cg_gep(g, bbase, layout_index(g, bt, c0, h, cg_i64(g, 0)));
+    int64_t full = bt->w / g->vec, rest = bt->w % g->vec;
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, full), "tile");
+    reorder_tile(k, blk, plane, real, cg_mul(g, t.iv, cg_i64(g, g->vec)), g->vec);
+    cg_loop_end_rolled(g, &t);
+    if (rest)
+        reorder_tile(k, blk, plane, real, cg_i64(g, full * g->vec), (int)rest);
+}
+
 static void emit_reorder(CgKernel *k)
 {
     Cg *g = k->g;
+    if (reorder_transposes(g, k->n)) {
+        emit_reorder_transposed(k);
+        return;
+    }
     const IrTensor *in = k->in[0], *out = k->out;
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), h = cg_rem(g, k->r, cg_i64(g, out->h));
     LLVMValueRef real = LLVMBuildICmp(g->b, LLVMIntSLT, c, cg_i64(g, out->c), "");

@@ -3,11 +3,16 @@
  *
  * Created once per run with T threads: T - 1 workers plus the calling
  * thread, which works too. rt_pool_run() publishes one job (a kernel, its
- * arguments, the batch size and the item range [0, total)), cuts the range
- * into at most 4 * T contiguous chunks (never below one item) that threads
- * claim with an atomic counter, and returns only when every chunk is done:
- * that return is the barrier between steps. With T = 1 nothing is created
- * and kernels run inline.
+ * arguments, the batch size and the item range [0, total)) and returns only
+ * when every item is done: that return is the barrier between steps. Threads
+ * claim contiguous chunks from the front of the range with a compare-and-swap,
+ * each a 1/(2T) share of the items still unclaimed (at least one item): large
+ * chunks first, single items at the end, so one claim covers much of a big
+ * step while the threads finish within about one item of each other (fixed
+ * chunks of total/(4T) left one thread up to a whole chunk, an eighth of the
+ * step at T = 2, alone at the end). Which items a thread gets varies from run
+ * to run; what an item computes does not. With T = 1 nothing is created and
+ * kernels run inline.
  *
  * Hand-off: a network runs one job per step, back to back, so a worker that
  * finished a job first spins for up to SPIN_SECONDS on the job counter
@@ -35,7 +40,7 @@
 
 #include "runtime/rt_internal.h"
 
-enum { CHUNKS_PER_THREAD = 4, SPINS_PER_CLOCK = 16 };
+enum { SHARES_PER_THREAD = 2, SPINS_PER_CLOCK = 16 };
 #define SPIN_SECONDS 50e-6
 
 struct RtPool {
@@ -50,22 +55,24 @@ struct RtPool {
     /* the current job, written before generation is bumped (release) */
     RtKernel fn;
     float *const *args;
-    int64_t total, nchunks, batch;
-    atomic_int_fast64_t next;
+    int64_t total, share, batch; /* a claim takes (total - next) / share items */
+    atomic_int_fast64_t next;    /* the first item not claimed yet */
 };
 
-/* chunk k -> items [total * k / nchunks, total * (k + 1) / nchunks) */
+/* Claims [next, next + max(1, (total - next) / share)) until nothing is left. */
 static void work(RtPool *p)
 {
+    int64_t begin = atomic_load_explicit(&p->next, memory_order_relaxed), end;
     for (;;) {
-        int64_t k = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-        if (k >= p->nchunks)
-            return;
-        /* = total * k / nchunks without overflow: total % nchunks * k < nchunks^2. */
-        int64_t begin = p->total / p->nchunks * k + p->total % p->nchunks * k / p->nchunks;
-        int64_t end = p->total / p->nchunks * (k + 1) + p->total % p->nchunks * (k + 1) / p->nchunks;
-        if (begin < end)
-            p->fn(p->args, begin, end, p->batch);
+        do {
+            if (begin >= p->total)
+                return;
+            int64_t n = (p->total - begin) / p->share;
+            end = begin + (n > 1 ? n : 1);
+        } while (!atomic_compare_exchange_weak_explicit(&p->next, &begin, end, memory_order_relaxed,
+                                                        memory_order_relaxed));
+        p->fn(p->args, begin, end, p->batch);
+        begin = atomic_load_explicit(&p->next, memory_order_relaxed);
     }
 }
 
@@ -175,12 +182,11 @@ void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int6
         fn(args, 0, total, batch);
         return;
     }
-    int64_t chunks = (int64_t)p->nthreads * CHUNKS_PER_THREAD;
     p->fn = fn;
     p->args = args;
     p->total = total;
     p->batch = batch;
-    p->nchunks = total < chunks ? total : chunks;
+    p->share = (int64_t)p->nthreads * SHARES_PER_THREAD;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
     atomic_store_explicit(&p->pending, p->nthreads - 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);

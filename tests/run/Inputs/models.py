@@ -860,6 +860,18 @@ class AliasFusion(nn.Module):
                 F.relu(self.n(self.d(x))))
 
 
+@model('reorder_tiles', [('x', (20, 5, 35))], ['b'])
+class ReorderTiles(nn.Module):
+    """Reorders of rows wider than one 16x16 tile, with partial channel blocks (reorder_tiles.conv)."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(20, 24, 3, padding=1)
+        self.b = nn.Conv2d(24, 21, 3, padding=1)
+
+    def forward(self, x):
+        return self.b(F.relu(self.a(x)))
+
+
 @model('layout', [('x', (20, 7, 9))], ['c', 'u', 'k'])
 class Layout(nn.Module):
     """Elementwise ops and a crop between convs: run blocked under --layout=nchw16c."""
