@@ -134,7 +134,7 @@ static void group_roots(LLVMModuleRef mod, Root *r, int n)
                 LLVMValueRef callee = LLVMIsACallInst(in) ? LLVMGetCalledValue(in) : NULL;
                 size_t len;
                 const char *name = callee && LLVMIsAFunction(callee) ? LLVMGetValueName2(callee, &len) : "";
-                for (int j = 0; j < n; j++)
+                for (int j = 0; strstr(name, ".root.") && j < n; j++) /* roots' names have it */
                     if (!strcmp(name, r[j].name))
                         r[find(r, j)].group = find(r, i);
             }
