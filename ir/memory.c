@@ -7,8 +7,9 @@
  * tensors may share arena space when their lifetimes do not overlap; a node
  * never writes over one of its own inputs. A node's workspace is a tensor
  * live at that node only, placed after its output while its inputs are
- * still live, so it overlaps none of them. Placement is greedy first-fit in
- * order of definition, largest-first would be a later refinement. Offsets are
+ * still live, so it overlaps none of them. Placement: greedy first-fit in
+ * order of definition, and greedy by size (largest first, lowest offset
+ * free for its lifetime); the smaller plan is kept. Offsets are
  * per sample and multiples of 16 floats, so every tensor of a batch starts on
  * a 64-byte boundary (offset * N stays a multiple of 16).
  */
@@ -189,9 +190,10 @@ static void place(Live *L, Interval *v, int t)
         L->extent = L->n[t].hi;
 }
 
-/* Places intervals order[0..n) (by non-decreasing def; steps -1 .. nsteps)
- * first-fit; returns the extent, a multiple of 16 floats. */
-static int64_t plan(Interval *v, int nv, const int *order, int n, int nsteps)
+/* First fit in order of definition: intervals order[0..n) (by
+ * non-decreasing def; steps -1 .. nsteps); returns the extent, a multiple
+ * of 16 floats. */
+static int64_t plan_first_fit(Interval *v, int nv, const int *order, int n, int nsteps)
 {
     Live L = {ir_xcalloc(nv + 1, sizeof *L.n), -1, ir_xcalloc(nsteps + 3, sizeof *L.bucket),
               ir_xcalloc(nv + 1, sizeof *L.next), 0, 0};
@@ -201,6 +203,62 @@ static int64_t plan(Interval *v, int nv, const int *order, int n, int nsteps)
         place(&L, v, order[i]);
     free(L.n), free(L.bucket), free(L.next);
     return L.extent;
+}
+
+static int end_of(const Interval *x) { return x->last > x->def ? x->last : x->def; }
+
+/* Greedy by size (TFLite's arena planner): largest first, each at the
+ * lowest offset where it overlaps no placed interval live at the same
+ * time. O(n^2): `placed` is kept sorted by offset. */
+static int64_t plan_by_size(Interval *v, const int *order, int n)
+{
+    int *by_size = ir_xcalloc(n + 1, sizeof *by_size), *placed = ir_xcalloc(n + 1, sizeof *placed), np = 0;
+    for (int i = 0; i < n; i++) {
+        int j = i, t = order[i];
+        for (; j > 0 && v[by_size[j - 1]].size < v[t].size; j--) /* stable insertion sort, largest first */
+            by_size[j] = by_size[j - 1];
+        by_size[j] = t;
+    }
+    int64_t extent = 0;
+    for (int i = 0; i < n; i++) {
+        Interval *x = &v[by_size[i]];
+        int64_t at = 0;
+        for (int k = 0; k < np; k++) {
+            const Interval *y = &v[placed[k]];
+            if (y->def > end_of(x) || x->def > end_of(y))
+                continue; /* never live together */
+            if (y->offset - at >= x->size)
+                break;
+            at = at > align_up(y->offset + y->size) ? at : align_up(y->offset + y->size);
+        }
+        x->offset = at;
+        int k = np++;
+        for (; k > 0 && v[placed[k - 1]].offset > at; k--)
+            placed[k] = placed[k - 1];
+        placed[k] = by_size[i];
+        extent = extent > align_up(at + x->size) ? extent : align_up(at + x->size);
+    }
+    free(by_size), free(placed);
+    return extent;
+}
+
+/* Both plans, the smaller one kept (first fit alone for very many
+ * intervals, where greedy by size would cost too much). */
+static int64_t plan(Interval *v, int nv, const int *order, int n, int nsteps)
+{
+    enum { BY_SIZE_MAX = 4096 };
+    int64_t first = plan_first_fit(v, nv, order, n, nsteps);
+    if (n > BY_SIZE_MAX)
+        return first;
+    int64_t *keep = ir_xcalloc(n + 1, sizeof *keep);
+    for (int i = 0; i < n; i++)
+        keep[i] = v[order[i]].offset;
+    int64_t by_size = plan_by_size(v, order, n);
+    if (by_size >= first)
+        for (int i = 0; i < n; i++)
+            v[order[i]].offset = keep[i];
+    free(keep);
+    return by_size < first ? by_size : first;
 }
 
 /* Activations: inputs first (def -1), then in the order nodes write them,
