@@ -3,6 +3,7 @@
 #define CONVC_CG_INTERNAL_H
 
 #include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
 
 #include "codegen/codegen.h"
 
@@ -182,5 +183,16 @@ LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o);
 /* api.c: the prefixed wrappers of the embedding API, and main() for an executable */
 const char *cg_prefix(const IrModule *m, const CgOptions *o);
 void cg_emit_api(Cg *g, const CgOptions *o, LLVMValueRef model, bool with_main);
+
+/* The global holding --embed-weights' image (model.c); only the model points to it. */
+#define CG_EMBEDDED_WEIGHTS "convc.embedded_weights"
+
+/* emit.c: runs a new-pass-manager pipeline on mod (vectorisers on from -O2);
+ * false after an error on stderr */
+bool cg_run_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *passes, int level);
+/* split.c: mergefunc on g->mod, then about half of the kernels and prepare
+ * functions moved to a copy of it, *mod2 in the new context *ctx2, so the
+ * two compile on two threads; false after an error on stderr */
+bool cg_split_module(Cg *g, const char *prefix, LLVMContextRef *ctx2, LLVMModuleRef *mod2);
 
 #endif

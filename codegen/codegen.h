@@ -28,9 +28,10 @@ typedef enum {
 typedef struct {
     const char *cpu;   /* "native" or an LLVM CPU name */
     int opt_level;     /* 0..3 */
-    /* Told the path of each temporary file codegen creates (the object file
-     * of an executable, in $TMPDIR or /tmp), then NULL once it is removed,
-     * so the driver can remove it when a signal ends convc. May be NULL. */
+    /* Told the path of each temporary file codegen creates (the object
+     * files of an executable, at most two, in $TMPDIR or /tmp), then NULL
+     * once they are removed, so the driver can remove them when a signal
+     * ends convc. May be NULL. */
     void (*on_temp)(const char *path);
     const unsigned char *embed;  /* a safetensors image to embed as the default weights, or NULL */
     size_t embed_size;

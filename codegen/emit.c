@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,20 +152,28 @@ static void build_module(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgE
     cg_emit_api(g, o, cg_emit_model(g, o), what == CG_EMIT_EXE);
 }
 
-static int optimise(Cg *g, LLVMTargetMachineRef tm, int level)
+bool cg_run_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *passes, int level)
 {
-    char passes[32];
-    snprintf(passes, sizeof passes, "default<O%d>", level);
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     LLVMPassBuilderOptionsSetLoopVectorization(opts, level >= 2);
     LLVMPassBuilderOptionsSetSLPVectorization(opts, level >= 2);
-    LLVMErrorRef e = LLVMRunPasses(g->mod, passes, tm, opts);
+    LLVMErrorRef e = LLVMRunPasses(mod, passes, tm, opts);
     LLVMDisposePassBuilderOptions(opts);
     if (e) {
         report("optimisation failed", LLVMGetErrorMessage(e));
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
+}
+
+/* mergefunc first (unless the split did it): layers of one shape (UNet's
+ * encoder and decoder share four) get identical kernels, optimised and
+ * compiled once instead of once per layer. */
+static bool optimise(LLVMModuleRef mod, LLVMTargetMachineRef tm, int level, bool merge)
+{
+    char passes[48];
+    snprintf(passes, sizeof passes, "%sdefault<O%d>", merge && level > 0 ? "mergefunc," : "", level);
+    return cg_run_passes(mod, tm, passes, level);
 }
 
 /* Directory of the running convc, with a trailing slash. */
@@ -199,10 +208,10 @@ static const char *find_runtime(void)
     return NULL;
 }
 
-/* cc [sanitizer flags] [-shared] obj runtime -lpthread -lm -o out. A shared
+/* cc [sanitizer flags] [-shared] objs runtime -lpthread -lm -o out. A shared
  * library keeps the runtime's symbols to itself (--exclude-libs), so it
  * exports only the network's PREFIX_ ones and several load side by side. */
-static int link_runtime(const char *obj, bool shared, const char *out)
+static int link_runtime(char objs[][PATH_MAX], int nobj, bool shared, const char *out)
 {
     const char *rt = find_runtime();
     if (!rt) {
@@ -225,7 +234,9 @@ static int link_runtime(const char *obj, bool shared, const char *out)
         argv[n++] = tok;
     if (shared)
         argv[n++] = "-shared", argv[n++] = "-Wl,--exclude-libs,ALL";
-    argv[n++] = obj, argv[n++] = rt;
+    for (int i = 0; i < nobj; i++)
+        argv[n++] = objs[i];
+    argv[n++] = rt;
     argv[n++] = "-lpthread", argv[n++] = "-lm";
     argv[n++] = "-o", argv[n++] = out;
     argv[n] = NULL;
@@ -238,6 +249,16 @@ static int link_runtime(const char *obj, bool shared, const char *out)
     int status;
     if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
         fprintf(stderr, "convc: error: linking '%s' failed\n", out);
+        return 0;
+    }
+    return 1;
+}
+
+static int emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *out)
+{
+    char *err = NULL;
+    if (LLVMTargetMachineEmitToFile(tm, mod, (char *)out, LLVMObjectFile, &err)) {
+        report(out, err);
         return 0;
     }
     return 1;
@@ -277,11 +298,11 @@ static int emit_file(Cg *g, LLVMTargetMachineRef tm, CgEmit what, const char *ou
     return 1;
 }
 
-static int emit_linked(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgEmit what, const char *out)
+/* A new empty temporary object file, told to o->on_temp. */
+static int make_temp(const CgOptions *o, char obj[PATH_MAX])
 {
     const char *dir = getenv("TMPDIR");
-    char obj[PATH_MAX];
-    if (snprintf(obj, sizeof obj, "%s/convc-XXXXXX.o", dir && *dir ? dir : "/tmp") >= (int)sizeof obj) {
+    if (snprintf(obj, PATH_MAX, "%s/convc-XXXXXX.o", dir && *dir ? dir : "/tmp") >= PATH_MAX) {
         fputs("convc: error: cannot create a temporary object file: TMPDIR is too long\n", stderr);
         return 0;
     }
@@ -294,8 +315,65 @@ static int emit_linked(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgEmi
     if (o->on_temp)
         o->on_temp(obj);
     close(fd);
-    int ok = emit_file(g, tm, CG_EMIT_OBJ, obj) && link_runtime(obj, what == CG_EMIT_SHARED, out);
-    unlink(obj);
+    return 1;
+}
+
+/* One module optimised and compiled to an object file, on a thread of its own. */
+typedef struct {
+    LLVMModuleRef mod;
+    LLVMTargetMachineRef tm;
+    int level;
+    const char *obj;
+    int ok;
+} Half;
+
+static void *compile_half(void *arg)
+{
+    Half *h = arg;
+    h->ok = optimise(h->mod, h->tm, h->level, false) && emit_object(h->mod, h->tm, h->obj);
+    return NULL;
+}
+
+/* The module split in two (split.c), compiled on two threads (the second
+ * on this one when no thread can be started), linked together. */
+static int compile_split(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, char objs[2][PATH_MAX])
+{
+    LLVMContextRef ctx2;
+    LLVMModuleRef mod2;
+    LLVMTargetMachineRef tm2 = target_machine(o);
+    if (!tm2 || !cg_split_module(g, cg_prefix(g->m, o), &ctx2, &mod2)) {
+        if (tm2)
+            LLVMDisposeTargetMachine(tm2);
+        return 0;
+    }
+    Half h[2] = {{g->mod, tm, o->opt_level, objs[0], 0}, {mod2, tm2, o->opt_level, objs[1], 0}};
+    pthread_t thread;
+    bool threaded = pthread_create(&thread, NULL, compile_half, &h[1]) == 0;
+    compile_half(&h[0]);
+    if (threaded)
+        pthread_join(thread, NULL);
+    else
+        compile_half(&h[1]);
+    LLVMDisposeModule(mod2);
+    LLVMContextDispose(ctx2);
+    LLVMDisposeTargetMachine(tm2);
+    return h[0].ok && h[1].ok;
+}
+
+/* An executable or shared library: optimised code in temporary objects
+ * (two, compiled in parallel, from -O1 on), linked with the runtime. */
+static int emit_linked(Cg *g, LLVMTargetMachineRef tm, const CgOptions *o, CgEmit what, const char *out)
+{
+    char objs[2][PATH_MAX];
+    int n = o->opt_level > 0 ? 2 : 1, made = 0, ok = 1;
+    for (; ok && made < n; made++)
+        ok = make_temp(o, objs[made]);
+    made -= !ok;
+    if (ok)
+        ok = n == 2 ? compile_split(g, tm, o, objs) : optimise(g->mod, tm, o->opt_level, true) && emit_object(g->mod, tm, objs[0]);
+    ok = ok && link_runtime(objs, n, what == CG_EMIT_SHARED, out);
+    for (int i = 0; i < made; i++)
+        unlink(objs[i]);
     if (o->on_temp)
         o->on_temp(NULL);
     return ok;
@@ -314,9 +392,10 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
         report("internal error: invalid LLVM module", err);
     else
         LLVMDisposeMessage(err);
-    ok = ok && optimise(&g, tm, o->opt_level);
-    ok = ok && (what == CG_EMIT_EXE || what == CG_EMIT_SHARED ? emit_linked(&g, tm, o, what, out)
-                                                             : emit_file(&g, tm, what, out));
+    if (what == CG_EMIT_EXE || what == CG_EMIT_SHARED)
+        ok = ok && emit_linked(&g, tm, o, what, out);
+    else
+        ok = ok && optimise(g.mod, tm, o->opt_level, true) && emit_file(&g, tm, what, out);
     LLVMDisposeBuilder(g.b);
     LLVMDisposeModule(g.mod);
     LLVMContextDispose(g.ctx);

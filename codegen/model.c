@@ -55,12 +55,13 @@ static LLVMValueRef tensors(Cg *g, LLVMTypeRef *ty)
     return a;
 }
 
-/* RtParam { ptr name; i64 offset; [4 x i64] dims; i32 rank, source; } */
+/* RtParam { ptr name; i64 offset; [4 x i64] dims; i32 rank, source, buffer; }
+ * (layout pinned by convrt.h's _Static_assert) */
 static LLVMValueRef params(Cg *g)
 {
     LLVMTypeRef dims_t = LLVMArrayType2(g->i64, 4);
-    LLVMTypeRef f[] = {g->ptr, g->i64, dims_t, g->i32, g->i32};
-    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 5, 0);
+    LLVMTypeRef f[] = {g->ptr, g->i64, dims_t, g->i32, g->i32, g->i32};
+    LLVMTypeRef ty = LLVMStructTypeInContext(g->ctx, f, 6, 0);
     const IrModule *m = g->m;
     LLVMValueRef *v = cg_xcalloc(m->nparams + 1, sizeof *v);
     for (int i = 0; i < m->nparams; i++) {
@@ -69,8 +70,9 @@ static LLVMValueRef params(Cg *g)
         for (int j = 0; j < 4; j++)
             d[j] = cg_i64(g, j < p->rank ? p->dims[j] : 0);
         LLVMValueRef e[] = {cg_const_string(g, p->name), cg_i64(g, p->offset), LLVMConstArray2(g->i64, d, 4),
-                            i32c(g, p->rank), i32c(g, p->derived ? RT_PARAM_DERIVED : RT_PARAM_LOAD)};
-        v[i] = LLVMConstNamedStruct(ty, e, 5);
+                            i32c(g, p->rank), i32c(g, p->derived ? RT_PARAM_DERIVED : RT_PARAM_LOAD),
+                            i32c(g, p->transient ? RT_PARAM_TRANSIENT : RT_PARAM_RESIDENT)};
+        v[i] = LLVMConstNamedStruct(ty, e, 6);
     }
     LLVMValueRef a = global_array(g, ty, v, m->nparams, "convc.params");
     free(v);
@@ -159,7 +161,8 @@ static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char
     return a;
 }
 
-_Static_assert(offsetof(RtModel, embedded_weights) == 120 && sizeof(RtModel) == 136, "RtModel as emitted below");
+_Static_assert(offsetof(RtModel, embedded_weights) == 120 && offsetof(RtModel, prepare_floats) == 136 &&
+                   sizeof(RtModel) == 144, "RtModel as emitted below");
 
 /* --embed-weights: the safetensors bytes, 64-byte aligned; null when none. */
 static LLVMValueRef embedded(Cg *g, const CgOptions *o)
@@ -167,7 +170,7 @@ static LLVMValueRef embedded(Cg *g, const CgOptions *o)
     if (!o->embed)
         return LLVMConstNull(g->ptr);
     LLVMValueRef data = LLVMConstStringInContext(g->ctx, (const char *)o->embed, (unsigned)o->embed_size, 1);
-    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(data), "convc.embedded_weights");
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(data), CG_EMBEDDED_WEIGHTS);
     LLVMSetInitializer(gv, data);
     LLVMSetGlobalConstant(gv, 1);
     LLVMSetLinkage(gv, LLVMPrivateLinkage);
@@ -177,7 +180,8 @@ static LLVMValueRef embedded(Cg *g, const CgOptions *o)
 
 /* RtModel { ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
  *           ptr tensors, params, prepare, steps, inputs, outputs, input_names, output_names;
- *           i64 arena_floats, param_floats, macs; ptr embedded_weights; i64 embedded_weights_size; }
+ *           i64 arena_floats, param_floats, macs; ptr embedded_weights; i64 embedded_weights_size;
+ *           i64 prepare_floats; }
  * as the global PREFIX_model, which this returns. */
 LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
 {
@@ -193,7 +197,7 @@ LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
         name_list(g, m->input_names, m->ninputs, "convc.input_names"),
         name_list(g, m->output_names, m->noutputs, "convc.output_names"),
         cg_i64(g, m->arena_floats), cg_i64(g, m->param_floats), cg_i64(g, m->macs),
-        embedded(g, o), cg_i64(g, o->embed ? (int64_t)o->embed_size : 0),
+        embedded(g, o), cg_i64(g, o->embed ? (int64_t)o->embed_size : 0), cg_i64(g, m->prepare_floats),
     };
     enum { N = sizeof e / sizeof *e };
     LLVMTypeRef f[N];

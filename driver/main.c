@@ -57,21 +57,26 @@ typedef struct {
     IrOptions ir;
 } Options;
 
-/* The temporary object file while an executable is linked; a signal that
- * ends convc removes it first. */
-static const char *volatile temp_file;
+/* The temporary object files while an executable is built (codegen's two
+ * halves); a signal that ends convc removes them first. NULL forgets all. */
+static const char *volatile temp_files[2];
 
 static void note_temp(const char *path)
 {
-    temp_file = path;
+    if (!path)
+        temp_files[0] = temp_files[1] = NULL;
+    else
+        temp_files[temp_files[0] != NULL] = path;
 }
 
 /* Async-signal-safe: unlink, sigaction and raise only. */
 static void on_signal(int sig)
 {
-    const char *t = temp_file;
-    if (t)
-        unlink(t);
+    for (int i = 0; i < 2; i++) {
+        const char *t = temp_files[i];
+        if (t)
+            unlink(t);
+    }
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigemptyset(&dfl.sa_mask);
     sigaction(sig, &dfl, NULL);

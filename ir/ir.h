@@ -19,8 +19,11 @@
  *      chosen lowering may then ask for derived parameters and prepare
  *      steps (IrTarget.prepare) and for workspace (IrTarget.scratch);
  *   6. plan_memory: every tensor gets an arena offset; tensors whose
- *      lifetimes do not overlap share space (greedy, first-fit); every
- *      parameter gets an offset in the parameter buffer.
+ *      lifetimes do not overlap share space (greedy, first-fit); prepare
+ *      steps are put in streaming order (each right before the first node
+ *      it feeds); every parameter a node reads gets an offset in the
+ *      parameter buffer, every other one (read by prepare steps only) an
+ *      offset in the load-time buffer, shared by lifetimes over the steps.
  *
  * Every tensor has a dtype, a layout and a byte size that includes the
  * channel padding of a blocked layout.
@@ -245,7 +248,10 @@ typedef struct {
     int rank;
     int64_t dims[4];
     int derived;        /* 1: written by a prepare step, not read from the file */
-    int64_t offset;     /* floats before it in the parameter buffer, a multiple of 16 */
+    int transient;      /* 1: read by prepare steps only, so it lives in the load-time
+                           buffer (prepare_floats), freed after the prepare steps */
+    int64_t offset;     /* floats before it in the parameter buffer (transient: in the
+                           load-time buffer), a multiple of 16 */
 } IrParam;
 
 /* What a prepare step computes; one row per kind in codegen's prepare
@@ -290,7 +296,8 @@ struct IrModule {
     int *inputs, *outputs;              /* tensor indices */
     const char **input_names, **output_names;
     int64_t arena_floats;               /* per sample */
-    int64_t param_floats;
+    int64_t param_floats;               /* the parameters steps read, kept for every run */
+    int64_t prepare_floats;             /* the load-time buffer of transient parameters */
     int64_t macs;                       /* per sample */
 };
 

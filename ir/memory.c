@@ -7,8 +7,9 @@
  * tensors may share arena space when their lifetimes do not overlap; a node
  * never writes over one of its own inputs. A node's workspace is a tensor
  * live at that node only, placed after its output while its inputs are
- * still live, so it overlaps none of them. Placement is greedy first-fit in
- * order of definition, largest-first would be a later refinement. Offsets are
+ * still live, so it overlaps none of them. Placement: greedy first-fit in
+ * order of definition, and greedy by size (largest first, lowest offset
+ * free for its lifetime); the smaller plan is kept. Offsets are
  * per sample and multiples of 16 floats, so every tensor of a batch starts on
  * a 64-byte boundary (offset * N stays a multiple of 16).
  */
@@ -36,6 +37,13 @@ static int64_t align_up(int64_t n)
     return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
 }
 
+/* Something to place: live from step `def` to step `last` (inclusive),
+ * `size` floats; `offset` is the result. */
+typedef struct {
+    int def, last;
+    int64_t size, offset;
+} Interval;
+
 static void compute_lifetimes(IrModule *m)
 {
     for (int t = 0; t < m->ntensors; t++) {
@@ -53,9 +61,9 @@ static void compute_lifetimes(IrModule *m)
     }
 }
 
-/* The live tensors in a treap ordered by offset (a balanced search tree;
- * priorities are a fixed hash of the tensor index, so plans are
- * reproducible). Node t is tensor t, spanning [lo, hi): its offset and its
+/* The live intervals in a treap ordered by offset (a balanced search tree;
+ * priorities are a fixed hash of the interval's index, so plans are
+ * reproducible). Node t is interval t, spanning [lo, hi): its offset and its
  * aligned end. Each subtree knows its lowest lo, its highest hi and the
  * widest gap between consecutive tensors in it, so first fit is one
  * descent and placing n tensors costs O(n log n), not a sort per tensor. */
@@ -67,10 +75,11 @@ typedef struct {
 } LiveNode;
 
 typedef struct {
-    LiveNode *n;               /* [ntensors] */
+    LiveNode *n;               /* [intervals] */
     int root;
-    int *bucket, *next;        /* tensors by the node before which they expire */
+    int *bucket, *next;        /* intervals by the step before which they expire */
     int expired;               /* buckets [0, expired) are gone */
+    int64_t extent;            /* the highest end placed so far */
 } Live;
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -134,10 +143,10 @@ static void live_remove(Live *L, int t)
     L->root = merge(L, a, c);
 }
 
-/* Drops tensors whose last reader runs before node `def`. */
+/* Drops intervals that end before step `def` (bucket b: last step b - 1). */
 static void expire(Live *L, int def)
 {
-    for (; L->expired <= def; L->expired++)
+    for (; L->expired <= def + 1; L->expired++)
         for (int t = L->bucket[L->expired]; t >= 0; t = L->next[t])
             live_remove(L, t);
 }
@@ -164,47 +173,224 @@ static int64_t first_fit(const Live *L, int64_t size)
     return L->root >= 0 ? L->n[L->root].last : 0;
 }
 
-static void place(IrModule *m, Live *L, int t)
+static void place(Live *L, Interval *v, int t)
 {
-    IrTensor *tt = &m->tensors[t];
-    expire(L, tt->def);
-    int64_t size = ir_tensor_size(tt), at = first_fit(L, size);
-    tt->offset = at;
-    L->n[t] = (LiveNode){.lo = at, .hi = align_up(at + size), .prio = (uint32_t)(t + 1) * 2654435761u,
+    expire(L, v[t].def);
+    int64_t at = first_fit(L, v[t].size);
+    v[t].offset = at;
+    L->n[t] = (LiveNode){.lo = at, .hi = align_up(at + v[t].size), .prio = (uint32_t)(t + 1) * 2654435761u,
                          .left = -1, .right = -1};
     live_insert(L, t);
-    /* it expires before the first node after its last reader (or after its
-     * writer, if nothing reads it); bucket b holds last use b - 1 */
-    int b = (tt->last_use > tt->def ? tt->last_use : tt->def) + 1;
+    /* it expires before the first step after its last one (or after its
+     * def, if nothing reads it) */
+    int b = (v[t].last > v[t].def ? v[t].last : v[t].def) + 2;
     L->next[t] = L->bucket[b];
     L->bucket[b] = t;
-    if (L->n[t].hi > m->arena_floats)
-        m->arena_floats = L->n[t].hi;
+    if (L->n[t].hi > L->extent)
+        L->extent = L->n[t].hi;
+}
+
+/* First fit in order of definition: intervals order[0..n) (by
+ * non-decreasing def; steps -1 .. nsteps); returns the extent, a multiple
+ * of 16 floats. */
+static int64_t plan_first_fit(Interval *v, int nv, const int *order, int n, int nsteps)
+{
+    Live L = {ir_xcalloc(nv + 1, sizeof *L.n), -1, ir_xcalloc(nsteps + 3, sizeof *L.bucket),
+              ir_xcalloc(nv + 1, sizeof *L.next), 0, 0};
+    for (int b = 0; b < nsteps + 3; b++)
+        L.bucket[b] = -1;
+    for (int i = 0; i < n; i++)
+        place(&L, v, order[i]);
+    free(L.n), free(L.bucket), free(L.next);
+    return L.extent;
+}
+
+static int end_of(const Interval *x) { return x->last > x->def ? x->last : x->def; }
+
+/* Greedy by size (TFLite's arena planner): largest first, each at the
+ * lowest offset where it overlaps no placed interval live at the same
+ * time. O(n^2): `placed` is kept sorted by offset. */
+static int64_t plan_by_size(Interval *v, const int *order, int n)
+{
+    int *by_size = ir_xcalloc(n + 1, sizeof *by_size), *placed = ir_xcalloc(n + 1, sizeof *placed), np = 0;
+    for (int i = 0; i < n; i++) {
+        int j = i, t = order[i];
+        for (; j > 0 && v[by_size[j - 1]].size < v[t].size; j--) /* stable insertion sort, largest first */
+            by_size[j] = by_size[j - 1];
+        by_size[j] = t;
+    }
+    int64_t extent = 0;
+    for (int i = 0; i < n; i++) {
+        Interval *x = &v[by_size[i]];
+        int64_t at = 0;
+        for (int k = 0; k < np; k++) {
+            const Interval *y = &v[placed[k]];
+            if (y->def > end_of(x) || x->def > end_of(y))
+                continue; /* never live together */
+            if (y->offset - at >= x->size)
+                break;
+            at = at > align_up(y->offset + y->size) ? at : align_up(y->offset + y->size);
+        }
+        x->offset = at;
+        int k = np++;
+        for (; k > 0 && v[placed[k - 1]].offset > at; k--)
+            placed[k] = placed[k - 1];
+        placed[k] = by_size[i];
+        extent = extent > align_up(at + x->size) ? extent : align_up(at + x->size);
+    }
+    free(by_size), free(placed);
+    return extent;
+}
+
+/* Both plans, the smaller one kept (first fit alone for very many
+ * intervals, where greedy by size would cost too much). */
+static int64_t plan(Interval *v, int nv, const int *order, int n, int nsteps)
+{
+    enum { BY_SIZE_MAX = 4096 };
+    int64_t first = plan_first_fit(v, nv, order, n, nsteps);
+    if (n > BY_SIZE_MAX)
+        return first;
+    int64_t *keep = ir_xcalloc(n + 1, sizeof *keep);
+    for (int i = 0; i < n; i++)
+        keep[i] = v[order[i]].offset;
+    int64_t by_size = plan_by_size(v, order, n);
+    if (by_size >= first)
+        for (int i = 0; i < n; i++)
+            v[order[i]].offset = keep[i];
+    free(keep);
+    return by_size < first ? by_size : first;
+}
+
+/* Activations: inputs first (def -1), then in the order nodes write them,
+ * each node's workspace right after its output while its inputs are live. */
+static void plan_tensors(IrModule *m)
+{
+    compute_lifetimes(m);
+    Interval *v = ir_xcalloc(m->ntensors + 1, sizeof *v);
+    int *order = ir_xcalloc(m->ntensors + 1, sizeof *order), n = 0;
+    for (int t = 0; t < m->ntensors; t++) {
+        IrTensor *tt = &m->tensors[t];
+        v[t] = (Interval){.def = tt->def, .last = tt->last_use, .size = ir_tensor_size(tt)};
+        if (tt->is_input)
+            order[n++] = t;
+    }
+    for (int i = 0; i < m->nnodes; i++) {
+        order[n++] = m->nodes[i].out;
+        if (m->nodes[i].scratch >= 0)
+            order[n++] = m->nodes[i].scratch;
+    }
+    m->arena_floats = plan(v, m->ntensors, order, n, m->nnodes);
+    for (int t = 0; t < m->ntensors; t++)
+        m->tensors[t].offset = v[t].offset;
+    free(v), free(order);
+}
+
+/* order = 0 .. n-1 sorted by key (in [0, nkeys)), stably: a counting sort. */
+static void sort_by_key(const int *key, int n, int nkeys, int *order)
+{
+    int *start = ir_xcalloc(nkeys + 1, sizeof *start);
+    for (int i = 0; i < n; i++)
+        start[key[i] + 1]++;
+    for (int k = 0; k < nkeys; k++)
+        start[k + 1] += start[k];
+    for (int i = 0; i < n; i++)
+        order[start[key[i]]++] = i;
+    free(start);
+}
+
+/* Steps in streaming order: each step right before the first node its
+ * results reach (directly or through later steps), in the order they were
+ * added among steps reaching the same node. A step's inputs come from
+ * earlier steps reaching that node at least as early, so the order stays
+ * valid; and a layer's weights are loaded, prepared and dropped before the
+ * next layer's are loaded. */
+static void order_prepares(IrModule *m)
+{
+    int *reach = ir_xcalloc(m->nparams + 1, sizeof *reach), *key = ir_xcalloc(m->nprepares + 1, sizeof *key);
+    for (int p = 0; p < m->nparams; p++)
+        reach[p] = m->nnodes;
+    for (int i = m->nnodes - 1; i >= 0; i--) {
+        const IrNode *n = &m->nodes[i];
+        int ps[4] = {n->weight, n->bias, n->mean, n->var};
+        for (int j = 0; j < 4; j++)
+            if (ps[j] >= 0)
+                reach[ps[j]] = i;
+    }
+    for (int s = m->nprepares - 1; s >= 0; s--) {
+        const IrPrepare *st = &m->prepares[s];
+        key[s] = m->nnodes;
+        for (int j = 0; j < st->nout; j++)
+            key[s] = reach[st->params[j]] < key[s] ? reach[st->params[j]] : key[s];
+        for (int j = st->nout; j < st->nout + st->nin; j++)
+            reach[st->params[j]] = key[s] < reach[st->params[j]] ? key[s] : reach[st->params[j]];
+    }
+    int *order = ir_xcalloc(m->nprepares + 1, sizeof *order);
+    sort_by_key(key, m->nprepares, m->nnodes + 1, order);
+    IrPrepare *sorted = ir_xcalloc(m->nprepares + 1, sizeof *sorted);
+    for (int s = 0; s < m->nprepares; s++)
+        sorted[s] = m->prepares[order[s]];
+    for (int s = 0; s < m->nprepares; s++)
+        m->prepares[s] = sorted[s];
+    free(sorted), free(order), free(key), free(reach);
+}
+
+/* Parameters: the ones a node reads (resident) get their own place in the
+ * parameter buffer, kept for every run. The others only feed prepare steps
+ * (originals replaced by derived ones: a conv's weights before the
+ * batchnorm fold, before Winograd's transform or packing): they live in a
+ * load-time buffer, from the step that writes them (loaded ones: the first
+ * step that reads them, when the runtime loads them) to the last step that
+ * reads them, share space like activations and are freed after the last
+ * step. A loaded parameter nothing reads stays resident. */
+static void plan_params(IrModule *m)
+{
+    Interval *v = ir_xcalloc(m->nparams + 1, sizeof *v);
+    int *order = ir_xcalloc(m->nparams + 1, sizeof *order), n = 0;
+    for (int p = 0; p < m->nparams; p++)
+        v[p] = (Interval){.def = -1, .last = -1, .size = ir_param_size(&m->params[p])}, m->params[p].transient = 1;
+    for (int i = 0; i < m->nnodes; i++) {
+        const IrNode *nd = &m->nodes[i];
+        int ps[4] = {nd->weight, nd->bias, nd->mean, nd->var};
+        for (int j = 0; j < 4; j++)
+            if (ps[j] >= 0)
+                m->params[ps[j]].transient = 0;
+    }
+    for (int s = 0; s < m->nprepares; s++) {
+        const IrPrepare *st = &m->prepares[s];
+        for (int j = 0; j < st->nout + st->nin; j++) {
+            Interval *x = &v[st->params[j]];
+            if (x->last < 0)
+                x->def = s;
+            x->last = s;
+        }
+    }
+    m->param_floats = 0;
+    for (int p = 0; p < m->nparams; p++) {
+        IrParam *pp = &m->params[p];
+        if (v[p].last < 0)
+            pp->transient = 0;
+        if (!pp->transient) {
+            pp->offset = m->param_floats;
+            m->param_floats += align_up(v[p].size);
+        }
+    }
+    int *def = ir_xcalloc(m->nparams + 1, sizeof *def), *all = ir_xcalloc(m->nparams + 1, sizeof *all);
+    for (int p = 0; p < m->nparams; p++)
+        def[p] = m->params[p].transient ? v[p].def : m->nprepares;
+    sort_by_key(def, m->nparams, m->nprepares + 1, all); /* by the step that first touches it */
+    for (int i = 0; i < m->nparams; i++)
+        if (m->params[all[i]].transient)
+            order[n++] = all[i];
+    free(def), free(all);
+    m->prepare_floats = plan(v, m->nparams, order, n, m->nprepares);
+    for (int i = 0; i < n; i++)
+        m->params[order[i]].offset = v[order[i]].offset;
+    free(v), free(order);
 }
 
 void ir_plan_memory(IrModule *m)
 {
-    compute_lifetimes(m);
-    Live L = {ir_xcalloc(m->ntensors + 1, sizeof *L.n), -1, ir_xcalloc(m->nnodes + 2, sizeof *L.bucket),
-              ir_xcalloc(m->ntensors + 1, sizeof *L.next), 0};
-    for (int b = 0; b < m->nnodes + 2; b++)
-        L.bucket[b] = -1;
-    m->arena_floats = 0;
-    /* inputs first (def -1), then in the order nodes write them */
-    for (int t = 0; t < m->ntensors; t++)
-        if (m->tensors[t].is_input)
-            place(m, &L, t);
-    for (int i = 0; i < m->nnodes; i++) {
-        place(m, &L, m->nodes[i].out);
-        if (m->nodes[i].scratch >= 0)
-            place(m, &L, m->nodes[i].scratch); /* while the node's inputs and output are live */
-    }
-    free(L.n), free(L.bucket), free(L.next);
-
-    /* derived parameters too: packed weights start on 64 bytes */
-    m->param_floats = 0;
-    for (int p = 0; p < m->nparams; p++) {
-        m->params[p].offset = m->param_floats;
-        m->param_floats += align_up(ir_param_size(&m->params[p]));
-    }
+    plan_tensors(m);
+    order_prepares(m);
+    plan_params(m);
 }

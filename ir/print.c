@@ -91,9 +91,9 @@ static void print_prepare(FILE *out, const IrModule *m, const IrPrepare *p)
 
 void ir_print(FILE *out, const IrModule *m)
 {
-    fprintf(out, "network %s  arena=%lld floats/sample  params=%lld floats  macs=%lld\n",
-            m->name, (long long)m->arena_floats, (long long)m->param_floats,
-            (long long)m->macs);
+    fprintf(out, "network %s  arena=%lld floats/sample  params=%lld floats  macs=%lld  load_time=%lld floats\n",
+            m->name, (long long)m->arena_floats, (long long)m->param_floats, (long long)m->macs,
+            (long long)m->prepare_floats);
     for (int t = 0; t < m->ntensors; t++) {
         const IrTensor *tt = &m->tensors[t];
         fprintf(out, "tensor t%d %s [%lld, %lld, %lld] %s %s bytes=%lld offset=%lld live=%d..%d%s%s\n", t,
@@ -107,7 +107,7 @@ void ir_print(FILE *out, const IrModule *m)
         fprintf(out, "param %s [", pp->name);
         for (int i = 0; i < pp->rank; i++)
             fprintf(out, "%s%lld", i ? ", " : "", (long long)pp->dims[i]);
-        fprintf(out, "] %s\n", pp->derived ? "derived" : "load");
+        fprintf(out, "] %s%s\n", pp->derived ? "derived" : "load", pp->transient ? " transient" : "");
     }
     for (int i = 0; i < m->nprepares; i++)
         print_prepare(out, m, &m->prepares[i]);

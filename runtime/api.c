@@ -2,9 +2,9 @@
  * api.c - instances of a compiled network: the embedding API (convc.h) and
  * what the command line (run.c) runs on.
  *
- *   open:  check the model -> parameters (file, memory, embedded or random)
- *          -> thread pool -> prepare steps (derived parameters: batchnorm
- *          folding, weight packing), once
+ *   open:  check the model -> thread pool -> parameters (file, memory,
+ *          embedded or random) and prepare steps (derived parameters:
+ *          batchnorm folding, weight packing), once (prepare.c)
  *   run:   arguments checked -> arena for the batch (kept, grown on demand)
  *          -> inputs copied in -> steps on the pool -> outputs copied out
  *   close: everything released; the instance leaves the registry
@@ -93,34 +93,6 @@ static int default_threads(void)
     return n < 1 ? 1 : n > RT_MAX_THREADS ? RT_MAX_THREADS : (int)n;
 }
 
-static bool needs_weights(const RtModel *m)
-{
-    for (int32_t i = 0; i < m->nparams; i++)
-        if (m->params[i].source == RT_PARAM_LOAD)
-            return true;
-    return false;
-}
-
-static int load_params(ConvcInstance *inst, const RtWeights *w)
-{
-    const RtModel *m = inst->m;
-    if (!(inst->params = rt_alloc_floats(m->param_floats)))
-        return rt_error(RT_EXIT_RUNTIME, "out of memory for %lld parameters", (long long)m->param_floats);
-    int rc = 0;
-    if (w->random)
-        rt_random_params(m, w->seed, inst->params);
-    else if (w->path)
-        rc = rt_load_safetensors(m, w->path, inst->params);
-    else if (w->data)
-        rc = rt_load_safetensors_image(m, "weights in memory", w->data, w->size, inst->params);
-    else if (m->embedded_weights)
-        rc = rt_load_safetensors_image(m, "embedded weights", m->embedded_weights,
-                                       (size_t)m->embedded_weights_size, inst->params);
-    else if (needs_weights(m))
-        rc = rt_error(RT_EXIT_WEIGHTS, "network '%s' has no embedded weights: give a weights file", m->name);
-    return rc;
-}
-
 void rt_instance_close(ConvcInstance *inst)
 {
     if (!inst)
@@ -144,14 +116,16 @@ int rt_instance_open(const RtModel *m, const RtWeights *w, int threads, ConvcIns
         return rt_error(RT_EXIT_RUNTIME, "out of memory");
     inst->m = m;
     inst->threads = threads ? threads : default_threads();
-    rc = load_params(inst, w);
+    if (!(inst->params = rt_alloc_floats(m->param_floats)))
+        rc = rt_error(RT_EXIT_RUNTIME, "out of memory for %lld parameters", (long long)m->param_floats);
     if (!rc)
         rc = rt_pool_create(&inst->pool, inst->threads);
+    if (!rc)
+        rc = rt_load_params(m, w, inst->pool, inst->params);
     if (rc) {
         rt_instance_close(inst);
         return rc;
     }
-    rt_run_prepare(m, inst->params, inst->pool);
     *out = inst;
     return 0;
 }

@@ -5,7 +5,8 @@
  * is a compiler bug; catching it turns a silent out-of-bounds write into a
  * one-line error (exit RT_EXIT_RUNTIME). Checked: counts and pointers,
  * every index in range, every tensor inside the arena, every parameter
- * inside the parameter buffer, every prepare step's parameters present.
+ * inside its buffer, every prepare step's parameters present, no step
+ * reading a transient parameter (the runtime frees those before any run).
  */
 #include "runtime/rt_internal.h"
 
@@ -51,9 +52,11 @@ static int check_params(const RtModel *m)
     for (int32_t i = 0; i < m->nparams; i++) {
         const RtParam *p = &m->params[i];
         int64_t n = p->rank >= 0 && p->rank <= 4 ? param_numel(p) : -1;
-        if (!p->name || n < 0 || (p->source != RT_PARAM_LOAD && p->source != RT_PARAM_DERIVED))
+        if (!p->name || n < 0 || (p->source != RT_PARAM_LOAD && p->source != RT_PARAM_DERIVED) ||
+            (p->buffer != RT_PARAM_RESIDENT && p->buffer != RT_PARAM_TRANSIENT))
             return bad(m, "bad parameter", p->name);
-        if (p->offset < 0 || p->offset > m->param_floats - n)
+        int64_t floats = p->buffer == RT_PARAM_TRANSIENT ? m->prepare_floats : m->param_floats;
+        if (p->offset < 0 || p->offset > floats - n)
             return bad(m, "parameter buffer too small for", p->name);
     }
     return 0;
@@ -89,6 +92,8 @@ static int check_steps(const RtModel *m)
         for (int j = 0; j < s->nparams; j++)
             if (s->params[j] < 0 || s->params[j] >= m->nparams)
                 return bad(m, "step refers to a missing parameter:", s->name);
+            else if (m->params[s->params[j]].buffer != RT_PARAM_RESIDENT)
+                return bad(m, "step reads a transient parameter:", s->name);
     }
     return 0;
 }
@@ -107,7 +112,7 @@ static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const ch
 int rt_check_model(const RtModel *m)
 {
     if (m->ntensors < 0 || m->nparams < 0 || m->nprepare < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
-        m->arena_floats < 0 || m->param_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
+        m->arena_floats < 0 || m->param_floats < 0 || m->prepare_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
         (m->nparams && !m->params) || (m->nprepare && !m->prepare) || (m->nsteps && !m->steps) ||
         (m->ninputs && (!m->inputs || !m->input_names)) || !m->outputs || !m->output_names)
         return bad(m, "bad counts or pointers", NULL);

@@ -15,8 +15,10 @@
  * (N = batch size, chosen at run time). A tensor's per-sample layout is
  * [C, H, W] or a channel-blocked one (RtTensor.layout) and the batch is outermost, so tensor t of the whole batch starts
  * at arena + t.offset * N and sample n of it at that + n * t.size.
- * All parameters live in one buffer of `param_floats` floats; generated
- * code assumes every tensor and parameter offset is a multiple of 16 floats
+ * The parameters steps read live in one buffer of `param_floats` floats;
+ * those only prepare steps read (RT_PARAM_TRANSIENT) in a load-time buffer
+ * of `prepare_floats`, freed once the prepare steps ran. Generated code
+ * assumes every tensor and parameter offset is a multiple of 16 floats
  * (the buffers are 64-byte aligned, so every pointer it gets is too).
  *
  * The struct layouts below are mirrored by codegen/ when it emits NAME_model:
@@ -55,14 +57,25 @@ enum {
     RT_PARAM_DERIVED = 1 /* written at load time by an RtPrepare step; not in the file */
 };
 
+/* Which buffer a parameter lives in. */
+enum {
+    RT_PARAM_RESIDENT = 0, /* the parameter buffer (param_floats), kept for every run */
+    RT_PARAM_TRANSIENT = 1 /* read by prepare steps only: the load-time buffer (prepare_floats),
+                              freed after the prepare steps (an original replaced by a derived one) */
+};
+
 /* A parameter tensor in the parameter buffer. Shapes are PyTorch's. */
 typedef struct {
     const char *name;   /* state_dict key, e.g. "down1.c1.weight" */
-    int64_t offset;     /* floats before it in the parameter buffer */
+    int64_t offset;     /* floats before it in its buffer */
     int64_t dims[4];
     int32_t rank;
     int32_t source;     /* RT_PARAM_LOAD or RT_PARAM_DERIVED */
+    int32_t buffer;     /* RT_PARAM_RESIDENT or RT_PARAM_TRANSIENT */
 } RtParam;
+
+_Static_assert(offsetof(RtParam, buffer) == 56 && sizeof(RtParam) == 64,
+               "RtParam changed: update codegen/model.c's params() to match");
 
 /* A kernel computes work items [begin, end) of one step on a batch of
  * `batch` samples. Items are numbered over the whole batch: item = n * work
@@ -78,9 +91,13 @@ enum { RT_MAX_STEP_TENSORS = 16, RT_MAX_STEP_PARAMS = 4, RT_MAX_PREPARE_PARAMS =
 /* Load-time work: computes derived parameters (RT_PARAM_DERIVED) from loaded
  * or earlier derived ones, e.g. a batchnorm folded into a conv's weights or
  * weights packed for a blocked kernel. The runtime runs every prepare step
- * once, in order, after the weights are loaded (file or random) and before
- * the first run, with fn(args, begin, end) over items [0, work) split on
- * the thread pool; args[j] = the parameter buffer + params[j]'s offset. */
+ * once, in order, before the first run, with fn(args, begin, end) over items
+ * [0, work) split on the thread pool; args[j] = params[j]'s buffer + its
+ * offset. Resident loaded parameters are loaded before the first step; a
+ * transient loaded one right before the first step that reads it, so a
+ * layer's originals are loaded, prepared and dropped in turn (steps come in
+ * that order). A step never reads a transient parameter after a step that
+ * may reuse its space (the planner's lifetimes). */
 typedef struct {
     const char *name;
     RtKernel fn;
@@ -137,6 +154,7 @@ typedef struct {
      * a safetensors image, used when no weights file is given; NULL, 0 when none. */
     const unsigned char *embedded_weights;
     int64_t embedded_weights_size;
+    int64_t prepare_floats;     /* the load-time buffer of RT_PARAM_TRANSIENT parameters */
 } RtModel;
 
 /* What main.c runs: a hand-written descriptor of that name (the runtime's

@@ -78,17 +78,12 @@ static void param_range(const RtModel *m, const RtParam *p, float *lo, float *hi
     }
 }
 
-void rt_random_params(const RtModel *m, uint64_t seed, float *params)
+void rt_random_param(const RtModel *m, const RtParam *p, uint64_t seed, float *dst)
 {
-    for (int32_t i = 0; i < m->nparams; i++) {
-        const RtParam *p = &m->params[i];
-        if (p->source != RT_PARAM_LOAD)
-            continue;
-        int64_t n = 1;
-        for (int d = 0; d < p->rank; d++)
-            n *= p->dims[d];
-        float lo, hi;
-        param_range(m, p, &lo, &hi);
-        rt_random_uniform(params + p->offset, n, lo, hi, seed, p->name);
-    }
+    int64_t n = 1;
+    for (int d = 0; d < p->rank; d++)
+        n *= p->dims[d];
+    float lo, hi;
+    param_range(m, p, &lo, &hi);
+    rt_random_uniform(dst, n, lo, hi, seed, p->name);
 }

@@ -43,12 +43,18 @@ void rt_convert_to_f32(float *dst, const unsigned char *src, int64_t n, RtFloatT
 
 /* --- json.c: a small strict JSON parser (RFC 8259), see runtime/json.h -- */
 
-/* --- safetensors.c, random.c: the parameter buffer ------------------------- */
-int rt_load_safetensors(const RtModel *m, const char *path, float *params);
-/* A safetensors image in memory; `label` names it in messages. */
-int rt_load_safetensors_image(const RtModel *m, const char *label, const unsigned char *data, size_t size,
-                              float *params);
-void rt_random_params(const RtModel *m, uint64_t seed, float *params);
+/* --- safetensors.c, random.c: parameter values ---------------------------- */
+typedef struct RtSafetensors RtSafetensors;
+/* Opens and checks safetensors weights against m's parameters: the file
+ * `path`, or (path NULL) the image data[0 .. size) that `label` names in
+ * messages. With drop, pages of the image are given back once read (only
+ * for read-only file-backed memory: the embedded image, never a caller's). */
+int rt_safetensors_open(const RtModel *m, const char *path, const char *label, const unsigned char *data,
+                        size_t size, bool drop, RtSafetensors **out);
+/* p: an RT_PARAM_LOAD parameter of that model; converted to f32 into dst. */
+void rt_safetensors_read(RtSafetensors *f, const RtParam *p, float *dst);
+void rt_safetensors_close(RtSafetensors *f); /* NULL: nothing */
+void rt_random_param(const RtModel *m, const RtParam *p, uint64_t seed, float *dst);
 void rt_random_uniform(float *dst, int64_t n, float lo, float hi, uint64_t seed, const char *name);
 
 /* --- npy.c: inputs and outputs -------------------------------------------- */
@@ -78,8 +84,19 @@ int rt_pool_create(RtPool **out, int nthreads);
 void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int64_t batch);
 void rt_pool_destroy(RtPool *p);
 
-/* --- prepare.c: the model's prepare steps, once, after the weights ------- */
-void rt_run_prepare(const RtModel *m, float *params, RtPool *pool);
+/* --- prepare.c: parameters loaded and prepared, once -------------------- */
+typedef struct {
+    const char *path;           /* a safetensors file, or */
+    const unsigned char *data;  /* an image in memory, or */
+    size_t size;
+    bool random;                /* random values from seed, or (none of these) the embedded weights */
+    uint64_t seed;
+} RtWeights;
+/* Fills params (param_floats) from w: resident loaded parameters first,
+ * then the prepare steps on the pool, each transient loaded parameter
+ * read right before the first step that reads it into a load-time buffer
+ * freed at the end. Errors through rt_error(). */
+int rt_load_params(const RtModel *m, const RtWeights *w, RtPool *pool, float *params);
 
 /* --- timing.c: CLOCK_MONOTONIC seconds; median of n > 0 values (sorts v) -- */
 double rt_now_seconds(void);
@@ -107,13 +124,6 @@ int rt_profile_peak(RtProfile *p, RtPool *pool);
 int rt_profile_report(const RtProfile *p, FILE *out);
 
 /* --- api.c: instances (the embedding API's internals; convc.h) ---------- */
-typedef struct {
-    const char *path;           /* a safetensors file, or */
-    const unsigned char *data;  /* an image in memory, or */
-    size_t size;
-    bool random;                /* random values from seed, or (none of these) the embedded weights */
-    uint64_t seed;
-} RtWeights;
 /* threads 0: one per online CPU. Errors through rt_error(). */
 int rt_instance_open(const RtModel *m, const RtWeights *w, int threads, ConvcInstance **out);
 /* Arguments unchecked; outputs may be NULL (--bench); step_seconds: each step's time, or NULL. */

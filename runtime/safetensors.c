@@ -50,17 +50,19 @@ typedef struct {
     bool used;
 } Entry;
 
-typedef struct {
+struct RtSafetensors {
     const char *path;
     const unsigned char *map;
     size_t size;
     bool mapped;           /* map came from mmap (a file), not an embedded image */
+    bool drop;             /* pages read may be dropped: a file mapping or the embedded image */
     const unsigned char *data; /* first byte after the header */
     int64_t data_size;
     Json *header;
     Entry *entries;
     int64_t n;
-} StFile;
+};
+typedef RtSafetensors StFile;
 
 static int st_fail(const StFile *f, const char *msg, const char *name)
 {
@@ -328,40 +330,62 @@ static int check_extras(StFile *f, const RtModel *m)
                     extra, m->name);
 }
 
-/* path != NULL: the file; else the image `image` of `size` bytes, called `label`.
- * params NULL: checked only (convc --embed-weights). */
-static int load(const RtModel *m, const char *path, const char *label, const unsigned char *image, size_t size,
-                float *params)
+/* Gives back the whole pages inside [p, p + n) once read: they are a
+ * private read-only mapping of a file (the weights file, or the executable
+ * holding the embedded image), so the kernel drops them from the process
+ * (its RSS) and would read them again from the file if touched. */
+static void drop_pages(const unsigned char *p, int64_t n)
 {
-    StFile f = {.path = path ? path : label, .map = image, .size = size};
-    int rc = path ? open_file(&f) : parse_image(&f);
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    uintptr_t lo = ((uintptr_t)p + (uintptr_t)page - 1) / (uintptr_t)page * (uintptr_t)page;
+    uintptr_t hi = ((uintptr_t)p + (uintptr_t)n) / (uintptr_t)page * (uintptr_t)page;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+int rt_safetensors_open(const RtModel *m, const char *path, const char *label, const unsigned char *image,
+                        size_t size, bool drop, RtSafetensors **out)
+{
+    StFile *f = calloc(1, sizeof *f);
+    *out = NULL;
+    if (!f)
+        return rt_error(RT_EXIT_RUNTIME, "out of memory");
+    *f = (StFile){.path = path ? path : label, .map = image, .size = size, .drop = path || drop};
+    int rc = path ? open_file(f) : parse_image(f);
     if (!rc)
-        rc = match_params(&f, m);
+        rc = match_params(f, m);
     if (!rc)
-        rc = check_extras(&f, m);
-    for (int32_t i = 0; !rc && params && i < m->nparams; i++) {
-        const RtParam *p = &m->params[i];
-        if (p->source != RT_PARAM_LOAD)
-            continue;
-        const Entry *e = lookup(&f, p->name);
-        rt_convert_to_f32(params + p->offset, f.data + e->begin, e->numel, (RtFloatType)dtypes[e->dtype].type);
-    }
-    close_file(&f);
+        rc = check_extras(f, m);
+    if (rc)
+        rt_safetensors_close(f);
+    else
+        *out = f;
     return rc;
 }
 
-int rt_load_safetensors(const RtModel *m, const char *path, float *params)
+/* p: a checked RT_PARAM_LOAD parameter of the model f was opened for. */
+void rt_safetensors_read(RtSafetensors *f, const RtParam *p, float *dst)
 {
-    return load(m, path, NULL, NULL, 0, params);
+    const Entry *e = lookup(f, p->name);
+    rt_convert_to_f32(dst, f->data + e->begin, e->numel, (RtFloatType)dtypes[e->dtype].type);
+    if (f->drop)
+        drop_pages(f->data + e->begin, e->end - e->begin);
 }
 
-int rt_load_safetensors_image(const RtModel *m, const char *label, const unsigned char *data, size_t size,
-                              float *params)
+void rt_safetensors_close(RtSafetensors *f)
 {
-    return load(m, NULL, label, data, size, params);
+    if (!f)
+        return;
+    close_file(f);
+    free(f);
 }
 
 int rt_check_weights(const RtModel *m, const char *label, const unsigned char *data, size_t size)
 {
-    return load(m, NULL, label, data, size, NULL);
+    RtSafetensors *f;
+    int rc = rt_safetensors_open(m, NULL, label, data, size, false, &f);
+    rt_safetensors_close(f);
+    return rc;
 }

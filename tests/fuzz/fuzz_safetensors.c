@@ -5,8 +5,8 @@
  * The input is a whole weights file. It is loaded for the hand-written model
  * "net" of tests/runtime/Inputs/model.c (linked in: conv.*, bn.*, dw.*
  * parameters and one batchnorm fold), exactly as `net --weights FILE` would:
- * rt_load_safetensors into a parameter buffer, then its prepare steps (the
- * fold) when it succeeded, on a pool of one thread. The loader reads a path (open + mmap), so each input is written
+ * rt_load_params into a parameter buffer: the checks, then the values and
+ * its prepare steps (the fold), on a pool of one thread. The loader reads a path (open + mmap), so each input is written
  * to one memfd and passed as /proc/self/fd/N: no file on disk.
  *
  * Every call must return 0 or RT_EXIT_WEIGHTS / RT_EXIT_RUNTIME with memory
@@ -28,10 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     RtPool *pool = NULL;
     if (!path || !params || rt_pool_create(&pool, 1))
         abort();
-    int rc = rt_load_safetensors(&convc_model, path, params);
-    if (rc == 0)
-        rt_run_prepare(&convc_model, params, pool);
-    else if (rc != RT_EXIT_WEIGHTS && rc != RT_EXIT_RUNTIME)
+    RtWeights w = {.path = path};
+    int rc = rt_load_params(&convc_model, &w, pool, params);
+    if (rc != 0 && rc != RT_EXIT_WEIGHTS && rc != RT_EXIT_RUNTIME)
         abort();
     rt_pool_destroy(pool);
     free(params);
