@@ -114,9 +114,11 @@ static WinoPlan lane_plan(const IrTensor *o)
  * (the fewest padded blocks; jb = 1 penalised: 24 broadcasts per input
  * channel) x tr tiles, tr * jb <= 24 accumulators. A unit covers ntp
  * consecutive tiles of the map (row-major over all tile rows), a multiple
- * of tr, at most about 3640 / (Cin + Cout) tiles so that the unit's V and
- * M (36 x ntp x (Cin + Cout) floats) stay in L2 while the GEMM reads and
- * writes them, but at least 12 (U, read once per unit, is used ntp times).
+ * of tr: at most about 3640 / (Cin + min(Cout, 256)) tiles, so that the
+ * unit's V and M (36 x ntp x channels floats) stay in L2 while the GEMM
+ * works on them, clamped to 18..48; where not even 18 tiles fit, up to 64,
+ * since V and M leave L2 anyway and U, read once per unit, is then the
+ * traffic to save.
  * Among those: the fewest padded tiles, then the most accumulators, then
  * larger units (score below; measured in docs/design.md). */
 static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
@@ -133,7 +135,7 @@ static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
     P.nsub = ceil_div(cob, P.jb);
     int64_t cop = round_up(o->c, LANES) < 256 ? round_up(o->c, LANES) : 256;
     int64_t most = 3640 / (round_up(in->c, LANES) + cop);
-    most = most < 18 ? 18 : most > 48 ? 48 : most;
+    most = most < 18 ? 64 : most > 48 ? 48 : most;
     best = 1e30;
     for (int tr = 24 / P.jb; tr >= 4; tr--)
         for (int64_t ni = tr; ni <= most || ni == tr; ni += tr) {
