@@ -6,7 +6,7 @@ holds the last run's table).
   winograd_error.py --convc PATH [--workdir DIR] [--seed S]
 
 For each shape (Cin -> Cout on H x W, padding 1) it writes a one-layer
-network, compiles it twice (--winograd=on and --winograd=off), runs both
+network (the conv between nChw16c tensors, as in UNet), compiles it twice (--winograd=on and --winograd=off), runs both
 on the same random weights (He-uniform, as tests/run/Inputs/ref.py draws
 them; bias uniform(-0.5, 0.5)) and input (uniform(0, 1): a relu'd
 activation, as in UNet), and compares each output with PyTorch's conv2d
@@ -63,8 +63,10 @@ def main():
     for cin, cout, hw in SHAPES:
         src = os.path.join(d, 'l.conv')
         with open(src, 'w') as f:
-            f.write('network l {\n    input x[%d, %d, %d]\n    c = conv2d(x, %d, 3, padding=1)\n    output c\n}\n'
-                    % (cin, hw, hw, cout))
+            # maxpool2d(c, 1) is the identity; it keeps c off the network's
+            # outputs (which stay NCHW), so the layout pass blocks c as in UNet
+            f.write('network l {\n    input x[%d, %d, %d]\n    c = conv2d(x, %d, 3, padding=1)\n'
+                    '    y = maxpool2d(c, 1)\n    output y\n}\n' % (cin, hw, hw, cout))
         b = math.sqrt(6.0 / (cin * 9))
         wt = rng.uniform(-b, b, (cout, cin, 3, 3)).astype(np.float32)
         bias = rng.uniform(-0.5, 0.5, (cout,)).astype(np.float32)

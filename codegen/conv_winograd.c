@@ -11,25 +11,30 @@
  * and a larger rounding error (docs/design.md has the measured error).
  *
  * U = G g G^T is the weight transform, computed once at load time (the
- * prepare step PREPARE_WINOGRAD_WEIGHTS); per run, one work item covers
- * `rows` tile rows and a block of output channels:
- *   1. input transform: V[p][ic][t] = (B^T d B)[p] for the item's tiles t
- *      (vectors of 16 tiles along a tile row: 6 input rows are combined
- *      vertically with contiguous loads, then the columns of each tile are
- *      picked out of the combined rows with shuffles, so no gather is
- *      needed; padding is masked loads);
- *   2. for each sub-block of J output channels: 36 independent GEMMs
- *      M[p][j][t] = sum_ic V[p][ic][t] * U[p][ic][j], a register tile of
- *      `vt` vectors of 16 tiles x J channels summed over ic in registers;
- *   3. output transform Y = A^T M A with bias and activation, the 4 columns
- *      of 16 tiles interleaved back into contiguous output rows.
- * V and M are the item's own slice of the node's workspace, so items never
- * share memory and the result does not depend on the thread count.
+ * prepare step PREPARE_WINOGRAD_WEIGHTS) as [sub-block][36][Cin][j]. Per
+ * run, one work item runs units in turn, each a block of tiles x a block of
+ * output channels: input transform into V, 36 independent GEMMs
+ * M[p] = V[p] U[p] with a register tile summed over the input channels in
+ * registers, output transform Y = A^T M A with bias and activation. V and M
+ * are the item's own slice of the node's workspace, so items never share
+ * memory and the result does not depend on the thread count. Two ways to
+ * put the work in vectors of 16 lanes (AVX-512 only):
  *
- * AVX-512 only (16 lanes). Input and output NCHW or nChw16c: in nChw16c a
- * row's columns are 16 floats apart, so the 80 input columns are masked
- * gathers and the 64 output columns masked scatters (more costly than
- * contiguous vectors, but no reorder around the layer).
+ * - nChw16c in and out (what the layout pass gives 3x3 convs): 16 channels
+ *   per vector. A unit is ntp consecutive tiles of the map. The input
+ *   transform loads the 6 x 6 pixel vectors of a tile and channel block
+ *   (masked to 0 outside the input) into V[p][tile][Cin]; the GEMM's
+ *   register tile is tr tiles x jb blocks of 16 output channels, one
+ *   broadcast V value against jb U vectors per input channel; the output
+ *   transform writes 4 x 4 pixel vectors of a block, with bias, activation,
+ *   and the padding channels of the last block 0.
+ * - otherwise (NCHW on either side): 16 tiles per vector along a tile row.
+ *   The input transform combines 6 input rows vertically with contiguous
+ *   loads, then picks the columns of each tile out of the combined rows
+ *   with shuffles (an nChw16c side is read by stride-16 gathers and written
+ *   by scatters); V[p][ic][tile], a register tile of vt vectors of 16 tiles
+ *   x j output channels; the output transform interleaves the 4 columns of
+ *   16 tiles back into contiguous output rows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,33 +44,50 @@
 enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA };
 
 /* How a node's tiles and output channels are split (a function of the IR
- * only, so applies, work, scratch, the prepare step and emit agree). */
+ * only, so applies, work, scratch, the prepare step and emit agree). Two
+ * ways to vectorise: 16 tiles per vector (NCHW tensors), or 16 channels per
+ * vector (`chan`: nChw16c in and out; no gathers). */
 typedef struct {
+    int chan;           /* 1: vectors of 16 channels, 0: vectors of 16 tiles */
     int64_t th, tw;     /* tile rows and tiles per row */
-    int64_t rows;       /* tile rows per work item */
-    int64_t ntp;        /* tiles per item, padded to vt * 16 */
-    int vt, j;          /* register tile: vt vectors of 16 tiles x j output channels */
+    int64_t rows;       /* tiles: tile rows per unit */
+    int64_t ntp;        /* tiles per unit, padded to vt * 16 (chan: to tr) */
+    int vt;             /* tiles: register tile of vt vectors of 16 tiles x j output channels */
+    int tr, jb;         /* chan: register tile of tr tiles x jb blocks of 16 output channels */
+    int64_t j;          /* output channels of one U sub-block (chan: jb * 16) */
     int64_t nsub;       /* sub-blocks of j output channels (the last one zero-padded) */
     int64_t sub_per_item, row_blocks, co_blocks;
     int64_t items, units_per_item; /* units (row block x channel block) run in turn by one item */
 } WinoPlan;
 
 /* Work items per sample: units of one item run one after the other in the
- * item's workspace slice, so the workspace is at most this many slices. */
-enum { MAX_ITEMS = 16 };
+ * item's workspace slice, so the workspace is at most this many slices
+ * (fewer for the channel-vectorised plan, whose slices are larger). */
+enum { MAX_ITEMS = 16, MAX_CHAN_ITEMS = 8 };
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-/* Chooses the rows per item and the register tile: the fewest padded
- * tile lanes, a small penalty for thin register tiles (vt = 1 loads one
- * broadcast per FMA), and at least 64 tiles per item where the map has them
- * (every item streams its part of U from memory once; at 16 x 16 maps U is
- * the largest operand). Then about 4 items, splitting output channels when
- * there are few row blocks. */
-static WinoPlan wino_plan(const IrModule *m, const IrNode *n)
+/* About 4 units: split the output channels' sub-blocks when there are few
+ * row blocks; then at most max_items items. */
+static void split_units(WinoPlan *P, int64_t max_items)
+{
+    int64_t want_cb = ceil_div(4, P->row_blocks);
+    P->sub_per_item = ceil_div(P->nsub, want_cb < P->nsub ? want_cb : P->nsub);
+    P->co_blocks = ceil_div(P->nsub, P->sub_per_item);
+    int64_t units = P->row_blocks * P->co_blocks;
+    P->units_per_item = ceil_div(units, max_items);
+    P->items = ceil_div(units, P->units_per_item);
+}
+
+/* Tiles in vectors. Chooses the rows per item and the register tile: the
+ * fewest padded tile lanes, a small penalty for thin register tiles (vt = 1
+ * loads one broadcast per FMA), and at least 64 tiles per item where the
+ * map has them (every item streams its part of U from memory once; at
+ * 16 x 16 maps U is the largest operand). */
+static WinoPlan lane_plan(const IrTensor *o)
 {
     static const double thin[5] = {0, 0.15, 0.05, 0.02, 0};
-    const IrTensor *o = &m->tensors[n->out];
     WinoPlan P = {.th = ceil_div(o->h, TILE), .tw = ceil_div(o->w, TILE)};
     int64_t want = P.th * P.tw < 64 ? P.th * P.tw : 64;
     double best = 1e30;
@@ -73,7 +95,7 @@ static WinoPlan wino_plan(const IrModule *m, const IrNode *n)
         if (2 * r * P.tw < want)
             continue;
         for (int vt = 4; vt >= 1; vt--) {
-            int64_t ntp = ceil_div(r * P.tw, vt * LANES) * vt * LANES;
+            int64_t ntp = round_up(r * P.tw, vt * LANES);
             double score = (double)ntp / (double)(r * P.tw) + thin[vt] + (r * P.tw < want ? 0.1 : 0);
             if (score < best) {
                 best = score;
@@ -84,19 +106,73 @@ static WinoPlan wino_plan(const IrModule *m, const IrNode *n)
     P.j = 24 / P.vt;
     P.nsub = ceil_div(o->c, P.j);
     P.row_blocks = ceil_div(P.th, P.rows);
-    int64_t want_cb = ceil_div(4, P.row_blocks);
-    P.sub_per_item = ceil_div(P.nsub, want_cb < P.nsub ? want_cb : P.nsub);
-    P.co_blocks = ceil_div(P.nsub, P.sub_per_item);
-    int64_t units = P.row_blocks * P.co_blocks;
-    P.units_per_item = ceil_div(units, MAX_ITEMS);
-    P.items = ceil_div(units, P.units_per_item);
+    split_units(&P, MAX_ITEMS);
     return P;
 }
 
-/* Floats of one item's workspace: V [36][Cin][ntp] and M [36][sub_per_item * j][ntp]. */
+/* Channels in vectors. The register tile: jb blocks of 16 output channels
+ * (the fewest padded blocks; jb = 1 penalised: 24 broadcasts per input
+ * channel) x tr tiles, tr * jb <= 24 accumulators. A unit covers ntp
+ * consecutive tiles of the map (row-major over all tile rows), a multiple
+ * of tr: at most about 3640 / (Cin + min(Cout, 256)) tiles, so that the
+ * unit's V and M (36 x ntp x channels floats) stay in L2 while the GEMM
+ * works on them, clamped to 18..48; where not even 18 tiles fit, up to 64,
+ * since V and M leave L2 anyway and U, read once per unit, is then the
+ * traffic to save.
+ * Among those: the fewest padded tiles, then the most accumulators, then
+ * larger units (score below; measured in docs/design.md). */
+static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
+{
+    WinoPlan P = {.chan = 1, .th = ceil_div(o->h, TILE), .tw = ceil_div(o->w, TILE)};
+    int64_t cob = ceil_div(o->c, LANES), tiles = P.th * P.tw;
+    double best = 1e30;
+    for (int jb = 4; jb >= 1; jb--) {
+        double score = (double)round_up(cob, jb) / (double)cob + (jb == 1 ? 0.2 : 0);
+        if (jb <= cob && score < best)
+            best = score, P.jb = jb;
+    }
+    P.j = P.jb * LANES;
+    P.nsub = ceil_div(cob, P.jb);
+    int64_t cop = round_up(o->c, LANES) < 256 ? round_up(o->c, LANES) : 256;
+    int64_t most = 3640 / (round_up(in->c, LANES) + cop);
+    most = most < 18 ? 64 : most > 48 ? 48 : most;
+    best = 1e30;
+    for (int tr = 24 / P.jb; tr >= 4; tr--)
+        for (int64_t ni = tr; ni <= most || ni == tr; ni += tr) {
+            int64_t units = ceil_div(tiles, ni);
+            double score = (double)(units * ni) / (double)tiles + 0.01 * (24 - tr * P.jb) + 3.0 / (double)ni;
+            if (score < best)
+                best = score, P.tr = tr, P.ntp = ni, P.row_blocks = units;
+            if (ni >= tiles)
+                break;
+        }
+    split_units(&P, MAX_CHAN_ITEMS);
+    return P;
+}
+
+static int chan_layouts(const IrModule *m, const IrNode *n)
+{
+    return m->tensors[n->in[0]].layout == LAYOUT_NCHW16C && m->tensors[n->out].layout == LAYOUT_NCHW16C;
+}
+
+static WinoPlan wino_plan(const IrModule *m, const IrNode *n)
+{
+    const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
+    return chan_layouts(m, n) ? chan_plan(in, o) : lane_plan(o);
+}
+
+/* Input channels of V: in the chan plan padded to whole blocks. */
+static int64_t v_channels(const IrModule *m, const IrNode *n, const WinoPlan *P)
+{
+    int64_t c = m->tensors[n->in[0]].c;
+    return P->chan ? round_up(c, LANES) : c;
+}
+
+/* Floats of one item's workspace: V [36][Cin][ntp] and M [36][sub_per_item * j][ntp]
+ * (chan: V [36][ntp][Cin] and M [36][ntp][sub_per_item * j]). */
 static int64_t slice_floats(const IrModule *m, const IrNode *n, const WinoPlan *P)
 {
-    return (int64_t)NP * (m->tensors[n->in[0]].c + P->sub_per_item * P->j) * P->ntp;
+    return (int64_t)NP * (v_channels(m, n, P) + P->sub_per_item * P->j) * P->ntp;
 }
 
 /* The cost model (--winograd=auto): Winograd does 4x fewer
@@ -114,8 +190,9 @@ static int wino_pays(const IrTensor *in, const IrTensor *o)
     return tiles >= 64 || in->c * o->c >= 256 * 256;
 }
 
-/* 3x3, stride 1, no dilation, one group, NCHW, AVX-512, an activation
- * cg_act computes on vectors. */
+/* 3x3, stride 1, no dilation, one group, NCHW or nChw16c, AVX-512 (an
+ * AVX2 target's nChw8c convs get the direct kernels), an activation cg_act
+ * computes on vectors. */
 static int wino_applies(const CgTarget *t, const IrModule *m, const IrNode *n)
 {
     const IrGeom *l = &n->geom;
@@ -325,8 +402,25 @@ typedef struct {
     LLVMValueRef v, mbuf, u;   /* the item's V and M, the whole U */
     int64_t cbp;               /* channels of M: sub_per_item * j */
     int in_blocked, out_blocked; /* nChw16c (else NCHW) */
-    LLVMValueRef th0;          /* first tile row of the item */
+    LLVMValueRef th0;          /* tiles: first tile row of the unit */
+    LLVMValueRef chan, sb0;    /* tiles: the input channel being transformed; the unit's first sub-block */
+    LLVMValueRef t0, nt;       /* chan: first tile of the unit, and its tiles (<= ntp) */
+    int64_t cinp;              /* chan: Cin padded to blocks of 16 (V's row) */
 } Wino;
+
+/* fn(W, i, j) for i < ni, j < nj: the transforms' loop nests (tile rows x
+ * chunks of 16 tiles, or tiles x channel blocks) */
+typedef void LoopBody(Wino *W, LLVMValueRef i, LLVMValueRef j);
+
+static void loop2(Wino *W, LLVMValueRef ni, LLVMValueRef nj, LoopBody *fn)
+{
+    Cg *g = W->k->g;
+    CgLoop i = cg_loop(g, cg_i64(g, 0), ni, "l2i");
+    CgLoop j = cg_loop(g, cg_i64(g, 0), nj, "l2j");
+    fn(W, i.iv, j.iv);
+    cg_loop_end(g, &j);
+    cg_loop_end(g, &i);
+}
 
 /* Where row h of channel c of t starts: NCHW, or nChw16c (then the row's
  * columns are 16 floats apart). */
@@ -340,11 +434,13 @@ static LLVMValueRef row_start(Wino *W, const IrTensor *t, LLVMValueRef base, LLV
     return cg_gep(g, base, cg_add(g, at, lane));
 }
 
-/* V[p][ic][rr*tw + tw0 + lane] for the 16 tiles from tw0 of tile row th0 + rr */
-static void input_chunk(Wino *W, LLVMValueRef ic, LLVMValueRef rr, LLVMValueRef tw0)
+/* V[p][ic][rr*tw + tw0 + lane] for the 16 tiles from tw0 = 16 * chunk of
+ * tile row th0 + rr, ic = W->chan */
+static void input_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
+    LLVMValueRef ic = W->chan, tw0 = cg_mul(g, chunk, cg_i64(g, LANES));
     LLVMValueRef th = cg_add(g, W->th0, rr);
     LLVMValueRef col0 = cg_sub(g, cg_mul(g, tw0, cg_i64(g, TILE)), cg_i64(g, W->pl));
     LLVMValueRef t[ALPHA][5];
@@ -398,11 +494,8 @@ static void input_transform(Wino *W, LLVMValueRef nrows)
 {
     Cg *g = W->k->g;
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "ic");
-    CgLoop rr = cg_loop(g, cg_i64(g, 0), nrows, "rr");
-    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(W->P.tw, LANES)), "chunk");
-    input_chunk(W, ic.iv, rr.iv, cg_mul(g, c.iv, cg_i64(g, LANES)));
-    cg_loop_end(g, &c);
-    cg_loop_end(g, &rr);
+    W->chan = ic.iv;
+    loop2(W, nrows, cg_i64(g, ceil_div(W->P.tw, LANES)), input_chunk);
     cg_loop_end(g, &ic);
 }
 
@@ -453,11 +546,14 @@ static void gemm(Wino *W, LLVMValueRef sb0, LLVMValueRef nsb)
     cg_loop_end(g, &p);
 }
 
-/* y[oc] rows 4*th .. +3, columns 4*tw0 .. +63 from M[.][ch][rr*tw + tw0 ..] */
-static void output_chunk(Wino *W, LLVMValueRef ch, LLVMValueRef oc, LLVMValueRef rr, LLVMValueRef tw0)
+/* y[oc] rows 4*th .. +3, columns 4*tw0 .. +63 from M[.][ch][rr*tw + tw0 ..],
+ * tw0 = 16 * chunk, ch = W->chan, oc = sb0 * j + ch */
+static void output_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
+    LLVMValueRef ch = W->chan, tw0 = cg_mul(g, chunk, cg_i64(g, LANES));
+    LLVMValueRef oc = cg_add(g, cg_mul(g, W->sb0, cg_i64(g, P->j)), ch);
     const IrNode *n = W->k->n;
     LLVMValueRef tile = cg_add(g, cg_mul(g, rr, cg_i64(g, P->tw)), tw0);
     LLVMValueRef m[ALPHA][ALPHA], s[TILE][ALPHA];
@@ -509,11 +605,8 @@ static void output_transform(Wino *W, LLVMValueRef sb0, LLVMValueRef nsb, LLVMVa
     LLVMValueRef oc = cg_add(g, cg_mul(g, sb0, cg_i64(g, P->j)), ch.iv);
     LLVMBasicBlockRef merge;
     cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, W->cout), ""), &merge);
-    CgLoop rr = cg_loop(g, cg_i64(g, 0), nrows, "orr");
-    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(P->tw, LANES)), "ochunk");
-    output_chunk(W, ch.iv, oc, rr.iv, cg_mul(g, c.iv, cg_i64(g, LANES)));
-    cg_loop_end(g, &c);
-    cg_loop_end(g, &rr);
+    W->chan = ch.iv, W->sb0 = sb0;
+    loop2(W, nrows, cg_i64(g, ceil_div(P->tw, LANES)), output_chunk);
     cg_if_end(g, merge);
     cg_loop_end(g, &ch);
 }
@@ -545,6 +638,169 @@ static LLVMValueRef min_i64(Cg *g, LLVMValueRef a, LLVMValueRef b)
     return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
+/* ---- channels in vectors (nChw16c in and out) ---- */
+
+/* pixel (h, w) of channel block cb of the nChw16c tensor t at base */
+static LLVMValueRef pixel(Cg *g, const IrTensor *t, LLVMValueRef base, LLVMValueRef cb, LLVMValueRef h, LLVMValueRef w)
+{
+    LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, cb, cg_i64(g, t->h)), h), cg_i64(g, t->w)), w);
+    return cg_gep(g, base, cg_mul(g, at, cg_i64(g, LANES)));
+}
+
+/* v <- the clamped coordinate (0 outside [0, hi)); returns whether it was inside */
+static LLVMValueRef clamp_in(Cg *g, LLVMValueRef *v, int64_t hi)
+{
+    LLVMValueRef ok = cg_in_range(g, *v, hi);
+    *v = LLVMBuildSelect(g->b, ok, *v, cg_i64(g, 0), "");
+    return ok;
+}
+
+/* The first output row and column of tile t of the unit */
+static void tile_origin(Wino *W, LLVMValueRef t, LLVMValueRef *h, LLVMValueRef *w)
+{
+    Cg *g = W->k->g;
+    LLVMValueRef gt = cg_add(g, W->t0, t), tw = cg_i64(g, W->P.tw);
+    *h = cg_mul(g, cg_div(g, gt, tw), cg_i64(g, TILE));
+    *w = cg_mul(g, cg_rem(g, gt, tw), cg_i64(g, TILE));
+}
+
+/* V[p][t][16 cb ..] = (B^T d B)[p] for the 6 x 6 pixels d of channel block
+ * cb around tile t; pixels outside the input (padding) and tiles past the
+ * unit's last are 0. The tile's masks do not depend on cb, the inner loop. */
+static void chan_input(Wino *W, LLVMValueRef t, LLVMValueRef cb)
+{
+    Cg *g = W->k->g;
+    LLVMValueRef h0, w0, wc[ALPHA], okw[ALPHA], d[ALPHA][ALPHA], tr[ALPHA][ALPHA];
+    tile_origin(W, t, &h0, &w0);
+    LLVMValueRef valid = LLVMBuildICmp(g->b, LLVMIntSLT, t, W->nt, "");
+    for (int c = 0; c < ALPHA; c++) {
+        wc[c] = cg_add(g, w0, cg_i64(g, c - W->pl));
+        okw[c] = clamp_in(g, &wc[c], W->iw);
+    }
+    for (int r = 0; r < ALPHA; r++) {
+        LLVMValueRef h = cg_add(g, h0, cg_i64(g, r - W->pt));
+        LLVMValueRef okh = LLVMBuildAnd(g->b, clamp_in(g, &h, W->ih), valid, "");
+        for (int c = 0; c < ALPHA; c++) {
+            LLVMValueRef mask = cg_splat(g, LLVMBuildAnd(g->b, okh, okw[c], ""), g->vi1);
+            d[c][r] = cg_masked_load(g, pixel(g, W->k->in[0], W->k->x[0], cb, h, wc[c]), mask);
+        }
+    }
+    for (int c = 0; c < ALPHA; c++) {
+        LLVMValueRef r[ALPHA];
+        input_1d(g, d[c], r);
+        for (int i = 0; i < ALPHA; i++)
+            tr[i][c] = r[i];
+    }
+    for (int i = 0; i < ALPHA; i++) {
+        LLVMValueRef r[ALPHA];
+        input_1d(g, tr[i], r);
+        for (int k = 0; k < ALPHA; k++) {
+            LLVMValueRef row = cg_add(g, cg_i64(g, (i * ALPHA + k) * W->P.ntp), t);
+            LLVMValueRef at = cg_add(g, cg_mul(g, row, cg_i64(g, W->cinp)), cg_mul(g, cb, cg_i64(g, LANES)));
+            store_vec(g, r[k], cg_gep(g, W->v, at), 4);
+        }
+    }
+}
+
+/* M[p][t0 + i][16 (s jb + b) ..] for i < tr, b < jb: sum over ic of
+ * V[p][t0 + i][ic] (broadcast) x U[sb0 + s][p][ic][16 b ..], in registers */
+static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef t0)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    int tr = P->tr, jb = P->jb;
+    LLVMValueRef acc[24], uv[4];
+    for (int i = 0; i < tr * jb; i++)
+        acc[i] = cg_var(g, g->vf, LLVMConstNull(g->vf));
+    LLVMValueRef vbase = cg_gep(g, W->v, cg_mul(g, cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), t0), cg_i64(g, W->cinp)));
+    LLVMValueRef sb = cg_add(g, W->sb0, s);
+    LLVMValueRef ubase = cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, sb, cg_i64(g, NP)), p), cg_i64(g, W->cin * P->j)));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "cic");
+    LLVMValueRef urow = cg_gep(g, ubase, cg_mul(g, ic.iv, cg_i64(g, P->j)));
+    for (int b = 0; b < jb; b++)
+        uv[b] = load_vec(g, cg_gep(g, urow, cg_i64(g, b * LANES)), 4);
+    for (int i = 0; i < tr; i++) {
+        LLVMValueRef x = cg_splat(g, cg_load(g, vbase, cg_add(g, cg_i64(g, i * W->cinp), ic.iv)), g->vf);
+        for (int b = 0; b < jb; b++)
+            cg_set(g, acc[i * jb + b], cg_fmuladd(g, x, uv[b], cg_get(g, acc[i * jb + b])));
+    }
+    cg_loop_end_rolled(g, &ic);
+    for (int i = 0; i < tr; i++) {
+        LLVMValueRef row = cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), cg_add(g, t0, cg_i64(g, i)));
+        LLVMValueRef mrow = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, P->j))));
+        for (int b = 0; b < jb; b++)
+            store_vec(g, cg_get(g, acc[i * jb + b]), cg_gep(g, mrow, cg_i64(g, b * LANES)), 4);
+    }
+}
+
+/* p outermost: V[p] of the unit (ntp x Cin) stays in L2 while every
+ * sub-block reads it; each U[sb][p] panel is read once per unit. */
+static void chan_gemm(Wino *W, LLVMValueRef nsb)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "cp");
+    CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "csb");
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "ctiles");
+    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)));
+    cg_loop_end(g, &t);
+    cg_loop_end(g, &s);
+    cg_loop_end(g, &p);
+}
+
+/* Output block sb0 * jb + b, tile t: A^T M A + bias, activation, the
+ * padding channels of the last block 0, the pixels inside the output stored. */
+static void chan_output(Wino *W, LLVMValueRef t, LLVMValueRef b)
+{
+    Cg *g = W->k->g;
+    const IrNode *n = W->k->n;
+    LLVMValueRef ob = cg_add(g, cg_mul(g, W->sb0, cg_i64(g, W->P.jb)), b), oc0 = cg_mul(g, ob, cg_i64(g, LANES));
+    LLVMValueRef m[ALPHA][ALPHA], s[TILE][ALPHA], h0, w0;
+    for (int a = 0; a < ALPHA; a++)
+        for (int c = 0; c < ALPHA; c++) {
+            LLVMValueRef row = cg_add(g, cg_i64(g, (a * ALPHA + c) * W->P.ntp), t);
+            LLVMValueRef at = cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, b, cg_i64(g, LANES)));
+            m[c][a] = load_vec(g, cg_gep(g, W->mbuf, at), 4);
+        }
+    for (int c = 0; c < ALPHA; c++) {
+        LLVMValueRef r[TILE];
+        output_1d(g, m[c], r);
+        for (int i = 0; i < TILE; i++)
+            s[i][c] = r[i];
+    }
+    LLVMValueRef live = cg_lane_mask(g, oc0, W->cout);
+    LLVMValueRef bias = n->bias >= 0 ? cg_masked_load(g, cg_gep(g, W->k->p[1], oc0), live) : NULL;
+    tile_origin(W, t, &h0, &w0);
+    for (int i = 0; i < TILE; i++) {
+        LLVMValueRef o[TILE], h = cg_add(g, h0, cg_i64(g, i));
+        LLVMValueRef okh = clamp_in(g, &h, W->oh);
+        output_1d(g, s[i], o);
+        for (int c = 0; c < TILE; c++) {
+            LLVMValueRef w = cg_add(g, w0, cg_i64(g, c));
+            LLVMValueRef ok = LLVMBuildAnd(g->b, okh, clamp_in(g, &w, W->ow), "");
+            LLVMValueRef v = cg_act(g, n, bias ? fadd(g, o[c], bias) : o[c]);
+            if (W->cout % LANES)
+                v = LLVMBuildSelect(g->b, live, v, LLVMConstNull(g->vf), "");
+            cg_masked_store(g, v, pixel(g, W->k->out, W->k->y, ob, h, w), cg_splat(g, ok, g->vi1));
+        }
+    }
+}
+
+/* One unit: tiles [t0, t0 + nt) x sub-blocks [sb0, sb0 + nsb) */
+static void chan_unit(Wino *W, LLVMValueRef rb, LLVMValueRef sb0, LLVMValueRef nsb)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    W->t0 = cg_mul(g, rb, cg_i64(g, P->ntp));
+    W->nt = min_i64(g, cg_i64(g, P->ntp), cg_sub(g, cg_i64(g, P->th * P->tw), W->t0));
+    W->sb0 = sb0;
+    loop2(W, cg_i64(g, P->ntp), cg_i64(g, W->cinp / LANES), chan_input);
+    chan_gemm(W, nsb);
+    LLVMValueRef blocks = min_i64(g, cg_mul(g, nsb, cg_i64(g, P->jb)),
+                                  cg_sub(g, cg_i64(g, ceil_div(W->cout, LANES)), cg_mul(g, sb0, cg_i64(g, P->jb))));
+    loop2(W, W->nt, blocks, chan_output);
+}
+
 /* One unit: the input transform of a row block, then the GEMMs and the
  * output transform of a block of output channels. */
 static void emit_unit(Wino *W, LLVMValueRef unit)
@@ -552,10 +808,14 @@ static void emit_unit(Wino *W, LLVMValueRef unit)
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
     LLVMValueRef rb = cg_div(g, unit, cg_i64(g, P->co_blocks)), cb = cg_rem(g, unit, cg_i64(g, P->co_blocks));
-    W->th0 = cg_mul(g, rb, cg_i64(g, P->rows));
-    LLVMValueRef nrows = min_i64(g, cg_i64(g, P->rows), cg_sub(g, cg_i64(g, P->th), W->th0));
     LLVMValueRef sb0 = cg_mul(g, cb, cg_i64(g, P->sub_per_item));
     LLVMValueRef nsb = min_i64(g, cg_i64(g, P->sub_per_item), cg_sub(g, cg_i64(g, P->nsub), sb0));
+    if (P->chan) {
+        chan_unit(W, rb, sb0, nsb);
+        return;
+    }
+    W->th0 = cg_mul(g, rb, cg_i64(g, P->rows));
+    LLVMValueRef nrows = min_i64(g, cg_i64(g, P->rows), cg_sub(g, cg_i64(g, P->th), W->th0));
     zero_tail(W, cg_mul(g, nrows, cg_i64(g, P->tw)));
     input_transform(W, nrows);
     gemm(W, sb0, nsb);
@@ -581,7 +841,8 @@ static void emit_winograd(CgKernel *k)
     W.in_blocked = in->layout == LAYOUT_NCHW16C;
     W.out_blocked = o->layout == LAYOUT_NCHW16C;
     W.v = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, slice_floats(m, n, P))));
-    W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.cin * P->ntp));
+    W.cinp = v_channels(m, n, P);
+    W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.cinp * P->ntp));
     W.u = k->p[0];
     LLVMValueRef first = cg_mul(g, k->r, cg_i64(g, P->units_per_item));
     LLVMValueRef count = min_i64(g, cg_i64(g, P->units_per_item), cg_sub(g, cg_i64(g, P->row_blocks * P->co_blocks), first));

@@ -1918,3 +1918,29 @@ class ConcatBlockedHW(nn.Module):
         a = self.a(x)
         r = F.relu(x)
         return self.p(torch.cat([a, a, r], dim=2)), self.q(torch.cat([r, a], dim=-1))
+
+
+@model('conv_winograd_blocked', [('x', (20, 45, 41))], ['y'])
+class ConvWinogradBlocked(nn.Module):
+    """3x3 convs between nChw16c tensors (Winograd's channel-vectorised
+    path): channel counts not multiples of 16 (20 -> 48 -> 45 -> 80 -> 40 ->
+    24), padding 0, 1 and (1, 0), with and without bias, relu, hardsigmoid,
+    leaky_relu, relu6;
+    a 45 x 41 map has more tiles than one unit of the 80-channel layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(20, 48, 3, padding=1)
+        self.b = nn.Conv2d(48, 45, 3)
+        self.c = nn.Conv2d(45, 80, 3, padding=1, bias=False)
+        self.d = nn.Conv2d(80, 40, 3, padding=1)
+        self.e = nn.Conv2d(40, 24, 3, padding=(1, 0))
+        self.f = nn.Conv2d(24, 16, 1)
+
+    def forward(self, x):
+        y = F.relu(self.a(x))
+        y = F.hardsigmoid(self.b(y))
+        y = F.leaky_relu(self.c(y), 0.1)
+        y = self.d(y)
+        y = F.relu6(self.e(y))
+        return self.f(y)
