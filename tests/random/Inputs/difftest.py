@@ -2,7 +2,7 @@
 """Differential testing of convc against PyTorch on random networks.
 
   difftest.py --build DIR [--seeds A-B | --seeds 1,5,9] [--known] [--save DIR]
-              [--no-minimise] [--broken N] [-v]
+              [--no-minimise] [--broken N] [--target-cpu CPU] [-v]
 
 For each seed, randnet.generate(seed) draws a network; the seed also draws how
 it is compiled and run (-O0..-O3, --kernels=auto|reference, --winograd=auto|on,
@@ -23,6 +23,9 @@ is minimised (the program flattened to one statement per layer, then layers
 replaced by inputs while it still fails) and saved under --save as
 seed-S/{min.conv, min_model.py, report.txt} with the full program next to
 it. Exit status 1 if any seed failed.
+
+--target-cpu passes --target-cpu=CPU to every compilation (e.g. haswell: the
+AVX2 kernels and nchw8c; x86-64: no AVX2, the reference kernels only).
 
 Networks using a defect still being fixed elsewhere (randnet.KNOWN) are
 drawn only with --known; their failures are then counted as `known`.
@@ -103,7 +106,7 @@ def compile_net(a, net, conv_text, cfg, workdir, name='net'):
     with open(path, 'w') as f:
         f.write(conv_text)
     cmd = [a.convc, name + '.conv', cfg['opt'], '--kernels=' + cfg['kernels'], '-o', name + '.exe',
-           '--network', net.conv_name, '--winograd=' + cfg['winograd']]
+           '--network', net.conv_name, '--winograd=' + cfg['winograd']] + a.target
     code, err = run(cmd, workdir)
     if code == 0:
         return None
@@ -117,7 +120,7 @@ def winograd_outputs(a, net, cfg, workdir, name='net'):
     --emit=ir reports the kernel choice for this compilation): they are
     compared with 1e-3 instead of 1e-4 (docs/testing.md), the others not."""
     code, out = run_stdout([a.convc, name + '.conv', '--emit=ir', '--network', net.conv_name,
-                            '--kernels=' + cfg['kernels'], '--winograd=' + cfg['winograd']], workdir)
+                            '--kernels=' + cfg['kernels'], '--winograd=' + cfg['winograd']] + a.target, workdir)
     if code != 0:
         raise SystemExit('difftest.py: --emit=ir failed for a network that compiled')
     names, outputs, tainted = {}, [], set()
@@ -312,7 +315,7 @@ def save_failure(a, seed, net, cfg, outcome, workdir, extra=None):
         f.write(extra or netsource.conv_source(full))
     with open(os.path.join(d, 'model.py'), 'w') as f:
         f.write(netsource.torch_source(full))
-    report = ['seed %d: %s' % (seed, outcome.kind), 'config: %s' % cfg, outcome.detail, '']
+    report = ['seed %d: %s' % (seed, outcome.kind), 'config: %s %s' % (cfg, ' '.join(a.target)), outcome.detail, '']
     if not a.no_minimise and outcome.kind in ('mismatch', 'run-error', 'threads-differ',
                                                'compile-error', 'compile-crash') and extra is None:
         small, scfg = minimise(a, net, cfg, outcome.kind, workdir)
@@ -364,8 +367,10 @@ def main():
     p.add_argument('--save', help='directory for failing programs (default: none saved)')
     p.add_argument('--no-minimise', action='store_true')
     p.add_argument('--broken', type=int, default=3, help='broken variants per seed (0: none)')
+    p.add_argument('--target-cpu', help='compile for this CPU (convc --target-cpu)')
     p.add_argument('-v', action='store_true', help='print each failure in full')
     a = p.parse_args()
+    a.target = ['--target-cpu=' + a.target_cpu] if a.target_cpu else []
     a.convc = os.path.join(os.path.abspath(a.build), 'bin', 'convc')
     torch.set_num_threads(1)
     counts = {}
