@@ -1,6 +1,7 @@
 /*
  * cg_cpu.h - the one function codegen implements in C++ (target_cpu.cpp),
- * declared for C: whether a CPU name suits the target machine convc builds.
+ * declared for C: whether a CPU name suits the target machine convc builds,
+ * and which vector features it has.
  */
 #ifndef CONVC_CG_CPU_H
 #define CONVC_CG_CPU_H
@@ -18,6 +19,10 @@ typedef enum {
 } CgCpuCheck;
 
 CgCpuCheck cg_cpu_check(LLVMTargetRef target, const char *triple, const char *cpu);
+
+/* Whether a CPU (one cg_cpu_check accepted) has every feature of a list
+ * such as "+avx2,+fma". */
+int cg_cpu_has(LLVMTargetRef target, const char *triple, const char *cpu, const char *features);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,8 @@
  * (IrTarget, first member) and what the answers depend on. */
 typedef struct {
     IrTarget ir;
-    int vec;                /* float lanes of the widest vector: 16 (AVX-512) or 8 */
+    int vec;                /* float lanes of the widest vector: 16 (AVX-512), 8 (AVX2
+                               and FMA), 0 (neither: only the reference kernels apply) */
     int64_t scratch_probe;  /* CgOptions.scratch_probe */
     CgWinograd winograd;    /* --winograd */
 } CgTarget;
@@ -163,8 +164,9 @@ LLVMValueRef cg_hsum(Cg *g, LLVMValueRef v); /* sum of the lanes, fixed order */
 /* lane i = lane[i] of srcs[src[i]] (src[i] < 0: any value) */
 LLVMValueRef cg_select_lanes(Cg *g, LLVMValueRef *srcs, int nsrc, const int *src, const int *lane);
 
-/* lower.c: the lowering table and the kernel functions around the bodies */
+/* emit.c: CgTarget.vec of the target CPU */
 int cg_vector_lanes(const CgOptions *o);
+/* lower.c: the lowering table and the kernel functions around the bodies */
 int64_t cg_work(const Cg *g, const IrNode *n);
 int cg_whole_batch(const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);

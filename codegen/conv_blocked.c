@@ -1,6 +1,7 @@
 /*
- * conv_blocked.c - conv2d on blocked channels (nChw16c with AVX-512): a
- * register tile of output-channel blocks x output pixels.
+ * conv_blocked.c - conv2d on blocked channels (nChw16c with AVX-512,
+ * nChw8c with AVX2): a register tile of output-channel blocks x output
+ * pixels.
  *
  * The output is [OCB][OH][OW][B] (B = vec channels per block); the input is
  * blocked the same way, or NCHW for a first layer with a few channels (then
@@ -65,17 +66,20 @@ static void interior(const IrNode *n, const IrTensor *in, const IrTensor *out, i
         *hi = *lo;
 }
 
-/* Up to 30 registers of 32 (AVX-512; 15 of 16 with AVX2) hold nb*t
- * accumulators and nb weight vectors: 4 x 6, 3 x 9, 2 x 14. The largest nb
- * dividing the output blocks; t no wider than the row. */
+/* The accumulators and the nb weight vectors of a step fill the register
+ * file: 30 of 32 with AVX-512 (the broadcast is embedded in the FMA): 4 x 6,
+ * 3 x 9, 2 x 14; 16 with AVX2, where the broadcast takes one more: 3 x 4,
+ * 2 x 6 (4 x 2 would load a weight per two FMAs). nb is the first of the
+ * list dividing the output blocks; t no wider than the row. */
 static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
 {
-    static const int nbs[] = {4, 3, 2, 1};
+    static const int nbs512[] = {4, 3, 2, 1}, nbs256[] = {3, 2, 1, 1};
+    const int *nbs = vec == 16 ? nbs512 : nbs256;
     const IrTensor *in = &m->tensors[n->in[0]], *o = &m->tensors[n->out];
     int64_t ocb = (o->c + vec - 1) / vec;
     int regs = vec == 16 ? 30 : 15;
     BlockedTile bt = {.nb = 1};
-    for (size_t i = 0; i < sizeof nbs / sizeof *nbs; i++) {
+    for (int i = 0; i < 4; i++) {
         if (ocb % nbs[i] == 0) {
             bt.nb = nbs[i];
             break;
@@ -110,12 +114,12 @@ static int64_t static_tiles(const IrNode *n, const IrTensor *in, const IrTensor 
     return (lo + t - 1) / t + (rest + t - 1) / t;
 }
 
-/* conv2d, groups 1, on a target with AVX-512, its code of bounded size, at
- * most a quarter of its output lanes padding (8 channels would compute 16:
- * the NCHW tiled kernel does less work there). */
+/* conv2d, groups 1, its code of bounded size, at most a quarter of its
+ * output lanes padding (8 channels would compute 16 with AVX-512: the NCHW
+ * tiled kernel does less work there). */
 static int blocked_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
 {
-    if (n->kind != IR_CONV || t->vec != 16 || n->geom.groups != 1 || n->geom.kernel[1] > MAX_KW)
+    if (n->kind != IR_CONV || n->geom.groups != 1 || n->geom.kernel[1] > MAX_KW)
         return 0;
     const IrTensor *in = &m->tensors[n->in[0]], *out = &m->tensors[n->out];
     int64_t padded = (out->c + t->vec - 1) / t->vec * t->vec;

@@ -89,25 +89,27 @@ static LLVMTargetMachineRef target_machine(const CgOptions *o)
     return tm;
 }
 
-/* 16 float lanes where the target has AVX-512F, else 8 (AVX2; LLVM
- * legalises wider vectors for older targets). A named CPU is matched
- * against the families LLVM gives AVX-512. */
+/* 16 float lanes where the target has AVX-512F, 8 where it has AVX2 and
+ * FMA, 0 without them (then only the reference kernels run: codegen.h).
+ * The host's features come from LLVM; a named CPU's from its subtarget
+ * table (haswell: 8; znver4, skylake-avx512: 16; x86-64: 0). */
 int cg_vector_lanes(const CgOptions *o)
 {
-    static const char *const avx512[] = {
-        "x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
-        "icelake-server", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids",
-        "graniterapids", "graniterapids-d", "knl", "knm", "znver4", "znver5"};
     if (!o->cpu || !strcmp(o->cpu, "native")) {
         char *f = LLVMGetHostCPUFeatures();
-        int lanes = strstr(f, "+avx512f") ? 16 : 8;
+        int lanes = strstr(f, "+avx512f") ? 16 : strstr(f, "+avx2") && strstr(f, "+fma") ? 8 : 0;
         LLVMDisposeMessage(f);
         return lanes;
     }
-    for (size_t i = 0; i < sizeof avx512 / sizeof *avx512; i++)
-        if (!strcmp(o->cpu, avx512[i]))
-            return 16;
-    return 8;
+    LLVMTargetRef target;
+    char *triple = host_target(&target);
+    if (!triple)
+        return 0;
+    int lanes = cg_cpu_has(target, triple, o->cpu, "+avx512f")     ? 16
+                : cg_cpu_has(target, triple, o->cpu, "+avx2,+fma") ? 8
+                                                                   : 0;
+    LLVMDisposeMessage(triple);
+    return lanes;
 }
 
 static void init_types(Cg *g)
@@ -384,7 +386,8 @@ bool cg_compile(const IrModule *m, const CgOptions *o, CgEmit what, const char *
     LLVMTargetMachineRef tm = target_machine(o);
     if (!tm)
         return false;
-    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = cg_vector_lanes(o), .scratch_probe = o->scratch_probe};
+    int lanes = cg_vector_lanes(o); /* 0: only reference kernels, which use no vectors */
+    Cg g = {.ctx = LLVMContextCreate(), .m = m, .vec = lanes ? lanes : 8, .scratch_probe = o->scratch_probe};
     build_module(&g, tm, o, what);
     char *err = NULL;
     int ok = !LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err);

@@ -46,9 +46,11 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
 
+/* A target without AVX2 and FMA (CgTarget.vec 0) runs the reference loops only. */
 static int target_applies(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
 {
-    return lowerings[k]->applies((const CgTarget *)t, m, n);
+    const CgTarget *ct = (const CgTarget *)t;
+    return (ct->vec > 0 || k == KERNEL_REFERENCE) && lowerings[k]->applies(ct, m, n);
 }
 
 static void target_prepare(const IrTarget *t, IrKernel k, IrModule *m, int i)
@@ -82,6 +84,8 @@ static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
 static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode *n, int input)
 {
     const CgTarget *ct = (const CgTarget *)t;
+    if (ct->vec == 0) /* no AVX2: the reference kernels only, all NCHW */
+        return LAYOUT_NCHW;
     if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW) /* a blocked input into an NCHW output */
         return cg_conv_head_layout(ct, m, n, input);
     return n->kind == IR_CONV_T ? cg_conv_t_blocked_layout(ct, m, n, input) : cg_blocked_layout(ct, m, n, input);

@@ -1,8 +1,8 @@
 /*
- * target_cpu.cpp - is a --target-cpu name one LLVM's backend knows, and
- * can it run x86-64 code?
+ * target_cpu.cpp - is a --target-cpu name one LLVM's backend knows, can it
+ * run x86-64 code, and which vector features does it have?
  *
- * LLVM's C API has no way to ask either question: given an unknown name,
+ * LLVM's C API has no way to ask these questions: given an unknown name,
  * LLVMCreateTargetMachine prints a warning and goes on with a generic CPU,
  * and a 32-bit x86 CPU (i686, pentium4) aborts code generation with
  * "64-bit code requested on a subtarget that doesn't support it". So the
@@ -30,4 +30,11 @@ extern "C" CgCpuCheck cg_cpu_check(LLVMTargetRef target, const char *triple, con
         return CG_CPU_OK;
     std::unique_ptr<llvm::MCSubtargetInfo> sti(t->createMCSubtargetInfo(triple, cpu, ""));
     return sti && sti->checkFeatures("+64bit") ? CG_CPU_OK : CG_CPU_NOT_64BIT;
+}
+
+extern "C" int cg_cpu_has(LLVMTargetRef target, const char *triple, const char *cpu, const char *features)
+{
+    const llvm::Target *t = reinterpret_cast<const llvm::Target *>(target);
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(t->createMCSubtargetInfo(triple, cpu, ""));
+    return sti && sti->checkFeatures(features);
 }

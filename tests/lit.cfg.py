@@ -34,6 +34,13 @@ if os.geteuid() == 0:
 if os.path.exists('/proc/cpuinfo') and ' avx512f' in open('/proc/cpuinfo').read():
     config.available_features.add('avx512')
 
+# Code built for an AVX2 target (--target-cpu=haswell) runs where the host
+# has AVX2 and FMA.
+if os.path.exists('/proc/cpuinfo'):
+    flags = open('/proc/cpuinfo').read()
+    if ' avx2' in flags and ' fma' in flags:
+        config.available_features.add('avx2')
+
 cache = os.path.join(build, 'CMakeCache.txt')
 if os.path.exists(cache) and 'CONVC_SANITIZE:BOOL=ON' in open(cache).read():
     config.available_features.add('asan')
