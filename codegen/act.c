@@ -1,6 +1,7 @@
 /*
  * act.c - the activation epilogue: one elementwise function of a value,
- * applied by every kernel that ends in an activation (fused or standalone).
+ * applied by every kernel that ends in an activation (fused or standalone),
+ * and where a conv finds its fused residual (added before the activation).
  *
  * Formulas as PyTorch's CPU kernels compute them (float32):
  *   hardsigmoid  min(max(x + 3, 0), 6) / 6
@@ -114,4 +115,14 @@ int cg_vector_act(IrAct a)
         return 0;
     }
     return 0;
+}
+
+/* x1 + (at - y): the residual lies exactly where the output does, since both
+ * have the same shape and layout (ir_fuse_residual, the layout pass). */
+LLVMValueRef cg_residual(const CgKernel *k, LLVMValueRef at)
+{
+    Cg *g = k->g;
+    if (k->n->kind != IR_CONV || k->n->nin < 2)
+        return NULL;
+    return cg_gep(g, k->x[1], LLVMBuildPtrDiff2(g->b, g->f32, at, k->y, ""));
 }

@@ -87,6 +87,7 @@ typedef struct {
 extern const CgPrepareLowering cg_prepare_fold_batchnorm; /* prepare.c */
 extern const CgPrepareLowering cg_prepare_winograd_weights; /* conv_winograd.c */
 extern const CgPrepareLowering cg_prepare_pack_blocked;     /* conv_blocked.c */
+extern const CgPrepareLowering cg_prepare_pack_depthwise;   /* conv_depthwise.c */
 
 extern const CgLowering cg_lower_reference;    /* kernels.c */
 extern const CgLowering cg_lower_conv_tiled;   /* conv_tiled.c */
@@ -97,6 +98,7 @@ extern const CgLowering cg_lower_conv_blocked;  /* conv_blocked.c */
 extern const CgLowering cg_lower_conv_t_blocked; /* conv_t_blocked.c */
 extern const CgLowering cg_lower_conv_head;     /* conv_head.c */
 extern const CgLowering cg_lower_pool_blocked;  /* kernels.c */
+extern const CgLowering cg_lower_conv_depthwise; /* conv_depthwise.c */
 
 /* conv_blocked.c: the layout the blocked conv wants for n's output (input < 0)
  * or input `input`; LAYOUT_NCHW if it cannot lower n */
@@ -108,6 +110,8 @@ IrLayout cg_conv_t_blocked_layout(const CgTarget *t, const IrModule *m, const Ir
 /* conv_head.c: the layout in which the blocked-to-NCHW 1x1 conv reads
  * input `input` of n (its producer's, if it can read that; else NCHW) */
 IrLayout cg_conv_head_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
+/* conv_depthwise.c: the same for the depthwise kernel */
+IrLayout cg_depthwise_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input);
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n);
 
@@ -144,6 +148,9 @@ LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x);
 LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_act(Cg *g, const IrNode *n, LLVMValueRef v); /* n's activation epilogue */
 int cg_vector_act(IrAct a); /* whether cg_act handles it on vectors */
+/* a conv's fused residual (its input 1, in the output's layout and shape) at
+ * the place of output address `at` (a pointer into k->y); NULL if none */
+LLVMValueRef cg_residual(const CgKernel *k, LLVMValueRef at);
 LLVMValueRef cg_const_array(Cg *g, LLVMTypeRef elt, LLVMValueRef *vals, int64_t n, const char *name);
 LLVMValueRef cg_table_i64(Cg *g, const int64_t *v, int64_t n, const char *name);
 LLVMValueRef cg_table_f32(Cg *g, const float *v, int64_t n, const char *name);

@@ -428,21 +428,20 @@ static void emit_conv_blocked(CgKernel *k)
         row_tiles(&I, cg_i64(g, full), cg_i64(g, full + 1), rem);
         cg_loop_end_rolled(g, &r2);
     }
-    /* the activation on the finished rows */
-    if (n->act != ACT_NONE) {
+    /* the residual and the activation on the finished rows */
+    if (n->act != ACT_NONE || n->nin > 1) {
         CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
-            if (cg_vector_act(n->act)) {
-                CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "act");
-                LLVMValueRef at = cg_gep(g, p, cg_mul(g, i.iv, cg_i64(g, I.bo)));
-                LLVMBuildStore(g->b, cg_act(g, n, LLVMBuildLoad2(g->b, g->vf, at, "")), at);
-                cg_loop_end(g, &i);
-            } else { /* sigmoid, tanh, silu */
-                CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w * I.bo), "act");
-                cg_store(g, p, i.iv, cg_act(g, n, cg_load(g, p, i.iv)));
-                cg_loop_end(g, &i);
-            }
+            int vector = cg_vector_act(n->act); /* else sigmoid, tanh, silu: by element */
+            CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, vector ? o->w : o->w * I.bo), "act");
+            LLVMValueRef at = cg_gep(g, p, vector ? cg_mul(g, i.iv, cg_i64(g, I.bo)) : i.iv);
+            LLVMTypeRef ty = vector ? g->vf : g->f32;
+            LLVMValueRef v = LLVMBuildLoad2(g->b, ty, at, ""), res = cg_residual(k, at);
+            if (res)
+                v = LLVMBuildFAdd(g->b, v, LLVMBuildLoad2(g->b, ty, res, ""), "");
+            LLVMBuildStore(g->b, cg_act(g, n, v), at);
+            cg_loop_end(g, &i);
         }
         cg_loop_end_rolled(g, &r3);
     }

@@ -23,12 +23,12 @@
 
 enum { MAX_LANES = 16 };
 
-/* 1x1, stride 1, no padding, groups 1, from the target's blocked layout
- * (one vector per pixel) to NCHW. */
+/* 1x1, stride 1, no padding, groups 1, no fused residual, from the
+ * target's blocked layout (one vector per pixel) to NCHW. */
 static int head_fits(const CgTarget *t, const IrModule *m, const IrNode *n, IrLayout in)
 {
     const IrGeom *l = &n->geom;
-    if (n->kind != IR_CONV || l->groups != 1 || l->kernel[0] != 1 || l->kernel[1] != 1 || l->stride[0] != 1 ||
+    if (n->kind != IR_CONV || n->nin != 1 || l->groups != 1 || l->kernel[0] != 1 || l->kernel[1] != 1 || l->stride[0] != 1 ||
         l->stride[1] != 1 || l->pad_begin[0] || l->pad_begin[1] || l->pad_end[0] || l->pad_end[1])
         return 0;
     const IrTensor *x = &m->tensors[n->in[0]], *y = &m->tensors[n->out];

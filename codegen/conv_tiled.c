@@ -66,6 +66,7 @@ typedef struct {
     LLVMValueRef mask[2][64];  /* [u][kw]: input columns inside the row */
     LLVMValueRef mask_hi[2][64]; /* stride 2: the second of the two loads */
     LLVMValueRef x, w, oc0, oh, ow0, ic0;
+    LLVMValueRef res;          /* fused residual, indexed as the output; NULL if none */
 } Tile;
 
 /* The kw-unrolled step for one input row: t loads, ocb x t FMAs. */
@@ -124,7 +125,7 @@ static void tile_accumulate(Cg *g, Tile *T)
     cg_loop_end(g, &ic);
 }
 
-/* activation and masked store of the ocb x t accumulators */
+/* residual, activation and masked store of the ocb x t accumulators */
 static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
 {
     const IrTensor *o = T->out;
@@ -133,10 +134,13 @@ static void tile_store(Cg *g, Tile *T, LLVMValueRef y)
         LLVMValueRef smask = cg_lane_mask(g, col, o->w);
         for (int j = 0; j < T->tile.ocb; j++) {
             LLVMValueRef v = cg_get(g, T->acc[j * T->tile.t + u]);
+            LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
+            LLVMValueRef at = cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col);
+            if (T->res)
+                v = LLVMBuildFAdd(g->b, v, cg_masked_load(g, cg_gep(g, T->res, at), smask), "");
             if (cg_vector_act(T->n->act))
                 v = cg_act(g, T->n, v);
-            LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, T->oc0, cg_i64(g, j)), cg_i64(g, o->h)), T->oh);
-            cg_masked_store(g, v, cg_gep(g, y, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), col)), smask);
+            cg_masked_store(g, v, cg_gep(g, y, at), smask);
         }
     }
 }
@@ -170,7 +174,8 @@ static void emit_conv_tiled(CgKernel *k)
     const IrModule *m = g->m;
     const IrNode *n = k->n;
     LLVMValueRef y = k->y, b = n->bias >= 0 ? k->p[1] : NULL, r = k->r;
-    Tile T = {.n = n, .in = k->in[0], .out = k->out, .tile = conv_tile(g, m, n), .x = k->x[0], .w = k->p[0]};
+    Tile T = {.n = n, .in = k->in[0], .out = k->out, .tile = conv_tile(g, m, n), .x = k->x[0], .w = k->p[0],
+              .res = cg_residual(k, k->y)};
     const IrTensor *o = T.out;
     const IrGeom *l = &n->geom;
     int64_t span = (int64_t)g->vec * T.tile.t;

@@ -576,11 +576,9 @@ static void output_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
     for (int i = 0; i < TILE; i++) {
         LLVMValueRef o[TILE], out[TILE];
         output_1d(g, s[i], o);
-        for (int c = 0; c < TILE; c++) {
+        for (int c = 0; c < TILE; c++)
             if (bias)
                 o[c] = fadd(g, o[c], bias);
-            o[c] = cg_act(g, n, o[c]);
-        }
         join_columns(g, o, out);
         LLVMValueRef oh = cg_add(g, cg_mul(g, th, cg_i64(g, TILE)), cg_i64(g, i));
         LLVMValueRef ok = cg_in_range(g, oh, W->oh);
@@ -589,10 +587,15 @@ static void output_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
         for (int q = 0; q < TILE; q++) {
             LLVMValueRef start = cg_add(g, col0, cg_i64(g, q * LANES));
             LLVMValueRef mask = and_row(g, cg_lane_mask(g, start, W->ow), ok);
+            LLVMValueRef at = cg_gep(g, row, W->out_blocked ? cg_mul(g, start, cg_i64(g, LANES)) : start);
+            LLVMValueRef res = cg_residual(W->k, at), v = out[q];
+            if (res) /* a fused residual, laid out as the output */
+                v = fadd(g, v, W->out_blocked ? cg_masked_gather(g, res, LANES, mask) : cg_masked_load(g, res, mask));
+            v = cg_act(g, n, v);
             if (W->out_blocked)
-                cg_masked_scatter(g, out[q], cg_gep(g, row, cg_mul(g, start, cg_i64(g, LANES))), LANES, mask);
+                cg_masked_scatter(g, v, at, LANES, mask);
             else
-                cg_masked_store(g, out[q], cg_gep(g, row, start), mask);
+                cg_masked_store(g, v, at, mask);
         }
     }
 }
@@ -778,10 +781,14 @@ static void chan_output(Wino *W, LLVMValueRef t, LLVMValueRef b)
         for (int c = 0; c < TILE; c++) {
             LLVMValueRef w = cg_add(g, w0, cg_i64(g, c));
             LLVMValueRef ok = LLVMBuildAnd(g->b, okh, clamp_in(g, &w, W->ow), "");
-            LLVMValueRef v = cg_act(g, n, bias ? fadd(g, o[c], bias) : o[c]);
+            LLVMValueRef at = pixel(g, W->k->out, W->k->y, ob, h, w), okv = cg_splat(g, ok, g->vi1);
+            LLVMValueRef v = bias ? fadd(g, o[c], bias) : o[c], res = cg_residual(W->k, at);
+            if (res) /* a fused residual, laid out as the output */
+                v = fadd(g, v, cg_masked_load(g, res, okv));
+            v = cg_act(g, n, v);
             if (W->cout % LANES)
                 v = LLVMBuildSelect(g->b, live, v, LLVMConstNull(g->vf), "");
-            cg_masked_store(g, v, pixel(g, W->k->out, W->k->y, ob, h, w), cg_splat(g, ok, g->vi1));
+            cg_masked_store(g, v, at, okv);
         }
     }
 }

@@ -109,14 +109,20 @@ static int64_t reference_work(const Cg *g, const IrNode *n)
     return 0;
 }
 
-/* Applies the node's activation to y[base + i], i in [0, len). */
+/* y[row + i] = act(y[row + i] + res[row + i]) for i in [0, len): the
+ * node's activation, after a fused residual (a conv's input 1, indexed as
+ * its output) when it has one. */
 static void epilogue_row(CgKernel *k, LLVMValueRef row, int64_t len)
 {
     Cg *g = k->g;
-    if (k->n->act == ACT_NONE)
+    LLVMValueRef res = cg_residual(k, row);
+    if (k->n->act == ACT_NONE && !res)
         return;
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, len), "act");
-    cg_store(g, row, i.iv, cg_act(g, k->n, cg_load(g, row, i.iv)));
+    LLVMValueRef v = cg_load(g, row, i.iv);
+    if (res)
+        v = LLVMBuildFAdd(g->b, v, cg_load(g, res, i.iv), "");
+    cg_store(g, row, i.iv, cg_act(g, k->n, v));
     cg_loop_end(g, &i);
 }
 

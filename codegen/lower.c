@@ -42,6 +42,7 @@ static const CgLowering *const lowerings[KERNEL_COUNT] = {
     [KERNEL_CONV_T_BLOCKED] = &cg_lower_conv_t_blocked,
     [KERNEL_CONV_HEAD] = &cg_lower_conv_head,
     [KERNEL_POOL_BLOCKED] = &cg_lower_pool_blocked,
+    [KERNEL_CONV_DEPTHWISE] = &cg_lower_conv_depthwise,
 };
 
 int64_t cg_no_scratch(const CgTarget *t, const IrModule *m, const IrNode *n) { return 0; }
@@ -88,7 +89,10 @@ static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode
         return LAYOUT_NCHW;
     if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW) /* a blocked input into an NCHW output */
         return cg_conv_head_layout(ct, m, n, input);
-    return n->kind == IR_CONV_T ? cg_conv_t_blocked_layout(ct, m, n, input) : cg_blocked_layout(ct, m, n, input);
+    if (n->kind == IR_CONV_T)
+        return cg_conv_t_blocked_layout(ct, m, n, input);
+    IrLayout l = cg_blocked_layout(ct, m, n, input);
+    return l != LAYOUT_NCHW ? l : cg_depthwise_layout(ct, m, n, input);
 }
 
 IrTarget *cg_target(const CgOptions *o)

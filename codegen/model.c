@@ -101,12 +101,13 @@ static LLVMValueRef prepares(Cg *g)
     return a;
 }
 
-/* RtStep.op: the IR kind, "+act" when an activation is fused into it. */
+/* RtStep.op: the IR kind, "+add" when a residual is fused into a conv,
+ * "+act" when an activation is. */
 static LLVMValueRef op_name(Cg *g, const IrNode *n)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%s%s%s", ir_kind_name(n->kind), n->act != ACT_NONE ? "+" : "",
-             n->act != ACT_NONE ? ir_act_name(n->act) : "");
+    snprintf(buf, sizeof buf, "%s%s%s%s", ir_kind_name(n->kind), n->kind == IR_CONV && n->nin > 1 ? "+add" : "",
+             n->act != ACT_NONE ? "+" : "", n->act != ACT_NONE ? ir_act_name(n->act) : "");
     return cg_const_string(g, buf);
 }
 

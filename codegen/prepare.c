@@ -26,6 +26,7 @@ static const CgPrepareLowering *const prepares[PREPARE_KIND_COUNT] = {
     [PREPARE_FOLD_BATCHNORM] = &cg_prepare_fold_batchnorm,
     [PREPARE_WINOGRAD_WEIGHTS] = &cg_prepare_winograd_weights,
     [PREPARE_PACK_BLOCKED] = &cg_prepare_pack_blocked,
+    [PREPARE_PACK_DEPTHWISE] = &cg_prepare_pack_depthwise,
 };
 
 int64_t cg_prepare_work(const Cg *g, const IrPrepare *p)

@@ -12,13 +12,17 @@
  *   3. fuse_activation: an elementwise activation whose input is produced by a
  *      conv/conv_t/linear/batchnorm/add/sub/mul used nowhere else, with the same
  *      [C, H, W] (not across a flatten), becomes that node's epilogue;
- *   4. assign_layouts: a layout per node; IR_REORDER nodes where a producer
- *      and a consumer disagree (layout.c);
- *   5. choose_kernels: the lowering of each node: the reference loops, or
+ *   4. fuse_residual: act(conv(x) + r), the conv used nowhere else, r
+ *      written before the conv, becomes one conv node with r as its input 1
+ *      (added to each finished value, before the activation);
+ *   5. assign_layouts: a layout per node; IR_REORDER nodes where a producer
+ *      and a consumer disagree (layout.c); a conv's residual is read in
+ *      its output's layout;
+ *   6. choose_kernels: the lowering of each node: the reference loops, or
  *      the first faster kernel that codegen says applies (IrTarget); the
  *      chosen lowering may then ask for derived parameters and prepare
  *      steps (IrTarget.prepare) and for workspace (IrTarget.scratch);
- *   6. plan_memory: every tensor gets an arena offset; tensors whose
+ *   7. plan_memory: every tensor gets an arena offset; tensors whose
  *      lifetimes do not overlap share space (greedy, first-fit); prepare
  *      steps are put in streaming order (each right before the first node
  *      it feeds); every parameter a node reads gets an offset in the
@@ -57,7 +61,9 @@
 #include "frontend/frontend.h"
 
 typedef enum {
-    IR_CONV,        /* conv2d: direct convolution, bias and activation epilogue */
+    IR_CONV,        /* conv2d: direct convolution, bias and activation epilogue; with
+                       nin == 2 (fuse_residual) in[1], same shape and layout as the
+                       output, is added before the activation */
     IR_CONV_T,      /* conv_transpose2d, gathered per output element */
     IR_LINEAR,      /* linear on [F] */
     IR_BATCHNORM,   /* inference batchnorm not folded into a conv */
@@ -160,6 +166,9 @@ typedef enum {
                             tree over the pixels of a tile (conv_head.c) */
     KERNEL_POOL_BLOCKED, /* maxpool2d/avgpool2d on a blocked layout: the reference
                             loops on a vector of a block's channels (kernels.c) */
+    KERNEL_CONV_DEPTHWISE, /* depthwise conv2d (groups = channels) on nChw16c: a
+                            vector of 16 channels, a row tile of output pixels
+                            (conv_depthwise.c) */
     KERNEL_COUNT
 } IrKernel;
 
@@ -268,6 +277,8 @@ typedef enum {
                                (or [I, O, KH, KW] of a blocked transposed conv):
                                packed[O/16][I/BI][KH][KW][BI][16] (BI: the input layout's block,
                                1 for NCHW), O and I padded with zeros (codegen/conv_blocked.c) */
+    PREPARE_PACK_DEPTHWISE, /* out: packed; in: weight [C, 1, KH, KW] of a depthwise conv:
+                               packed[C/16][KH][KW][16], C padded with zeros (conv_depthwise.c) */
     PREPARE_KIND_COUNT
 } IrPrepareKind;
 

@@ -17,6 +17,7 @@ IrModule *ir_lower(const Graph *g);
 /* Passes, in the order ir_build() (pipeline.c) runs them. */
 void ir_fold_batchnorm(IrModule *m);
 void ir_fuse_activation(IrModule *m);
+void ir_fuse_residual(IrModule *m);
 void ir_compact(IrModule *m);
 void ir_assign_layouts(IrModule *m, const IrOptions *o);
 void ir_choose_kernels(IrModule *m, const IrOptions *o);

@@ -73,11 +73,12 @@ static IrLayout node_layout(const IrModule *m, const IrNode *n, const IrOptions 
 /* The layout n reads input j in: its own, except where a kernel wants
  * another (a blocked conv reading a few-channel NCHW image, a 1x1 head
  * reading blocked channels into an NCHW output). n's output layout is
- * assigned already. */
+ * assigned already. A conv's fused residual (input 1) is indexed as its
+ * output, so it is in the output's layout. */
 static IrLayout input_layout(const IrModule *m, const IrNode *n, int j, IrLayout l, const IrOptions *o)
 {
     if (layout_free(n) || layout_following(n) || !o->target || o->reference_only ||
-        m->tensors[n->in[j]].rank != 3)
+        m->tensors[n->in[j]].rank != 3 || (n->kind == IR_CONV && j == 1))
         return l;
     return o->target->layout(o->target, m, n, j);
 }

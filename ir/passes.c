@@ -1,6 +1,6 @@
 /*
- * passes.c - IR rewrites: batchnorm folding, activation fusion, compaction,
- * kernel choice.
+ * passes.c - IR rewrites: batchnorm folding, activation fusion, residual
+ * fusion, compaction, kernel choice.
  *
  * Invariants kept: nodes stay in topological order; a tensor is written by
  * exactly one live node (or is a network input); network outputs are never
@@ -48,6 +48,16 @@ static void absorb(Uses *u, IrNode *nodes, int p, int gone)
     nodes[p].out = nodes[gone].out;
     u->producer[nodes[gone].out] = p;
     nodes[gone].dead = 1;
+}
+
+/* Node p takes over node `gone`: its output, its activation and its name. */
+static void merge_into(Uses *u, IrNode *nodes, int p, int gone)
+{
+    nodes[p].act = nodes[gone].act;
+    nodes[p].act_alpha = nodes[gone].act_alpha;
+    nodes[p].act_beta = nodes[gone].act_beta;
+    nodes[p].name = ir_strcat(nodes[p].name, "+", nodes[gone].name);
+    absorb(u, nodes, p, gone);
 }
 
 /* Folds batchnorm bn into conv c: a prepare step writes derived parameters
@@ -116,12 +126,45 @@ void ir_fuse_activation(IrModule *m)
         if (p < 0 || !has_epilogue(m->nodes[p].kind) || m->nodes[p].act != ACT_NONE || u.uses[a->in[0]] != 1 ||
             !same_shape(&m->tensors[a->in[0]], &m->tensors[a->out]))
             continue;
-        IrNode *n = &m->nodes[p];
-        n->act = a->act;
-        n->act_alpha = a->act_alpha;
-        n->act_beta = a->act_beta;
-        n->name = ir_strcat(n->name, "+", a->name);
-        absorb(&u, m->nodes, p, i);
+        merge_into(&u, m->nodes, p, i);
+    }
+    free_uses(&u);
+}
+
+/* The input j of add a that a residual fusion can fold into its producer:
+ * a conv used only by a, without an activation, with a's shape, written
+ * after a's other input (the fused conv reads that input, so it must exist
+ * by then: nodes stay in topological order). -1 if neither input can. */
+static int residual_side(const IrModule *m, const Uses *u, const IrNode *a)
+{
+    for (int j = 1; j >= 0; j--) {
+        int p = u->producer[a->in[j]], q = u->producer[a->in[1 - j]];
+        if (p < 0 || m->nodes[p].kind != IR_CONV || m->nodes[p].act != ACT_NONE || m->nodes[p].nin != 1 ||
+            u->uses[a->in[j]] != 1 || !same_shape(&m->tensors[a->in[j]], &m->tensors[a->out]))
+            continue;
+        if (q < p) /* also a network input (-1) */
+            return j;
+    }
+    return -1;
+}
+
+/* act(conv(x) + r) -> conv(x, r) with act: the conv adds r (its input 1, in
+ * its output's layout) to each finished value before the activation. The
+ * sum is rounded as the separate add rounds it: conv first, then + r. */
+void ir_fuse_residual(IrModule *m)
+{
+    Uses u = count_uses(m);
+    for (int i = 0; i < m->nnodes; i++) {
+        IrNode *a = &m->nodes[i];
+        if (a->dead || a->kind != IR_ADD || a->broadcast || a->nin != 2 || a->in[0] == a->in[1])
+            continue;
+        int j = residual_side(m, &u, a);
+        if (j < 0)
+            continue;
+        int p = u.producer[a->in[j]];
+        m->nodes[p].nin = 2;
+        m->nodes[p].in[1] = a->in[1 - j];
+        merge_into(&u, m->nodes, p, i);
     }
     free_uses(&u);
 }

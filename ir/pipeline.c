@@ -10,7 +10,8 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
     IrModule *m = ir_lower(g);   /* build.c: one node per computing layer */
     ir_fold_batchnorm(m);        /* passes.c */
     ir_fuse_activation(m);       /* passes.c */
-    ir_compact(m);               /* passes.c: drop what the two above removed */
+    ir_fuse_residual(m);         /* passes.c: after the add got its activation */
+    ir_compact(m);               /* passes.c: drop what the passes above removed */
     ir_assign_layouts(m, o);     /* layout.c */
     ir_choose_kernels(m, o);     /* passes.c, asking o->target */
     ir_plan_memory(m);           /* memory.c */

@@ -58,6 +58,7 @@ const char *ir_prepare_name(IrPrepareKind k)
     case PREPARE_FOLD_BATCHNORM: return "fold_batchnorm";
     case PREPARE_WINOGRAD_WEIGHTS: return "winograd_weights";
     case PREPARE_PACK_BLOCKED: return "pack_blocked";
+    case PREPARE_PACK_DEPTHWISE: return "pack_depthwise";
     case PREPARE_KIND_COUNT: break;
     }
     return "?";
@@ -71,6 +72,7 @@ static const char *const kernel_names[KERNEL_COUNT] = {
     [KERNEL_CONV_TILED] = "conv_tiled", [KERNEL_CONV_T_PHASE] = "conv_t_phase", [KERNEL_LINEAR_VEC] = "linear_vec",
     [KERNEL_CONV_BLOCKED] = "conv_blocked", [KERNEL_CONV_T_BLOCKED] = "conv_t_blocked",
     [KERNEL_CONV_HEAD] = "conv_head", [KERNEL_POOL_BLOCKED] = "pool_blocked",
+    [KERNEL_CONV_DEPTHWISE] = "conv_depthwise",
 };
 const char *ir_kernel_name(IrKernel k) { return kernel_names[k]; }
 

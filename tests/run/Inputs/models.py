@@ -195,6 +195,69 @@ class ConvBlocked(nn.Module):
         return g + g, F.max_pool2d(i, 2), F.max_pool2d(m, 2)
 
 
+@model('conv_residual', [('x', (24, 13, 19))], ['y', 'e', 'f', 'g', 'z'])
+class ConvResidual(nn.Module):
+    """act(conv(x) + r), which convc fuses into one conv: residual blocks on
+    blocked channels, a downsample block (both operands convs), by-element
+    activations after the add, a network input as the residual, NCHW convs
+    (17 channels, a conv writing a network output), a depthwise conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(24, 32, 3, padding=1)
+        self.c2 = nn.Conv2d(32, 32, 3, padding=1)
+        self.c3 = nn.Conv2d(32, 48, 3, stride=2, padding=1)
+        self.c4 = nn.Conv2d(32, 48, 1, stride=2)
+        self.c5 = nn.Conv2d(48, 48, (3, 5), padding=(1, 2))
+        self.c6 = nn.Conv2d(24, 24, 1)
+        self.c10 = nn.Conv2d(24, 16, 1)
+        self.c7 = nn.Conv2d(24, 17, 3, padding=1)
+        self.c8 = nn.Conv2d(24, 17, 1)
+        self.c9 = nn.Conv2d(32, 32, 3, padding=1)
+        self.dw = nn.Conv2d(32, 32, 3, padding=1, groups=32)
+
+    def forward(self, x):
+        a = F.relu(self.c1(x))
+        b = F.relu(self.c2(a) + a)
+        c = F.relu(self.c3(b) + self.c4(b))
+        d = torch.sigmoid(self.c5(c) + c)
+        e = self.c10(F.relu(self.c6(x) + x))
+        f = F.silu(self.c7(x) + self.c8(x))
+        g = self.c9(b) + b
+        h = F.relu6(self.dw(b) + b)
+        return torch.cat([d, c], 1), e, f, g, torch.cat([h, b], 1)
+
+
+@model('conv_depthwise', [('x', (24, 15, 23)), ('w', (16, 5, 150))], ['y', 'z', 'v'])
+class ConvDepthwise(nn.Module):
+    """Depthwise convs (groups = channels) between blocked layers: 3x3 and 5x5,
+    stride 1 and 2, relu6, hardswish, silu and none, no bias, dilation and
+    uneven padding, 24 channels (a padded block), rows wide enough for tiles
+    in a loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.e = nn.Conv2d(24, 48, 1)
+        self.a = nn.Conv2d(48, 48, 3, padding=1, groups=48)
+        self.b = nn.Conv2d(48, 48, 3, stride=2, padding=1, groups=48)
+        self.c = nn.Conv2d(48, 48, 5, padding=2, groups=48, bias=False)
+        self.d = nn.Conv2d(48, 48, 5, stride=2, padding=2, groups=48)
+        self.f = nn.Conv2d(24, 24, 3, padding=(1, 2), dilation=(1, 2), groups=24)
+        self.g = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+        self.k = nn.Conv2d(16, 16, 5, padding=2, groups=16)
+
+    def forward(self, x, w):
+        e = F.relu6(self.e(x))
+        a = F.relu6(self.a(e))
+        b = F.hardswish(self.b(a))
+        c = F.silu(self.c(e))
+        d = self.d(c)
+        f = self.f(x)
+        g = F.relu(self.g(w))
+        k = self.k(w)
+        return torch.cat([b, d], 1), torch.cat([a, f], 1), torch.cat([g, k], 1)
+
+
 @model('conv_tiles', [('x', (32, 21, 45))], ['s2', 's3', 'd2', 'g2', 'dw', 'k1', 'r', 'same'])
 class ConvTiles(nn.Module):
     """Channel counts and widths large enough for the vectorised, tiled kernels
