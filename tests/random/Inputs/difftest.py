@@ -132,6 +132,7 @@ def winograd_outputs(a, net, cfg, workdir, name='net'):
     if code != 0:
         raise SystemExit('difftest.py: --emit=ir failed for a network that compiled')
     names, outputs, tainted = {}, [], set()
+    net.fused = {'res': 0, 'dw': 0}
     for line in out.splitlines():
         f = line.split()
         if f[0] == 'tensor':
@@ -143,6 +144,8 @@ def winograd_outputs(a, net, cfg, workdir, name='net'):
             ins = [t for t in ins if re.fullmatch(r't\d+', t)]
             if 'kernel=conv_winograd' in f or any(t in tainted for t in ins):
                 tainted.add(f[3])
+            net.fused['res'] += f[1] == 'conv' and len(ins) == 2  # a fused residual (ir.h)
+            net.fused['dw'] += 'kernel=conv_depthwise' in f
     return set(names[t] for t in outputs if t in tainted)
 
 
@@ -394,6 +397,7 @@ def main():
     a.convc = os.path.join(os.path.abspath(a.build), 'bin', 'convc')
     torch.set_num_threads(1)
     counts = {}
+    nets_with = {}   # networks with a fused residual (res), a conv_depthwise node (dw)
     failed = []
     start = time.time()
     for seed in parse_seeds(a.seeds):
@@ -407,6 +411,11 @@ def main():
             kind = outcome.kind
             counts[kind] = counts.get(kind, 0) + 1
             tags = ' known=%s' % ','.join(sorted(net.known)) if net.known else ''
+            fused = getattr(net, 'fused', {})
+            for k, v in fused.items():
+                if v:
+                    tags += ' %s=%d' % (k, v)
+                    nets_with[k] = nets_with.get(k, 0) + 1
             line = 'seed=%d layers=%d %s%s' % (seed, len(net.nodes), kind, tags)
             if kind not in ('ok', 'known'):
                 failed.append(seed)
@@ -422,6 +431,8 @@ def main():
     total = sum(counts.values())
     print('summary: %d networks in %.0f s: %s' % (
         total, time.time() - start, ', '.join('%s=%d' % kv for kv in sorted(counts.items()))))
+    print('networks with a fused residual: %d, with conv_depthwise: %d'
+          % (nets_with.get('res', 0), nets_with.get('dw', 0)))
     if failed:
         print('failed seeds: %s' % ','.join(map(str, failed)))
     return 1 if failed else 0

@@ -352,6 +352,7 @@ class Net:
         self.input_range = 1.0
         self.conv_name = 'n%d' % seed
         self.decoy = False        # a second network in the file
+        self.res_macs = 0         # MACs allowed on top for the residual blocks
 
     def use_known(self, tag):
         """Whether to keep a drawn feature that hits known defect tag: only
@@ -388,7 +389,7 @@ class Net:
         shape = infer(op, [i.shape for i in ins], attrs)
         node = Node(op, ins, attrs, shape, key)
         m = macs(node)
-        if self.total_macs + m > MAX_MACS * (3 if self.big or self.wide else 1):
+        if self.total_macs + m > MAX_MACS * (3 if self.big or self.wide else 1) + self.res_macs:
             raise Invalid('too many MACs')
         self.total_macs += m
         self.nodes.append(node)
@@ -867,6 +868,129 @@ def step(net):
     net.stmts.append(('assign', node))
 
 
+# --- residual blocks -------------------------------------------------------
+
+RES_ACTS = (None, None, 'relu', 'relu', 'relu6', 'sigmoid', 'silu', 'tanh', 'leaky_relu', 'hardswish',
+            'gelu', 'elu')
+# channel counts for the residual blocks: NCHW tiles, whole and partial blocks of 16
+# (conv_depthwise wants at most a quarter of a block as padding: 13-16, 25-32, ...)
+RES_CHANNELS = (3, 8, 13, 16, 16, 17, 24, 32, 32, 48)
+
+
+def res_layer(net, rng, op, ins, attrs, args, named):
+    """A layer of a residual block: bound to a name (named) or written inline with a
+    name= key (a keyed layer needs one)."""
+    node = net.add_node(op, ins, attrs)
+    node.args = list(args)
+    if named:
+        bind(net, node, {'conv2d': 'c', 'batchnorm2d': 'bn', 'add': 'r'}.get(op, op[:2]))
+        net.stmts.append(('assign', node))
+    elif op in OPS_WITH_KEYS:
+        node.key = fresh_key(net)
+        node.args.append('name="%s"' % node.key)
+    return node
+
+
+def res_conv(net, rng, x, out, k, stride=1, groups=1, dilation=1, named=True):
+    """conv2d(x, out, k) keeping H, W at stride 1 (padding dilation * (k - 1) / 2)."""
+    kk = pair(k)
+    pad = (dilation * (kk[0] // 2), dilation * (kk[1] // 2))
+    pad = pad[0] if pad[0] == pad[1] else pad
+    bias = rng.random() < 0.7
+    a = dict(out=out, k=k, stride=stride, padding=pad, dilation=dilation, groups=groups, bias=bias,
+             padding_mode='zeros')
+    args = ['%d' % out, ptext(k)]
+    if stride != 1:
+        args.append('stride=%d' % stride)
+    if pad != 0:
+        args.append('padding=%s' % ptext(pad))
+    if dilation != 1:
+        args.append('dilation=%d' % dilation)
+    if groups != 1:
+        args.append('groups=%d' % groups)
+    if not bias:
+        args.append('bias=false')
+    return res_layer(net, rng, 'conv2d', [x], a, args, named)
+
+
+def step_residual(net, rng):
+    """act(conv2d(s) + r), the pattern ir_fuse_residual turns into one conv node: the
+    conv (plain, grouped, depthwise, 1x1, 3x3 for Winograd, strided, dilated, sometimes
+    with a batchnorm folded into it) used only by the add, r the conv's own input, a
+    network input or another tensor of its shape, or another conv (a downsample
+    shortcut); s sometimes an expansion of a visible tensor to more channels first
+    (a MobileNet block: 1x1, depthwise 3x3 with an activation, 1x1 back, + x);
+    an activation after the add or not, written inline or as statements."""
+    cands = [n for n in net.visible() if len(n.shape) == 3]
+    if not cands:
+        raise Invalid('no input')
+    x = cands[min(len(cands) - 1, int(len(cands) * (1 - rng.random() ** 2)))]
+    snapshot = (len(net.nodes), len(net.stmts), net.total_macs)
+    try:
+        s = x
+        kind = choice(rng, ['plain', 'depthwise', 'mbconv', 'down'], [4, 3, 2, 2])
+        if kind != 'plain' or rng.random() < 0.5:  # expand to a channel count of the kernels
+            e = res_conv(net, rng, x, choice(rng, RES_CHANNELS), choice(rng, [1, 1, 3]))
+            s = res_act(net, rng, e) if rng.random() < 0.5 else e
+        c = s.shape[0]
+        if kind == 'mbconv':
+            d = res_conv(net, rng, s, c, 3, groups=c)
+            d = res_act(net, rng, d, 'relu6')
+            m = res_conv(net, rng, d, x.shape[0], 1, named=rng.random() < 0.5)
+            r = x
+        else:
+            stride = 2 if kind == 'down' else 1
+            groups = c if kind == 'depthwise' else choice(rng, [1, 1, 1, 2]) if c % 2 == 0 else 1
+            k = choice(rng, [3, 3, 3, 1, 5, (3, 5)] if kind != 'down' else [3, 3, 1])
+            dil = 2 if rng.random() < 0.1 and k != 1 else 1
+            named = rng.random() < 0.5
+            m = res_conv(net, rng, s, c, k, stride=stride, groups=groups, dilation=dil, named=named)
+            if rng.random() < 0.25:  # ResNet's conv + batchnorm, folded before the fusion
+                eps = choice(rng, [1e-5, 1e-3])
+                m = res_layer(net, rng, 'batchnorm2d', [m], dict(eps=eps, momentum=0.1, affine=True),
+                              [] if eps == 1e-5 else ['eps=%s' % ftext(eps)], named)
+            same = [n for n in net.visible() if n.shape == m.shape and n is not m]
+            r_kind = choice(rng, ['own', 'visible', 'conv'])
+            if r_kind == 'own' and s.shape == m.shape:
+                r = s
+            elif r_kind == 'visible' and same:
+                r = choice(rng, same)
+            else:  # a shortcut conv, written before or after m (the later one is fused)
+                r = res_conv(net, rng, choice(rng, [s, x]) if x.shape[1:] == s.shape[1:] else s,
+                             c, choice(rng, [1, 1, 3]), stride=stride, named=rng.random() < 0.5)
+                if m.name and r.name and rng.random() < 0.5:  # m written after r
+                    i, j = net.stmts.index(('assign', m)), net.stmts.index(('assign', r))
+                    net.stmts[i], net.stmts[j] = net.stmts[j], net.stmts[i]
+                    net.nodes.remove(m)
+                    net.nodes.insert(net.nodes.index(r) + 1, m)
+        act = choice(rng, RES_ACTS)
+        ins = [m, r] if rng.random() < 0.7 else [r, m]
+        named = act is None or rng.random() < 0.4
+        add = net.add_node('add', ins, {})
+        if rng.random() < 0.7:
+            add.infix = '+'
+        if named:
+            bind(net, add, 'r')
+            net.stmts.append(('assign', add))
+        if act is not None:
+            res_act(net, rng, add, act)
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        del net.stmts[snapshot[1]:]
+        net.total_macs = snapshot[2]
+        raise
+
+
+def res_act(net, rng, x, op=None):
+    op = op or choice(rng, [o for o in RES_ACTS if o])
+    attrs, args = draw_unary(net, op, x)
+    node = net.add_node(op, [x], attrs)
+    node.args = args
+    bind(net, node, 'a')
+    net.stmts.append(('assign', node))
+    return node
+
+
 def step_unpack(net):
     """a, b, ... = chunk(x, n) or split(x, size or sections): one slice node per name."""
     rng = net.rng
@@ -1216,6 +1340,7 @@ def generate(seed, known=False, max_steps=None, wide=False):
             done += 1
         except Invalid:
             continue
+    residual_blocks(net)
     # blocks referenced by others must come first only for readability; any order is legal
     outs = [n for n in net.nodes if n.name and n.op != 'input']
     unused = [n for n in outs if not any(n in m.ins for m in net.nodes)]
@@ -1233,6 +1358,32 @@ def generate(seed, known=False, max_steps=None, wide=False):
         if n.op == 'input':
             net.outputs.append(n)
     return net
+
+
+def residual_blocks(net):
+    """Residual blocks (step_residual) after the drawn steps, then up to two more steps
+    that may read them. Drawn from a stream of their own, after the others: the layers
+    drawn before them are the same as without them (only the outputs chosen may differ)."""
+    rng = random.Random(net.seed * 104729 + 11)
+    if rng.random() >= 0.6:
+        return
+    net.res_macs = 2 * MAX_MACS
+    want, done = rng.randint(1, 3), 0
+    for _ in range(want * 10):
+        if done == want:
+            break
+        try:
+            step_residual(net, rng)
+            done += 1
+        except Invalid:
+            continue
+    if done:
+        for _ in range(rng.randint(0, 2) * 5):
+            try:
+                step(net)
+                break
+            except Invalid:
+                continue
 
 
 if __name__ == '__main__':
