@@ -896,6 +896,8 @@ def res_conv(net, rng, x, out, k, stride=1, groups=1, dilation=1, named=True):
     kk = pair(k)
     pad = (dilation * (kk[0] // 2), dilation * (kk[1] // 2))
     pad = pad[0] if pad[0] == pad[1] else pad
+    if kk[0] % 2 == 0 or kk[1] % 2 == 0:
+        pad = 'same'
     bias = rng.random() < 0.7
     a = dict(out=out, k=k, stride=stride, padding=pad, dilation=dilation, groups=groups, bias=bias,
              padding_mode='zeros')
@@ -903,7 +905,7 @@ def res_conv(net, rng, x, out, k, stride=1, groups=1, dilation=1, named=True):
     if stride != 1:
         args.append('stride=%d' % stride)
     if pad != 0:
-        args.append('padding=%s' % ptext(pad))
+        args.append('padding=%s' % (pad if pad == 'same' else ptext(pad)))
     if dilation != 1:
         args.append('dilation=%d' % dilation)
     if groups != 1:
@@ -928,11 +930,21 @@ def step_residual(net, rng):
     snapshot = (len(net.nodes), len(net.stmts), net.total_macs)
     try:
         s = x
-        kind = choice(rng, ['plain', 'depthwise', 'mbconv', 'down'], [4, 3, 2, 2])
+        kind = choice(rng, ['plain', 'depthwise', 'mbconv', 'down', 'dwfree'], [4, 3, 2, 2, 2])
         if kind != 'plain' or rng.random() < 0.5:  # expand to a channel count of the kernels
             e = res_conv(net, rng, x, choice(rng, RES_CHANNELS), choice(rng, [1, 1, 3]))
             s = res_act(net, rng, e) if rng.random() < 0.5 else e
         c = s.shape[0]
+        if kind == 'dwfree':  # a depthwise conv of any geometry, no residual
+            a, args = draw_conv(net, s)
+            a['out'] = a['groups'] = c
+            args = ['%d' % c] + [t if not t.startswith('groups=') else 'groups=%d' % c for t in args[1:]]
+            if not any(t.startswith('groups=') for t in args):
+                args.append('groups=%d' % c)
+            d = res_layer(net, rng, 'conv2d', [s], a, args, True)
+            if rng.random() < 0.5:
+                res_act(net, rng, d)
+            return
         if kind == 'mbconv':
             d = res_conv(net, rng, s, c, 3, groups=c)
             d = res_act(net, rng, d, 'relu6')
@@ -944,6 +956,8 @@ def step_residual(net, rng):
             k = choice(rng, [3, 3, 3, 1, 5, (3, 5)] if kind != 'down' else [3, 3, 1])
             dil = 2 if rng.random() < 0.1 and k != 1 else 1
             named = rng.random() < 0.5
+            if kind != 'down' and rng.random() < 0.2:  # 'same': even kernels pad more at the end
+                k = choice(rng, [2, 4, (2, 3), (4, 1)])
             m = res_conv(net, rng, s, c, k, stride=stride, groups=groups, dilation=dil, named=named)
             if rng.random() < 0.25:  # ResNet's conv + batchnorm, folded before the fusion
                 eps = choice(rng, [1e-5, 1e-3])
