@@ -872,6 +872,8 @@ def step(net):
 
 RES_ACTS = (None, None, 'relu', 'relu', 'relu6', 'sigmoid', 'silu', 'tanh', 'leaky_relu', 'hardswish',
             'gelu', 'elu')
+# those Winograd computes in its epilogue (cg_vector_act); the others leave the conv to the direct kernels
+WINO_ACTS = (None, 'relu', 'relu6', 'leaky_relu', 'hardswish')
 # channel counts for the residual blocks: NCHW tiles, whole and partial blocks of 16
 # (conv_depthwise wants at most a quarter of a block as padding: 13-16, 25-32, ...)
 RES_CHANNELS = (3, 8, 13, 16, 16, 17, 24, 32, 32, 48)
@@ -915,24 +917,29 @@ def res_conv(net, rng, x, out, k, stride=1, groups=1, dilation=1, named=True):
     return res_layer(net, rng, 'conv2d', [x], a, args, named)
 
 
-def step_residual(net, rng):
+def step_residual(net, rng, last=None):
     """act(conv2d(s) + r), the pattern ir_fuse_residual turns into one conv node: the
     conv (plain, grouped, depthwise, 1x1, 3x3 for Winograd, strided, dilated, sometimes
     with a batchnorm folded into it) used only by the add, r the conv's own input, a
     network input or another tensor of its shape, or another conv (a downsample
     shortcut); s sometimes an expansion of a visible tensor to more channels first
     (a MobileNet block: 1x1, depthwise 3x3 with an activation, 1x1 back, + x);
-    an activation after the add or not, written inline or as statements."""
+    an activation after the add or not, written inline or as statements. Often the
+    block reads the previous block's result (last), so that a fused conv writes a
+    tensor other layers read, not a network output (NCHW). -> the block's result."""
     cands = [n for n in net.visible() if len(n.shape) == 3]
     if not cands:
         raise Invalid('no input')
     x = cands[min(len(cands) - 1, int(len(cands) * (1 - rng.random() ** 2)))]
+    if last is not None and rng.random() < 0.6:
+        x = last
     snapshot = (len(net.nodes), len(net.stmts), net.total_macs)
     try:
         s = x
-        kind = choice(rng, ['plain', 'depthwise', 'mbconv', 'down', 'dwfree'], [4, 3, 2, 2, 2])
+        kind = choice(rng, ['plain', 'depthwise', 'mbconv', 'down', 'dwfree', 'wino'], [4, 3, 2, 2, 2, 3])
         if kind != 'plain' or rng.random() < 0.5:  # expand to a channel count of the kernels
-            e = res_conv(net, rng, x, choice(rng, RES_CHANNELS), choice(rng, [1, 1, 3]))
+            e = res_conv(net, rng, x, choice(rng, RES_CHANNELS if kind != 'wino' else RES_CHANNELS[3:]),
+                         choice(rng, [1, 1, 3]))
             s = res_act(net, rng, e) if rng.random() < 0.5 else e
         c = s.shape[0]
         if kind == 'dwfree':  # a depthwise conv of any geometry, no residual
@@ -942,9 +949,7 @@ def step_residual(net, rng):
             if not any(t.startswith('groups=') for t in args):
                 args.append('groups=%d' % c)
             d = res_layer(net, rng, 'conv2d', [s], a, args, True)
-            if rng.random() < 0.5:
-                res_act(net, rng, d)
-            return
+            return res_act(net, rng, d) if rng.random() < 0.5 else d
         if kind == 'mbconv':
             d = res_conv(net, rng, s, c, 3, groups=c)
             d = res_act(net, rng, d, 'relu6')
@@ -958,6 +963,8 @@ def step_residual(net, rng):
             named = rng.random() < 0.5
             if kind != 'down' and rng.random() < 0.2:  # 'same': even kernels pad more at the end
                 k = choice(rng, [2, 4, (2, 3), (4, 1)])
+            if kind == 'wino':  # what Winograd computes (also in nChw16c when no output reads it)
+                k, groups, dil = 3, 1, 1
             m = res_conv(net, rng, s, c, k, stride=stride, groups=groups, dilation=dil, named=named)
             if rng.random() < 0.25:  # ResNet's conv + batchnorm, folded before the fusion
                 eps = choice(rng, [1e-5, 1e-3])
@@ -977,7 +984,7 @@ def step_residual(net, rng):
                     net.stmts[i], net.stmts[j] = net.stmts[j], net.stmts[i]
                     net.nodes.remove(m)
                     net.nodes.insert(net.nodes.index(r) + 1, m)
-        act = choice(rng, RES_ACTS)
+        act = choice(rng, RES_ACTS if kind != 'wino' else WINO_ACTS)
         ins = [m, r] if rng.random() < 0.7 else [r, m]
         named = act is None or rng.random() < 0.4
         add = net.add_node('add', ins, {})
@@ -986,8 +993,7 @@ def step_residual(net, rng):
         if named:
             bind(net, add, 'r')
             net.stmts.append(('assign', add))
-        if act is not None:
-            res_act(net, rng, add, act)
+        return res_act(net, rng, add, act) if act is not None else add
     except Invalid:
         del net.nodes[snapshot[0]:]
         del net.stmts[snapshot[1]:]
@@ -1382,15 +1388,28 @@ def residual_blocks(net):
     if rng.random() >= 0.6:
         return
     net.res_macs = 2 * MAX_MACS
-    want, done = rng.randint(1, 3), 0
+    want, done, last = rng.randint(1, 3), 0, None
     for _ in range(want * 10):
         if done == want:
             break
         try:
-            step_residual(net, rng)
+            last = step_residual(net, rng, last)
             done += 1
         except Invalid:
             continue
+    if last is not None and rng.random() < 0.7:  # a layer reads the last block's result
+        for _ in range(5):
+            op = choice(rng, ['conv2d', 'maxpool2d', 'avgpool2d', 'relu', 'upsample', 'global_avgpool',
+                              'batchnorm2d'])
+            try:
+                attrs, args = draw_unary(net, op, last)
+                node = net.add_node(op, [last], attrs)
+            except Invalid:
+                continue
+            node.args = args
+            bind(net, node, op[:2])
+            net.stmts.append(('assign', node))
+            break
     if done:
         for _ in range(rng.randint(0, 2) * 5):
             try:
