@@ -25,6 +25,11 @@ generate(seed, wide=True) draws wide networks instead: inputs of 8 to 48
 channels, and most convs with one group and 12 to 64 output channels (whole
 and partial blocks of 16), which the blocked and Winograd kernels compute.
 
+Most networks end with residual blocks (residual_blocks, step_residual):
+act(conv2d(s) + r) as ir_fuse_residual fuses it, for the residual epilogues
+of the conv kernels and conv_depthwise; they are drawn from a stream of their
+own after the other steps, so the layers before them do not depend on them.
+
 Features that hit defects still being fixed (Net.known lists the ones a
 network uses, KNOWN describes them) are drawn only with known=True, so a
 fixed set of seeds can run in CI while the fixes land.
