@@ -37,6 +37,8 @@
  * match PyTorch within rounding, not the reference bit for bit. Every
  * output pixel is computed by one tile of one item, whatever the threads.
  */
+#include <stdlib.h>
+
 #include "codegen/cg_internal.h"
 
 enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
@@ -131,11 +133,33 @@ static int blocked_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
 
 static IrLayout blocked_of(int vec) { return vec == 16 ? LAYOUT_NCHW16C : LAYOUT_NCHW8C; }
 
+/* A conv writing a network output (NCHW) from blocked input channels: the
+ * rows are summed blocked in the item's workspace and transposed into the
+ * output at the end. Taken where the NCHW tiled kernel is slow: a stride
+ * above 1 (its vectors along the row would gather). The activation must
+ * work on vectors. */
+static int nchw_out_wanted(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    const char *e = getenv("CONVC_NCHW_OUT");
+    if (e)
+        return atoi(e);
+    (void)t;
+    return n->geom.stride[1] > 1;
+}
+
+static int nchw_out_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    return m->tensors[n->out].is_output && m->tensors[n->in[0]].c > 4 && cg_vector_act(n->act) &&
+           blocked_fits(t, m, n) && nchw_out_wanted(t, m, n);
+}
+
 IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input)
 {
     if (!blocked_fits(t, m, n))
         return LAYOUT_NCHW;
     if (input >= 0 && m->tensors[n->in[input]].c <= 4) /* a first layer: read the image as it is */
+        return LAYOUT_NCHW;
+    if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW && !nchw_out_fits(t, m, n))
         return LAYOUT_NCHW;
     return blocked_of(t->vec);
 }
@@ -144,8 +168,10 @@ static int blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n
 {
     if (!blocked_fits(t, m, n))
         return 0;
-    IrLayout in = m->tensors[n->in[0]].layout;
-    return m->tensors[n->out].layout == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
+    IrLayout in = m->tensors[n->in[0]].layout, out = m->tensors[n->out].layout;
+    if (out == LAYOUT_NCHW)
+        return in == blocked_of(t->vec) && nchw_out_fits(t, m, n);
+    return out == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
 }
 
 /* The weights packed for the kernel: a derived parameter written once
@@ -208,6 +234,25 @@ static void pack_body(CgPrepare *k)
 
 const CgPrepareLowering cg_prepare_pack_blocked = {.work = pack_work, .emit = pack_body};
 
+static int64_t blocked_work(const Cg *g, const IrNode *n);
+
+/* NCHW output: per item, its nb blocks x rows of the output, blocked:
+ * [nb][rows][W][B] */
+static int64_t item_floats(int vec, const IrModule *m, const IrNode *n)
+{
+    const IrTensor *o = &m->tensors[n->out];
+    BlockedTile bt = blocked_tile(vec, m, n);
+    return bt.nb * bt.rows * o->w * vec;
+}
+
+static int64_t blocked_scratch(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    if (m->tensors[n->out].layout != LAYOUT_NCHW)
+        return 0;
+    Cg g = {.m = m, .vec = t->vec};
+    return item_floats(t->vec, m, n) * blocked_work(&g, n);
+}
+
 static int64_t blocked_work(const Cg *g, const IrNode *n)
 {
     const IrTensor *o = &g->m->tensors[n->out];
@@ -223,6 +268,8 @@ typedef struct {
     BlockedTile tile;
     int64_t bi, bo, icb_n;      /* channels per input / output block; input blocks */
     LLVMValueRef x, w, y, bias; /* bias: NULL if none */
+    LLVMValueRef rows;          /* NULL, or the item's blocked rows ([nb][rows][W][B]) when
+                                   the output is NCHW */
     LLVMValueRef ob0, oh;       /* first output block, output row */
     LLVMValueRef oh0, oh1;      /* the item's output rows: [oh0, oh1) */
     LLVMValueRef acc[MAX_ACC];  /* allocas, [j * t + u] */
@@ -309,6 +356,10 @@ static LLVMValueRef out_at(Item *I, int j, LLVMValueRef ow)
 {
     Cg *g = I->g;
     const IrTensor *o = I->out;
+    if (I->rows) {
+        LLVMValueRef row = cg_add(g, cg_i64(g, j * I->tile.rows), cg_sub(g, I->oh, I->oh0));
+        return cg_gep(g, I->rows, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
+    }
     LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, o->h)), I->oh);
     return cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
 }
@@ -365,6 +416,50 @@ static CgLoop rows_loop(Item *I)
     return r;
 }
 
+/* One vector of B pixels from ow of block j's lane c (src: the lane in the
+ * blocked row) to the NCHW row dst: a gather, the residual, the
+ * activation, a store; the lanes past the row's end masked out. */
+static void px_vector(CgKernel *k, Item *I, LLVMValueRef src, LLVMValueRef dst, LLVMValueRef ow, LLVMValueRef mask)
+{
+    Cg *g = I->g;
+    LLVMValueRef v = cg_masked_gather(g, cg_gep(g, src, cg_mul(g, ow, cg_i64(g, I->bo))), I->bo, mask);
+    LLVMValueRef at = cg_gep(g, dst, ow), res = cg_residual(k, at);
+    if (res)
+        v = LLVMBuildFAdd(g->b, v, cg_masked_load(g, res, mask), "");
+    cg_masked_store(g, cg_act(g, I->n, v), at, mask);
+}
+
+/* NCHW output: the item's finished rows, each block's real channels one
+ * by one, B pixels at a time. */
+static void store_nchw(CgKernel *k, Item *I)
+{
+    Cg *g = I->g;
+    const IrTensor *o = I->out;
+    int64_t whole = o->w / I->bo;
+    CgLoop r = rows_loop(I);
+    for (int j = 0; j < I->tile.nb; j++) {
+        LLVMValueRef c0 = cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, I->bo));
+        CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, I->bo), "lane");
+        LLVMValueRef oc = cg_add(g, c0, c.iv);
+        LLVMBasicBlockRef merge;
+        cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, o->c), ""), &merge);
+        LLVMValueRef src = cg_gep(g, out_at(I, j, cg_i64(g, 0)), c.iv);
+        LLVMValueRef dst = cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, o->h)), I->oh), cg_i64(g, o->w)));
+        if (whole > 0) {
+            CgLoop v = cg_loop(g, cg_i64(g, 0), cg_i64(g, whole), "px");
+            px_vector(k, I, src, dst, cg_mul(g, v.iv, cg_i64(g, I->bo)), LLVMConstAllOnes(g->vi1));
+            cg_loop_end(g, &v);
+        }
+        if (o->w % I->bo) {
+            LLVMValueRef ow = cg_i64(g, whole * I->bo);
+            px_vector(k, I, src, dst, ow, cg_lane_mask(g, ow, o->w));
+        }
+        cg_if_end(g, merge);
+        cg_loop_end_rolled(g, &c);
+    }
+    cg_loop_end_rolled(g, &r);
+}
+
 static void emit_conv_blocked(CgKernel *k)
 {
     Cg *g = k->g;
@@ -389,6 +484,8 @@ static void emit_conv_blocked(CgKernel *k)
     I.oh0 = cg_mul(g, rb, cg_i64(g, rows));
     LLVMValueRef end = cg_add(g, I.oh0, cg_i64(g, rows));
     I.oh1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, o->h), ""), end, cg_i64(g, o->h), "");
+    if (o->layout == LAYOUT_NCHW)
+        I.rows = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, item_floats(g->vec, g->m, n))));
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
 
@@ -429,7 +526,9 @@ static void emit_conv_blocked(CgKernel *k)
         cg_loop_end_rolled(g, &r2);
     }
     /* the residual and the activation on the finished rows */
-    if (n->act != ACT_NONE || n->nin > 1) {
+    if (I.rows) {
+        store_nchw(k, &I);
+    } else if (n->act != ACT_NONE || n->nin > 1) {
         CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
@@ -447,5 +546,5 @@ static void emit_conv_blocked(CgKernel *k)
     }
 }
 
-const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = cg_no_scratch,
+const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = blocked_scratch,
                                           .emit = emit_conv_blocked, .prepare = cg_blocked_prepare};
