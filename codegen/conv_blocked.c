@@ -87,7 +87,11 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
             break;
         }
     }
+    if (getenv("HNB"))
+        bt.nb = atoi(getenv("HNB"));
     bt.t = (regs - bt.nb) / bt.nb;
+    if (getenv("HT"))
+        bt.t = atoi(getenv("HT"));
     if (bt.t > MAX_ACC / bt.nb)
         bt.t = MAX_ACC / bt.nb;
     if (bt.t > o->w)
@@ -106,12 +110,22 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
     return bt;
 }
 
-/* Tiles at compile-time positions: the pixels before the interior and after
- * its whole tiles, t at a time. */
+/* Where the interior loop's tiles of t pixels start: the interior's first
+ * pixel, or t when fewer than t pixels lie before the interior: the first
+ * compile-time tile then takes interior pixels to be whole rather than
+ * of a pixel or two (a 1-pixel tile runs nb FMAs per nb weight loads). */
+static int64_t loop_start(int64_t lo, int64_t hi, int t)
+{
+    return lo > 0 && lo < t && hi >= t ? t : lo;
+}
+
+/* Tiles at compile-time positions: the pixels before the interior loop
+ * and after its whole tiles, t at a time. */
 static int64_t static_tiles(const IrNode *n, const IrTensor *in, const IrTensor *out, int t)
 {
     int64_t lo, hi;
     interior(n, in, out, &lo, &hi);
+    lo = loop_start(lo, hi, t);
     int64_t rest = out->w - lo - (hi - lo) / t * t;
     return (lo + t - 1) / t + (rest + t - 1) / t;
 }
@@ -284,7 +298,7 @@ static void tap(Item *I, LLVMValueRef xrow, LLVMValueRef wk[], LLVMValueRef ow0,
     const IrGeom *l = &I->n->geom;
     int nb = I->tile.nb, t = I->tile.t;
     CgLoop icl = cg_loop(g, cg_i64(g, 0), cg_i64(g, nicl), "icl");
-    LLVMValueRef wv[4];
+    LLVMValueRef wv[8];
     LLVMValueRef woff = cg_mul(g, cg_add(g, cg_mul(g, kw, cg_i64(g, I->bi)), icl.iv), cg_i64(g, I->bo));
     for (int j = 0; j < nb; j++)
         wv[j] = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, wk[j], woff), "");
@@ -319,7 +333,7 @@ static void block_taps(Item *I, LLVMValueRef icb, int64_t nicl, LLVMValueRef ow0
     LLVMBasicBlockRef merge;
     cg_if(g, cg_in_range(g, ih, in->h), &merge);
     LLVMValueRef xrow = cg_gep(g, I->x, cg_mul(g, cg_add(g, cg_mul(g, icb, cg_i64(g, in->h)), ih), cg_i64(g, in->w * I->bi)));
-    LLVMValueRef wk[4];
+    LLVMValueRef wk[8];
     for (int j = 0; j < I->tile.nb; j++) {
         /* w[ob0 + j][icb][kh][0][0][0] */
         LLVMValueRef ob = cg_add(g, I->ob0, cg_i64(g, j));
@@ -389,6 +403,7 @@ static void row_tiles(Item *I, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nic
     Cg *g = I->g;
     int64_t lo, hi, t = I->tile.t;
     interior(I->n, I->in, I->out, &lo, &hi);
+    lo = loop_start(lo, hi, (int)t);
     int64_t whole = (hi - lo) / t;
     static_run(I, 0, lo, icb0, icb1, nicl);
     if (whole > 0) {
