@@ -41,7 +41,7 @@
 
 #include "codegen/cg_internal.h"
 
-enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
+enum { MAX_LANES = 16, MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
 
 /* The register tile and the order of the work items. */
 typedef struct {
@@ -196,7 +196,8 @@ void cg_blocked_prepare(const CgTarget *t, IrModule *m, int i)
     IrNode *n = &m->nodes[i];
     IrParam w = m->params[n->weight]; /* a copy: ir_add_derived may move m->params */
     int tr = n->kind == IR_CONV_T;
-    int64_t bo = ir_layout_block(m->tensors[n->out].layout), bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    /* output blocks of vec channels, also for an NCHW output (summed blocked) */
+    int64_t bo = t->vec, bi = ir_layout_block(m->tensors[n->in[0]].layout);
     int64_t dims[4] = {(w.dims[tr] + bo - 1) / bo * bo, (w.dims[!tr] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
     int packed = ir_add_derived(m, ir_strcat(w.name, "", ".packed"), 4, dims);
     IrPrepare *p = ir_add_prepare(m, PREPARE_PACK_BLOCKED, ir_strcat(w.name, "", ".pack"), i);
@@ -431,46 +432,73 @@ static CgLoop rows_loop(Item *I)
     return r;
 }
 
-/* One vector of B pixels from ow of block j's lane c (src: the lane in the
- * blocked row) to the NCHW row dst: a gather, the residual, the
- * activation, a store; the lanes past the row's end masked out. */
-static void px_vector(CgKernel *k, Item *I, LLVMValueRef src, LLVMValueRef dst, LLVMValueRef ow, LLVMValueRef mask)
+/* v[p] lane c becomes v[c] lane p: one bit of the lane and of the vector
+ * index swapped per stage, two-source shuffles. */
+static void transpose(Cg *g, LLVMValueRef *v, int n)
 {
-    Cg *g = I->g;
-    LLVMValueRef v = cg_masked_gather(g, cg_gep(g, src, cg_mul(g, ow, cg_i64(g, I->bo))), I->bo, mask);
-    LLVMValueRef at = cg_gep(g, dst, ow), res = cg_residual(k, at);
-    if (res)
-        v = LLVMBuildFAdd(g->b, v, cg_masked_load(g, res, mask), "");
-    cg_masked_store(g, cg_act(g, I->n, v), at, mask);
+    LLVMValueRef lo[MAX_LANES], hi[MAX_LANES];
+    for (int bit = 1; bit < n; bit <<= 1) {
+        for (int l = 0; l < n; l++) {
+            /* lane l of the pair's first vector: A[l] or B[l - bit]; of the second: A[l + bit] or B[l] */
+            lo[l] = LLVMConstInt(g->i32, (unsigned long long)(l & bit ? n + (l & ~bit) : l), 0);
+            hi[l] = LLVMConstInt(g->i32, (unsigned long long)(l & bit ? n + l : l | bit), 0);
+        }
+        LLVMValueRef mlo = LLVMConstVector(lo, (unsigned)n), mhi = LLVMConstVector(hi, (unsigned)n);
+        for (int p = 0; p < n; p++) {
+            if (p & bit)
+                continue;
+            LLVMValueRef a = v[p], b = v[p | bit];
+            v[p] = LLVMBuildShuffleVector(g->b, a, b, mlo, "");
+            v[p | bit] = LLVMBuildShuffleVector(g->b, a, b, mhi, "");
+        }
+    }
 }
 
-/* NCHW output: the item's finished rows, each block's real channels one
- * by one, B pixels at a time. */
-static void store_nchw(CgKernel *k, Item *I)
+/* The cnt pixels from ow of block j's row (cnt <= B): B vectors of
+ * channels, transposed to B vectors of pixels, each channel's with the
+ * residual and the activation stored to its NCHW row (masked past cnt;
+ * channels past C skipped). */
+static void px_block(CgKernel *k, Item *I, int j, LLVMValueRef ow, int cnt)
 {
     Cg *g = I->g;
     const IrTensor *o = I->out;
-    int64_t whole = o->w / I->bo;
+    int B = (int)I->bo;
+    LLVMValueRef v[MAX_LANES];
+    for (int p = 0; p < B; p++)
+        v[p] = p < cnt ? LLVMBuildLoad2(g->b, g->vf, out_at(I, j, cg_add(g, ow, cg_i64(g, p))), "")
+                       : LLVMConstNull(g->vf);
+    transpose(g, v, B);
+    LLVMValueRef mask = cnt < B ? cg_lane_mask(g, ow, o->w) : LLVMConstAllOnes(g->vi1);
+    LLVMValueRef c0 = cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, B));
+    for (int c = 0; c < B; c++) {
+        LLVMValueRef oc = cg_add(g, c0, cg_i64(g, c));
+        LLVMBasicBlockRef merge = NULL;
+        if (o->c % B)
+            cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, o->c), ""), &merge);
+        LLVMValueRef row = cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, o->h)), I->oh), cg_i64(g, o->w));
+        LLVMValueRef at = cg_gep(g, I->y, cg_add(g, row, ow)), res = cg_residual(k, at), x = v[c];
+        if (res)
+            x = LLVMBuildFAdd(g->b, x, cg_masked_load(g, res, mask), "");
+        cg_masked_store(g, cg_act(g, I->n, x), at, mask);
+        if (merge)
+            cg_if_end(g, merge);
+    }
+}
+
+/* NCHW output: the item's finished rows, B pixels of a block at a time. */
+static void store_nchw(CgKernel *k, Item *I)
+{
+    Cg *g = I->g;
+    int64_t B = I->bo, whole = I->out->w / B, rest = I->out->w % B;
     CgLoop r = rows_loop(I);
     for (int j = 0; j < I->tile.nb; j++) {
-        LLVMValueRef c0 = cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, I->bo));
-        CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, I->bo), "lane");
-        LLVMValueRef oc = cg_add(g, c0, c.iv);
-        LLVMBasicBlockRef merge;
-        cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, o->c), ""), &merge);
-        LLVMValueRef src = cg_gep(g, out_at(I, j, cg_i64(g, 0)), c.iv);
-        LLVMValueRef dst = cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, o->h)), I->oh), cg_i64(g, o->w)));
         if (whole > 0) {
             CgLoop v = cg_loop(g, cg_i64(g, 0), cg_i64(g, whole), "px");
-            px_vector(k, I, src, dst, cg_mul(g, v.iv, cg_i64(g, I->bo)), LLVMConstAllOnes(g->vi1));
-            cg_loop_end(g, &v);
+            px_block(k, I, j, cg_mul(g, v.iv, cg_i64(g, B)), (int)B);
+            cg_loop_end_rolled(g, &v);
         }
-        if (o->w % I->bo) {
-            LLVMValueRef ow = cg_i64(g, whole * I->bo);
-            px_vector(k, I, src, dst, ow, cg_lane_mask(g, ow, o->w));
-        }
-        cg_if_end(g, merge);
-        cg_loop_end_rolled(g, &c);
+        if (rest)
+            px_block(k, I, j, cg_i64(g, whole * B), (int)rest);
     }
     cg_loop_end_rolled(g, &r);
 }
