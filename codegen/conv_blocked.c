@@ -29,16 +29,22 @@
  * (the interior) are covered by tiles in a loop with no checks; the pixels
  * before and after it, and the interior's remainder that fills no whole tile,
  * are tiles at compile-time positions with kw unrolled, where each pixel's
- * out-of-row taps are left out when the code is emitted. An odd width costs
- * a tile of the remainder's size, not a whole one.
+ * out-of-row taps are left out when the code is emitted. When fewer than t
+ * pixels precede the interior, the first such tile takes interior pixels to
+ * be whole. An odd width costs a tile of the remainder's size, not a whole
+ * one.
+ *
+ * A strided conv writing a network output (NCHW) from blocked input runs
+ * the same code on a workspace slice per item, [nb][rows][OW][B], and
+ * finally transposes it into the output B x B at a time (shuffles in
+ * registers), adding the residual and applying the activation on the way:
+ * no reorder node and no second pass over the output.
  *
  * The summation order differs from the reference loops (blocks of input
  * channels, then kh, kw, then the channel within the block), so results
  * match PyTorch within rounding, not the reference bit for bit. Every
  * output pixel is computed by one tile of one item, whatever the threads.
  */
-#include <stdlib.h>
-
 #include "codegen/cg_internal.h"
 
 enum { MAX_LANES = 16, MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
@@ -87,11 +93,7 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
             break;
         }
     }
-    if (getenv("HNB"))
-        bt.nb = atoi(getenv("HNB"));
     bt.t = (regs - bt.nb) / bt.nb;
-    if (getenv("HT"))
-        bt.t = atoi(getenv("HT"));
     if (bt.t > MAX_ACC / bt.nb)
         bt.t = MAX_ACC / bt.nb;
     if (bt.t > o->w)
@@ -150,21 +152,13 @@ static IrLayout blocked_of(int vec) { return vec == 16 ? LAYOUT_NCHW16C : LAYOUT
 /* A conv writing a network output (NCHW) from blocked input channels: the
  * rows are summed blocked in the item's workspace and transposed into the
  * output at the end. Taken where the NCHW tiled kernel is slow: a stride
- * above 1 (its vectors along the row would gather). The activation must
+ * above 1 (its vectors along the row load strided pixels); at stride 1 it
+ * was as fast (net2, net3, net5, net6 of the tutorial). The activation must
  * work on vectors. */
-static int nchw_out_wanted(const CgTarget *t, const IrModule *m, const IrNode *n)
-{
-    const char *e = getenv("CONVC_NCHW_OUT");
-    if (e)
-        return atoi(e);
-    (void)t;
-    return n->geom.stride[1] > 1;
-}
-
 static int nchw_out_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
 {
-    return m->tensors[n->out].is_output && m->tensors[n->in[0]].c > 4 && cg_vector_act(n->act) &&
-           blocked_fits(t, m, n) && nchw_out_wanted(t, m, n);
+    return m->tensors[n->out].is_output && m->tensors[n->in[0]].c > 4 && n->geom.stride[1] > 1 &&
+           cg_vector_act(n->act) && blocked_fits(t, m, n);
 }
 
 IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input)
@@ -299,7 +293,7 @@ static void tap(Item *I, LLVMValueRef xrow, LLVMValueRef wk[], LLVMValueRef ow0,
     const IrGeom *l = &I->n->geom;
     int nb = I->tile.nb, t = I->tile.t;
     CgLoop icl = cg_loop(g, cg_i64(g, 0), cg_i64(g, nicl), "icl");
-    LLVMValueRef wv[8];
+    LLVMValueRef wv[4];
     LLVMValueRef woff = cg_mul(g, cg_add(g, cg_mul(g, kw, cg_i64(g, I->bi)), icl.iv), cg_i64(g, I->bo));
     for (int j = 0; j < nb; j++)
         wv[j] = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, wk[j], woff), "");
@@ -334,7 +328,7 @@ static void block_taps(Item *I, LLVMValueRef icb, int64_t nicl, LLVMValueRef ow0
     LLVMBasicBlockRef merge;
     cg_if(g, cg_in_range(g, ih, in->h), &merge);
     LLVMValueRef xrow = cg_gep(g, I->x, cg_mul(g, cg_add(g, cg_mul(g, icb, cg_i64(g, in->h)), ih), cg_i64(g, in->w * I->bi)));
-    LLVMValueRef wk[8];
+    LLVMValueRef wk[4];
     for (int j = 0; j < I->tile.nb; j++) {
         /* w[ob0 + j][icb][kh][0][0][0] */
         LLVMValueRef ob = cg_add(g, I->ob0, cg_i64(g, j));
