@@ -29,8 +29,16 @@
  * (the interior) are covered by tiles in a loop with no checks; the pixels
  * before and after it, and the interior's remainder that fills no whole tile,
  * are tiles at compile-time positions with kw unrolled, where each pixel's
- * out-of-row taps are left out when the code is emitted. An odd width costs
- * a tile of the remainder's size, not a whole one.
+ * out-of-row taps are left out when the code is emitted. When fewer than t
+ * pixels precede the interior, the first such tile takes interior pixels to
+ * be whole. An odd width costs a tile of the remainder's size, not a whole
+ * one.
+ *
+ * A strided conv writing a network output (NCHW) from blocked input runs
+ * the same code on a workspace slice per item, [nb][rows][OW][B], and
+ * finally transposes it into the output B x B at a time (shuffles in
+ * registers), adding the residual and applying the activation on the way:
+ * no reorder node and no second pass over the output.
  *
  * The summation order differs from the reference loops (blocks of input
  * channels, then kh, kw, then the channel within the block), so results
@@ -39,7 +47,7 @@
  */
 #include "codegen/cg_internal.h"
 
-enum { MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
+enum { MAX_LANES = 16, MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
 
 /* The register tile and the order of the work items. */
 typedef struct {
@@ -104,12 +112,22 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
     return bt;
 }
 
-/* Tiles at compile-time positions: the pixels before the interior and after
- * its whole tiles, t at a time. */
+/* Where the interior loop's tiles of t pixels start: the interior's first
+ * pixel, or t when fewer than t pixels lie before the interior: the first
+ * compile-time tile then takes interior pixels to be whole rather than
+ * of a pixel or two (a 1-pixel tile runs nb FMAs per nb weight loads). */
+static int64_t loop_start(int64_t lo, int64_t hi, int t)
+{
+    return lo > 0 && lo < t && hi >= t ? t : lo;
+}
+
+/* Tiles at compile-time positions: the pixels before the interior loop
+ * and after its whole tiles, t at a time. */
 static int64_t static_tiles(const IrNode *n, const IrTensor *in, const IrTensor *out, int t)
 {
     int64_t lo, hi;
     interior(n, in, out, &lo, &hi);
+    lo = loop_start(lo, hi, t);
     int64_t rest = out->w - lo - (hi - lo) / t * t;
     return (lo + t - 1) / t + (rest + t - 1) / t;
 }
@@ -131,11 +149,25 @@ static int blocked_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
 
 static IrLayout blocked_of(int vec) { return vec == 16 ? LAYOUT_NCHW16C : LAYOUT_NCHW8C; }
 
+/* A conv writing a network output (NCHW) from blocked input channels: the
+ * rows are summed blocked in the item's workspace and transposed into the
+ * output at the end. Taken where the NCHW tiled kernel is slow: a stride
+ * above 1 (its vectors along the row load strided pixels); at stride 1 it
+ * was as fast (net2, net3, net5, net6 of the tutorial). The activation must
+ * work on vectors. */
+static int nchw_out_fits(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    return m->tensors[n->out].is_output && m->tensors[n->in[0]].c > 4 && n->geom.stride[1] > 1 &&
+           cg_vector_act(n->act) && blocked_fits(t, m, n);
+}
+
 IrLayout cg_blocked_layout(const CgTarget *t, const IrModule *m, const IrNode *n, int input)
 {
     if (!blocked_fits(t, m, n))
         return LAYOUT_NCHW;
     if (input >= 0 && m->tensors[n->in[input]].c <= 4) /* a first layer: read the image as it is */
+        return LAYOUT_NCHW;
+    if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW && !nchw_out_fits(t, m, n))
         return LAYOUT_NCHW;
     return blocked_of(t->vec);
 }
@@ -144,8 +176,10 @@ static int blocked_applies(const CgTarget *t, const IrModule *m, const IrNode *n
 {
     if (!blocked_fits(t, m, n))
         return 0;
-    IrLayout in = m->tensors[n->in[0]].layout;
-    return m->tensors[n->out].layout == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
+    IrLayout in = m->tensors[n->in[0]].layout, out = m->tensors[n->out].layout;
+    if (out == LAYOUT_NCHW)
+        return in == blocked_of(t->vec) && nchw_out_fits(t, m, n);
+    return out == blocked_of(t->vec) && (in == LAYOUT_NCHW || in == blocked_of(t->vec));
 }
 
 /* The weights packed for the kernel: a derived parameter written once
@@ -156,7 +190,8 @@ void cg_blocked_prepare(const CgTarget *t, IrModule *m, int i)
     IrNode *n = &m->nodes[i];
     IrParam w = m->params[n->weight]; /* a copy: ir_add_derived may move m->params */
     int tr = n->kind == IR_CONV_T;
-    int64_t bo = ir_layout_block(m->tensors[n->out].layout), bi = ir_layout_block(m->tensors[n->in[0]].layout);
+    /* output blocks of vec channels, also for an NCHW output (summed blocked) */
+    int64_t bo = t->vec, bi = ir_layout_block(m->tensors[n->in[0]].layout);
     int64_t dims[4] = {(w.dims[tr] + bo - 1) / bo * bo, (w.dims[!tr] + bi - 1) / bi * bi, w.dims[2], w.dims[3]};
     int packed = ir_add_derived(m, ir_strcat(w.name, "", ".packed"), 4, dims);
     IrPrepare *p = ir_add_prepare(m, PREPARE_PACK_BLOCKED, ir_strcat(w.name, "", ".pack"), i);
@@ -208,6 +243,25 @@ static void pack_body(CgPrepare *k)
 
 const CgPrepareLowering cg_prepare_pack_blocked = {.work = pack_work, .emit = pack_body};
 
+static int64_t blocked_work(const Cg *g, const IrNode *n);
+
+/* NCHW output: per item, its nb blocks x rows of the output, blocked:
+ * [nb][rows][W][B] */
+static int64_t item_floats(int vec, const IrModule *m, const IrNode *n)
+{
+    const IrTensor *o = &m->tensors[n->out];
+    BlockedTile bt = blocked_tile(vec, m, n);
+    return bt.nb * bt.rows * o->w * vec;
+}
+
+static int64_t blocked_scratch(const CgTarget *t, const IrModule *m, const IrNode *n)
+{
+    if (m->tensors[n->out].layout != LAYOUT_NCHW)
+        return 0;
+    Cg g = {.m = m, .vec = t->vec};
+    return item_floats(t->vec, m, n) * blocked_work(&g, n);
+}
+
 static int64_t blocked_work(const Cg *g, const IrNode *n)
 {
     const IrTensor *o = &g->m->tensors[n->out];
@@ -223,6 +277,8 @@ typedef struct {
     BlockedTile tile;
     int64_t bi, bo, icb_n;      /* channels per input / output block; input blocks */
     LLVMValueRef x, w, y, bias; /* bias: NULL if none */
+    LLVMValueRef rows;          /* NULL, or the item's blocked rows ([nb][rows][W][B]) when
+                                   the output is NCHW */
     LLVMValueRef ob0, oh;       /* first output block, output row */
     LLVMValueRef oh0, oh1;      /* the item's output rows: [oh0, oh1) */
     LLVMValueRef acc[MAX_ACC];  /* allocas, [j * t + u] */
@@ -309,6 +365,10 @@ static LLVMValueRef out_at(Item *I, int j, LLVMValueRef ow)
 {
     Cg *g = I->g;
     const IrTensor *o = I->out;
+    if (I->rows) {
+        LLVMValueRef row = cg_add(g, cg_i64(g, j * I->tile.rows), cg_sub(g, I->oh, I->oh0));
+        return cg_gep(g, I->rows, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
+    }
     LLVMValueRef row = cg_add(g, cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, o->h)), I->oh);
     return cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
 }
@@ -338,6 +398,7 @@ static void row_tiles(Item *I, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nic
     Cg *g = I->g;
     int64_t lo, hi, t = I->tile.t;
     interior(I->n, I->in, I->out, &lo, &hi);
+    lo = loop_start(lo, hi, (int)t);
     int64_t whole = (hi - lo) / t;
     static_run(I, 0, lo, icb0, icb1, nicl);
     if (whole > 0) {
@@ -365,6 +426,77 @@ static CgLoop rows_loop(Item *I)
     return r;
 }
 
+/* v[p] lane c becomes v[c] lane p: one bit of the lane and of the vector
+ * index swapped per stage, two-source shuffles. */
+static void transpose(Cg *g, LLVMValueRef *v, int n)
+{
+    LLVMValueRef lo[MAX_LANES], hi[MAX_LANES];
+    for (int bit = 1; bit < n; bit <<= 1) {
+        for (int l = 0; l < n; l++) {
+            /* lane l of the pair's first vector: A[l] or B[l - bit]; of the second: A[l + bit] or B[l] */
+            lo[l] = LLVMConstInt(g->i32, (unsigned long long)(l & bit ? n + (l & ~bit) : l), 0);
+            hi[l] = LLVMConstInt(g->i32, (unsigned long long)(l & bit ? n + l : l | bit), 0);
+        }
+        LLVMValueRef mlo = LLVMConstVector(lo, (unsigned)n), mhi = LLVMConstVector(hi, (unsigned)n);
+        for (int p = 0; p < n; p++) {
+            if (p & bit)
+                continue;
+            LLVMValueRef a = v[p], b = v[p | bit];
+            v[p] = LLVMBuildShuffleVector(g->b, a, b, mlo, "");
+            v[p | bit] = LLVMBuildShuffleVector(g->b, a, b, mhi, "");
+        }
+    }
+}
+
+/* The cnt pixels from ow of block j's row (cnt <= B): B vectors of
+ * channels, transposed to B vectors of pixels, each channel's with the
+ * residual and the activation stored to its NCHW row (masked past cnt;
+ * channels past C skipped). */
+static void px_block(CgKernel *k, Item *I, int j, LLVMValueRef ow, int cnt)
+{
+    Cg *g = I->g;
+    const IrTensor *o = I->out;
+    int B = (int)I->bo;
+    LLVMValueRef v[MAX_LANES];
+    for (int p = 0; p < B; p++)
+        v[p] = p < cnt ? LLVMBuildLoad2(g->b, g->vf, out_at(I, j, cg_add(g, ow, cg_i64(g, p))), "")
+                       : LLVMConstNull(g->vf);
+    transpose(g, v, B);
+    LLVMValueRef mask = cnt < B ? cg_lane_mask(g, ow, o->w) : LLVMConstAllOnes(g->vi1);
+    LLVMValueRef c0 = cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, B));
+    for (int c = 0; c < B; c++) {
+        LLVMValueRef oc = cg_add(g, c0, cg_i64(g, c));
+        LLVMBasicBlockRef merge = NULL;
+        if (o->c % B)
+            cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, o->c), ""), &merge);
+        LLVMValueRef row = cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, o->h)), I->oh), cg_i64(g, o->w));
+        LLVMValueRef at = cg_gep(g, I->y, cg_add(g, row, ow)), res = cg_residual(k, at), x = v[c];
+        if (res)
+            x = LLVMBuildFAdd(g->b, x, cg_masked_load(g, res, mask), "");
+        cg_masked_store(g, cg_act(g, I->n, x), at, mask);
+        if (merge)
+            cg_if_end(g, merge);
+    }
+}
+
+/* NCHW output: the item's finished rows, B pixels of a block at a time. */
+static void store_nchw(CgKernel *k, Item *I)
+{
+    Cg *g = I->g;
+    int64_t B = I->bo, whole = I->out->w / B, rest = I->out->w % B;
+    CgLoop r = rows_loop(I);
+    for (int j = 0; j < I->tile.nb; j++) {
+        if (whole > 0) {
+            CgLoop v = cg_loop(g, cg_i64(g, 0), cg_i64(g, whole), "px");
+            px_block(k, I, j, cg_mul(g, v.iv, cg_i64(g, B)), (int)B);
+            cg_loop_end_rolled(g, &v);
+        }
+        if (rest)
+            px_block(k, I, j, cg_i64(g, whole * B), (int)rest);
+    }
+    cg_loop_end_rolled(g, &r);
+}
+
 static void emit_conv_blocked(CgKernel *k)
 {
     Cg *g = k->g;
@@ -389,6 +521,8 @@ static void emit_conv_blocked(CgKernel *k)
     I.oh0 = cg_mul(g, rb, cg_i64(g, rows));
     LLVMValueRef end = cg_add(g, I.oh0, cg_i64(g, rows));
     I.oh1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, o->h), ""), end, cg_i64(g, o->h), "");
+    if (o->layout == LAYOUT_NCHW)
+        I.rows = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, item_floats(g->vec, g->m, n))));
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
 
@@ -429,7 +563,9 @@ static void emit_conv_blocked(CgKernel *k)
         cg_loop_end_rolled(g, &r2);
     }
     /* the residual and the activation on the finished rows */
-    if (n->act != ACT_NONE || n->nin > 1) {
+    if (I.rows) {
+        store_nchw(k, &I);
+    } else if (n->act != ACT_NONE || n->nin > 1) {
         CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
@@ -447,5 +583,5 @@ static void emit_conv_blocked(CgKernel *k)
     }
 }
 
-const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = cg_no_scratch,
+const CgLowering cg_lower_conv_blocked = {.applies = blocked_applies, .work = blocked_work, .scratch = blocked_scratch,
                                           .emit = emit_conv_blocked, .prepare = cg_blocked_prepare};

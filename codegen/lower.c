@@ -87,8 +87,10 @@ static IrLayout target_layout(const IrTarget *t, const IrModule *m, const IrNode
     const CgTarget *ct = (const CgTarget *)t;
     if (ct->vec == 0) /* no AVX2: the reference kernels only, all NCHW */
         return LAYOUT_NCHW;
-    if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW) /* a blocked input into an NCHW output */
-        return cg_conv_head_layout(ct, m, n, input);
+    if (input >= 0 && m->tensors[n->out].layout == LAYOUT_NCHW) { /* a blocked input into an NCHW output */
+        IrLayout h = cg_conv_head_layout(ct, m, n, input);
+        return h != LAYOUT_NCHW || n->kind != IR_CONV ? h : cg_blocked_layout(ct, m, n, input);
+    }
     if (n->kind == IR_CONV_T)
         return cg_conv_t_blocked_layout(ct, m, n, input);
     IrLayout l = cg_blocked_layout(ct, m, n, input);

@@ -195,6 +195,29 @@ class ConvBlocked(nn.Module):
         return g + g, F.max_pool2d(i, 2), F.max_pool2d(m, 2)
 
 
+@model('conv_blocked_nchw_out', [('x', (20, 23, 37))], ['y', 'z', 'w', 's'])
+class ConvBlockedNchwOut(nn.Module):
+    """Strided convs writing network outputs (NCHW) from blocked channels
+    (conv_blocked's NCHW output): 20 input channels (a partial block), 5x5
+    and 7x7, strides 2 and 3, 40 and 48 outputs (a partial block), widths
+    18, 13 and 19 (a tile of 16 pixels and a rest, or a rest only), relu6,
+    leaky relu, a fused residual; a sigmoid output keeps the NCHW kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(20, 40, 5, stride=2, padding=1)
+        self.c2 = nn.Conv2d(20, 32, 3, padding=1)
+        self.c3 = nn.Conv2d(32, 48, 7, stride=3, padding=3, bias=False)
+        self.c4 = nn.Conv2d(32, 32, 3, stride=2, padding=1)
+        self.c5 = nn.Conv2d(32, 16, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        a = F.relu(self.c2(x))
+        r = F.max_pool2d(a, 2, ceil_mode=True)
+        return (F.relu6(self.c1(x)), F.leaky_relu(self.c3(a), 0.1), F.relu(self.c4(a) + r),
+                torch.sigmoid(self.c5(a)))
+
+
 @model('conv_residual', [('x', (24, 13, 19))], ['y', 'e', 'f', 'g', 'z'])
 class ConvResidual(nn.Module):
     """act(conv(x) + r), which convc fuses into one conv: residual blocks on
