@@ -700,15 +700,16 @@ class Avgpool(nn.Module):
                 A(x, 3, 2, 1, True, False), A(x, 4, 3, 2, ceil_mode=True))
 
 
-@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f'])
+@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f', 's'])
 class GlobalAvgpool(nn.Module):
     def __init__(self):
         super().__init__()
         self.c = nn.Conv2d(6, 11, 3)
+        self.s = nn.Conv2d(6, 5, 3, stride=3)
 
     def forward(self, x):
         g = F.adaptive_avg_pool2d(self.c(x), 1)
-        return g, torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return g, torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), F.adaptive_avg_pool2d(self.s(x), 1)
 
 
 # --- upsample ---------------------------------------------------------------------
