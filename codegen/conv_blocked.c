@@ -47,7 +47,7 @@
  */
 #include "codegen/cg_internal.h"
 
-enum { MAX_LANES = 16, MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ROWS_PER_ITEM = 8, MIN_ITEMS = 16 };
+enum { MAX_LANES = 16, MAX_ACC = 32, MAX_STATIC_TILES = 48, MAX_KW = 16, ITEM_BYTES = 512 << 10, MIN_ITEMS = 4 };
 
 /* The register tile and the order of the work items. */
 typedef struct {
@@ -56,7 +56,7 @@ typedef struct {
                        stay in cache across the rows */
     int64_t icc;    /* input blocks per chunk: the chunk's weights stay in L1
                        while every tile of the row uses them */
-    int64_t rows;   /* output rows per item: 1, or up to ROWS_PER_ITEM when og_major */
+    int64_t rows;   /* output rows per item: 1, or more when og_major */
 } BlockedTile;
 
 /* The output pixels whose every tap lies inside the input row: [lo, hi). */
@@ -101,10 +101,19 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
     /* weights of the whole layer larger than about half of L2: item order by group */
     int64_t wbytes = ocb * vec * in->c * n->geom.kernel[0] * n->geom.kernel[1] * 4;
     bt.og_major = wbytes > (1 << 20);
-    /* rows per item: up to 8 while the layer keeps 16 items (8 per thread at 2) */
-    bt.rows = bt.og_major ? ROWS_PER_ITEM : 1;
-    while (bt.rows > 1 && ocb / bt.nb * ((o->h + bt.rows - 1) / bt.rows) < MIN_ITEMS)
-        bt.rows /= 2;
+    bt.rows = 1;
+    if (bt.og_major) {
+        /* as many rows as keep the item's partial sums within ITEM_BYTES (in
+           L2), in row blocks of about equal height; more blocks while the
+           layer has fewer than MIN_ITEMS items */
+        int64_t most = ITEM_BYTES / (o->w * bt.nb * vec * 4);
+        if (most < 1)
+            most = 1;
+        int64_t nrb = (o->h + most - 1) / most;
+        while (nrb < o->h && ocb / bt.nb * nrb < MIN_ITEMS)
+            nrb++;
+        bt.rows = (o->h + nrb - 1) / nrb;
+    }
     int64_t chunk_bytes = (int64_t)bt.nb * vec * vec * n->geom.kernel[0] * n->geom.kernel[1] * 4;
     bt.icc = (24 << 10) / chunk_bytes;
     if (bt.icc < 1)

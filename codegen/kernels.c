@@ -662,14 +662,23 @@ static void emit_adaptive_pool(CgKernel *k)
     cg_loop_end(g, &ow);
 }
 
-/* global average pool, one channel: y[c] = sum(x[c]) / (H*W) */
+/* global average pool, one channel: y[c] = sum(x[c]) / (H*W). The plane
+ * is summed a vector at a time into vec partial sums (lane i holds the
+ * elements i mod vec), which cg_hsum adds by a fixed tree, then the tail
+ * element by element: one dependent add per vector, not per element. */
 static void emit_global_avgpool(CgKernel *k)
 {
     Cg *g = k->g;
-    int64_t hw = k->in[0]->h * k->in[0]->w;
+    int64_t hw = k->in[0]->h * k->in[0]->w, nv = hw / g->vec;
     LLVMValueRef plane = cg_gep(g, k->x[0], cg_mul(g, k->r, cg_i64(g, hw)));
-    LLVMValueRef acc = cg_var(g, g->f32, cg_f32(g, 0.0));
-    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, hw), "i");
+    LLVMValueRef vacc = cg_var(g, g->vf, LLVMConstNull(g->vf));
+    CgLoop v = cg_loop(g, cg_i64(g, 0), cg_i64(g, nv), "v");
+    LLVMValueRef x = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, plane, cg_mul(g, v.iv, cg_i64(g, g->vec))), "");
+    LLVMSetAlignment(x, 4);
+    cg_set(g, vacc, LLVMBuildFAdd(g->b, cg_get(g, vacc), x, ""));
+    cg_loop_end(g, &v);
+    LLVMValueRef acc = cg_var(g, g->f32, cg_hsum(g, cg_get(g, vacc)));
+    CgLoop i = cg_loop(g, cg_i64(g, nv * g->vec), cg_i64(g, hw), "i");
     cg_set(g, acc, LLVMBuildFAdd(g->b, cg_get(g, acc), cg_load(g, plane, i.iv), ""));
     cg_loop_end(g, &i);
     cg_store(g, k->y, k->r, LLVMBuildFDiv(g->b, cg_get(g, acc), cg_f32(g, (double)hw), ""));

@@ -158,6 +158,19 @@ class Conv1x1Input(nn.Module):
         return self.c2(torch.tanh(self.c1(x)))
 
 
+@model('conv_blocked_rows', [('x', (464, 23, 97))], ['ya', 'yb'])
+class ConvBlockedRows(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(464, 64, 3, padding=6, dilation=6, bias=False)
+        self.b = nn.Conv2d(464, 48, (3, 5), padding=(1, 2))
+        self.ya = nn.Conv2d(64, 16, 1)
+        self.yb = nn.Conv2d(48, 16, 1)
+
+    def forward(self, x):
+        return self.ya(F.relu(self.a(x))), self.yb(self.b(x))
+
+
 @model('conv_blocked', [('x', (3, 19, 37))], ['y', 'z', 'n'])
 class ConvBlocked(nn.Module):
     """Convs between convs, so they run on blocked channels (nChw16c): a first
@@ -723,15 +736,16 @@ class Avgpool(nn.Module):
                 A(x, 3, 2, 1, True, False), A(x, 4, 3, 2, ceil_mode=True))
 
 
-@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f'])
+@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f', 's'])
 class GlobalAvgpool(nn.Module):
     def __init__(self):
         super().__init__()
         self.c = nn.Conv2d(6, 11, 3)
+        self.s = nn.Conv2d(6, 5, 3, stride=3)
 
     def forward(self, x):
         g = F.adaptive_avg_pool2d(self.c(x), 1)
-        return g, torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return g, torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), F.adaptive_avg_pool2d(self.s(x), 1)
 
 
 # --- upsample ---------------------------------------------------------------------
