@@ -736,7 +736,7 @@ class Avgpool(nn.Module):
                 A(x, 3, 2, 1, True, False), A(x, 4, 3, 2, ceil_mode=True))
 
 
-@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f', 's'])
+@model('global_avgpool', [('x', (6, 9, 7))], ['g', 'f', 'sp'])
 class GlobalAvgpool(nn.Module):
     def __init__(self):
         super().__init__()
