@@ -10,6 +10,11 @@
 // A model's input is its only input, shaped as the ONNX graph says (batch 1); timed runs use
 // uniform(-1, 1) values. Sessions are cached per (model, threads): intra-op threads T, one
 // inter-op thread, sequential execution, every graph optimisation (ORT's defaults otherwise).
+//
+// One-shot modes for bench/run.py's peak RSS measurement (the process's ru_maxrss is what
+// is measured, so these do nothing else and exit):
+//   node ort.js --once MODEL THREADS   create the session, run one inference, exit
+//   node ort.js --baseline             load onnxruntime-node, create no session, exit
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -83,18 +88,36 @@ async function release() {
 
 const ops = {version: async () => version(), time, run: runOnce, release};
 
-const rl = readline.createInterface({input: process.stdin});
-let queue = Promise.resolve();
-rl.on('line', (line) => {
-  queue = queue.then(async () => {
-    let reply;
-    try {
-      const req = JSON.parse(line);
-      if (!ops[req.op]) throw new Error('unknown op ' + req.op);
-      reply = await ops[req.op](req);
-    } catch (e) {
-      reply = {error: String(e && e.message || e)};
-    }
-    process.stdout.write(JSON.stringify(reply) + '\n');
+async function oneShot(argv) {
+  if (argv[0] === '--baseline')
+    return;
+  const s = await session(argv[1], Number(argv[2]));
+  await s.run(feeds(s));
+}
+
+if (process.argv[2] === '--once' || process.argv[2] === '--baseline') {
+  oneShot(process.argv.slice(2)).catch((e) => {
+    process.stderr.write('ort.js: ' + String(e && e.message || e) + '\n');
+    process.exit(1);
   });
-});
+} else {
+  serve();
+}
+
+function serve() {
+  const rl = readline.createInterface({input: process.stdin});
+  let queue = Promise.resolve();
+  rl.on('line', (line) => {
+    queue = queue.then(async () => {
+      let reply;
+      try {
+        const req = JSON.parse(line);
+        if (!ops[req.op]) throw new Error('unknown op ' + req.op);
+        reply = await ops[req.op](req);
+      } catch (e) {
+        reply = {error: String(e && e.message || e)};
+      }
+      process.stdout.write(JSON.stringify(reply) + '\n');
+    });
+  });
+}

@@ -2,7 +2,8 @@
 """convc against ONNX Runtime and PyTorch, timed in the same run on the same machine.
 
     /usr/bin/python3 bench/run.py [--build build] [--rounds 3] [--runs 3] [--threads 1,2]
-                                  [--nets unet,resnet18,...] [--markdown docs/benchmarks.md]
+                                  [--nets unet,resnet18,...] [--measure time,memory,compile]
+                                  [--markdown docs/benchmarks.md]
     /usr/bin/python3 bench/run.py --list
 
 `make bench` runs bench/setup.sh first (Debian's nodejs, npm and python3-onnx, and
@@ -27,6 +28,16 @@ until the other runtimes' processes have stopped using CPU (ONNX Runtime's
 workers spin for a while after a run, PyTorch's OpenMP threads briefly).
 The CPU time the other runtimes' processes used while one was timed is
 measured too and printed ("others ... ms CPU"); it should be about 0.
+
+Also measured, unless --measure leaves them out (e.g. `--nets unet --measure memory,compile`
+for a quick look at one network):
+- compile: the wall time of `convc NET.conv -o NET`, the median of COMPILES runs (and its
+  CPU time, user + system, from os.wait4);
+- memory: the peak RSS (ru_maxrss from wait4, in bench/maxrss.c) of a fresh process per runtime that loads
+  the bench's weights and runs one inference at the largest thread count: convc's executable,
+  `node bench/ort.js --once` and `bench/torch_time.py --once`; and, once per run, the RSS of
+  Node.js with onnxruntime-node loaded but no session (`--baseline`) and of Python with torch
+  imported, what those two carry before any model.
 
 Also measured: the FMA peak of the machine (bench/fma.c, built here with
 -march=native, at each thread count) and, for both UNets, every conv step's
@@ -64,6 +75,8 @@ for _i in range(1, 9):
     NETS['net%d' % _i] = ('examples/seed/net%d.conv' % _i, 'net%d' % _i, 'tutorial net%d' % _i)
 PROFILED = ('unet', 'unet_2015')  # their conv steps get a GFLOP/s and % of peak table
 SEED = 1
+COMPILES = 3  # a network's compile time is the median of this many compiles
+MEASURES = ('time', 'memory', 'compile')
 
 
 def log(msg):
@@ -102,6 +115,39 @@ def ort_server():
 def torch_server():
     """bench/torch_time.py, one process for the whole run."""
     return Server('pytorch', [sys.executable, os.path.join(BENCH, 'torch_time.py')])
+
+
+def run_child(argv):
+    """(wall s, CPU s of user + system) of argv run to completion (os.wait4's rusage); its
+    output is discarded, a failure stops the bench."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status):
+        sys.exit('bench: %s exited with %d: %s' % (' '.join(argv), os.waitstatus_to_exitcode(status),
+                                                   err.decode(errors='replace')))
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+def peak_rss(argv, tmp):
+    """Peak RSS in MB of argv run to completion: ru_maxrss from wait4 in bench/maxrss.c, which
+    runs it (a child of this process would start with this process's RSS: maxrss.c says why)."""
+    exe = os.path.join(tmp, 'maxrss')
+    if not os.path.exists(exe):
+        subprocess.run(['cc', '-O2', os.path.join(BENCH, 'maxrss.c'), '-o', exe], check=True)
+    r = subprocess.run([exe] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    m = re.search(r'^maxrss: kb=(\d+) status=(\d+)$', r.stdout, re.M)
+    if r.returncode or not m or m.group(2) != '0':
+        sys.exit('bench: %s failed: %s%s' % (' '.join(argv), r.stdout, r.stderr))
+    return int(m.group(1)) / 1024.0
+
+
+def baselines(tmp):
+    """Peak RSS in MB of the ONNX Runtime and PyTorch processes before they load any model."""
+    return {'ort': peak_rss(['node', os.path.join(BENCH, 'ort.js'), '--baseline'], tmp),
+            'pytorch': peak_rss([sys.executable, os.path.join(BENCH, 'torch_time.py'), '--baseline'], tmp)}
 
 
 def cpu_ns(servers):
@@ -182,7 +228,10 @@ class Net:
         self.weights = os.path.join(tmp, name + '.safetensors')
         save_safetensors(self.model.state_dict(), self.weights, drop_num_batches_tracked=True)
         self.exe = os.path.join(tmp, name)
-        subprocess.run([os.path.join(a.build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', self.exe], check=True)
+        argv = [os.path.join(a.build, 'bin', 'convc'), os.path.join(ROOT, conv), '-o', self.exe]
+        runs = [run_child(argv) for _ in range(COMPILES if 'compile' in a.measure else 1)]
+        self.compile_s = statistics.median(r[0] for r in runs)
+        self.compile_cpu = statistics.median(r[1] for r in runs)
         self.state = os.path.join(tmp, name + '.pt')
         torch.save(self.model.state_dict(), self.state)
         self.onnx = os.path.join(tmp, name + '.onnx')
@@ -206,6 +255,16 @@ class Net:
 
     def ort_ms(self, ort, threads, runs):
         return statistics.median(ort.ask(op='time', model=self.onnx, threads=threads, runs=runs)['times_ms'])
+
+    def peak_rss(self, threads, tmp):
+        """{runtime: peak RSS in MB} of a fresh process per runtime running one inference."""
+        t = str(threads)
+        out = self.exe + '.rss.npy'
+        return {'convc': peak_rss([self.exe, '--weights', self.weights, '--random-input', '2', '--threads', t,
+                                   '--output', out], tmp),
+                'ort': peak_rss(['node', os.path.join(BENCH, 'ort.js'), '--once', self.onnx, t], tmp),
+                'pytorch': peak_rss([sys.executable, os.path.join(BENCH, 'torch_time.py'), '--once', self.name,
+                                     NETS[self.name][1], str(SEED), self.state, t], tmp)}
 
 
 def exportable(model):
@@ -333,57 +392,95 @@ def versions(a, ort):
 
 # --- the report -------------------------------------------------------------------------------
 
-def write_markdown(path, a, info, peaks, rows, agree, profiles):
+def write_markdown(path, a, info, peaks, rows, agree, profiles, nets):
     threads = [int(s) for s in a.threads.split(',')]
     with open(path, 'w') as f:
         f.write('# Benchmarks\n\n')
-        f.write('Produced by `make bench` (`bench/run.py`): convc, ONNX Runtime and PyTorch timed in the same '
-                'run, batch 1, fp32, on the same weights (random, the same tensors for all three). Each runtime '
-                'does one warm-up and %d timed runs per round, %d rounds alternating the runtimes; a time is the '
-                'median of its round medians. ratio = that runtime\'s ms / convc ms (above 1: convc is faster).\n\n'
-                % (a.runs, a.rounds))
-        f.write('Each runtime runs in a process of its own (convc\'s executable, bench/ort.js, bench/torch_time.py; '
-                'the bench\'s own Python starts no PyTorch threads), and is timed only once the other runtimes\' '
-                'processes are idle (their CPU time stops growing: ONNX Runtime\'s workers spin for a while after '
-                'a run); while one runtime was timed, the others used at most %.1f ms of CPU in all.\n\n'
-                % max(r['others'] for r in rows))
-        if info['load'] > info['cpus'] * 0.5:
-            f.write('**These numbers come from a run on a loaded machine** (load average %.1f on %d CPUs when it '
-                    'started, %.1f at the end: other jobs were running), so they are noisy, and low for whichever '
-                    'runtime was unlucky (PyTorch\'s 2-thread times above all: its worker threads wait for '
-                    'each other at every op); rerun `make bench` on a quiet machine before drawing conclusions.\n\n'
-                    % (info['load'], info['cpus'], info['load_end']))
-        f.write('- Machine: %s, %s, %d CPUs, %s.\n' % (platform.machine(), info['cpu'], info['cpus'], info['flags']))
-        f.write('- convc: %s (`--kernels=auto`, `--target-cpu=native`).\n' % info['convc'])
-        f.write('- ONNX Runtime: %s (CPU execution provider, intra-op threads = T, sequential, all graph '
-                'optimisations); models from `torch.onnx.export` (opset 13, python3-onnx %s).\n'
-                % (info['ort'], info['onnx']))
-        f.write('- PyTorch: Debian\'s python3-torch %s, eval mode, no_grad.\n' % info['pytorch'])
-        f.write('- FMA peak (bench/fma.c, %s, best of short repetitions): %s.\n\n' % (
-            peaks[threads[0]][1], ', '.join('%.1f GFLOP/s at %d thread%s' % (peaks[t][0], t, 's' if t > 1 else '')
-                                           for t in threads)))
-        f.write('| network | threads | convc ms | convc GFLOP/s | ONNX Runtime ms | ratio | PyTorch ms | ratio |\n')
-        f.write('|---|---:|---:|---:|---:|---:|---:|---:|\n')
-        for r in rows:
-            f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n' % (
-                NETS[r['net']][2], r['threads'], r['convc'], r['gflops'], r['ort'], r['ort'] / r['convc'],
-                r['pytorch'], r['pytorch'] / r['convc']))
-        f.write('\nOutputs on one random input, max |y - PyTorch| / max(1, max |PyTorch|):\n\n')
-        f.write('| network | convc | ONNX Runtime |\n|---|---:|---:|\n')
-        for name, (c, o) in agree.items():
-            f.write('| %s | %.1e | %.1e |\n' % (name, c, o))
-        for name, per_t in profiles.items():
-            f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
-            f.write('% of peak is of the FMA peak above at the same thread count.\n\n')
-            f.write('| step | output | MACs |' + ''.join(' %dT ms | %dT GFLOP/s | %dT %% peak |' % (t, t, t)
-                                                       for t in threads) + '\n')
-            f.write('|---|---|---:|' + '---:|---:|---:|' * len(threads) + '\n')
-            for i, s in enumerate(per_t[threads[0]]):
-                f.write('| %s | %s | %d |' % (s['name'], 'x'.join(map(str, s['shape'][1:])), s['macs']))
-                for t in threads:
-                    u = per_t[t][i]
-                    f.write(' %.2f | %.1f | %.1f |' % (u['median_ms'], u['gflops'] or 0, u['peak_pct'] or 0))
-                f.write('\n')
+        if rows:
+            write_times(f, a, info, peaks, rows, agree, profiles, threads)
+        else:
+            f.write('Produced by `bench/run.py --measure %s` (no timing of the inferences).\n\n' % a.measure)
+            write_machine(f, info)
+        if 'compile' in a.measure or 'memory' in a.measure:
+            write_resources(f, a, info, nets, threads)
+
+
+def write_machine(f, info):
+    f.write('- Machine: %s, %s, %d CPUs, %s.\n' % (platform.machine(), info['cpu'], info['cpus'], info['flags']))
+    f.write('- convc: %s (`--kernels=auto`, `--target-cpu=native`).\n' % info['convc'])
+    f.write('- ONNX Runtime: %s (CPU execution provider, intra-op threads = T, sequential, all graph '
+            'optimisations); models from `torch.onnx.export` (opset 13, python3-onnx %s).\n'
+            % (info['ort'], info['onnx']))
+    f.write('- PyTorch: Debian\'s python3-torch %s, eval mode, no_grad.\n' % info['pytorch'])
+
+
+def write_times(f, a, info, peaks, rows, agree, profiles, threads):
+    f.write('Produced by `make bench` (`bench/run.py`): convc, ONNX Runtime and PyTorch timed in the same '
+            'run, batch 1, fp32, on the same weights (random, the same tensors for all three). Each runtime '
+            'does one warm-up and %d timed runs per round, %d rounds alternating the runtimes; a time is the '
+            'median of its round medians. ratio = that runtime\'s ms / convc ms (above 1: convc is faster).\n\n'
+            % (a.runs, a.rounds))
+    f.write('Each runtime runs in a process of its own (convc\'s executable, bench/ort.js, bench/torch_time.py; '
+            'the bench\'s own Python starts no PyTorch threads), and is timed only once the other runtimes\' '
+            'processes are idle (their CPU time stops growing: ONNX Runtime\'s workers spin for a while after '
+            'a run); while one runtime was timed, the others used at most %.1f ms of CPU in all.\n\n'
+            % max(r['others'] for r in rows))
+    if info['load'] > info['cpus'] * 0.5:
+        f.write('**These numbers come from a run on a loaded machine** (load average %.1f on %d CPUs when it '
+                'started, %.1f at the end: other jobs were running), so they are noisy, and low for whichever '
+                'runtime was unlucky (PyTorch\'s 2-thread times above all: its worker threads wait for '
+                'each other at every op); rerun `make bench` on a quiet machine before drawing conclusions.\n\n'
+                % (info['load'], info['cpus'], info['load_end']))
+    write_machine(f, info)
+    f.write('- FMA peak (bench/fma.c, %s, best of short repetitions): %s.\n\n' % (
+        peaks[threads[0]][1], ', '.join('%.1f GFLOP/s at %d thread%s' % (peaks[t][0], t, 's' if t > 1 else '')
+                                       for t in threads)))
+    f.write('| network | threads | convc ms | convc GFLOP/s | ONNX Runtime ms | ratio | PyTorch ms | ratio |\n')
+    f.write('|---|---:|---:|---:|---:|---:|---:|---:|\n')
+    for r in rows:
+        f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n' % (
+            NETS[r['net']][2], r['threads'], r['convc'], r['gflops'], r['ort'], r['ort'] / r['convc'],
+            r['pytorch'], r['pytorch'] / r['convc']))
+    f.write('\nOutputs on one random input, max |y - PyTorch| / max(1, max |PyTorch|):\n\n')
+    f.write('| network | convc | ONNX Runtime |\n|---|---:|---:|\n')
+    for name, (c, o) in agree.items():
+        f.write('| %s | %.1e | %.1e |\n' % (name, c, o))
+    for name, per_t in profiles.items():
+        f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
+        f.write('% of peak is of the FMA peak above at the same thread count.\n\n')
+        f.write('| step | output | MACs |' + ''.join(' %dT ms | %dT GFLOP/s | %dT %% peak |' % (t, t, t)
+                                                   for t in threads) + '\n')
+        f.write('|---|---|---:|' + '---:|---:|---:|' * len(threads) + '\n')
+        for i, s in enumerate(per_t[threads[0]]):
+            f.write('| %s | %s | %d |' % (s['name'], 'x'.join(map(str, s['shape'][1:])), s['macs']))
+            for t in threads:
+                u = per_t[t][i]
+                f.write(' %.2f | %.1f | %.1f |' % (u['median_ms'], u['gflops'] or 0, u['peak_pct'] or 0))
+            f.write('\n')
+
+
+def write_resources(f, a, info, nets, threads):
+    """The compile time and peak RSS table."""
+    mem, comp = 'memory' in a.measure, 'compile' in a.measure
+    f.write('\n## Compile time and memory\n\n')
+    if comp:
+        f.write('compile s: wall time of `convc NET.conv -o NET` (parse to linked executable), the median of %d '
+                'compiles; CPU s: its user + system time (above the wall time when LLVM works on several '
+                'threads).\n\n' % COMPILES)
+    if mem:
+        f.write('Peak RSS (ru_maxrss from `wait4`, in bench/maxrss.c, which runs the command) of a fresh process per runtime that loads the '
+                'weights (and, for ONNX Runtime, creates the session) and runs one inference, batch 1, %d '
+                'thread%s: convc\'s executable; `node bench/ort.js --once` (of which Node.js with '
+                'onnxruntime-node loaded but no session is %.0f MB); `bench/torch_time.py --once` (of which '
+                'Python with torch imported is %.0f MB).\n\n'
+                % (threads[-1], 's' if threads[-1] > 1 else '', info['base']['ort'], info['base']['pytorch']))
+    head = ['network'] + (['compile s', 'CPU s'] if comp else []) + \
+        (['convc MB', 'ONNX Runtime MB', 'PyTorch MB'] if mem else [])
+    f.write('| ' + ' | '.join(head) + ' |\n|---|' + '---:|' * (len(head) - 1) + '\n')
+    for n in nets:
+        cells = [NETS[n['name']][2]] + (['%.2f' % n['compile_s'], '%.2f' % n['compile_cpu']] if comp else []) + \
+            (['%.0f' % n['rss'][k] for k in ('convc', 'ort', 'pytorch')] if mem else [])
+        f.write('| ' + ' | '.join(cells) + ' |\n')
 
 
 def main():
@@ -393,6 +490,8 @@ def main():
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--nets', default=','.join(NETS))
+    ap.add_argument('--measure', default=','.join(MEASURES),
+                    help='what to measure, a subset of %s (default: all)' % ','.join(MEASURES))
     ap.add_argument('--markdown', help='also write the results to this file')
     ap.add_argument('--list', action='store_true', help='print name, .conv file and model of every network')
     a = ap.parse_args()
@@ -401,6 +500,12 @@ def main():
             print(name, conv, model)
         return
     threads = [int(s) for s in a.threads.split(',')]
+    for m in a.measure.split(','):
+        if m not in MEASURES:
+            sys.exit('bench: --measure: unknown %r (known: %s)' % (m, ', '.join(MEASURES)))
+    for name in a.nets.split(','):
+        if name not in NETS:
+            sys.exit('bench: --nets: unknown network %r (bench/run.py --list names them)' % name)
     import torch
     torch.set_num_threads(1)  # no OpenMP workers here: PyTorch is timed in bench/torch_time.py
     info = {'cpu': cpu_name(), 'cpus': os.cpu_count(), 'flags': cpu_flags(), 'load': load_average()}
@@ -408,29 +513,31 @@ def main():
     info.update(versions(a, rt.ort))
     for k in ('cpu', 'flags', 'convc', 'ort', 'pytorch', 'onnx'):
         print('%-8s %s' % (k, info[k]), flush=True)
-    rows, agree, profiles = [], {}, {}
+    rows, agree, profiles, nets = [], {}, {}, []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        peaks = {t: fma_peak(t, tmp) for t in threads}
-        for t in threads:
+        if 'memory' in a.measure:
+            info['base'] = baselines(tmp)
+            print('baseline  node + onnxruntime-node %.0f MB, python + torch %.0f MB peak RSS'
+                  % (info['base']['ort'], info['base']['pytorch']), flush=True)
+        peaks = {t: fma_peak(t, tmp) for t in threads} if 'time' in a.measure else {}
+        for t in peaks:
             print('fma peak  threads=%d  %.1f GFLOP/s (%s)' % (t, peaks[t][0], peaks[t][1]), flush=True)
         for name in a.nets.split(','):
+            wait_idle(rt.servers)  # the compile is timed too
             net = Net(name, a, tmp)
             agree[name] = agreement(net, rt.ort, tmp)
             print('%-14s agree: convc %.1e  onnxruntime %.1e' % ((name,) + agree[name]), flush=True)
-            rt.torch.ask(op='load', name=name, model=NETS[name][1], seed=SEED, state=net.state)
-            for t in threads:
-                rt.others_ms, rt.others_who = 0.0, ''
-                r = dict(time_net(net, rt, t, peaks[t][0], a), net=name, threads=t)
-                if r['steps'] is not None:
-                    profiles.setdefault(name, {})[t] = r['steps']
-                r['gflops'] = 2 * net_macs(net) / r['convc'] / 1e6
-                r['others'] = rt.others_ms
-                rows.append(r)
-                print('%-14s threads=%d  convc %9.2f ms  onnxruntime %9.2f ms (%.2f)  pytorch %9.2f ms (%.2f)'
-                      '  others <= %.1f ms CPU %s' % (name, t, r['convc'], r['ort'], r['ort'] / r['convc'], r['pytorch'],
-                                                     r['pytorch'] / r['convc'], rt.others_ms, rt.others_who),
-                      flush=True)
+            res = {'name': name, 'compile_s': net.compile_s, 'compile_cpu': net.compile_cpu}
+            if 'compile' in a.measure:
+                print('%-14s compile %.2f s wall, %.2f s CPU' % (name, net.compile_s, net.compile_cpu), flush=True)
+            if 'memory' in a.measure:
+                res['rss'] = net.peak_rss(threads[-1], tmp)
+                print('%-14s peak RSS at %d threads: convc %.0f MB  onnxruntime %.0f MB  pytorch %.0f MB'
+                      % ((name, threads[-1]) + tuple(res['rss'][k] for k in ('convc', 'ort', 'pytorch'))), flush=True)
+            nets.append(res)
+            if 'time' in a.measure:
+                time_all(net, rt, threads, peaks, a, rows, profiles)
             rt.ort.ask(op='release')
             rt.torch.ask(op='release')
     rt.close()
@@ -438,7 +545,24 @@ def main():
         time.perf_counter() - started, ', '.join('%s %.0f s' % kv for kv in sorted(rt.spent.items()))))
     info['load_end'] = load_average()
     if a.markdown:
-        write_markdown(a.markdown, a, info, peaks, rows, agree, profiles)
+        write_markdown(a.markdown, a, info, peaks, rows, agree, profiles, nets)
+
+
+def time_all(net, rt, threads, peaks, a, rows, profiles):
+    """Times net at every thread count: a row each in rows, the profiled conv steps in profiles."""
+    rt.torch.ask(op='load', name=net.name, model=NETS[net.name][1], seed=SEED, state=net.state)
+    for t in threads:
+        rt.others_ms, rt.others_who = 0.0, ''
+        r = dict(time_net(net, rt, t, peaks[t][0], a), net=net.name, threads=t)
+        if r['steps'] is not None:
+            profiles.setdefault(net.name, {})[t] = r['steps']
+        r['gflops'] = 2 * net_macs(net) / r['convc'] / 1e6
+        r['others'] = rt.others_ms
+        rows.append(r)
+        print('%-14s threads=%d  convc %9.2f ms  onnxruntime %9.2f ms (%.2f)  pytorch %9.2f ms (%.2f)'
+              '  others <= %.1f ms CPU %s' % (net.name, t, r['convc'], r['ort'], r['ort'] / r['convc'], r['pytorch'],
+                                             r['pytorch'] / r['convc'], rt.others_ms, rt.others_who),
+              flush=True)
 
 
 def net_macs(net):

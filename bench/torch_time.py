@@ -15,6 +15,11 @@ One JSON request per line, one JSON reply per line:
   {"op": "time", "name": N, "threads": T, "runs": R}    -> {"times_ms": [...]} (after one warm-up run)
   {"op": "release"}                                     -> {}: drops every loaded model
 Timed runs: eval mode, no_grad, torch.set_num_threads(T), batch 1, an input of uniform(-1, 1).
+
+One-shot modes for bench/run.py's peak RSS measurement (the process's ru_maxrss is what is
+measured, so these do nothing else and exit):
+  torch_time.py --once NAME MODEL SEED STATE THREADS   load as "load" does, run one inference
+  torch_time.py --baseline                             import torch, build nothing
 """
 import json
 import os
@@ -65,7 +70,20 @@ def release(req):
 OPS = {'version': version, 'load': load, 'time': time_runs, 'release': release}
 
 
+def one_shot(argv):
+    if argv[0] == '--baseline':
+        return
+    name, model, seed, state, threads = argv[1:6]
+    load({'name': name, 'model': model, 'seed': int(seed), 'state': state})
+    module, shape = models[name]
+    torch.set_num_threads(int(threads))
+    with torch.no_grad():
+        module(torch.rand(shape) * 2 - 1)
+
+
 def main():
+    if len(sys.argv) > 1:
+        return one_shot(sys.argv[1:])
     torch.set_num_threads(1)
     for line in sys.stdin:
         try:

@@ -11,7 +11,11 @@
  * and a larger rounding error (docs/design.md has the measured error).
  *
  * U = G g G^T is the weight transform, computed once at load time (the
- * prepare step PREPARE_WINOGRAD_WEIGHTS) as [sub-block][36][Cin][j]. Per
+ * prepare step PREPARE_WINOGRAD_WEIGHTS) as [sub-block][36][Cin][j]; where
+ * the map is a single unit of tiles (per_run: each U value is used once per
+ * sample, UNet's 16 x 16 and 32 x 32 layers) only half of it, T = G g
+ * ([sub-block][Cin][18][j], half U's size) is kept, and the kernel finishes
+ * U = T G^T per run into its workspace, 64 input channels at a time. Per
  * run, one work item runs units in turn, each a block of tiles x a block of
  * output channels: input transform into V, 36 independent GEMMs
  * M[p] = V[p] U[p] with a register tile summed over the input channels in
@@ -41,7 +45,7 @@
 
 #include "codegen/cg_internal.h"
 
-enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA };
+enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA, HALF = ALPHA * 3 };
 
 /* How a node's tiles and output channels are split (a function of the IR
  * only, so applies, work, scratch, the prepare step and emit agree). Two
@@ -58,12 +62,17 @@ typedef struct {
     int64_t nsub;       /* sub-blocks of j output channels (the last one zero-padded) */
     int64_t sub_per_item, row_blocks, co_blocks;
     int64_t items, units_per_item; /* units (row block x channel block) run in turn by one item */
+    int per_run;        /* chan, one row block: U computed per run (below) */
 } WinoPlan;
 
 /* Work items per sample: units of one item run one after the other in the
  * item's workspace slice, so the workspace is at most this many slices
  * (fewer for the channel-vectorised plan, whose slices are larger). */
 enum { MAX_ITEMS = 16, MAX_CHAN_ITEMS = 8 };
+
+/* per_run: input channels of one chunk of U computed in the kernel
+ * (36 x 64 x 64 floats = 576 KiB for 64 output channels: within L2) */
+enum { U_CHUNK = 64 };
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -147,6 +156,7 @@ static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
                 break;
         }
     split_units(&P, MAX_CHAN_ITEMS);
+    P.per_run = P.row_blocks == 1;
     return P;
 }
 
@@ -169,10 +179,13 @@ static int64_t v_channels(const IrModule *m, const IrNode *n, const WinoPlan *P)
 }
 
 /* Floats of one item's workspace: V [36][Cin][ntp] and M [36][sub_per_item * j][ntp]
- * (chan: V [36][ntp][Cin] and M [36][ntp][sub_per_item * j]). */
+ * (chan: V [36][ntp][Cin] and M [36][ntp][sub_per_item * j]; per_run: then U of one
+ * sub-block, [36][Cin][j]). */
 static int64_t slice_floats(const IrModule *m, const IrNode *n, const WinoPlan *P)
 {
-    return (int64_t)NP * (v_channels(m, n, P) + P->sub_per_item * P->j) * P->ntp;
+    int64_t cin = m->tensors[n->in[0]].c;
+    int64_t u = P->per_run ? (int64_t)NP * (cin < U_CHUNK ? cin : U_CHUNK) * P->j : 0;
+    return (int64_t)NP * (v_channels(m, n, P) + P->sub_per_item * P->j) * P->ntp + u;
 }
 
 /* The cost model (--winograd=auto): Winograd does 4x fewer
@@ -270,52 +283,82 @@ static const double G[ALPHA][3] = {
     {0, 0, 1},
 };
 
-/* u = G w G^T in double for one 3x3 kernel w (9 floats at src), rounded
- * once to float and stored at dst[p * stride], p = 6 * row + column. */
-static void weight_transform(Cg *g, LLVMValueRef src, LLVMValueRef dst, int64_t stride)
+/* t = G w for one 3x3 kernel w (row-major), of values of type ty (w already of that type) */
+static void g_rows(Cg *g, LLVMTypeRef ty, LLVMValueRef w[9], LLVMValueRef t[ALPHA][3])
 {
-    LLVMValueRef w[9], t[ALPHA][3];
-    for (int i = 0; i < 9; i++)
-        w[i] = LLVMBuildFPExt(g->b, cg_load(g, src, cg_i64(g, i)), g->f64, "");
     for (int a = 0; a < ALPHA; a++)
         for (int c = 0; c < 3; c++) {
-            t[a][c] = LLVMConstReal(g->f64, 0);
+            t[a][c] = LLVMConstNull(ty);
             for (int b = 0; b < 3; b++)
                 if (G[a][b] != 0)
                     t[a][c] = cfma(g, G[a][b], w[b * 3 + c], t[a][c]);
         }
+}
+
+/* u[p] = (t G^T)[p], p = 6 * row + column */
+static void g_cols(Cg *g, LLVMTypeRef ty, LLVMValueRef t[ALPHA][3], LLVMValueRef u[NP])
+{
     for (int a = 0; a < ALPHA; a++)
         for (int d = 0; d < ALPHA; d++) {
-            LLVMValueRef u = LLVMConstReal(g->f64, 0);
+            u[a * ALPHA + d] = LLVMConstNull(ty);
             for (int c = 0; c < 3; c++)
                 if (G[d][c] != 0)
-                    u = cfma(g, G[d][c], t[a][c], u);
-            cg_store(g, dst, cg_i64(g, (a * ALPHA + d) * stride), LLVMBuildFPTrunc(g->b, u, g->f32, ""));
+                    u[a * ALPHA + d] = cfma(g, G[d][c], t[a][c], u[a * ALPHA + d]);
         }
 }
 
-/* U for sub-block sb of j output channels, [36][Cin][j] at dst (zero for
- * the padding channels of the last sub-block). Loops, not unrolled: the
- * transform is about 100 operations, and j is up to 24. */
+/* G w of one 3x3 kernel (9 floats at src) in double: t */
+static void load_g_rows(Cg *g, LLVMValueRef src, LLVMValueRef t[ALPHA][3])
+{
+    LLVMValueRef w[9];
+    for (int i = 0; i < 9; i++)
+        w[i] = LLVMBuildFPExt(g->b, cg_load(g, src, cg_i64(g, i)), g->f64, "");
+    g_rows(g, g->f64, w, t);
+}
+
+/* u = G w G^T in double for one 3x3 kernel w (9 floats at src), rounded
+ * once to float and stored at dst[p * stride], p = 6 * row + column. */
+static void weight_transform(Cg *g, LLVMValueRef src, LLVMValueRef dst, int64_t stride)
+{
+    LLVMValueRef t[ALPHA][3], u[NP];
+    load_g_rows(g, src, t);
+    g_cols(g, g->f64, t, u);
+    for (int p = 0; p < NP; p++)
+        cg_store(g, dst, cg_i64(g, p * stride), LLVMBuildFPTrunc(g->b, u[p], g->f32, ""));
+}
+
+/* U for sub-block sb of j output channels, [36][Cin][j] at dst (per_run:
+ * only T = G w, in double rounded to float, as [Cin][18][j], from which the
+ * kernel loads the 18 values of 16 output channels as vectors and finishes
+ * U = T G^T); zero for the padding channels of the last sub-block. Loops,
+ * not unrolled: the transform is about 100 operations, and j is up to 24. */
 static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const WinoPlan *P,
                               LLVMValueRef w, LLVMValueRef dst, LLVMValueRef sb)
 {
     int64_t cin = m->tensors[n->in[0]].c, cout = m->tensors[n->out].c;
+    int64_t values = P->per_run ? HALF : NP, stride = P->per_run ? P->j : cin * P->j;
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin), "wic");
     CgLoop j = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->j), "wj");
     LLVMValueRef oc = cg_add(g, cg_mul(g, sb, cg_i64(g, P->j)), j.iv);
-    LLVMValueRef at = cg_gep(g, dst, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, P->j)), j.iv));
+    LLVMValueRef at = cg_gep(g, dst, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, P->per_run ? HALF * P->j : P->j)), j.iv));
     LLVMBasicBlockRef pad = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pad");
     LLVMBasicBlockRef real = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "real");
     LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "wend");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, oc, cg_i64(g, cout), ""), real, pad);
     LLVMPositionBuilderAtEnd(g->b, real);
-    weight_transform(g, cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, cin)), ic.iv), cg_i64(g, 9))),
-                     at, cin * P->j);
+    LLVMValueRef src = cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, cin)), ic.iv), cg_i64(g, 9)));
+    if (P->per_run) {
+        LLVMValueRef t[ALPHA][3];
+        load_g_rows(g, src, t);
+        for (int a = 0; a < HALF; a++)
+            cg_store(g, at, cg_i64(g, a * stride), LLVMBuildFPTrunc(g->b, t[a / 3][a % 3], g->f32, ""));
+    } else {
+        weight_transform(g, src, at, stride);
+    }
     LLVMBuildBr(g->b, merge);
     LLVMPositionBuilderAtEnd(g->b, pad);
-    for (int p = 0; p < NP; p++)
-        cg_store(g, at, cg_i64(g, p * cin * P->j), cg_f32(g, 0));
+    for (int p = 0; p < values; p++)
+        cg_store(g, at, cg_i64(g, p * stride), cg_f32(g, 0));
     LLVMBuildBr(g->b, merge);
     LLVMPositionBuilderAtEnd(g->b, merge);
     cg_loop_end(g, &j);
@@ -399,7 +442,7 @@ typedef struct {
     CgKernel *k;
     WinoPlan P;
     int64_t cin, cout, ih, iw, oh, ow, pt, pl;
-    LLVMValueRef v, mbuf, u;   /* the item's V and M, the whole U */
+    LLVMValueRef v, mbuf, u;   /* the item's V and M, the whole U (per_run: the item's U of one sub-block) */
     int64_t cbp;               /* channels of M: sub_per_item * j */
     int in_blocked, out_blocked; /* nChw16c (else NCHW) */
     LLVMValueRef th0;          /* tiles: first tile row of the unit */
@@ -706,19 +749,33 @@ static void chan_input(Wino *W, LLVMValueRef t, LLVMValueRef cb)
 }
 
 /* M[p][t0 + i][16 (s jb + b) ..] for i < tr, b < jb: sum over ic of
- * V[p][t0 + i][ic] (broadcast) x U[sb0 + s][p][ic][16 b ..], in registers */
-static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef t0)
+ * V[p][t0 + i][ic] (broadcast) x U[sb0 + s][p][ic][16 b ..], in registers.
+ * per_run: over the input channels [ic0, ic0 + icn) of the U chunk in the
+ * slice, [36][icn][j], continuing M's sums unless first (the same FMAs in
+ * the same order as one pass over every input channel). */
+static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef t0, LLVMValueRef ic0,
+                           LLVMValueRef icn, LLVMValueRef first)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
     int tr = P->tr, jb = P->jb;
-    LLVMValueRef acc[24], uv[4];
-    for (int i = 0; i < tr * jb; i++)
-        acc[i] = cg_var(g, g->vf, LLVMConstNull(g->vf));
-    LLVMValueRef vbase = cg_gep(g, W->v, cg_mul(g, cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), t0), cg_i64(g, W->cinp)));
-    LLVMValueRef sb = cg_add(g, W->sb0, s);
-    LLVMValueRef ubase = cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, sb, cg_i64(g, NP)), p), cg_i64(g, W->cin * P->j)));
-    CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "cic");
+    LLVMValueRef acc[24], uv[4], mrow[24];
+    for (int i = 0; i < tr; i++) {
+        LLVMValueRef row = cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), cg_add(g, t0, cg_i64(g, i)));
+        mrow[i] = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, P->j))));
+        for (int b = 0; b < jb; b++) {
+            LLVMValueRef init = LLVMConstNull(g->vf);
+            if (P->per_run)
+                init = LLVMBuildSelect(g->b, first, init, load_vec(g, cg_gep(g, mrow[i], cg_i64(g, b * LANES)), 4), "");
+            acc[i * jb + b] = cg_var(g, g->vf, init);
+        }
+    }
+    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), t0),
+                                                       cg_i64(g, W->cinp)), ic0));
+    LLVMValueRef ubase = P->per_run ? cg_gep(g, W->u, cg_mul(g, p, cg_mul(g, icn, cg_i64(g, P->j))))
+                                    : cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, W->sb0, s), cg_i64(g, NP)), p),
+                                                             cg_i64(g, W->cin * P->j)));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), icn, "cic");
     LLVMValueRef urow = cg_gep(g, ubase, cg_mul(g, ic.iv, cg_i64(g, P->j)));
     for (int b = 0; b < jb; b++)
         uv[b] = load_vec(g, cg_gep(g, urow, cg_i64(g, b * LANES)), 4);
@@ -728,12 +785,9 @@ static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef
             cg_set(g, acc[i * jb + b], cg_fmuladd(g, x, uv[b], cg_get(g, acc[i * jb + b])));
     }
     cg_loop_end_rolled(g, &ic);
-    for (int i = 0; i < tr; i++) {
-        LLVMValueRef row = cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), cg_add(g, t0, cg_i64(g, i)));
-        LLVMValueRef mrow = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, P->j))));
+    for (int i = 0; i < tr; i++)
         for (int b = 0; b < jb; b++)
-            store_vec(g, cg_get(g, acc[i * jb + b]), cg_gep(g, mrow, cg_i64(g, b * LANES)), 4);
-    }
+            store_vec(g, cg_get(g, acc[i * jb + b]), cg_gep(g, mrow[i], cg_i64(g, b * LANES)), 4);
 }
 
 /* p outermost: V[p] of the unit (ntp x Cin) stays in L2 while every
@@ -745,10 +799,49 @@ static void chan_gemm(Wino *W, LLVMValueRef nsb)
     CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "cp");
     CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "csb");
     CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "ctiles");
-    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)));
+    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), cg_i64(g, 0), cg_i64(g, W->cin),
+                   LLVMConstInt(g->i1, 1, 0));
     cg_loop_end(g, &t);
     cg_loop_end(g, &s);
     cg_loop_end(g, &p);
+}
+
+/* per_run: for each sub-block of the unit and each chunk of U_CHUNK input
+ * channels, U of the chunk into the item's slice, [36][chunk][j] (the 9
+ * taps of 16 output channels loaded as vectors from K and transformed as
+ * the prepare step would, the same double operations per lane), then the
+ * chunk's part of the 36 GEMMs: the chunk's U stays in L2 between the two. */
+static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
+{
+    Cg *g = W->k->g;
+    const WinoPlan *P = &W->P;
+    CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "usb");
+    LLVMValueRef kb = cg_gep(g, W->k->p[0], cg_mul(g, cg_add(g, W->sb0, s.iv), cg_i64(g, W->cin * HALF * P->j)));
+    CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(W->cin, U_CHUNK)), "uchunk");
+    LLVMValueRef ic0 = cg_mul(g, c.iv, cg_i64(g, U_CHUNK));
+    LLVMValueRef icn = min_i64(g, cg_i64(g, U_CHUNK), cg_sub(g, cg_i64(g, W->cin), ic0));
+    CgLoop ic = cg_loop(g, cg_i64(g, 0), icn, "uic");
+    CgLoop b = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->jb), "ub");
+    LLVMValueRef col = cg_mul(g, b.iv, cg_i64(g, LANES));
+    LLVMValueRef krow = cg_gep(g, kb, cg_add(g, cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, HALF * P->j)), col));
+    LLVMValueRef half[ALPHA][3], u[NP];
+    for (int a = 0; a < HALF; a++)
+        half[a / 3][a % 3] = load_vec(g, cg_gep(g, krow, cg_i64(g, a * P->j)), 4);
+    g_cols(g, g->vf, half, u);
+    for (int p = 0; p < NP; p++) {
+        LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, cg_i64(g, p), icn), ic.iv), cg_i64(g, P->j)), col);
+        store_vec(g, u[p], cg_gep(g, W->u, at), 4);
+    }
+    cg_loop_end_rolled(g, &b);
+    cg_loop_end_rolled(g, &ic);
+    LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, c.iv, cg_i64(g, 0), "");
+    CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "up");
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "utiles");
+    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), ic0, icn, first);
+    cg_loop_end(g, &t);
+    cg_loop_end(g, &p);
+    cg_loop_end(g, &c);
+    cg_loop_end(g, &s);
 }
 
 /* Output block sb0 * jb + b, tile t: A^T M A + bias, activation, the
@@ -802,7 +895,10 @@ static void chan_unit(Wino *W, LLVMValueRef rb, LLVMValueRef sb0, LLVMValueRef n
     W->nt = min_i64(g, cg_i64(g, P->ntp), cg_sub(g, cg_i64(g, P->th * P->tw), W->t0));
     W->sb0 = sb0;
     loop2(W, cg_i64(g, P->ntp), cg_i64(g, W->cinp / LANES), chan_input);
-    chan_gemm(W, nsb);
+    if (P->per_run)
+        chan_gemm_per_run(W, nsb);
+    else
+        chan_gemm(W, nsb);
     LLVMValueRef blocks = min_i64(g, cg_mul(g, nsb, cg_i64(g, P->jb)),
                                   cg_sub(g, cg_i64(g, ceil_div(W->cout, LANES)), cg_mul(g, sb0, cg_i64(g, P->jb))));
     loop2(W, W->nt, blocks, chan_output);
@@ -850,7 +946,7 @@ static void emit_winograd(CgKernel *k)
     W.v = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, slice_floats(m, n, P))));
     W.cinp = v_channels(m, n, P);
     W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.cinp * P->ntp));
-    W.u = k->p[0];
+    W.u = P->per_run ? cg_gep(g, W.mbuf, cg_i64(g, (int64_t)NP * P->ntp * W.cbp)) : k->p[0];
     LLVMValueRef first = cg_mul(g, k->r, cg_i64(g, P->units_per_item));
     LLVMValueRef count = min_i64(g, cg_i64(g, P->units_per_item), cg_sub(g, cg_i64(g, P->row_blocks * P->co_blocks), first));
     CgLoop u = cg_loop(g, cg_i64(g, 0), count, "unit");
@@ -866,11 +962,12 @@ static int64_t wino_scratch(const CgTarget *t, const IrModule *m, const IrNode *
 }
 
 /* The node reads U, a derived parameter [nsub][36][Cin][j] that the prepare
- * step PREPARE_WINOGRAD_WEIGHTS writes from its weight at load time. */
+ * step PREPARE_WINOGRAD_WEIGHTS writes from its weight at load time (per_run:
+ * K [nsub][Cin][9][j], the weights reordered, a quarter of U's size). */
 static void wino_prepare(const CgTarget *t, IrModule *m, int i)
 {
     WinoPlan P = wino_plan(m, &m->nodes[i]);
-    int64_t dims[1] = {P.nsub * NP * m->tensors[m->nodes[i].in[0]].c * P.j};
+    int64_t dims[1] = {P.nsub * (P.per_run ? HALF : NP) * m->tensors[m->nodes[i].in[0]].c * P.j};
     const char *name = ir_strcat(m->params[m->nodes[i].weight].name, "", ".winograd");
     int u = ir_add_derived(m, name, 1, dims);
     IrPrepare *s = ir_add_prepare(m, PREPARE_WINOGRAD_WEIGHTS, name, i);
@@ -895,8 +992,9 @@ static void weights_body(CgPrepare *k)
     Cg *g = k->g;
     const IrNode *n = &g->m->nodes[k->p->node];
     WinoPlan P = wino_plan(g->m, n);
-    int64_t block = (int64_t)NP * g->m->tensors[n->in[0]].c * P.j;
-    emit_weight_block(g, g->m, n, &P, k->param[1], cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, block))), k->r);
+    int64_t block = (int64_t)(P.per_run ? HALF : NP) * g->m->tensors[n->in[0]].c * P.j;
+    LLVMValueRef dst = cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, block)));
+    emit_weight_block(g, g->m, n, &P, k->param[1], dst, k->r);
 }
 
 const CgPrepareLowering cg_prepare_winograd_weights = {.work = weights_work, .emit = weights_body};

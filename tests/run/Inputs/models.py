@@ -2044,3 +2044,21 @@ class ConvWinogradBlocked(nn.Module):
         y = self.d(y)
         y = F.relu6(self.e(y))
         return self.f(y)
+
+
+@model('conv_winograd_per_run', [('x', (80, 9, 11))], ['y'])
+class ConvWinogradPerRun(nn.Module):
+    """3x3 convs between nChw16c tensors on one unit of tiles (9 x 11: 9
+    tiles), whose U Winograd's kernel finishes per run from G w, in chunks
+    of 64 input channels: 80 -> 150 -> 70 (chunks of 64 + 16 and 64 + 64 +
+    22, a padded last sub-block of output channels); the 1x1 conv c keeps
+    b's output nChw16c."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(80, 150, 3, padding=1)
+        self.b = nn.Conv2d(150, 70, 3, padding=1)
+        self.c = nn.Conv2d(70, 16, 1)
+
+    def forward(self, x):
+        return self.c(self.b(F.relu(self.a(x))))
