@@ -14,22 +14,38 @@
  * to run; what an item computes does not. With T = 1 nothing is created and
  * kernels run inline.
  *
+ * The barrier counts items, not threads: rt_pool_run() returns when the job's
+ * `done` count reaches its total, so a worker that is asleep, or wakes up
+ * late, never holds up a step it took no part in. A claim is a
+ * compare-and-swap on one word holding the job's generation and its next
+ * item, so a late worker can only claim items of the job that is current;
+ * jobs alternate between two slots, so the slot a late worker may still be
+ * reading is not the one being written (work() says why what it read is
+ * then never used). Before, the caller waited for every worker to leave the
+ * job: a worker asleep between runs made the first step of every run wait
+ * for its wake-up (0.3-0.6 ms on the 2-core machines, 5x net3's input
+ * reorder at 2 threads), and the --profile FMA probe measured one thread's
+ * peak as both threads'. tests/runtime/pool-stress.test runs thousands of
+ * small jobs with sleeps between them, also under ThreadSanitizer.
+ *
  * Hand-off: a network runs one job per step, back to back, so a worker that
- * finished a job first spins for up to SPIN_SECONDS on the job counter
- * (`generation`) before it sleeps on a condition variable, and the calling
- * thread spins as long on the count of busy workers (`pending`) before it
- * sleeps. A sleeping thread costs a futex wake-up per step; a spinning one
- * sees the next job within a microsecond. The spin calls sched_yield(), not
- * a pause: when the machine has more runnable threads than cores, the two
- * threads of a pool often share one core, and a thread that spins without
- * yielding keeps the one it waits for off that core (measured on a 2-core
- * machine under load: a pause loop of 5 us made a 200-step network 3-10x
- * slower, a pause loop of 50 us 60x; the yielding spin made it faster than
- * sleeping at once). Both sleep after the spin, so an idle pool (between
- * runs, or the program at rest) does not burn a core. The mutex only guards
- * sleeping: `sleepers` counts workers on `start`, so a job is broadcast only
- * when someone sleeps; the last worker to finish signals `done` under the
- * mutex, under which the caller re-checks `pending` before it waits.
+ * finished a job first spins for up to SPIN_SECONDS on the claim word before
+ * it sleeps on a condition variable, and the calling thread spins as long on
+ * the job's `done` count before it sleeps. A sleeping thread costs a futex
+ * wake-up per step; a spinning one sees the next job within a microsecond
+ * (spinning for 2 ms instead of 50 us made net3 at 2 threads slower, not
+ * faster: medians of 4.1-4.6 ms against 3.3-4.3). The spin calls
+ * sched_yield(), not a pause: when the machine has more runnable threads
+ * than cores, the two threads of a pool often share one core, and a thread
+ * that spins without yielding keeps the one it waits for off that core
+ * (measured on a 2-core machine under load: a pause loop of 5 us made a
+ * 200-step network 3-10x slower, a pause loop of 50 us 60x; the yielding
+ * spin made it faster than sleeping at once). Both sleep after the spin, so
+ * an idle pool (between runs, or the program at rest) does not burn a core.
+ * The mutex only guards sleeping: `sleepers` counts workers on `start`, so a
+ * job is broadcast only when someone sleeps; whoever finishes the job's last
+ * item signals `done` under the mutex, under which the caller re-checks the
+ * count before it waits.
  */
 #define _POSIX_C_SOURCE 200809L /* POSIX.1-2008, whatever flags the compiler gets */
 #include <pthread.h>
@@ -43,36 +59,79 @@
 enum { SHARES_PER_THREAD = 2, SPINS_PER_CLOCK = 16 };
 #define SPIN_SECONDS 50e-6
 
+/* The claim word: the job's generation in the high half, the first item not
+ * claimed yet in the low half. A claim is a compare-and-swap on the whole
+ * word, so it can only take items of the job its thread read. */
+#define ITEM_BITS 32
+#define ITEM_MASK ((UINT64_C(1) << ITEM_BITS) - 1)
+#define WORD(gen, item) ((uint64_t)(gen) << ITEM_BITS | (uint64_t)(item))
+#define WORD_GEN(w) ((uint32_t)((w) >> ITEM_BITS))
+#define WORD_ITEM(w) ((int64_t)((w) & ITEM_MASK))
+
+/* One job, written by rt_pool_run before it publishes the job's generation.
+ * Two slots alternate (generation g uses slot g % 2): a thread still reading
+ * the slot of job g - 1 when job g + 1 is written into it can no longer claim
+ * anything of job g - 1 (the claim word has moved on), so what it read is
+ * dropped. The fields are atomics read relaxed for that reason only. */
+typedef struct {
+    _Atomic(RtKernel) fn;
+    _Atomic(float *const *) args;
+    atomic_int_fast64_t total, share, batch; /* a claim takes (total - next) / share items */
+    atomic_int_fast64_t done;                /* items finished */
+} Job;
+
 struct RtPool {
     int nthreads;
     pthread_t *workers;       /* nthreads - 1 of them */
     pthread_mutex_t mu;
     pthread_cond_t start, done;
     int sleepers;             /* workers waiting on start, under mu */
-    atomic_uint_fast64_t generation; /* bumped for each job; workers wait for a change */
-    atomic_int pending;       /* workers still inside the current job */
+    atomic_uint_fast64_t word; /* WORD(generation, next unclaimed item) */
     atomic_bool quit;
-    /* the current job, written before generation is bumped (release) */
-    RtKernel fn;
-    float *const *args;
-    int64_t total, share, batch; /* a claim takes (total - next) / share items */
-    atomic_int_fast64_t next;    /* the first item not claimed yet */
+    uint32_t generation;      /* the current job's, written by the calling thread only */
+    Job jobs[2];
 };
 
-/* Claims [next, next + max(1, (total - next) / share)) until nothing is left. */
-static void work(RtPool *p)
+#ifdef RT_POOL_TEST_DELAY
+void RT_POOL_TEST_DELAY(void); /* pool-stress.test: a pause between reading a job and claiming */
+#else
+#define RT_POOL_TEST_DELAY() ((void)0)
+#endif
+
+/* Claims items of job gen until it has none left or another job replaced
+ * it: [next, next + max(1, (total - next) / share)) at a time. */
+static void work(RtPool *p, uint32_t gen)
 {
-    int64_t begin = atomic_load_explicit(&p->next, memory_order_relaxed), end;
+    Job *j = &p->jobs[gen % 2];
     for (;;) {
-        do {
-            if (begin >= p->total)
-                return;
-            int64_t n = (p->total - begin) / p->share;
-            end = begin + (n > 1 ? n : 1);
-        } while (!atomic_compare_exchange_weak_explicit(&p->next, &begin, end, memory_order_relaxed,
-                                                        memory_order_relaxed));
-        p->fn(p->args, begin, end, p->batch);
-        begin = atomic_load_explicit(&p->next, memory_order_relaxed);
+        uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
+        if (WORD_GEN(w) != gen)
+            return;
+        int64_t begin = WORD_ITEM(w);
+        int64_t total = atomic_load_explicit(&j->total, memory_order_relaxed);
+        int64_t share = atomic_load_explicit(&j->share, memory_order_relaxed);
+        if (begin >= total)
+            return;
+        int64_t n = (total - begin) / share, end = begin + (n > 1 ? n : 1);
+        RtKernel fn = atomic_load_explicit(&j->fn, memory_order_relaxed);
+        float *const *args = atomic_load_explicit(&j->args, memory_order_relaxed);
+        int64_t batch = atomic_load_explicit(&j->batch, memory_order_relaxed);
+        /* Whatever was read above belongs to job gen if the claim succeeds:
+         * the caller rewrites a job's slot only after it has seen the job's
+         * done count reach total (acquire), which needs this claim's
+         * fetch_add below (release), so these reads happen before any
+         * rewrite. (That argument holds for one slot too; the two slots
+         * keep a late reader off the slot being written.) */
+        RT_POOL_TEST_DELAY();
+        if (!atomic_compare_exchange_strong_explicit(&p->word, &w, WORD(gen, end), memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue;
+        fn(args, begin, end, batch);
+        if (atomic_fetch_add_explicit(&j->done, end - begin, memory_order_acq_rel) + (end - begin) == total) {
+            pthread_mutex_lock(&p->mu); /* the caller may sleep on done */
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -96,19 +155,20 @@ static bool spin_until(RtPool *p, bool (*done)(RtPool *, uint64_t), uint64_t arg
 
 static bool new_job(RtPool *p, uint64_t seen)
 {
-    return atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
+    return WORD_GEN(atomic_load_explicit(&p->word, memory_order_acquire)) != (uint32_t)seen ||
            atomic_load_explicit(&p->quit, memory_order_relaxed);
 }
 
-static bool all_done(RtPool *p, uint64_t unused)
+static bool all_done(RtPool *p, uint64_t gen)
 {
-    return atomic_load_explicit(&p->pending, memory_order_acquire) == 0;
+    const Job *j = &p->jobs[gen % 2];
+    return atomic_load_explicit(&j->done, memory_order_acquire) == atomic_load_explicit(&j->total, memory_order_relaxed);
 }
 
 static void *worker_main(void *arg)
 {
     RtPool *p = arg;
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
         if (!spin_until(p, new_job, seen)) {
             pthread_mutex_lock(&p->mu);
@@ -120,13 +180,8 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&p->quit))
             return NULL;
-        seen = atomic_load_explicit(&p->generation, memory_order_acquire);
-        work(p);
-        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        seen = WORD_GEN(atomic_load_explicit(&p->word, memory_order_acquire));
+        work(p, seen);
     }
 }
 
@@ -148,10 +203,16 @@ int rt_pool_create(RtPool **out, int nthreads)
         return rt_error(RT_EXIT_RUNTIME, "out of memory creating the thread pool");
     }
     p->nthreads = nthreads;
-    atomic_init(&p->next, 0);
-    atomic_init(&p->generation, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->word, WORD(0, 0));
     atomic_init(&p->quit, false);
+    for (int i = 0; i < 2; i++) {
+        atomic_init(&p->jobs[i].fn, NULL);
+        atomic_init(&p->jobs[i].args, NULL);
+        atomic_init(&p->jobs[i].total, 0);
+        atomic_init(&p->jobs[i].share, 1);
+        atomic_init(&p->jobs[i].batch, 0);
+        atomic_init(&p->jobs[i].done, 0);
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->start, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -178,26 +239,27 @@ void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int6
 {
     if (total <= 0)
         return;
-    if (p->nthreads <= 1 || total == 1) {
+    if (p->nthreads <= 1 || total == 1 || total > (int64_t)ITEM_MASK) { /* the last: never seen */
         fn(args, 0, total, batch);
         return;
     }
-    p->fn = fn;
-    p->args = args;
-    p->total = total;
-    p->batch = batch;
-    p->share = (int64_t)p->nthreads * SHARES_PER_THREAD;
-    atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->pending, p->nthreads - 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    uint32_t gen = ++p->generation;
+    Job *j = &p->jobs[gen % 2];
+    atomic_store_explicit(&j->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&j->args, args, memory_order_relaxed);
+    atomic_store_explicit(&j->total, total, memory_order_relaxed);
+    atomic_store_explicit(&j->share, (int64_t)p->nthreads * SHARES_PER_THREAD, memory_order_relaxed);
+    atomic_store_explicit(&j->batch, batch, memory_order_relaxed);
+    atomic_store_explicit(&j->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->word, WORD(gen, 0), memory_order_release);
     pthread_mutex_lock(&p->mu);
     if (p->sleepers)
         pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->mu);
-    work(p);
-    if (!spin_until(p, all_done, 0)) {
+    work(p, gen);
+    if (!spin_until(p, all_done, gen)) {
         pthread_mutex_lock(&p->mu);
-        while (!all_done(p, 0))
+        while (!all_done(p, gen))
             pthread_cond_wait(&p->done, &p->mu);
         pthread_mutex_unlock(&p->mu);
     }
