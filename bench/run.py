@@ -15,7 +15,9 @@ the same weights go to convc as safetensors and to ONNX Runtime through
 torch.onnx.export. One random input is run through all three and their outputs
 compared (convc and ONNX Runtime against PyTorch). Then, per thread count, in
 `--rounds` rounds that alternate the runtimes (convc, PyTorch, ONNX Runtime,
-convc, ...), each runtime does one warm-up and `--runs` timed runs, batch 1:
+convc, ...), each runtime does one warm-up and the same number of timed runs,
+batch 1: `--runs`, or for a fast network as many as take convc about ROUND_SECONDS
+(runs_for):
 convc's executable with `--bench`, PyTorch in bench/torch_time.py (a process
 of its own: eval, no_grad, torch.set_num_threads), ONNX Runtime in bench/ort.js
 (onnxruntime-node, intra-op threads = T). A runtime's time is the median of its
@@ -77,6 +79,7 @@ PROFILED = ('unet', 'unet_2015')  # their conv steps get a GFLOP/s and % of peak
 SEED = 1
 COMPILES = 3  # a network's compile time is the median of this many compiles
 MEASURES = ('time', 'memory', 'compile')
+ROUND_SECONDS, MAX_RUNS = 0.3, 200  # runs_for
 
 
 def log(msg):
@@ -307,24 +310,34 @@ def time_net(net, rt, threads, peak, a):
     profiled network also 'steps', the conv steps of the last round's --profile=json."""
     rounds = {'convc': [], 'pytorch': [], 'ort': []}
     steps = None
+    runs = runs_for(net, threads, a)
     for i in range(a.rounds):
         if net.name in PROFILED and i == a.rounds - 1:
-            d = rt.timed('convc', lambda: profile(net, threads, peak, a))
+            d = rt.timed('convc', lambda: profile(net, threads, peak, runs))
             rounds['convc'].append(d['median_ms'])
             steps = [s for s in d['steps'] if s['op'].startswith('conv')]
         else:
-            rounds['convc'].append(rt.timed('convc', lambda: net.convc_ms(threads, a.runs)))
-        rounds['pytorch'].append(rt.timed('pytorch', lambda: net.torch_ms(rt.torch, threads, a.runs)))
-        rounds['ort'].append(rt.timed('onnxruntime', lambda: net.ort_ms(rt.ort, threads, a.runs)))
+            rounds['convc'].append(rt.timed('convc', lambda: net.convc_ms(threads, runs)))
+        rounds['pytorch'].append(rt.timed('pytorch', lambda: net.torch_ms(rt.torch, threads, runs)))
+        rounds['ort'].append(rt.timed('onnxruntime', lambda: net.ort_ms(rt.ort, threads, runs)))
     r = {k: statistics.median(v) for k, v in rounds.items()}
-    r['steps'] = steps
+    r['steps'], r['runs'] = steps, runs
     return r
 
 
-def profile(net, threads, peak, a):
-    """--profile=json of `--runs` runs, with % of the FMA probe's peak at this thread count."""
+def runs_for(net, threads, a):
+    """Timed runs per round: `--runs`, or more for a fast network, enough for about
+    ROUND_SECONDS of convc (at most MAX_RUNS), so a median of a few-ms network is not
+    one of 3 samples (on the noisy 2-core machines, 3 runs of net3 at 2 threads gave
+    medians from 3.1 to 5.0 ms). Every runtime then does the same number of runs."""
+    ms = net.convc_ms(threads, a.runs)
+    return max(a.runs, min(MAX_RUNS, int(ROUND_SECONDS * 1e3 / max(ms, 1e-3))))
+
+
+def profile(net, threads, peak, runs):
+    """--profile=json of `runs` runs, with % of the FMA probe's peak at this thread count."""
     env = dict(os.environ, CONVC_PEAK_GFLOPS='%.3f' % (peak / threads))
-    return json.loads(net.convc_ms(threads, a.runs, ['--profile=json'], env))
+    return json.loads(net.convc_ms(threads, runs, ['--profile=json'], env))
 
 
 # --- the machine ------------------------------------------------------------------------------
@@ -417,9 +430,10 @@ def write_machine(f, info):
 def write_times(f, a, info, peaks, rows, agree, profiles, threads):
     f.write('Produced by `make bench` (`bench/run.py`): convc, ONNX Runtime and PyTorch timed in the same '
             'run, batch 1, fp32, on the same weights (random, the same tensors for all three). Each runtime '
-            'does one warm-up and %d timed runs per round, %d rounds alternating the runtimes; a time is the '
+            'does one warm-up and the same number of timed runs per round (`runs` below: %d, or as many as '
+            'take convc about %.1f s, at most %d), %d rounds alternating the runtimes; a time is the '
             'median of its round medians. ratio = that runtime\'s ms / convc ms (above 1: convc is faster).\n\n'
-            % (a.runs, a.rounds))
+            % (a.runs, ROUND_SECONDS, MAX_RUNS, a.rounds))
     f.write('Each runtime runs in a process of its own (convc\'s executable, bench/ort.js, bench/torch_time.py; '
             'the bench\'s own Python starts no PyTorch threads), and is timed only once the other runtimes\' '
             'processes are idle (their CPU time stops growing: ONNX Runtime\'s workers spin for a while after '
@@ -435,11 +449,11 @@ def write_times(f, a, info, peaks, rows, agree, profiles, threads):
     f.write('- FMA peak (bench/fma.c, %s, best of short repetitions): %s.\n\n' % (
         peaks[threads[0]][1], ', '.join('%.1f GFLOP/s at %d thread%s' % (peaks[t][0], t, 's' if t > 1 else '')
                                        for t in threads)))
-    f.write('| network | threads | convc ms | convc GFLOP/s | ONNX Runtime ms | ratio | PyTorch ms | ratio |\n')
-    f.write('|---|---:|---:|---:|---:|---:|---:|---:|\n')
+    f.write('| network | threads | runs | convc ms | convc GFLOP/s | ONNX Runtime ms | ratio | PyTorch ms | ratio |\n')
+    f.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|\n')
     for r in rows:
-        f.write('| %s | %d | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n' % (
-            NETS[r['net']][2], r['threads'], r['convc'], r['gflops'], r['ort'], r['ort'] / r['convc'],
+        f.write('| %s | %d | %d | %.2f | %.1f | %.2f | %.2f | %.2f | %.2f |\n' % (
+            NETS[r['net']][2], r['threads'], r['runs'], r['convc'], r['gflops'], r['ort'], r['ort'] / r['convc'],
             r['pytorch'], r['pytorch'] / r['convc']))
     f.write('\nOutputs on one random input, max |y - PyTorch| / max(1, max |PyTorch|):\n\n')
     f.write('| network | convc | ONNX Runtime |\n|---|---:|---:|\n')
