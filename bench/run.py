@@ -76,6 +76,7 @@ NETS = {
 for _i in range(1, 9):
     NETS['net%d' % _i] = ('examples/seed/net%d.conv' % _i, 'net%d' % _i, 'tutorial net%d' % _i)
 PROFILED = ('unet', 'unet_2015')  # their conv steps get a GFLOP/s and % of peak table
+DIRECT_PROFILED = ('unet',)  # also compiled with --winograd=off: the direct kernels' own table
 SEED = 1
 COMPILES = 3  # a network's compile time is the median of this many compiles
 MEASURES = ('time', 'memory', 'compile')
@@ -235,6 +236,10 @@ class Net:
         runs = [run_child(argv) for _ in range(COMPILES if 'compile' in a.measure else 1)]
         self.compile_s = statistics.median(r[0] for r in runs)
         self.compile_cpu = statistics.median(r[1] for r in runs)
+        self.exe_direct = None
+        if name in DIRECT_PROFILED and 'time' in a.measure:
+            self.exe_direct = self.exe + '.direct'
+            run_child(argv[:2] + ['--winograd=off', '-o', self.exe_direct])
         self.state = os.path.join(tmp, name + '.pt')
         torch.save(self.model.state_dict(), self.state)
         self.onnx = os.path.join(tmp, name + '.onnx')
@@ -242,8 +247,8 @@ class Net:
             torch.onnx.export(exportable(self.model), torch.zeros(self.shape), self.onnx, input_names=['x'],
                               output_names=['y'], opset_version=13)
 
-    def convc_ms(self, threads, runs, extra=(), env=None):
-        out = subprocess.run([self.exe, '--weights', self.weights, '--random-input', '2', '--threads', str(threads),
+    def convc_ms(self, threads, runs, extra=(), env=None, exe=None):
+        out = subprocess.run([exe or self.exe, '--weights', self.weights, '--random-input', '2', '--threads', str(threads),
                               '--bench', str(runs)] + list(extra), check=True, capture_output=True, text=True,
                              env=env).stdout
         if extra:
@@ -334,10 +339,10 @@ def runs_for(net, threads, a):
     return max(a.runs, min(MAX_RUNS, int(ROUND_SECONDS * 1e3 / max(ms, 1e-3))))
 
 
-def profile(net, threads, peak, runs):
+def profile(net, threads, peak, runs, exe=None):
     """--profile=json of `runs` runs, with % of the FMA probe's peak at this thread count."""
     env = dict(os.environ, CONVC_PEAK_GFLOPS='%.3f' % (peak / threads))
-    return json.loads(net.convc_ms(threads, runs, ['--profile=json'], env))
+    return json.loads(net.convc_ms(threads, runs, ['--profile=json'], env, exe))
 
 
 # --- the machine ------------------------------------------------------------------------------
@@ -460,7 +465,13 @@ def write_times(f, a, info, peaks, rows, agree, profiles, threads):
     for name, (c, o) in agree.items():
         f.write('| %s | %.1e | %.1e |\n' % (name, c, o))
     for name, per_t in profiles.items():
-        f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
+        if name.endswith(DIRECT):
+            f.write('\n### %s with `--winograd=off`: conv steps of the direct kernels (`--profile=json`)\n\n'
+                    % NETS[name[:-len(DIRECT)]][2])
+            f.write('The same network compiled with every 3x3 layer on the direct kernel, %d runs, after the '
+                    'timed rounds. %s\n\n' % (a.runs, direct_summary(per_t, threads)))
+        else:
+            f.write('\n### %s: conv steps (`--profile=json`)\n\n' % NETS[name][2])
         f.write('% of peak is of the FMA peak above at the same thread count.\n\n')
         f.write('| step | output | MACs |' + ''.join(' %dT ms | %dT GFLOP/s | %dT %% peak |' % (t, t, t)
                                                    for t in threads) + '\n')
@@ -471,6 +482,25 @@ def write_times(f, a, info, peaks, rows, agree, profiles, threads):
                 u = per_t[t][i]
                 f.write(' %.2f | %.1f | %.1f |' % (u['median_ms'], u['gflops'] or 0, u['peak_pct'] or 0))
             f.write('\n')
+
+
+DIRECT = ':direct'  # the key suffix of a --winograd=off profile
+
+
+def direct_summary(per_t, threads):
+    """The range of % of peak over the stride-1 3x3 conv steps with 64-1024 input channels (input
+    channels from MACs = Cin * 9 * output elements, exact only for a 3x3 conv)."""
+    out = []
+    for t in threads:
+        pct = []
+        for s in per_t[t]:
+            n = s['shape'][1] * s['shape'][2] * s['shape'][3]
+            if s['op'] in ('conv', 'conv+relu') and s['macs'] % (9 * n) == 0 and 64 <= s['macs'] // (9 * n) <= 1024:
+                pct.append(s['peak_pct'] or 0)
+        if pct:
+            out.append('%dT: %.1f-%.1f%% of peak, median %.1f%% (%d steps)'
+                       % (t, min(pct), max(pct), statistics.median(pct), len(pct)))
+    return 'The 3x3 layers with 64-1024 input channels: ' + '; '.join(out) + '.' if out else ''
 
 
 def write_resources(f, a, info, nets, threads):
@@ -570,6 +600,9 @@ def time_all(net, rt, threads, peaks, a, rows, profiles):
         r = dict(time_net(net, rt, t, peaks[t][0], a), net=net.name, threads=t)
         if r['steps'] is not None:
             profiles.setdefault(net.name, {})[t] = r['steps']
+        if net.exe_direct:
+            d = rt.timed('convc', lambda: profile(net, t, peaks[t][0], a.runs, net.exe_direct))
+            profiles.setdefault(net.name + DIRECT, {})[t] = [s for s in d['steps'] if s['op'].startswith('conv')]
         r['gflops'] = 2 * net_macs(net) / r['convc'] / 1e6
         r['others'] = rt.others_ms
         rows.append(r)
