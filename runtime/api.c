@@ -159,9 +159,10 @@ static float *tensor_base(const ConvcInstance *inst, int64_t batch, int32_t t)
 }
 
 /* Inputs in and outputs out are copied on the pool, COPY_CHUNK floats per
- * item: the copies then take both cores, and a worker asleep between runs
- * wakes up during the input copy rather than during the first step (a
- * wake-up took 0.2-0.5 ms on the 2-core machines, as long as a small layer). */
+ * item: a copy of more than one item takes both cores, and a worker asleep
+ * between runs starts waking up during the input copy rather than during
+ * the first step (a wake-up took 0.3-0.6 ms on the 2-core machines, as long
+ * as a small layer; pool.c). */
 enum { COPY_CHUNK = 16384 };
 
 static void copy_chunks(float *const *args, int64_t begin, int64_t end, int64_t n)

@@ -70,14 +70,17 @@ enum { SHARES_PER_THREAD = 2, SPINS_PER_CLOCK = 16 };
 
 /* One job, written by rt_pool_run before it publishes the job's generation.
  * Two slots alternate (generation g uses slot g % 2): a thread still reading
- * the slot of job g - 1 when job g + 1 is written into it can no longer claim
- * anything of job g - 1 (the claim word has moved on), so what it read is
- * dropped. The fields are atomics read relaxed for that reason only. */
+ * the slot of job g when job g + 2 is written into it can no longer claim
+ * anything of job g (the claim word has moved on), so what it read is
+ * dropped. With one slot, a worker that read the word after the last claim
+ * of job g (next == total) could read job g + 1's larger total before the
+ * word moves on and claim g + 1's items under g. The fields are atomics
+ * read relaxed for that reason only. */
 typedef struct {
     _Atomic(RtKernel) fn;
     _Atomic(float *const *) args;
-    atomic_int_fast64_t total, share, batch; /* a claim takes (total - next) / share items */
-    atomic_int_fast64_t done;                /* items finished */
+    atomic_int_fast64_t total, batch;
+    atomic_int_fast64_t done; /* items finished */
 } Job;
 
 struct RtPool {
@@ -103,13 +106,13 @@ void RT_POOL_TEST_DELAY(void); /* pool-stress.test: a pause between reading a jo
 static void work(RtPool *p, uint32_t gen)
 {
     Job *j = &p->jobs[gen % 2];
+    int64_t share = (int64_t)p->nthreads * SHARES_PER_THREAD;
     for (;;) {
         uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
         if (WORD_GEN(w) != gen)
             return;
         int64_t begin = WORD_ITEM(w);
         int64_t total = atomic_load_explicit(&j->total, memory_order_relaxed);
-        int64_t share = atomic_load_explicit(&j->share, memory_order_relaxed);
         if (begin >= total)
             return;
         int64_t n = (total - begin) / share, end = begin + (n > 1 ? n : 1);
@@ -117,12 +120,12 @@ static void work(RtPool *p, uint32_t gen)
         float *const *args = atomic_load_explicit(&j->args, memory_order_relaxed);
         int64_t batch = atomic_load_explicit(&j->batch, memory_order_relaxed);
         /* Whatever was read above belongs to job gen if the claim succeeds:
-         * the caller rewrites a job's slot only after it has seen the job's
-         * done count reach total (acquire), which needs this claim's
-         * fetch_add below (release), so these reads happen before any
-         * rewrite. (That argument holds for one slot too; the two slots
-         * keep a late reader off the slot being written.) */
+         * the slot is rewritten (for gen + 2) only after the word has left
+         * gen, and if a read above saw such a rewrite, this fence and the
+         * release fence in rt_pool_run make the claim see the word's move,
+         * so it fails. */
         RT_POOL_TEST_DELAY();
+        atomic_thread_fence(memory_order_acquire);
         if (!atomic_compare_exchange_strong_explicit(&p->word, &w, WORD(gen, end), memory_order_acq_rel,
                                                      memory_order_relaxed))
             continue;
@@ -209,7 +212,6 @@ int rt_pool_create(RtPool **out, int nthreads)
         atomic_init(&p->jobs[i].fn, NULL);
         atomic_init(&p->jobs[i].args, NULL);
         atomic_init(&p->jobs[i].total, 0);
-        atomic_init(&p->jobs[i].share, 1);
         atomic_init(&p->jobs[i].batch, 0);
         atomic_init(&p->jobs[i].done, 0);
     }
@@ -245,10 +247,10 @@ void rt_pool_run(RtPool *p, RtKernel fn, float *const *args, int64_t total, int6
     }
     uint32_t gen = ++p->generation;
     Job *j = &p->jobs[gen % 2];
+    atomic_thread_fence(memory_order_release); /* the word's earlier moves before the slot's new fields (work) */
     atomic_store_explicit(&j->fn, fn, memory_order_relaxed);
     atomic_store_explicit(&j->args, args, memory_order_relaxed);
     atomic_store_explicit(&j->total, total, memory_order_relaxed);
-    atomic_store_explicit(&j->share, (int64_t)p->nthreads * SHARES_PER_THREAD, memory_order_relaxed);
     atomic_store_explicit(&j->batch, batch, memory_order_relaxed);
     atomic_store_explicit(&j->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->word, WORD(gen, 0), memory_order_release);
