@@ -75,6 +75,10 @@ enum { MAX_ITEMS = 16, MAX_CHAN_ITEMS = 8 };
 enum { U_CHUNK = 64 };
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* Floats of the derived parameter per input channel and output channel of a
+ * sub-block: U's 36, or per_run T's 18. */
+static int64_t kept_values(const WinoPlan *P) { return P->per_run ? HALF : NP; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 /* About 4 units: split the output channels' sub-blocks when there are few
@@ -336,7 +340,7 @@ static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const W
                               LLVMValueRef w, LLVMValueRef dst, LLVMValueRef sb)
 {
     int64_t cin = m->tensors[n->in[0]].c, cout = m->tensors[n->out].c;
-    int64_t values = P->per_run ? HALF : NP, stride = P->per_run ? P->j : cin * P->j;
+    int64_t values = kept_values(P), stride = P->per_run ? P->j : cin * P->j;
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin), "wic");
     CgLoop j = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->j), "wj");
     LLVMValueRef oc = cg_add(g, cg_mul(g, sb, cg_i64(g, P->j)), j.iv);
@@ -807,26 +811,26 @@ static void chan_gemm(Wino *W, LLVMValueRef nsb)
 }
 
 /* per_run: for each sub-block of the unit and each chunk of U_CHUNK input
- * channels, U of the chunk into the item's slice, [36][chunk][j] (the 9
- * taps of 16 output channels loaded as vectors from K and transformed as
- * the prepare step would, the same double operations per lane), then the
- * chunk's part of the 36 GEMMs: the chunk's U stays in L2 between the two. */
+ * channels, U of the chunk into the item's slice, [36][chunk][j] (the 18
+ * values of T = G w of 16 output channels loaded as vectors from the
+ * parameter and finished as U = T G^T in float), then the chunk's part of
+ * the 36 GEMMs: the chunk's U stays in L2 between the two. */
 static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
     CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "usb");
-    LLVMValueRef kb = cg_gep(g, W->k->p[0], cg_mul(g, cg_add(g, W->sb0, s.iv), cg_i64(g, W->cin * HALF * P->j)));
+    LLVMValueRef tb = cg_gep(g, W->k->p[0], cg_mul(g, cg_add(g, W->sb0, s.iv), cg_i64(g, W->cin * HALF * P->j)));
     CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(W->cin, U_CHUNK)), "uchunk");
     LLVMValueRef ic0 = cg_mul(g, c.iv, cg_i64(g, U_CHUNK));
     LLVMValueRef icn = min_i64(g, cg_i64(g, U_CHUNK), cg_sub(g, cg_i64(g, W->cin), ic0));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), icn, "uic");
     CgLoop b = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->jb), "ub");
     LLVMValueRef col = cg_mul(g, b.iv, cg_i64(g, LANES));
-    LLVMValueRef krow = cg_gep(g, kb, cg_add(g, cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, HALF * P->j)), col));
+    LLVMValueRef trow = cg_gep(g, tb, cg_add(g, cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, HALF * P->j)), col));
     LLVMValueRef half[ALPHA][3], u[NP];
     for (int a = 0; a < HALF; a++)
-        half[a / 3][a % 3] = load_vec(g, cg_gep(g, krow, cg_i64(g, a * P->j)), 4);
+        half[a / 3][a % 3] = load_vec(g, cg_gep(g, trow, cg_i64(g, a * P->j)), 4);
     g_cols(g, g->vf, half, u);
     for (int p = 0; p < NP; p++) {
         LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, cg_i64(g, p), icn), ic.iv), cg_i64(g, P->j)), col);
@@ -963,11 +967,11 @@ static int64_t wino_scratch(const CgTarget *t, const IrModule *m, const IrNode *
 
 /* The node reads U, a derived parameter [nsub][36][Cin][j] that the prepare
  * step PREPARE_WINOGRAD_WEIGHTS writes from its weight at load time (per_run:
- * K [nsub][Cin][9][j], the weights reordered, a quarter of U's size). */
+ * T = G w [nsub][Cin][18][j], half U's size). */
 static void wino_prepare(const CgTarget *t, IrModule *m, int i)
 {
     WinoPlan P = wino_plan(m, &m->nodes[i]);
-    int64_t dims[1] = {P.nsub * (P.per_run ? HALF : NP) * m->tensors[m->nodes[i].in[0]].c * P.j};
+    int64_t dims[1] = {P.nsub * kept_values(&P) * m->tensors[m->nodes[i].in[0]].c * P.j};
     const char *name = ir_strcat(m->params[m->nodes[i].weight].name, "", ".winograd");
     int u = ir_add_derived(m, name, 1, dims);
     IrPrepare *s = ir_add_prepare(m, PREPARE_WINOGRAD_WEIGHTS, name, i);
@@ -992,7 +996,7 @@ static void weights_body(CgPrepare *k)
     Cg *g = k->g;
     const IrNode *n = &g->m->nodes[k->p->node];
     WinoPlan P = wino_plan(g->m, n);
-    int64_t block = (int64_t)(P.per_run ? HALF : NP) * g->m->tensors[n->in[0]].c * P.j;
+    int64_t block = kept_values(&P) * g->m->tensors[n->in[0]].c * P.j;
     LLVMValueRef dst = cg_gep(g, k->param[0], cg_mul(g, k->r, cg_i64(g, block)));
     emit_weight_block(g, g->m, n, &P, k->param[1], dst, k->r);
 }
