@@ -602,25 +602,33 @@ static const char *param_shapes(Ctx *c, const Layer *L)
 /* share=other: this layer uses other's parameters under other's key (PyTorch
  * calling one module twice). other must be a layer of the same op with
  * parameters of the same shapes; this layer then needs no name and counts
- * no parameters of its own. */
+ * no parameters of its own. False only when the layer cannot be named: a
+ * wrong share= is reported and the layer kept without a key, since its
+ * output shape comes from its own arguments and errors downstream of it
+ * are independent. A later share= of a keyless layer reports nothing more. */
 static bool share_layer(Ctx *c, Scope *s, const OpCall *k, Layer *L, const char *bind, const Value *override)
 {
-    const Layer *o = &c->layers[k->share.layer];
     L->name = arena_printf(c->a, "%s%s", s->prefix, bind ? bind : gen_name(c, s, fe_op_names[L->op]));
     if (!charge_names(c, L->span, L->name, NULL))
         return false;
+    L->shared = true;
     if (override) {
         diag_error(override->span, "%s with share= uses the key of the layer it shares; it takes no name=",
                    k->spec->name);
         context_notes(c);
-        return false;
+        return true;
     }
+    if (k->share.k != V_TENSOR)
+        return true;   /* the owner had an error, already reported */
+    const Layer *o = &c->layers[k->share.layer];
+    if (o->shared && !o->key)
+        return true;   /* o's share= was wrong, already reported */
     if (o->op != L->op || !o->key) {
         diag_error(k->share.span, "share= needs a %s layer to take the parameters of, but '%s' is the output of %s",
                    k->spec->name, k->share.label, fe_op_names[o->op]);
         context_notes(c);
         diag_note(k->share.def, "'%s' is defined here", k->share.label);
-        return false;
+        return true;
     }
     const char *mine = param_shapes(c, L), *theirs = param_shapes(c, o);
     if (strcmp(mine, theirs)) {
@@ -628,10 +636,9 @@ static bool share_layer(Ctx *c, Scope *s, const OpCall *k, Layer *L, const char 
                    k->spec->name, k->share.label, mine, k->share.label, theirs);
         context_notes(c);
         diag_note(o->span, "'%s' (key %s) is defined here", k->share.label, o->key);
-        return false;
+        return true;
     }
     L->key = o->key;
-    L->shared = true;
     return true;
 }
 
@@ -645,8 +652,6 @@ static Value make_layer(Ctx *c, Scope *s, OpCall *k, const char *bind, const cha
         return poison();
     }
     int ni = op_arg_index(k->spec, "name");
-    if (k->share_given && k->share.k != V_TENSOR)
-        return poison();   /* the owner had an error, already reported */
     if (k->share_given) {
         if (!share_layer(c, s, k, &L, bind, ni >= 0 && k->given[ni] ? &k->arg[ni] : NULL))
             return poison();
