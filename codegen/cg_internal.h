@@ -74,6 +74,11 @@ typedef struct {
     /* 1: the items cover the whole batch, each every sample (k->y and k->x
      * point at sample 0, k->batch samples follow); 0: items per sample */
     int whole_batch;
+    /* NULL, or whether n's items run sample-minor: item = r * batch + s,
+     * so every sample of work item r runs before item r + 1 (a layer whose
+     * weights do not stay in cache reads each block of them once per batch,
+     * not once per sample) */
+    int (*sample_inner)(const Cg *g, const IrNode *n);
 } CgLowering;
 
 /* How one IrPrepareKind is lowered: a row of the prepare table
@@ -176,6 +181,7 @@ int cg_vector_lanes(const CgOptions *o);
 /* lower.c: the lowering table and the kernel functions around the bodies */
 int64_t cg_work(const Cg *g, const IrNode *n);
 int cg_whole_batch(const IrNode *n);
+int cg_sample_inner(const Cg *g, const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
 LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np); /* the RtKernel around items */

@@ -17,7 +17,8 @@
  *   kN.kind.items(ptr y, ptr x..., [ptr ws,] ptr p..., i64 begin, i64 end, i64 batch)  -- not
  *       inlined, so the pointer attributes below stay visible to every optimisation:
  *       for item in [begin, end): s = item / work, r = item % work, body(s, r)
- *       (a whole_batch row: r = item, and the body loops over the batch)
+ *       (a whole_batch row: r = item, and the body loops over the batch; a
+ *       sample_inner node: s = item % batch, r = item / batch)
  * The pointers of .items are `noalias` (the memory plan never lets a node's
  * output overlap its inputs, and parameters live in their own buffer) and
  * `align 64` (the runtime allocates the arena and the parameter buffer on
@@ -60,13 +61,18 @@ static void target_prepare(const IrTarget *t, IrKernel k, IrModule *m, int i)
         lowerings[k]->prepare((const CgTarget *)t, m, i);
 }
 
+/* Workspace floats per sample, a multiple of 16 floats (the lowering's own
+ * and the probe's part each), so every sample's workspace starts on 64
+ * bytes as the first one does: kernels store whole vectors into it. */
+static int64_t align16(int64_t floats) { return (floats + 15) / 16 * 16; }
+
 static int64_t target_scratch(const IrTarget *t, IrKernel k, const IrModule *m, const IrNode *n)
 {
     const CgTarget *ct = (const CgTarget *)t;
-    int64_t floats = lowerings[k]->scratch(ct, m, n);
+    int64_t floats = align16(lowerings[k]->scratch(ct, m, n));
     if (ct->scratch_probe && n->nin < IR_MAX_IN) {
         Cg g = {.m = m, .vec = ct->vec};
-        floats += ct->scratch_probe * lowerings[k]->work(&g, n);
+        floats += align16(ct->scratch_probe * lowerings[k]->work(&g, n));
     }
     return floats;
 }
@@ -75,7 +81,7 @@ static int64_t target_scratch(const IrTarget *t, IrKernel k, const IrModule *m, 
  * lowering's own scratch with NaN (codegen.h) */
 static void probe_scratch(Cg *g, const CgKernel *k, int64_t scratch_floats)
 {
-    int64_t n = g->scratch_probe, own = scratch_floats - n * cg_work(g, k->n);
+    int64_t n = g->scratch_probe, own = scratch_floats - align16(n * cg_work(g, k->n));
     LLVMValueRef slice = cg_gep(g, k->scratch, cg_add(g, cg_i64(g, own), cg_mul(g, k->r, cg_i64(g, n))));
     CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, n), "probe");
     cg_store(g, slice, i.iv, cg_f32(g, NAN));
@@ -117,6 +123,12 @@ int64_t cg_work(const Cg *g, const IrNode *n)
 int cg_whole_batch(const IrNode *n)
 {
     return lowerings[n->kernel]->whole_batch;
+}
+
+int cg_sample_inner(const Cg *g, const IrNode *n)
+{
+    const CgLowering *l = lowerings[n->kernel];
+    return l->sample_inner && l->sample_inner(g, n);
 }
 
 /* Parameters in the order the kernel reads them from args. */
@@ -197,9 +209,9 @@ static void emit_items(Cg *g, const IrNode *n)
     unsigned last = (unsigned)(nt + np);
     k.batch = LLVMGetParam(g->fn, last + 2);
     CgLoop item = cg_loop(g, LLVMGetParam(g->fn, last), LLVMGetParam(g->fn, last + 1), "item");
-    int whole = cg_whole_batch(n);
-    LLVMValueRef s = whole ? cg_i64(g, 0) : cg_div(g, item.iv, cg_i64(g, work));
-    k.r = whole ? item.iv : cg_rem(g, item.iv, cg_i64(g, work));
+    int whole = cg_whole_batch(n), inner = !whole && cg_sample_inner(g, n);
+    LLVMValueRef s = whole ? cg_i64(g, 0) : inner ? cg_rem(g, item.iv, k.batch) : cg_div(g, item.iv, cg_i64(g, work));
+    k.r = whole ? item.iv : inner ? cg_div(g, item.iv, k.batch) : cg_rem(g, item.iv, cg_i64(g, work));
     k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
     for (int j = 0; j < n->nin; j++)
         k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));

@@ -171,6 +171,23 @@ class ConvBlockedRows(nn.Module):
         return self.ya(F.relu(self.a(x))), self.yb(self.b(x))
 
 
+@model('conv_blocked_batch', [('x', (256, 5, 6))], ['y', 'z'])
+class ConvBlockedBatch(nn.Module):
+    """Blocked convs whose weights are over 1 MB and at least 4x a sample's
+    input: their items run every sample before the next item."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(256, 320, 3, padding=1)
+        self.r = nn.Conv2d(256, 320, 1)
+        self.b = nn.Conv2d(320, 128, 3, stride=2)
+        self.y = nn.Conv2d(320, 16, 1)
+
+    def forward(self, x):
+        a = F.relu(self.r(x) + self.a(x))
+        return self.y(a), self.b(a)
+
+
 @model('conv_blocked', [('x', (3, 19, 37))], ['y', 'z', 'n'])
 class ConvBlocked(nn.Module):
     """Convs between convs, so they run on blocked channels (nChw16c): a first
