@@ -199,22 +199,43 @@ LLVMValueRef cg_const_string(Cg *g, const char *s)
     return private_constant(g, LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0), ".str");
 }
 
-/* cg_loop_end for a loop LLVM must not unroll (llvm.loop.unroll.disable):
- * the loops around a register tile stay loops, so the tile's code is
- * emitted once and its accumulators stay in registers. */
-void cg_loop_end_rolled(Cg *g, CgLoop *l)
+/* The end of a loop with llvm.loop metadata: the given hints. */
+static void loop_end_hinted(Cg *g, CgLoop *l, const char *const *hints, int nhints)
 {
     LLVMValueRef next = LLVMBuildNSWAdd(g->b, l->iv, cg_i64(g, 1), "");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
     LLVMValueRef br = LLVMBuildBr(g->b, l->header);
-    LLVMMetadataRef tmp = LLVMTemporaryMDNode(g->ctx, NULL, 0);
-    LLVMMetadataRef disable = LLVMMDStringInContext2(g->ctx, "llvm.loop.unroll.disable", 24);
-    LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(g->ctx, &disable, 1)};
-    LLVMMetadataRef loop = LLVMMDNodeInContext2(g->ctx, ops, 2);
-    LLVMMetadataReplaceAllUsesWith(tmp, loop);
+    LLVMMetadataRef ops[3] = {LLVMTemporaryMDNode(g->ctx, NULL, 0)};
+    for (int i = 0; i < nhints; i++) {
+        LLVMMetadataRef h = LLVMMDStringInContext2(g->ctx, hints[i], strlen(hints[i]));
+        ops[1 + i] = LLVMMDNodeInContext2(g->ctx, &h, 1);
+    }
+    LLVMMetadataRef loop = LLVMMDNodeInContext2(g->ctx, ops, (size_t)nhints + 1);
+    LLVMMetadataReplaceAllUsesWith(ops[0], loop);
     LLVMSetMetadata(br, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, loop));
     LLVMValueRef in_vals[2] = {l->lo, next};
     LLVMBasicBlockRef in_blocks[2] = {l->pre, latch};
     LLVMAddIncoming(l->iv, in_vals, in_blocks, 2);
     LLVMPositionBuilderAtEnd(g->b, l->exit);
+}
+
+/* cg_loop_end for a loop LLVM must not unroll (llvm.loop.unroll.disable):
+ * the loops around a register tile stay loops, so the tile's code is
+ * emitted once and its accumulators stay in registers. */
+void cg_loop_end_rolled(Cg *g, CgLoop *l)
+{
+    static const char *const hints[] = {"llvm.loop.unroll.disable"};
+    loop_end_hinted(g, l, hints, 1);
+}
+
+/* cg_loop_end_rolled for a loop around whole rows of register tiles that
+ * sum into memory (conv_blocked's chunks of input blocks), also without
+ * LICM (llvm.licm.disable): with few tiles per row and a constant trip
+ * count, LICM promoted every tile's partial sums across the loop to
+ * registers (64 vectors for 3 tiles of 2 x 14 and 2 x 4), and the hot
+ * tile loops spilled. */
+void cg_loop_end_kept(Cg *g, CgLoop *l)
+{
+    static const char *const hints[] = {"llvm.loop.unroll.disable", "llvm.licm.disable"};
+    loop_end_hinted(g, l, hints, 2);
 }

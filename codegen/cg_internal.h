@@ -131,6 +131,7 @@ void *cg_xcalloc(size_t n, size_t size);   /* calloc or exit(3) with "convc: out
 CgLoop cg_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(Cg *g, CgLoop *l);
 void cg_loop_end_rolled(Cg *g, CgLoop *l); /* with llvm.loop.unroll.disable */
+void cg_loop_end_kept(Cg *g, CgLoop *l);   /* with llvm.loop.unroll.disable and llvm.licm.disable */
 void cg_if(Cg *g, LLVMValueRef cond, LLVMBasicBlockRef *merge);
 void cg_if_end(Cg *g, LLVMBasicBlockRef merge);
 LLVMValueRef cg_i64(Cg *g, int64_t v);

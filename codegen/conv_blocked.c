@@ -114,7 +114,10 @@ static BlockedTile blocked_tile(int vec, const IrModule *m, const IrNode *n)
             nrb++;
         bt.rows = (o->h + nrb - 1) / nrb;
     }
-    int64_t chunk_bytes = (int64_t)bt.nb * vec * vec * n->geom.kernel[0] * n->geom.kernel[1] * 4;
+    /* weights of one input block: bi channels (1 for an NCHW input: a first layer's 3 channels
+       are one chunk, not three) */
+    int64_t bi = ir_layout_block(in->layout);
+    int64_t chunk_bytes = (int64_t)bt.nb * vec * bi * n->geom.kernel[0] * n->geom.kernel[1] * 4;
     bt.icc = (24 << 10) / chunk_bytes;
     if (bt.icc < 1)
         bt.icc = 1;
@@ -291,6 +294,11 @@ typedef struct {
     LLVMValueRef ob0, oh;       /* first output block, output row */
     LLVMValueRef oh0, oh1;      /* the item's output rows: [oh0, oh1) */
     LLVMValueRef acc[MAX_ACC];  /* allocas, [j * t + u] */
+    CgKernel *k;
+    LLVMValueRef init[4];       /* each block's bias vector (or 0) */
+    int from_bias, finish;      /* the current pass over the row is the first (tiles start
+                                   from the bias, not the row) / the last (tiles store the
+                                   finished value: residual added, activation applied) */
 } Item;
 
 /* One kw tap over icl in [0, nicl) for the pixels of the tile that are
@@ -384,20 +392,31 @@ static LLVMValueRef out_at(Item *I, int j, LLVMValueRef ow)
 
 /* One tile of cnt pixels at ow0 (ow0c: its compile-time value, or -1 in
  * the interior loop) over input blocks [icb0, icb1) (nicl channels each):
- * the partial sums from the output row, the taps, back to the row. */
+ * the partial sums from the output row (the bias in the first pass), the
+ * taps, back to the row (finished in the last pass). */
 static void tile(Item *I, LLVMValueRef ow0, int64_t ow0c, int cnt, LLVMValueRef icb0, LLVMValueRef icb1, int64_t nicl)
 {
     Cg *g = I->g;
     int nb = I->tile.nb, t = I->tile.t;
     for (int j = 0; j < nb; j++)
         for (int u = 0; u < cnt; u++)
-            cg_set(g, I->acc[j * t + u], LLVMBuildLoad2(g->b, g->vf, out_at(I, j, cg_add(g, ow0, cg_i64(g, u))), ""));
+            cg_set(g, I->acc[j * t + u],
+                   I->from_bias ? I->init[j]
+                               : LLVMBuildLoad2(g->b, g->vf, out_at(I, j, cg_add(g, ow0, cg_i64(g, u))), ""));
     CgLoop icb = cg_loop(g, icb0, icb1, "icb");
     block_taps(I, icb.iv, nicl, ow0, ow0c, cnt);
     cg_loop_end_rolled(g, &icb);
     for (int j = 0; j < nb; j++)
-        for (int u = 0; u < cnt; u++)
-            LLVMBuildStore(g->b, cg_get(g, I->acc[j * t + u]), out_at(I, j, cg_add(g, ow0, cg_i64(g, u))));
+        for (int u = 0; u < cnt; u++) {
+            LLVMValueRef at = out_at(I, j, cg_add(g, ow0, cg_i64(g, u))), v = cg_get(g, I->acc[j * t + u]);
+            if (I->finish) {
+                LLVMValueRef res = cg_residual(I->k, at);
+                if (res)
+                    v = LLVMBuildFAdd(g->b, v, LLVMBuildLoad2(g->b, g->vf, res, ""), "");
+                v = cg_act(g, I->n, v);
+            }
+            LLVMBuildStore(g->b, v, at);
+        }
 }
 
 /* Every tile of the row over input blocks [icb0, icb1): the tiles before
@@ -511,7 +530,7 @@ static void emit_conv_blocked(CgKernel *k)
     Cg *g = k->g;
     const IrNode *n = k->n;
     Item I = {.g = g, .n = n, .in = k->in[0], .out = k->out, .tile = blocked_tile(g->vec, g->m, n),
-              .x = k->x[0], .w = k->p[0], .y = k->y, .bias = n->bias >= 0 ? k->p[1] : NULL};
+              .x = k->x[0], .w = k->p[0], .y = k->y, .bias = n->bias >= 0 ? k->p[1] : NULL, .k = k};
     const IrTensor *o = I.out;
     I.bi = ir_layout_block(I.in->layout);
     I.bo = g->vec;
@@ -535,28 +554,41 @@ static void emit_conv_blocked(CgKernel *k)
     for (int i = 0; i < I.tile.nb * I.tile.t; i++)
         I.acc[i] = cg_var(g, g->vf, NULL);
 
-    /* each row starts as the bias */
-    CgLoop r0 = rows_loop(&I);
+    /* each block's bias vector: the tiles of the first pass start from it, or every row
+       does when that pass is a loop of chunks */
     for (int j = 0; j < I.tile.nb; j++) {
-        LLVMValueRef init = LLVMConstNull(g->vf);
+        I.init[j] = LLVMConstNull(g->vf);
         if (I.bias) {
             LLVMValueRef c0 = cg_mul(g, cg_add(g, I.ob0, cg_i64(g, j)), cg_i64(g, I.bo));
             if (o->c % I.bo) {
-                init = cg_masked_load(g, cg_gep(g, I.bias, c0), cg_lane_mask(g, c0, o->c));
+                I.init[j] = cg_masked_load(g, cg_gep(g, I.bias, c0), cg_lane_mask(g, c0, o->c));
             } else {
-                init = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, I.bias, c0), "");
-                LLVMSetAlignment(init, 4);
+                I.init[j] = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, I.bias, c0), "");
+                LLVMSetAlignment(I.init[j], 4);
             }
         }
-        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "init");
-        LLVMBuildStore(g->b, init, out_at(&I, j, i.iv));
-        cg_loop_end(g, &i);
     }
-    cg_loop_end_rolled(g, &r0);
-    /* chunks of icc whole input blocks, each over every row, then the last block's real channels */
-    int64_t full = I.in->c / I.bi, rem = I.in->c % I.bi, icc = I.tile.icc;
+    /* The passes over each row: chunks of icc whole input blocks, then the
+       last block's real channels. A pass known at compile time to be the
+       first starts its tiles from the bias (no row of bias stored first);
+       one known to be the last finishes them (no pass over the finished
+       rows), unless the output is an NCHW output's workspace or the
+       activation runs by element. */
+    int64_t full = I.in->c / I.bi, rem = I.in->c % I.bi, icc = I.tile.icc, nch = (full + icc - 1) / icc;
+    int finishes = !I.rows && (n->act == ACT_NONE || cg_vector_act(n->act));
+    if (full > 0 && nch > 1) {
+        CgLoop r0 = rows_loop(&I);
+        for (int j = 0; j < I.tile.nb; j++) {
+            CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, o->w), "init");
+            LLVMBuildStore(g->b, I.init[j], out_at(&I, j, i.iv));
+            cg_loop_end(g, &i);
+        }
+        cg_loop_end_rolled(g, &r0);
+    }
     if (full > 0) {
-        CgLoop ch = cg_loop(g, cg_i64(g, 0), cg_i64(g, (full + icc - 1) / icc), "chunk");
+        I.from_bias = nch == 1;
+        I.finish = nch == 1 && rem == 0 && finishes;
+        CgLoop ch = cg_loop(g, cg_i64(g, 0), cg_i64(g, nch), "chunk");
         LLVMValueRef icb0 = cg_mul(g, ch.iv, cg_i64(g, icc));
         LLVMValueRef end = cg_add(g, icb0, cg_i64(g, icc));
         LLVMValueRef icb1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, full), ""), end,
@@ -564,17 +596,20 @@ static void emit_conv_blocked(CgKernel *k)
         CgLoop r1 = rows_loop(&I);
         row_tiles(&I, icb0, icb1, I.bi);
         cg_loop_end_rolled(g, &r1);
-        cg_loop_end_rolled(g, &ch);
+        cg_loop_end_kept(g, &ch);
     }
     if (rem) {
+        I.from_bias = full == 0;
+        I.finish = finishes;
         CgLoop r2 = rows_loop(&I);
         row_tiles(&I, cg_i64(g, full), cg_i64(g, full + 1), rem);
         cg_loop_end_rolled(g, &r2);
     }
+    int finished = rem ? finishes : nch == 1 && finishes;
     /* the residual and the activation on the finished rows */
     if (I.rows) {
         store_nchw(k, &I);
-    } else if (n->act != ACT_NONE || n->nin > 1) {
+    } else if (!finished && (n->act != ACT_NONE || n->nin > 1)) {
         CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
