@@ -12,13 +12,10 @@ alternately R times (`--bench N --profile=json`), and per shape the median
 over the rounds of the 3x3 step's median is printed with the ratio
 off / on (> 1: Winograd faster). The machine is shared: read the ratios.
 """
-import argparse
-import json
-import os
 import re
 import statistics
-import subprocess
-import tempfile
+
+from winograd_speed import on_and_off, options
 
 CIN = (16, 32, 48, 64)
 COUT = (16, 32, 64, 256)
@@ -26,15 +23,7 @@ HW = (16, 32, 64, 128)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--convc', required=True)
-    ap.add_argument('--rounds', type=int, default=3)
-    ap.add_argument('--bench', type=int, default=5)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--workdir')
-    a = ap.parse_args()
-    d = a.workdir or tempfile.mkdtemp(prefix='wino-channels-')
-    os.makedirs(d, exist_ok=True)
+    a = options(__doc__, 5, 'wino-channels-')
     shapes = [(cin, cout, hw) for cin in CIN for cout in COUT for hw in HW]
     lines, outs = ['network channels {'], []
     for i, (cin, cout, hw) in enumerate(shapes):
@@ -44,27 +33,13 @@ def main():
         lines.append('    y%d = conv2d(w%dz, 16, 1)' % (i, i))
         outs.append('y%d' % i)
     lines += ['    output ' + ', '.join(outs), '}']
-    src = os.path.join(d, 'channels.conv')
-    with open(src, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    exes = {}
-    for mode in ('on', 'off'):
-        exes[mode] = os.path.join(d, 'channels_%s.exe' % mode)
-        subprocess.run([a.convc, src, '--winograd=' + mode, '-o', exes[mode]], check=True)
-    times = {mode: {} for mode in exes}
-    kernel, peak = {}, None
-    for _ in range(a.rounds):
-        for mode, exe in exes.items():
-            out = subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(a.threads),
-                                  '--bench', str(a.bench), '--profile=json'], check=True, capture_output=True,
-                                 text=True).stdout
-            prof = json.loads(out)
-            peak = prof.get('peak_gflops')
-            for s in prof['steps']:
-                m = re.search(r'w(\d+)z', s['name'])
-                if m:
-                    times[mode].setdefault(int(m.group(1)), []).append(s['median_ms'])
-                    kernel[(mode, int(m.group(1)))] = s['kernel']
+    steps, info, peak = on_and_off(a, 'channels', lines)
+    times, kernel = {'on': {}, 'off': {}}, {}
+    for (mode, name), s in info.items():
+        m = re.search(r'w(\d+)z', name)
+        if m:
+            times[mode][int(m.group(1))] = steps[mode][name]
+            kernel[(mode, int(m.group(1)))] = s['kernel']
     print('threads=%d, %d rounds, FMA peak %s GFLOP/s' % (a.threads, a.rounds, peak))
     print('| Cin -> Cout | H x W | Winograd ms | direct ms (kernel) | speed-up |')
     print('|---|---|---|---|---|')

@@ -22,31 +22,33 @@ import tempfile
 from winograd_error import SHAPES
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def options(doc, bench, prefix):
+    """The command line both Winograd speed scripts take; the work directory made."""
+    ap = argparse.ArgumentParser(description=doc)
     ap.add_argument('--convc', required=True)
     ap.add_argument('--rounds', type=int, default=3)
-    ap.add_argument('--bench', type=int, default=3)
+    ap.add_argument('--bench', type=int, default=bench)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--workdir')
     a = ap.parse_args()
-    d = a.workdir or tempfile.mkdtemp(prefix='wino-speed-')
-    os.makedirs(d, exist_ok=True)
-    src = os.path.join(d, 'layers.conv')
-    lines, outs = ['network layers {'], []
-    for i, (cin, cout, hw) in enumerate(SHAPES):
-        lines.append('    input x%d[%d, %d, %d]' % (i, cin, hw, hw))
-        lines.append('    l%d = conv2d(x%d, %d, 3, padding=1)' % (i, i, cout))
-        outs.append('l%d' % i)
-    lines += ['    output ' + ', '.join(outs), '}']
+    a.workdir = a.workdir or tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(a.workdir, exist_ok=True)
+    return a
+
+
+def on_and_off(a, name, lines):
+    """Compiles the network `lines` with --winograd=on and off, runs the two
+    executables alternately a.rounds times (--bench a.bench --profile=json);
+    returns each mode's step medians by step name (one per round), each
+    step's profile entry by (mode, name), and the FMA peak."""
+    src = os.path.join(a.workdir, name + '.conv')
     with open(src, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     exes = {}
     for mode in ('on', 'off'):
-        exes[mode] = os.path.join(d, 'layers_%s.exe' % mode)
+        exes[mode] = os.path.join(a.workdir, '%s_%s.exe' % (name, mode))
         subprocess.run([a.convc, src, '--winograd=' + mode, '-o', exes[mode]], check=True)
-    times = {mode: {} for mode in exes}
-    info = {}
+    times, info, peak = {mode: {} for mode in exes}, {}, None
     for _ in range(a.rounds):
         for mode, exe in exes.items():
             out = subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(a.threads),
@@ -57,6 +59,18 @@ def main():
                 times[mode].setdefault(s['name'], []).append(s['median_ms'])
                 info[(mode, s['name'])] = s
             peak = prof.get('peak_gflops')
+    return times, info, peak
+
+
+def main():
+    a = options(__doc__, 3, 'wino-speed-')
+    lines, outs = ['network layers {'], []
+    for i, (cin, cout, hw) in enumerate(SHAPES):
+        lines.append('    input x%d[%d, %d, %d]' % (i, cin, hw, hw))
+        lines.append('    l%d = conv2d(x%d, %d, 3, padding=1)' % (i, i, cout))
+        outs.append('l%d' % i)
+    lines += ['    output ' + ', '.join(outs), '}']
+    times, info, peak = on_and_off(a, 'layers', lines)
     print('threads=%d, %d rounds, FMA peak %s GFLOP/s' % (a.threads, a.rounds, peak))
     print('| Cin -> Cout | H x W | Winograd ms | GFLOP/s eff. | % peak | direct kernel | ms | GFLOP/s | % peak | speed-up |')
     print('|---|---|---|---|---|---|---|---|---|---|')
