@@ -390,6 +390,18 @@ static LLVMValueRef out_at(Item *I, int j, LLVMValueRef ow)
     return cg_gep(g, I->y, cg_mul(g, cg_add(g, cg_mul(g, row, cg_i64(g, o->w)), ow), cg_i64(g, I->bo)));
 }
 
+/* v, the finished sum at `at` of the output: the residual added, the
+ * activation applied (ty: a vector, or one float for an activation that
+ * runs by element) */
+static LLVMValueRef finish_value(Item *I, LLVMTypeRef ty, LLVMValueRef v, LLVMValueRef at)
+{
+    Cg *g = I->g;
+    LLVMValueRef res = cg_residual(I->k, at);
+    if (res)
+        v = LLVMBuildFAdd(g->b, v, LLVMBuildLoad2(g->b, ty, res, ""), "");
+    return cg_act(g, I->n, v);
+}
+
 /* One tile of cnt pixels at ow0 (ow0c: its compile-time value, or -1 in
  * the interior loop) over input blocks [icb0, icb1) (nicl channels each):
  * the partial sums from the output row (the bias in the first pass), the
@@ -409,13 +421,7 @@ static void tile(Item *I, LLVMValueRef ow0, int64_t ow0c, int cnt, LLVMValueRef 
     for (int j = 0; j < nb; j++)
         for (int u = 0; u < cnt; u++) {
             LLVMValueRef at = out_at(I, j, cg_add(g, ow0, cg_i64(g, u))), v = cg_get(g, I->acc[j * t + u]);
-            if (I->finish) {
-                LLVMValueRef res = cg_residual(I->k, at);
-                if (res)
-                    v = LLVMBuildFAdd(g->b, v, LLVMBuildLoad2(g->b, g->vf, res, ""), "");
-                v = cg_act(g, I->n, v);
-            }
-            LLVMBuildStore(g->b, v, at);
+            LLVMBuildStore(g->b, I->finish ? finish_value(I, g->vf, v, at) : v, at);
         }
 }
 
@@ -605,11 +611,10 @@ static void emit_conv_blocked(CgKernel *k)
         row_tiles(&I, cg_i64(g, full), cg_i64(g, full + 1), rem);
         cg_loop_end_rolled(g, &r2);
     }
-    int finished = rem ? finishes : nch == 1 && finishes;
-    /* the residual and the activation on the finished rows */
+    /* the residual and the activation on the finished rows, unless the last pass did them */
     if (I.rows) {
         store_nchw(k, &I);
-    } else if (!finished && (n->act != ACT_NONE || n->nin > 1)) {
+    } else if (!I.finish && (n->act != ACT_NONE || n->nin > 1)) {
         CgLoop r3 = rows_loop(&I);
         for (int j = 0; j < I.tile.nb; j++) {
             LLVMValueRef p = out_at(&I, j, cg_i64(g, 0));
@@ -617,10 +622,7 @@ static void emit_conv_blocked(CgKernel *k)
             CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, vector ? o->w : o->w * I.bo), "act");
             LLVMValueRef at = cg_gep(g, p, vector ? cg_mul(g, i.iv, cg_i64(g, I.bo)) : i.iv);
             LLVMTypeRef ty = vector ? g->vf : g->f32;
-            LLVMValueRef v = LLVMBuildLoad2(g->b, ty, at, ""), res = cg_residual(k, at);
-            if (res)
-                v = LLVMBuildFAdd(g->b, v, LLVMBuildLoad2(g->b, ty, res, ""), "");
-            LLVMBuildStore(g->b, cg_act(g, n, v), at);
+            LLVMBuildStore(g->b, finish_value(&I, ty, LLVMBuildLoad2(g->b, ty, at, ""), at), at);
             cg_loop_end(g, &i);
         }
         cg_loop_end_rolled(g, &r3);
