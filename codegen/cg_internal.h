@@ -150,6 +150,7 @@ LLVMValueRef cg_var(Cg *g, LLVMTypeRef t, LLVMValueRef init);
 LLVMValueRef cg_get(Cg *g, LLVMValueRef var);
 void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v);
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c);
+void cg_prefetch(Cg *g, LLVMValueRef p);
 LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x);
 LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_act(Cg *g, const IrNode *n, LLVMValueRef v); /* n's activation epilogue */
@@ -185,7 +186,8 @@ int cg_whole_batch(const IrNode *n);
 int cg_sample_inner(const Cg *g, const IrNode *n);
 int cg_step_params(const IrNode *n, int params[4]);
 LLVMValueRef cg_emit_kernel(Cg *g, int index);
-LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np); /* the RtKernel around items */
+LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np, const int64_t *extra,
+                           int nextra); /* the RtKernel around items */
 void cg_function_attrs(Cg *g, LLVMValueRef fn); /* target-cpu, -features, vector widths */
 void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np); /* noinline; noalias align 64 on params 0..np) */
 

@@ -13,9 +13,10 @@
  * U = G g G^T is the weight transform, computed once at load time (the
  * prepare step PREPARE_WINOGRAD_WEIGHTS) as [sub-block][36][Cin][j]; where
  * the map is a single unit of tiles (per_run: each U value is used once per
- * sample, UNet's 16 x 16 and 32 x 32 layers) only half of it, T = G g
- * ([sub-block][Cin][18][j], half U's size) is kept, and the kernel finishes
- * U = T G^T per run into its workspace, 64 input channels at a time. Per
+ * sample, UNet's 16 x 16 and 32 x 32 layers) only the weights are kept,
+ * reordered to [sub-block][Cin][9][j] (a quarter of U's size), and the
+ * kernel computes U = G g G^T per run into its workspace, 64 input channels
+ * at a time, while it prefetches the next 64 channels' weights. Per
  * run, one work item runs units in turn, each a block of tiles x a block of
  * output channels: input transform into V, 36 independent GEMMs
  * M[p] = V[p] U[p] with a register tile summed over the input channels in
@@ -45,7 +46,7 @@
 
 #include "codegen/cg_internal.h"
 
-enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA, HALF = ALPHA * 3 };
+enum { LANES = 16, TILE = 4, ALPHA = 6, NP = ALPHA * ALPHA, TAPS = 9 };
 
 /* How a node's tiles and output channels are split (a function of the IR
  * only, so applies, work, scratch, the prepare step and emit agree). Two
@@ -77,8 +78,8 @@ enum { U_CHUNK = 64 };
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Floats of the derived parameter per input channel and output channel of a
- * sub-block: U's 36, or per_run T's 18. */
-static int64_t kept_values(const WinoPlan *P) { return P->per_run ? HALF : NP; }
+ * sub-block: U's 36, or per_run the 3x3 weight's own 9 (reordered). */
+static int64_t kept_values(const WinoPlan *P) { return P->per_run ? TAPS : NP; }
 static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 /* About 4 units: split the output channels' sub-blocks when there are few
@@ -334,10 +335,10 @@ static void weight_transform(Cg *g, LLVMValueRef src, LLVMValueRef dst, int64_t 
 }
 
 /* U for sub-block sb of j output channels, [36][Cin][j] at dst (per_run:
- * only T = G w, in double rounded to float, as [Cin][18][j], from which the
- * kernel loads the 18 values of 16 output channels as vectors and finishes
- * U = T G^T); zero for the padding channels of the last sub-block. Loops,
- * not unrolled: the transform is about 100 operations, and j is up to 24. */
+ * the weights as they are, [Cin][9][j], from which the kernel loads the 9
+ * taps of 16 output channels as vectors and computes U = G w G^T); zero for
+ * the padding channels of the last sub-block. Loops, not unrolled: the
+ * transform is about 100 operations, and j is up to 24. */
 static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const WinoPlan *P,
                               LLVMValueRef w, LLVMValueRef dst, LLVMValueRef sb)
 {
@@ -346,7 +347,7 @@ static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const W
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, cin), "wic");
     CgLoop j = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->j), "wj");
     LLVMValueRef oc = cg_add(g, cg_mul(g, sb, cg_i64(g, P->j)), j.iv);
-    LLVMValueRef at = cg_gep(g, dst, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, P->per_run ? HALF * P->j : P->j)), j.iv));
+    LLVMValueRef at = cg_gep(g, dst, cg_add(g, cg_mul(g, ic.iv, cg_i64(g, P->per_run ? TAPS * P->j : P->j)), j.iv));
     LLVMBasicBlockRef pad = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pad");
     LLVMBasicBlockRef real = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "real");
     LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "wend");
@@ -354,10 +355,8 @@ static void emit_weight_block(Cg *g, const IrModule *m, const IrNode *n, const W
     LLVMPositionBuilderAtEnd(g->b, real);
     LLVMValueRef src = cg_gep(g, w, cg_mul(g, cg_add(g, cg_mul(g, oc, cg_i64(g, cin)), ic.iv), cg_i64(g, 9)));
     if (P->per_run) {
-        LLVMValueRef t[ALPHA][3];
-        load_g_rows(g, src, t);
-        for (int a = 0; a < HALF; a++)
-            cg_store(g, at, cg_i64(g, a * stride), LLVMBuildFPTrunc(g->b, t[a / 3][a % 3], g->f32, ""));
+        for (int a = 0; a < TAPS; a++)
+            cg_store(g, at, cg_i64(g, a * stride), cg_load(g, src, cg_i64(g, a)));
     } else {
         weight_transform(g, src, at, stride);
     }
@@ -813,27 +812,31 @@ static void chan_gemm(Wino *W, LLVMValueRef nsb)
 }
 
 /* per_run: for each sub-block of the unit and each chunk of U_CHUNK input
- * channels, U of the chunk into the item's slice, [36][chunk][j] (the 18
- * values of T = G w of 16 output channels loaded as vectors from the
- * parameter and finished as U = T G^T in float), then the chunk's part of
- * the 36 GEMMs: the chunk's U stays in L2 between the two. */
+ * channels, U of the chunk into the item's slice, [36][chunk][j] (the 9
+ * taps of 16 output channels loaded as vectors from the parameter, U =
+ * G w G^T in float), then the chunk's part of the 36 GEMMs: the chunk's U
+ * stays in L2 between the two, and the GEMMs prefetch the next chunk's
+ * weights. Keeping T = G w (18 values, in double) instead was 1.1-1.2x
+ * slower at 16 x 16 and 32 x 32 (512 -> 1024 and 1024 -> 512 channels):
+ * U's arithmetic is cheap, streaming twice the bytes from memory is not. */
 static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
     CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "usb");
-    LLVMValueRef tb = cg_gep(g, W->k->p[0], cg_mul(g, cg_add(g, W->sb0, s.iv), cg_i64(g, W->cin * HALF * P->j)));
+    LLVMValueRef wb = cg_gep(g, W->k->p[0], cg_mul(g, cg_add(g, W->sb0, s.iv), cg_i64(g, W->cin * TAPS * P->j)));
     CgLoop c = cg_loop(g, cg_i64(g, 0), cg_i64(g, ceil_div(W->cin, U_CHUNK)), "uchunk");
     LLVMValueRef ic0 = cg_mul(g, c.iv, cg_i64(g, U_CHUNK));
     LLVMValueRef icn = min_i64(g, cg_i64(g, U_CHUNK), cg_sub(g, cg_i64(g, W->cin), ic0));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), icn, "uic");
     CgLoop b = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->jb), "ub");
     LLVMValueRef col = cg_mul(g, b.iv, cg_i64(g, LANES));
-    LLVMValueRef trow = cg_gep(g, tb, cg_add(g, cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, HALF * P->j)), col));
-    LLVMValueRef half[ALPHA][3], u[NP];
-    for (int a = 0; a < HALF; a++)
-        half[a / 3][a % 3] = load_vec(g, cg_gep(g, trow, cg_i64(g, a * P->j)), 4);
-    g_cols(g, g->vf, half, u);
+    LLVMValueRef wrow = cg_gep(g, wb, cg_add(g, cg_mul(g, cg_add(g, ic0, ic.iv), cg_i64(g, TAPS * P->j)), col));
+    LLVMValueRef w[TAPS], gw[ALPHA][3], u[NP];
+    for (int a = 0; a < TAPS; a++)
+        w[a] = load_vec(g, cg_gep(g, wrow, cg_i64(g, a * P->j)), 4);
+    g_rows(g, g->vf, w, gw);
+    g_cols(g, g->vf, gw, u);
     for (int p = 0; p < NP; p++) {
         LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, cg_i64(g, p), icn), ic.iv), cg_i64(g, P->j)), col);
         store_vec(g, u[p], cg_gep(g, W->u, at), 4);
@@ -842,6 +845,13 @@ static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
     cg_loop_end_rolled(g, &ic);
     LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, c.iv, cg_i64(g, 0), "");
     CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "up");
+    /* the next chunk's weights (the next sub-block's first after the last),
+       a 36th at each position: they stream from memory while the FMAs run */
+    int64_t lines = ceil_div(ceil_div((int64_t)U_CHUNK * TAPS * P->j, LANES), NP);
+    LLVMValueRef next = cg_gep(g, wb, cg_mul(g, cg_add(g, ic0, icn), cg_i64(g, TAPS * P->j)));
+    CgLoop q = cg_loop(g, cg_i64(g, 0), cg_i64(g, lines), "upf");
+    cg_prefetch(g, cg_gep(g, next, cg_mul(g, cg_add(g, cg_mul(g, p.iv, cg_i64(g, lines)), q.iv), cg_i64(g, LANES))));
+    cg_loop_end_rolled(g, &q);
     CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "utiles");
     chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), ic0, icn, first);
     cg_loop_end(g, &t);
@@ -969,7 +979,7 @@ static int64_t wino_scratch(const CgTarget *t, const IrModule *m, const IrNode *
 
 /* The node reads U, a derived parameter [nsub][36][Cin][j] that the prepare
  * step PREPARE_WINOGRAD_WEIGHTS writes from its weight at load time (per_run:
- * T = G w [nsub][Cin][18][j], half U's size). */
+ * the weight reordered, [nsub][Cin][9][j], a quarter of U's size). */
 static void wino_prepare(const CgTarget *t, IrModule *m, int i)
 {
     WinoPlan P = wino_plan(m, &m->nodes[i]);

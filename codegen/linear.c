@@ -76,7 +76,7 @@ static void linear_tile_body(CgKernel *k, LinearTile t, LLVMValueRef o0, LLVMVal
     int64_t nin = ir_tensor_elems(k->in[0]), full = nin / g->vec;
     LLVMValueRef acc[MAX_OCB * MAX_SB], wrow[MAX_OCB], xrow[MAX_SB];
     for (int s = 0; s < t.sb; s++)
-        xrow[s] = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, s0, cg_i64(g, s)), cg_i64(g, ir_tensor_size(k->in[0]))));
+        xrow[s] = cg_gep(g, k->x[0], cg_mul(g, cg_add(g, s0, cg_i64(g, s)), cg_i64(g, ir_tensor_stride(g->m, k->in[0]))));
     for (int j = 0; j < t.ocb; j++)
         wrow[j] = cg_gep(g, k->p[0], cg_mul(g, cg_add(g, o0, cg_i64(g, j)), cg_i64(g, nin)));
     for (int i = 0; i < t.ocb * t.sb; i++)
@@ -93,7 +93,7 @@ static void linear_tile_body(CgKernel *k, LinearTile t, LLVMValueRef o0, LLVMVal
         LLVMValueRef b = n->bias >= 0 ? cg_load(g, k->p[1], o) : cg_f32(g, 0.0);
         for (int s = 0; s < t.sb; s++) {
             LLVMValueRef v = LLVMBuildFAdd(g->b, b, cg_hsum(g, cg_get(g, acc[j * t.sb + s])), "");
-            LLVMValueRef y = cg_gep(g, k->y, cg_mul(g, cg_add(g, s0, cg_i64(g, s)), cg_i64(g, ir_tensor_size(k->out))));
+            LLVMValueRef y = cg_gep(g, k->y, cg_mul(g, cg_add(g, s0, cg_i64(g, s)), cg_i64(g, ir_tensor_stride(g->m, k->out))));
             cg_store(g, y, o, cg_act(g, n, v));
         }
     }

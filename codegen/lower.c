@@ -175,14 +175,19 @@ void cg_pointer_attrs(Cg *g, LLVMValueRef fn, int np)
     }
 }
 
-/* kN.kind.items: np pointers (output, inputs, workspace, parameters), then begin, end, batch */
-static LLVMValueRef items_function(Cg *g, const char *name, int np)
+/* kN.kind.items: np pointers (output, inputs, workspace, parameters), then begin, end, batch,
+ * then nstrides per-sample strides (output, inputs): parameters, not constants, so that layers
+ * of one shape get identical functions (mergefunc, emit.c) whether or not one writes or reads a
+ * view (a concat's channel slice, whose samples are the concat's size apart) */
+static LLVMValueRef items_function(Cg *g, const char *name, int np, int nstrides)
 {
-    LLVMTypeRef params[1 + IR_MAX_IN + 4 + 3];
+    LLVMTypeRef params[1 + IR_MAX_IN + 4 + 3 + 1 + IR_MAX_IN];
     for (int i = 0; i < np; i++)
         params[i] = g->ptr;
-    params[np] = params[np + 1] = params[np + 2] = g->i64;
-    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)np + 3, 0));
+    for (int i = 0; i < 3 + nstrides; i++)
+        params[np + i] = g->i64;
+    LLVMValueRef fn =
+        LLVMAddFunction(g->mod, name, LLVMFunctionType(g->void_t, params, (unsigned)(np + 3 + nstrides), 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     cg_function_attrs(g, fn);
     cg_pointer_attrs(g, fn, np);
@@ -212,9 +217,9 @@ static void emit_items(Cg *g, const IrNode *n)
     int whole = cg_whole_batch(n), inner = !whole && cg_sample_inner(g, n);
     LLVMValueRef s = whole ? cg_i64(g, 0) : inner ? cg_rem(g, item.iv, k.batch) : cg_div(g, item.iv, cg_i64(g, work));
     k.r = whole ? item.iv : inner ? cg_div(g, item.iv, k.batch) : cg_rem(g, item.iv, cg_i64(g, work));
-    k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.out))));
+    k.y = cg_gep(g, LLVMGetParam(g->fn, 0), cg_mul(g, s, LLVMGetParam(g->fn, last + 3)));
     for (int j = 0; j < n->nin; j++)
-        k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, cg_i64(g, ir_tensor_size(k.in[j]))));
+        k.x[j] = cg_gep(g, LLVMGetParam(g->fn, (unsigned)j + 1), cg_mul(g, s, LLVMGetParam(g->fn, last + 4 + (unsigned)j)));
     if (n->scratch >= 0) {
         int64_t floats = ir_tensor_size(&m->tensors[n->scratch]);
         k.scratch = cg_gep(g, LLVMGetParam(g->fn, (unsigned)(1 + n->nin)), cg_mul(g, s, cg_i64(g, floats)));
@@ -227,22 +232,24 @@ static void emit_items(Cg *g, const IrNode *n)
 }
 
 /* void name(ptr args, i64 begin, i64 end, i64 batch):
- * items(args[0], ..., args[np - 1], begin, end, batch), the RtKernel entry of
- * a step or a prepare step */
-LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np)
+ * items(args[0], ..., args[np - 1], begin, end, batch, extra[0], ..., extra[nextra - 1]),
+ * the RtKernel entry of a step or a prepare step */
+LLVMValueRef cg_emit_entry(Cg *g, const char *name, LLVMValueRef items, int np, const int64_t *extra, int nextra)
 {
     g->fn = LLVMAddFunction(g->mod, name, g->kernel_t);
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     cg_function_attrs(g, g->fn);
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
-    LLVMValueRef args[1 + IR_MAX_IN + 4 + 3];
+    LLVMValueRef args[1 + IR_MAX_IN + 4 + 3 + 1 + IR_MAX_IN];
     for (int i = 0; i < np; i++) {
         LLVMValueRef idx = cg_i64(g, i);
         args[i] = LLVMBuildLoad2(g->b, g->ptr, LLVMBuildGEP2(g->b, g->ptr, LLVMGetParam(g->fn, 0), &idx, 1, ""), "");
     }
     for (int i = 0; i < 3; i++)
         args[np + i] = LLVMGetParam(g->fn, (unsigned)i + 1);
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)np + 3, "");
+    for (int i = 0; i < nextra; i++)
+        args[np + 3 + i] = cg_i64(g, extra[i]);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(items), items, args, (unsigned)(np + 3 + nextra), "");
     LLVMBuildRetVoid(g->b);
     return g->fn;
 }
@@ -255,10 +262,14 @@ LLVMValueRef cg_emit_kernel(Cg *g, int index)
     int params[4], np = step_tensors(n) + cg_step_params(n, params);
     char name[64];
     snprintf(name, sizeof name, "k%d.%s.items", index, ir_kind_name(n->kind));
-    LLVMValueRef items = g->fn = items_function(g, name, np);
+    LLVMValueRef items = g->fn = items_function(g, name, np, 1 + n->nin);
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry"));
     emit_items(g, n);
 
     snprintf(name, sizeof name, "k%d.%s", index, ir_kind_name(n->kind));
-    return cg_emit_entry(g, name, items, np);
+    int64_t strides[1 + IR_MAX_IN];
+    strides[0] = ir_tensor_stride(g->m, &g->m->tensors[n->out]);
+    for (int j = 0; j < n->nin; j++)
+        strides[1 + j] = ir_tensor_stride(g->m, &g->m->tensors[n->in[j]]);
+    return cg_emit_entry(g, name, items, np, strides, 1 + n->nin);
 }

@@ -33,22 +33,24 @@ _Static_assert(RT_DTYPE_F32 == (int)DTYPE_F32 && RT_DTYPE_BF16 == (int)DTYPE_BF1
                "RtTensor.dtype numbering");
 _Static_assert(RT_LAYOUT_NCHW == (int)LAYOUT_NCHW && RT_LAYOUT_NCHW16C == (int)LAYOUT_NCHW16C &&
                RT_LAYOUT_NCHW8C == (int)LAYOUT_NCHW8C, "RtTensor.layout numbering");
-_Static_assert(sizeof(RtTensor) == 56 && offsetof(RtTensor, bytes) == 40 && offsetof(RtTensor, layout) == 52,
-               "RtTensor layout as emitted below");
+_Static_assert(sizeof(RtTensor) == 72 && offsetof(RtTensor, bytes) == 40 && offsetof(RtTensor, layout) == 52 &&
+               offsetof(RtTensor, view_off) == 56, "RtTensor layout as emitted below");
 
-/* RtTensor { ptr name; i64 offset, size; i32 rank, c, h, w; i64 bytes; i32 dtype, layout; } */
+/* RtTensor { ptr name; i64 offset, size; i32 rank, c, h, w; i64 bytes; i32 dtype, layout; i64 view_off, stride; } */
 static LLVMValueRef tensors(Cg *g, LLVMTypeRef *ty)
 {
-    LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32, g->i64, g->i32, g->i32};
-    *ty = LLVMStructTypeInContext(g->ctx, f, 10, 0);
+    LLVMTypeRef f[] = {g->ptr, g->i64, g->i64, g->i32, g->i32, g->i32, g->i32, g->i64, g->i32, g->i32, g->i64, g->i64};
+    *ty = LLVMStructTypeInContext(g->ctx, f, 12, 0);
     const IrModule *m = g->m;
     LLVMValueRef *v = cg_xcalloc(m->ntensors + 1, sizeof *v);
     for (int i = 0; i < m->ntensors; i++) {
         const IrTensor *t = &m->tensors[i];
         LLVMValueRef e[] = {cg_const_string(g, t->name), cg_i64(g, t->offset), cg_i64(g, ir_tensor_size(t)),
                             i32c(g, t->rank), i32c(g, t->c), i32c(g, t->h), i32c(g, t->w),
-                            cg_i64(g, t->bytes), i32c(g, t->dtype), i32c(g, t->layout)};
-        v[i] = LLVMConstNamedStruct(*ty, e, 10);
+                            cg_i64(g, t->bytes), i32c(g, t->dtype), i32c(g, t->layout),
+                            cg_i64(g, t->view_of >= 0 ? t->view_off : 0),
+                            cg_i64(g, t->view_of >= 0 ? ir_tensor_stride(m, t) : 0)};
+        v[i] = LLVMConstNamedStruct(*ty, e, 12);
     }
     LLVMValueRef a = global_array(g, *ty, v, m->ntensors, "convc.tensors");
     free(v);

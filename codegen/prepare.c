@@ -66,7 +66,7 @@ LLVMValueRef cg_emit_prepare(Cg *g, int index)
     snprintf(name, sizeof name, "p%d.%s.items", index, ir_prepare_name(p->kind));
     LLVMValueRef items = emit_items(g, p, name);
     snprintf(name, sizeof name, "p%d.%s", index, ir_prepare_name(p->kind));
-    return cg_emit_entry(g, name, items, p->nout + p->nin);
+    return cg_emit_entry(g, name, items, p->nout + p->nin, NULL, 0);
 }
 
 /* --- the batchnorm fold ------------------------------------------------- */

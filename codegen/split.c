@@ -122,9 +122,13 @@ static int find(Root *r, int i)
     return i;
 }
 
-/* A root whose body calls another (a thunk mergefunc left) joins its group. */
+/* A root whose body calls another (a thunk mergefunc left) joins its group;
+ * so do roots calling the same internal function (the kernel body that
+ * mergefunc kept for layers of one shape, called by each layer's entry with
+ * its own strides), which is then compiled once and counted once. */
 static void group_roots(LLVMModuleRef mod, Root *r, int n)
 {
+    LLVMValueRef *callee_of = cg_xcalloc(n + 1, sizeof *callee_of); /* the first internal callee claimed by root i */
     for (int i = 0; i < n; i++)
         r[i].group = i;
     for (int i = 0; i < n; i++) {
@@ -132,13 +136,27 @@ static void group_roots(LLVMModuleRef mod, Root *r, int n)
         for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(fn); b; b = LLVMGetNextBasicBlock(b))
             for (LLVMValueRef in = LLVMGetFirstInstruction(b); in; in = LLVMGetNextInstruction(in)) {
                 LLVMValueRef callee = LLVMIsACallInst(in) ? LLVMGetCalledValue(in) : NULL;
+                if (!callee || !LLVMIsAFunction(callee))
+                    continue;
                 size_t len;
-                const char *name = callee && LLVMIsAFunction(callee) ? LLVMGetValueName2(callee, &len) : "";
+                const char *name = LLVMGetValueName2(callee, &len);
                 for (int j = 0; strstr(name, ".root.") && j < n; j++) /* roots' names have it */
                     if (!strcmp(name, r[j].name))
                         r[find(r, j)].group = find(r, i);
+                if (LLVMIsDeclaration(callee) || LLVMGetLinkage(callee) != LLVMInternalLinkage)
+                    continue;
+                int j = 0;
+                while (j < i && callee_of[j] != callee)
+                    j++;
+                if (j < i) { /* shared with root j: one copy, in j's half */
+                    r[find(r, j)].group = find(r, i);
+                    r[i].cost -= instructions(callee);
+                } else if (!callee_of[i]) {
+                    callee_of[i] = callee;
+                }
             }
     }
+    free(callee_of);
 }
 
 /* Greedy: each group to the half with less so far, largest first (the

@@ -20,6 +20,13 @@ LLVMValueRef cg_intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned 
     return LLVMBuildCall2(g->b, fty, fn, args, n, "");
 }
 
+/* A hint to bring the cache line at p into every level of the cache, for reading. */
+void cg_prefetch(Cg *g, LLVMValueRef p)
+{
+    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, 3, 0), LLVMConstInt(g->i32, 1, 0)};
+    cg_intrinsic(g, "llvm.prefetch", args, 4);
+}
+
 LLVMValueRef cg_splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
 {
     LLVMValueRef undef = LLVMGetUndef(vt);

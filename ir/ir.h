@@ -210,9 +210,13 @@ typedef struct {
     IrDtype dtype;
     IrLayout layout;
     int64_t bytes;    /* per sample, channels padded to the layout's block */
-    int64_t offset;   /* arena offset in floats per sample, set by plan_memory */
+    int64_t offset;   /* arena offset in floats per sample, set by plan_memory (a
+                         view: its root's) */
     int def, last_use;/* node index that writes it (-1 for inputs) and last reader */
     int is_input, is_output;
+    int view_of;      /* -1, or the tensor whose channels [c0, c0 + c) this one is: a
+                         concat's output, which its producers write in place (views.c) */
+    int64_t view_off; /* a view: floats into each sample of view_of (c0 * H * W) */
 } IrTensor;
 
 struct IrNode {
@@ -363,6 +367,13 @@ static inline int64_t ir_tensor_elems(const IrTensor *t) { return t->c * t->h * 
 /* Elements of storage per sample: c * h * w plus the channel padding of a
  * blocked layout. Sample n of a batch starts n * ir_tensor_size() elements in. */
 static inline int64_t ir_tensor_size(const IrTensor *t) { return t->bytes / ir_dtype_bytes(t->dtype); }
+
+/* Elements from one sample of t to the next: its size, or for a view the
+ * size of the tensor it is a slice of. */
+static inline int64_t ir_tensor_stride(const IrModule *m, const IrTensor *t)
+{
+    return ir_tensor_size(t->view_of >= 0 ? &m->tensors[t->view_of] : t);
+}
 
 /* Channels of t read as planes of h x w elements. A flatten or dropout is
  * an alias: its readers get the source tensor, shaped as the source (a

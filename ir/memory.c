@@ -12,13 +12,16 @@
  * free for its lifetime); the smaller plan is kept. Offsets are
  * per sample and multiples of 16 floats, so every tensor of a batch starts on
  * a 64-byte boundary (offset * N stays a multiple of 16).
+ *
+ * A view (a channel slice of a concat's output, views.c) has no place of
+ * its own: its root is placed when the first of its views is written and
+ * stays live through every write of a view and to the last read of it or
+ * of any view.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ir/ir_internal.h"
-
-enum { ALIGN_FLOATS = 16 };
 
 /* calloc for the IR passes' temporary arrays (freed by the caller); out of
  * memory is fatal, as for ir_alloc. */
@@ -34,7 +37,7 @@ void *ir_xcalloc(size_t n, size_t size)
 
 static int64_t align_up(int64_t n)
 {
-    return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    return (n + IR_ALIGN_FLOATS - 1) / IR_ALIGN_FLOATS * IR_ALIGN_FLOATS;
 }
 
 /* Something to place: live from step `def` to step `last` (inclusive),
@@ -58,6 +61,22 @@ static void compute_lifetimes(IrModule *m)
         for (int j = 0; j < n->nin; j++)
             if (m->tensors[n->in[j]].last_use < i)
                 m->tensors[n->in[j]].last_use = i;
+    }
+    for (int t = 0; t < m->ntensors; t++) {
+        const IrTensor *v = &m->tensors[t];
+        IrTensor *root = v->view_of >= 0 ? &m->tensors[v->view_of] : NULL;
+        if (!root)
+            continue;
+        /* the concat node is gone: def from its written views (an inner concat's output, a
+           view no node writes, has def -1) */
+        if (v->def >= 0 && (root->def < 0 || v->def < root->def))
+            root->def = v->def;
+        /* live through every view's write (a concat nothing reads is still written) and
+           every read of a view (also of an inner concat's output, read after the root's
+           last reader) */
+        int end = v->last_use > v->def ? v->last_use : v->def;
+        if (root->last_use < end)
+            root->last_use = end;
     }
 }
 
@@ -274,15 +293,22 @@ static void plan_tensors(IrModule *m)
         if (tt->is_input)
             order[n++] = t;
     }
+    char *placed = ir_xcalloc(m->ntensors + 1, 1);
     for (int i = 0; i < m->nnodes; i++) {
-        order[n++] = m->nodes[i].out;
+        int out = m->nodes[i].out, root = m->tensors[out].view_of;
+        if (root < 0)
+            order[n++] = out;
+        else if (!placed[root]) /* at its first view's write */
+            order[n++] = root, placed[root] = 1;
         if (m->nodes[i].scratch >= 0)
             order[n++] = m->nodes[i].scratch;
     }
     m->arena_floats = plan(v, m->ntensors, order, n, m->nnodes);
-    for (int t = 0; t < m->ntensors; t++)
-        m->tensors[t].offset = v[t].offset;
-    free(v), free(order);
+    for (int t = 0; t < m->ntensors; t++) {
+        int root = m->tensors[t].view_of;
+        m->tensors[t].offset = v[root >= 0 ? root : t].offset;
+    }
+    free(v), free(order), free(placed);
 }
 
 /* order = 0 .. n-1 sorted by key (in [0, nkeys)), stably: a counting sort. */

@@ -98,7 +98,7 @@ int ir_add_tensor(IrModule *m, const char *name, Shape s)
     m->tensors = ir_grow(m->tensors, m->ntensors, sizeof *m->tensors);
     IrTensor *t = &m->tensors[m->ntensors];
     *t = (IrTensor){.name = name, .rank = s.rank, .c = s.c, .h = s.h, .w = s.w,
-                    .dtype = DTYPE_F32, .def = -1, .last_use = -1};
+                    .dtype = DTYPE_F32, .def = -1, .last_use = -1, .view_of = -1};
     ir_set_layout(t, LAYOUT_NCHW);
     return m->ntensors++;
 }

@@ -18,17 +18,25 @@ typedef struct {
     int *uses;     /* live node inputs reading t, plus one if it is an output */
 } Uses;
 
+int *ir_producers(const IrModule *m)
+{
+    int *p = ir_xcalloc(m->ntensors + 1, sizeof *p);
+    for (int t = 0; t < m->ntensors; t++)
+        p[t] = -1;
+    for (int i = 0; i < m->nnodes; i++)
+        if (!m->nodes[i].dead)
+            p[m->nodes[i].out] = i;
+    return p;
+}
+
 static Uses count_uses(const IrModule *m)
 {
-    Uses u = {ir_xcalloc(m->ntensors + 1, sizeof(int)), ir_xcalloc(m->ntensors + 1, sizeof(int))};
-    for (int t = 0; t < m->ntensors; t++) {
-        u.producer[t] = -1;
+    Uses u = {ir_producers(m), ir_xcalloc(m->ntensors + 1, sizeof(int))};
+    for (int t = 0; t < m->ntensors; t++)
         u.uses[t] = m->tensors[t].is_output;
-    }
     for (int i = 0; i < m->nnodes; i++) {
         if (m->nodes[i].dead)
             continue;
-        u.producer[m->nodes[i].out] = i;
         for (int j = 0; j < m->nodes[i].nin; j++)
             u.uses[m->nodes[i].in[j]]++;
     }
@@ -170,14 +178,19 @@ void ir_fuse_residual(IrModule *m)
 }
 
 /* Drops dead nodes and tensors nobody writes or reads, renumbering tensors. */
-void ir_compact(IrModule *m)
+void ir_drop_dead_nodes(IrModule *m)
 {
-    int *map = ir_xcalloc(m->ntensors + 1, sizeof *map);
     int k = 0;
     for (int i = 0; i < m->nnodes; i++)
         if (!m->nodes[i].dead)
             m->nodes[k++] = m->nodes[i];
     m->nnodes = k;
+}
+
+void ir_compact(IrModule *m)
+{
+    int *map = ir_xcalloc(m->ntensors + 1, sizeof *map);
+    ir_drop_dead_nodes(m);
     Uses u = count_uses(m);
     int nt = 0;
     for (int t = 0; t < m->ntensors; t++) {

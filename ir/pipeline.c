@@ -13,6 +13,8 @@ IrModule *ir_build(const Graph *g, const IrOptions *o)
     ir_fuse_residual(m);         /* passes.c: after the add got its activation */
     ir_compact(m);               /* passes.c: drop what the passes above removed */
     ir_assign_layouts(m, o);     /* layout.c */
+    ir_view_concats(m);          /* views.c: concats whose inputs are written in place (before
+                                    kernel choice adds prepare steps, which name nodes by index) */
     ir_choose_kernels(m, o);     /* passes.c, asking o->target */
     ir_plan_memory(m);           /* memory.c */
     return m;

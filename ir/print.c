@@ -98,11 +98,14 @@ void ir_print(FILE *out, const IrModule *m)
             (long long)m->prepare_floats);
     for (int t = 0; t < m->ntensors; t++) {
         const IrTensor *tt = &m->tensors[t];
-        fprintf(out, "tensor t%d %s [%lld, %lld, %lld] %s %s bytes=%lld offset=%lld live=%d..%d%s%s\n", t,
+        fprintf(out, "tensor t%d %s [%lld, %lld, %lld] %s %s bytes=%lld offset=%lld live=%d..%d%s%s", t,
                 tt->name, (long long)tt->c, (long long)tt->h, (long long)tt->w, dtype_names[tt->dtype],
                 layout_names[tt->layout], (long long)tt->bytes, (long long)tt->offset, tt->def, tt->last_use,
                 tt->is_input ? " input" : "",
                 tt->is_output ? " output" : "");
+        if (tt->view_of >= 0)
+            fprintf(out, " view=t%d+%lld", tt->view_of, (long long)tt->view_off);
+        fputc('\n', out);
     }
     for (int p = 0; p < m->nparams; p++) {
         const IrParam *pp = &m->params[p];

@@ -152,10 +152,10 @@ static int arena_for(ConvcInstance *inst, int64_t batch)
 }
 
 /* The arena holds tensors batch-outermost: tensor t of a batch of n starts
- * at offset * n (convrt.h). */
+ * at offset * n, a view view_off floats further (convrt.h). */
 static float *tensor_base(const ConvcInstance *inst, int64_t batch, int32_t t)
 {
-    return inst->arena + inst->m->tensors[t].offset * batch;
+    return inst->arena + inst->m->tensors[t].offset * batch + inst->m->tensors[t].view_off;
 }
 
 /* Inputs in and outputs out are copied on the pool, COPY_CHUNK floats per

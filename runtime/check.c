@@ -32,6 +32,9 @@ static int64_t padded_channels(const RtTensor *t)
     return ((int64_t)t->c + block - 1) / block * block;
 }
 
+/* Floats from one sample of t to the next. */
+static int64_t stride_of(const RtTensor *t) { return t->stride ? t->stride : t->size; }
+
 static int check_tensors(const RtModel *m)
 {
     for (int32_t i = 0; i < m->ntensors; i++) {
@@ -41,7 +44,10 @@ static int check_tensors(const RtModel *m)
             t->dtype != RT_DTYPE_F32 || t->size != padded_channels(t) * t->h * t->w ||
             t->bytes != t->size * (int64_t)sizeof(float))
             return bad(m, "bad shape of tensor", t->name);
-        if (t->offset < 0 || t->offset > m->arena_floats - t->size)
+        int64_t stride = stride_of(t);
+        if (stride < t->size || t->view_off < 0 || t->view_off > stride - t->size || t->view_off % 16)
+            return bad(m, "bad view of tensor", t->name);
+        if (t->offset < 0 || t->offset > m->arena_floats - stride)
             return bad(m, "arena too small for tensor", t->name);
     }
     return 0;
@@ -105,6 +111,8 @@ static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const ch
             return bad(m, "input or output refers to a missing tensor", NULL);
         if (m->tensors[idx[i]].layout != RT_LAYOUT_NCHW)
             return bad(m, "input or output not in NCHW layout:", names[i]);
+        if (stride_of(&m->tensors[idx[i]]) != m->tensors[idx[i]].size)
+            return bad(m, "input or output is a view of another tensor:", names[i]);
     }
     return 0;
 }

@@ -49,6 +49,11 @@ typedef struct {
     int64_t bytes;      /* per sample: size * the dtype's size */
     int32_t dtype;      /* RT_DTYPE_* */
     int32_t layout;     /* RT_LAYOUT_* */
+    int64_t view_off;   /* 0, or for a channel slice of a concat's output written in place
+                           (a view): floats into each sample of that tensor, whose offset
+                           this one's is */
+    int64_t stride;     /* a view: floats from one sample to the next (its root's size);
+                           0 for any other tensor (the stride is size) */
 } RtTensor;
 
 /* Where a parameter's values come from. */

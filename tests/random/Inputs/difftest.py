@@ -132,13 +132,14 @@ def winograd_outputs(a, net, cfg, workdir, name='net'):
     if code != 0:
         raise SystemExit('difftest.py: --emit=ir failed for a network that compiled')
     names, outputs, tainted = {}, [], set()
-    net.fused = {'res': 0, 'dw': 0}
+    net.fused = {'res': 0, 'dw': 0, 'view': 0}
     for line in out.splitlines():
         f = line.split()
         if f[0] == 'tensor':
             names[f[1]] = f[2]
             if f[-1] == 'output':
                 outputs.append(f[1])
+            net.fused['view'] += f[-1].startswith('view=')  # a concat input written in place (views.c)
         elif f[0] == 'node':
             ins = f[f.index('<-') + 1:]
             ins = [t for t in ins if re.fullmatch(r't\d+', t)]
@@ -162,6 +163,32 @@ def same_nonfinite(y, y_ref):
         return y, y_ref
     both = (np.isinf(y_ref) & (y == y_ref)) | (np.isnan(y_ref) & np.isnan(y))
     return np.where(both, 0, y).astype(np.float32), np.where(both, 0, y_ref).astype(np.float32)
+
+
+SLACK = 2.0  # float32_slack: convc may be off by this many times PyTorch's own float32 error
+
+
+def float32_slack(model, xs, refs):
+    """-> per output, what the tolerance gains from the conditioning: SLACK x
+    the largest difference between PyTorch's float32 output and the same
+    model run in float64 on the same (exact) weights and inputs. Where that
+    is large, float32 itself cannot do better (a group_norm over two nearly
+    equal log_softmax values divides their difference, carrying the
+    rounding of values near -7, by sqrt(eps)), so no float32 result can be
+    expected closer; elsewhere it is about 1e-7 of the peak and changes
+    nothing (tolerance 1e-4 of it)."""
+    try:
+        m64 = copy.deepcopy(model).double()
+        with torch.no_grad():
+            r64 = [y.numpy() for y in m64(*[x.double() for x in xs])]
+    except (RuntimeError, TypeError):  # an op without float64 kernels: no slack
+        return [0.0] * len(refs)
+    slack = []
+    for y32, y64 in zip(refs, r64):
+        d = np.abs(y32.astype(np.float64) - y64.astype(np.float64))
+        d = d[np.isfinite(d)]
+        slack.append(SLACK * float(d.max()) if d.size else 0.0)
+    return slack
 
 
 def evaluate(a, net, cfg, workdir, flat=False):
@@ -190,6 +217,7 @@ def evaluate(a, net, cfg, workdir, flat=False):
         xs.append(torch.from_numpy(x))
     with torch.no_grad():
         refs = [y.numpy() for y in model(*xs)]
+    slack = float32_slack(model, xs, refs)
     outs = ns['OUTPUTS']
     seen = {}
     for t in cfg['threads']:
@@ -209,7 +237,7 @@ def evaluate(a, net, cfg, workdir, flat=False):
             seen[i] = data
             y, y_ref = same_nonfinite(np.load(path), y_ref)
             rtol = 1e-3 if name in wino else 1e-4
-            ratio, lines, err, peak = ref.compare(types.SimpleNamespace(rtol=rtol, tol_scale=1.0),
+            ratio, lines, err, peak = ref.compare(types.SimpleNamespace(rtol=rtol, tol_scale=1.0, slack=slack[i]),
                                                   name, y, y_ref)
             if not ratio <= 1:
                 return Outcome('mismatch', 'threads=%d output #%d\n%s' % (t, i, '\n'.join(lines)))
@@ -397,7 +425,7 @@ def main():
     a.convc = os.path.join(os.path.abspath(a.build), 'bin', 'convc')
     torch.set_num_threads(1)
     counts = {}
-    nets_with = {}   # networks with a fused residual (res), a conv_depthwise node (dw)
+    nets_with = {}   # networks with a fused residual (res), a conv_depthwise node (dw), a view
     failed = []
     start = time.time()
     for seed in parse_seeds(a.seeds):
@@ -431,8 +459,8 @@ def main():
     total = sum(counts.values())
     print('summary: %d networks in %.0f s: %s' % (
         total, time.time() - start, ', '.join('%s=%d' % kv for kv in sorted(counts.items()))))
-    print('networks with a fused residual: %d, with conv_depthwise: %d'
-          % (nets_with.get('res', 0), nets_with.get('dw', 0)))
+    print('networks with a fused residual: %d, with conv_depthwise: %d, with concat views: %d'
+          % (nets_with.get('res', 0), nets_with.get('dw', 0), nets_with.get('view', 0)))
     if failed:
         print('failed seeds: %s' % ','.join(map(str, failed)))
     return 1 if failed else 0

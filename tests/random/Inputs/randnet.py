@@ -1366,6 +1366,7 @@ def generate(seed, known=False, max_steps=None, wide=False):
         except Invalid:
             continue
     residual_blocks(net)
+    concat_blocks(net)
     # blocks referenced by others must come first only for readability; any order is legal
     outs = [n for n in net.nodes if n.name and n.op != 'input']
     unused = [n for n in outs if not any(n in m.ins for m in net.nodes)]
@@ -1385,6 +1386,74 @@ def generate(seed, known=False, max_steps=None, wide=False):
     return net
 
 
+CAT_CHANNELS = (8, 13, 16, 16, 24, 32, 32, 48)
+
+
+def step_concat_views(net, rng, last=None):
+    """UNet's skip: a = conv(x) (often with an activation), kept; b, c more maps of
+    a's size (a conv of a or of x, an activation of a); y = conv(concat(a, b[, c]))
+    with the inputs in any order, or the concat itself as the result. With whole
+    blocks of 16 channels, or maps of a multiple of 16 pixels, convc writes a, b
+    and c straight into the concat's tensor (ir/views.c); otherwise it copies, so
+    both paths run. -> the block's result."""
+    cands = [n for n in net.visible() if len(n.shape) == 3]
+    if not cands:
+        raise Invalid('no input')
+    x = last if last is not None and rng.random() < 0.5 else choice(rng, cands)
+    snapshot = (len(net.nodes), len(net.stmts), net.total_macs)
+    try:
+        a = res_conv(net, rng, x, choice(rng, CAT_CHANNELS), choice(rng, [3, 3, 1]))
+        if rng.random() < 0.6:
+            a = res_act(net, rng, a)
+        ins = [a]
+        for _ in range(choice(rng, [1, 1, 2])):
+            kind = choice(rng, ['conv_a', 'conv_x', 'act'])
+            if kind == 'act':
+                ins.append(res_act(net, rng, a))
+            else:
+                src = a if kind == 'conv_a' or x.shape[1:] != a.shape[1:] else x
+                ins.append(res_conv(net, rng, src, choice(rng, CAT_CHANNELS), choice(rng, [3, 1])))
+        rng.shuffle(ins)
+        cat = net.add_node('concat', ins, {'axis': 0})
+        bind(net, cat, 'ca')
+        net.stmts.append(('assign', cat))
+        if rng.random() < 0.3:
+            return cat
+        y = res_conv(net, rng, cat, choice(rng, CAT_CHANNELS), choice(rng, [3, 1]))
+        return res_act(net, rng, y) if rng.random() < 0.5 else y
+    except Invalid:
+        del net.nodes[snapshot[0]:]
+        del net.stmts[snapshot[1]:]
+        net.total_macs = snapshot[2]
+        raise
+
+
+def concat_blocks(net):
+    """Skip-and-concat blocks (step_concat_views) after the residual blocks, from a
+    stream of their own: a seed that draws none has the same network as without them
+    (among them residual_seeds.test's 3, 11, 12, 13 and 32, which the stream's
+    constant was chosen to leave alone)."""
+    rng = random.Random(net.seed * 7919 + 37)
+    if rng.random() >= 0.35:
+        return
+    draw_blocks(net, rng, step_concat_views, rng.randint(1, 2))
+
+
+def draw_blocks(net, rng, step, want):
+    """Up to `want` blocks of step(net, rng, last), each reading the one before it
+    when the step likes (10 tries per block); -> (blocks drawn, the last one's result)."""
+    done, last = 0, None
+    for _ in range(want * 10):
+        if done == want:
+            break
+        try:
+            last = step(net, rng, last)
+            done += 1
+        except Invalid:
+            continue
+    return done, last
+
+
 def residual_blocks(net):
     """Residual blocks (step_residual) after the drawn steps, then up to two more steps
     that may read them. Drawn from a stream of their own, after the others: the layers
@@ -1393,15 +1462,7 @@ def residual_blocks(net):
     if rng.random() >= 0.6:
         return
     net.res_macs = 2 * MAX_MACS
-    want, done, last = rng.randint(1, 3), 0, None
-    for _ in range(want * 10):
-        if done == want:
-            break
-        try:
-            last = step_residual(net, rng, last)
-            done += 1
-        except Invalid:
-            continue
+    done, last = draw_blocks(net, rng, step_residual, rng.randint(1, 3))
     if last is not None and rng.random() < 0.7:  # a layer reads the last block's result
         for _ in range(5):
             op = choice(rng, ['conv2d', 'maxpool2d', 'avgpool2d', 'relu', 'upsample', 'global_avgpool',

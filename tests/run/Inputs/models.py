@@ -188,6 +188,67 @@ class ConvBlockedBatch(nn.Module):
         return self.y(a), self.b(a)
 
 
+@model('concat_views', [('x', (16, 12, 10)), ('v', (8, 12, 10)), ('w', (3, 5, 5))],
+       ['y', 't', 'q', 's', 'r', 'fc'])
+class ConcatViews(nn.Module):
+    """Concats whose inputs convc writes in place (views of the concat's
+    tensor): UNet's skip and upsampled map on blocked channels, a tree of 17,
+    NCHW slices; and concats it copies (unaligned slices, a network input)."""
+
+    def __init__(self):
+        super().__init__()
+        self.e1 = nn.Conv2d(16, 32, 3, padding=1)
+        self.e2 = nn.Conv2d(32, 48, 3, padding=1)
+        self.u = nn.ConvTranspose2d(48, 32, 2, stride=2)
+        self.d = nn.Conv2d(64, 16, 3, padding=1)
+        self.fc = nn.Linear(32 * 12 * 10, 5)
+
+    def forward(self, x, v, w):
+        a = F.relu(self.e1(x))
+        u = self.u(F.relu(self.e2(F.max_pool2d(a, 2))))
+        y = F.relu(self.d(torch.cat([a, u], 1)))
+        t = torch.cat([F.leaky_relu(y, (k + 1) / 40) for k in range(17)], 1)
+        q = torch.cat([F.relu(v), torch.tanh(v)], 1)
+        s = torch.cat([F.relu(w), torch.tanh(w)], 1)
+        r = torch.cat([x, a], 1)
+        return y, t, q, s, r, self.fc(torch.flatten(a, 1))
+
+
+@model('concat_views_nested', [('x', (16, 8, 8))], ['e', 'f'])
+class ConcatViewsNested(nn.Module):
+    """An inner concat read after the outer one's reader: its views' root must
+    stay live for it (the plan once freed the root at the outer concat's reader)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(16, 16, 3, padding=1)
+        self.b = nn.Conv2d(16, 16, 3, padding=1)
+        self.d = nn.Conv2d(16, 16, 3, padding=1)
+        self.e = nn.Conv2d(48, 16, 3, padding=1)
+        self.f = nn.Conv2d(32, 16, 3, padding=1)
+
+    def forward(self, x):
+        i = torch.cat([self.a(x), self.b(x)], 1)
+        o = torch.cat([i, self.d(x)], 1)
+        return self.e(o), self.f(i)
+
+
+@model('concat_views_unread', [('x', (16, 8, 8))], ['q'])
+class ConcatViewsUnread(nn.Module):
+    """A concat nothing reads: its inputs are still written (c last, after the
+    reads of a), into a root that must stay live until then."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(16, 16, 3, padding=1)
+        self.p = nn.Conv2d(16, 16, 3, padding=1)
+        self.q = nn.Conv2d(16, 64, 3, padding=1)
+        self.c = nn.Conv2d(16, 48, 3, padding=1)
+
+    def forward(self, x):
+        return self.q(self.p(self.a(x)))
+
+
 @model('conv_blocked', [('x', (3, 19, 37))], ['y', 'z', 'n'])
 class ConvBlocked(nn.Module):
     """Convs between convs, so they run on blocked channels (nChw16c): a first
