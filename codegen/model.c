@@ -165,7 +165,7 @@ static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char
 }
 
 _Static_assert(offsetof(RtModel, embedded_weights) == 120 && offsetof(RtModel, prepare_floats) == 136 &&
-                   sizeof(RtModel) == 144, "RtModel as emitted below");
+                   offsetof(RtModel, abi_version) == 144 && sizeof(RtModel) == 152, "RtModel as emitted below");
 
 /* --embed-weights: the safetensors bytes, 64-byte aligned; null when none. */
 static LLVMValueRef embedded(Cg *g, const CgOptions *o)
@@ -184,7 +184,7 @@ static LLVMValueRef embedded(Cg *g, const CgOptions *o)
 /* RtModel { ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
  *           ptr tensors, params, prepare, steps, inputs, outputs, input_names, output_names;
  *           i64 arena_floats, param_floats, macs; ptr embedded_weights; i64 embedded_weights_size;
- *           i64 prepare_floats; }
+ *           i64 prepare_floats, abi_version; }
  * as the global PREFIX_model, which this returns. */
 LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
 {
@@ -201,6 +201,7 @@ LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
         name_list(g, m->output_names, m->noutputs, "convc.output_names"),
         cg_i64(g, m->arena_floats), cg_i64(g, m->param_floats), cg_i64(g, m->macs),
         embedded(g, o), cg_i64(g, o->embed ? (int64_t)o->embed_size : 0), cg_i64(g, m->prepare_floats),
+        cg_i64(g, RT_ABI_VERSION),
     };
     enum { N = sizeof e / sizeof *e };
     LLVMTypeRef f[N];

@@ -1,8 +1,9 @@
 /*
  * check.c - validates the RtModel constant before the runtime trusts it.
  *
- * The generated code is the only producer of an RtModel, so a failure here
- * is a compiler bug; catching it turns a silent out-of-bounds write into a
+ * An object compiled against another convrt.h (RtModel.abi_version) is
+ * refused first. Otherwise the generated code is the only producer of an
+ * RtModel, so a failure here is a compiler bug; catching it turns a silent out-of-bounds write into a
  * one-line error (exit RT_EXIT_RUNTIME). Checked: counts and pointers,
  * every index in range, every tensor inside the arena, every parameter
  * inside its buffer, every prepare step's parameters present, no step
@@ -119,6 +120,10 @@ static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const ch
 
 int rt_check_model(const RtModel *m)
 {
+    if (m->abi_version != RT_ABI_VERSION)
+        return rt_error(RT_EXIT_RUNTIME, "network '%s' was compiled for runtime ABI %lld, this runtime has ABI %d: "
+                        "recompile it with this convc", m->name ? m->name : "?", (long long)m->abi_version,
+                        RT_ABI_VERSION);
     if (m->ntensors < 0 || m->nparams < 0 || m->nprepare < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
         m->arena_floats < 0 || m->param_floats < 0 || m->prepare_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
         (m->nparams && !m->params) || (m->nprepare && !m->prepare) || (m->nsteps && !m->steps) ||

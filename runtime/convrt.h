@@ -22,13 +22,17 @@
  * (the buffers are 64-byte aligned, so every pointer it gets is too).
  *
  * The struct layouts below are mirrored by codegen/ when it emits NAME_model:
- * change both together.
+ * change both together, and bump RT_ABI_VERSION, so an object built against
+ * another convrt.h is refused (rt_check_model) instead of misread.
  */
 #ifndef CONVC_CONVRT_H
 #define CONVC_CONVRT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* RtModel.abi_version: 2 since RtTensor has view_off and stride. */
+enum { RT_ABI_VERSION = 2 };
 
 /* Element types and per-sample layouts of activation tensors (the IR's
  * IrDtype and IrLayout, same numbering). Only f32 is computed today. */
@@ -160,6 +164,7 @@ typedef struct {
     const unsigned char *embedded_weights;
     int64_t embedded_weights_size;
     int64_t prepare_floats;     /* the load-time buffer of RT_PARAM_TRANSIENT parameters */
+    int64_t abi_version;        /* RT_ABI_VERSION of the convrt.h the model was built against */
 } RtModel;
 
 /* What main.c runs: a hand-written descriptor of that name (the runtime's

@@ -66,7 +66,7 @@ static const char *const input_names[] = {"x"}, *const output_names[] = {"y", "p
 
 const RtModel convc_model = {
     "ident", 3, 1, 0, 2, 1, 2, tensors, params, NULL, steps, inputs, outputs, input_names, output_names,
-    72, 24, 0,
+    72, 24, 0, NULL, 0, 0, RT_ABI_VERSION,
 };
 
 #elif !defined(TWO_IO)
@@ -96,6 +96,13 @@ static void dw_relu(float *const *args, int64_t begin, int64_t end, int64_t batc
         }
     }
 }
+
+/* -DOLD_ABI: a descriptor built against an earlier convrt.h. */
+#ifdef OLD_ABI
+#define ABI (RT_ABI_VERSION - 1)
+#else
+#define ABI RT_ABI_VERSION
+#endif
 
 /* -DBROKEN: a descriptor whose output lies past the arena (a compiler bug). */
 #ifdef BROKEN
@@ -153,7 +160,7 @@ static const char *const input_names[] = {"x"}, *const output_names[] = {"y"};
 
 const RtModel convc_model = {
     "net", 3, 10, 1, 2, 1, 1, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
-    160, 56, 4 * 3 * 20 + 4 * 20, NULL, 0, LOAD_TIME_FLOATS,
+    160, 56, 4 * 3 * 20 + 4 * 20, NULL, 0, LOAD_TIME_FLOATS, ABI,
 };
 
 #else
@@ -213,7 +220,7 @@ static const char *const input_names[] = {"a", "feat"}, *const output_names[] = 
 
 const RtModel convc_model = {
     "two", 4, 9, 1, 2, 2, 2, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
-    41, 22, 18 + 6,
+    41, 22, 18 + 6, NULL, 0, 0, RT_ABI_VERSION,
 };
 
 #endif
