@@ -12,8 +12,8 @@
  *
  * U = G g G^T is the weight transform, computed once at load time (the
  * prepare step PREPARE_WINOGRAD_WEIGHTS) as [sub-block][36][Cin][j]; where
- * the map is a single unit of tiles (per_run: each U value is used once per
- * sample, UNet's 16 x 16 and 32 x 32 layers) only the weights are kept,
+ * the map is a single unit of fewer than 64 tiles (per_run: each U value is
+ * used once per sample, UNet's 16 x 16 layers) only the weights are kept,
  * reordered to [sub-block][Cin][9][j] (a quarter of U's size), and the
  * kernel computes U = G g G^T per run into its workspace, 64 input channels
  * at a time, while it prefetches the next 64 channels' weights. Per
@@ -70,6 +70,12 @@ typedef struct {
  * item's workspace slice, so the workspace is at most this many slices
  * (fewer for the channel-vectorised plan, whose slices are larger). */
 enum { MAX_ITEMS = 16, MAX_CHAN_ITEMS = 8 };
+
+/* per_run only for maps of fewer tiles: from 64 tiles (UNet's 32 x 32
+ * layers) the stored U was 1.2-1.5x faster on a Xeon (Sapphire Rapids
+ * class), for 4x the weights' memory (UNet-256: +122 MB peak RSS, still
+ * below ONNX Runtime's); at 16 tiles (16 x 16 maps) per_run was as fast. */
+enum { PER_RUN_TILES = 64 };
 
 /* per_run: input channels of one chunk of U computed in the kernel
  * (36 x 64 x 64 floats = 576 KiB for 64 output channels: within L2) */
@@ -161,7 +167,7 @@ static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
                 break;
         }
     split_units(&P, MAX_CHAN_ITEMS);
-    P.per_run = P.row_blocks == 1;
+    P.per_run = P.row_blocks == 1 && tiles < PER_RUN_TILES;
     return P;
 }
 
