@@ -164,8 +164,9 @@ static LLVMValueRef name_list(Cg *g, const char *const *names, int n, const char
     return a;
 }
 
-_Static_assert(offsetof(RtModel, embedded_weights) == 120 && offsetof(RtModel, prepare_floats) == 136 &&
-                   offsetof(RtModel, abi_version) == 144 && sizeof(RtModel) == 152, "RtModel as emitted below");
+_Static_assert(offsetof(RtModel, abi_version) == 4 && offsetof(RtModel, name) == 8 &&
+                   offsetof(RtModel, embedded_weights) == 128 && offsetof(RtModel, prepare_floats) == 144 &&
+                   sizeof(RtModel) == 152, "RtModel as emitted below");
 
 /* --embed-weights: the safetensors bytes, 64-byte aligned; null when none. */
 static LLVMValueRef embedded(Cg *g, const CgOptions *o)
@@ -181,16 +182,17 @@ static LLVMValueRef embedded(Cg *g, const CgOptions *o)
     return gv;
 }
 
-/* RtModel { ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
+/* RtModel { i32 magic, abi_version; ptr name; i32 ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
  *           ptr tensors, params, prepare, steps, inputs, outputs, input_names, output_names;
  *           i64 arena_floats, param_floats, macs; ptr embedded_weights; i64 embedded_weights_size;
- *           i64 prepare_floats, abi_version; }
+ *           i64 prepare_floats; }
  * as the global PREFIX_model, which this returns. */
 LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
 {
     const IrModule *m = g->m;
     LLVMTypeRef tensor_t;
     LLVMValueRef e[] = {
+        i32c(g, (int32_t)RT_MODEL_MAGIC), i32c(g, RT_ABI_VERSION),
         cg_const_string(g, m->name),
         i32c(g, m->ntensors), i32c(g, m->nparams), i32c(g, m->nprepares),
         i32c(g, m->nnodes), i32c(g, m->ninputs), i32c(g, m->noutputs),
@@ -201,7 +203,6 @@ LLVMValueRef cg_emit_model(Cg *g, const CgOptions *o)
         name_list(g, m->output_names, m->noutputs, "convc.output_names"),
         cg_i64(g, m->arena_floats), cg_i64(g, m->param_floats), cg_i64(g, m->macs),
         embedded(g, o), cg_i64(g, o->embed ? (int64_t)o->embed_size : 0), cg_i64(g, m->prepare_floats),
-        cg_i64(g, RT_ABI_VERSION),
     };
     enum { N = sizeof e / sizeof *e };
     LLVMTypeRef f[N];

@@ -257,9 +257,16 @@ ConvcStatus convc_open_memory(const ConvcModel *model, const void *data, size_t 
     return open_captured(model, &w, threads, out, err);
 }
 
-int convc_num_inputs(const ConvcModel *model) { return model ? rt_model(model)->ninputs : -1; }
-int convc_num_outputs(const ConvcModel *model) { return model ? rt_model(model)->noutputs : -1; }
-const char *convc_model_name(const ConvcModel *model) { return model ? rt_model(model)->name : NULL; }
+/* The model, or NULL when there is none or it was compiled for another
+ * runtime ABI (only its first two fields can be read then). */
+static const RtModel *known(const ConvcModel *model)
+{
+    return model && rt_model_matches(rt_model(model)) ? rt_model(model) : NULL;
+}
+
+int convc_num_inputs(const ConvcModel *model) { return known(model) ? known(model)->ninputs : -1; }
+int convc_num_outputs(const ConvcModel *model) { return known(model) ? known(model)->noutputs : -1; }
+const char *convc_model_name(const ConvcModel *model) { return known(model) ? known(model)->name : NULL; }
 
 static ConvcStatus port_info(const RtModel *m, bool input, int index, ConvcTensorInfo *out)
 {
@@ -279,12 +286,12 @@ static ConvcStatus port_info(const RtModel *m, bool input, int index, ConvcTenso
 
 ConvcStatus convc_input_info(const ConvcModel *model, int index, ConvcTensorInfo *out)
 {
-    return model ? port_info(rt_model(model), true, index, out) : CONVC_ERR_ARGUMENT;
+    return known(model) ? port_info(known(model), true, index, out) : CONVC_ERR_ARGUMENT;
 }
 
 ConvcStatus convc_output_info(const ConvcModel *model, int index, ConvcTensorInfo *out)
 {
-    return model ? port_info(rt_model(model), false, index, out) : CONVC_ERR_ARGUMENT;
+    return known(model) ? port_info(known(model), false, index, out) : CONVC_ERR_ARGUMENT;
 }
 
 const ConvcModel *convc_instance_model(const ConvcInstance *inst)

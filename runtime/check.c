@@ -1,8 +1,8 @@
 /*
  * check.c - validates the RtModel constant before the runtime trusts it.
  *
- * An object compiled against another convrt.h (RtModel.abi_version) is
- * refused first. Otherwise the generated code is the only producer of an
+ * An object compiled against another convrt.h (RtModel.magic and
+ * abi_version) is refused first. Otherwise the generated code is the only producer of an
  * RtModel, so a failure here is a compiler bug; catching it turns a silent out-of-bounds write into a
  * one-line error (exit RT_EXIT_RUNTIME). Checked: counts and pointers,
  * every index in range, every tensor inside the arena, every parameter
@@ -118,18 +118,36 @@ static int check_ports(const RtModel *m, int32_t n, const int32_t *idx, const ch
     return 0;
 }
 
+int rt_model_matches(const RtModel *m)
+{
+    return m->magic == RT_MODEL_MAGIC && m->abi_version == RT_ABI_VERSION;
+}
+
+/* Only the first two fields are read until they match: an object built
+ * against another convrt.h has another layout after them, or (before
+ * versioning) its name pointer in their place. */
+int rt_model_version_error(const RtModel *m)
+{
+    if (m->magic != RT_MODEL_MAGIC)
+        return rt_error(RT_EXIT_RUNTIME, "the network object was compiled for another version of the runtime "
+                        "(no ABI %d model descriptor): recompile it with this convc", RT_ABI_VERSION);
+    if (m->abi_version != RT_ABI_VERSION)
+        return rt_error(RT_EXIT_RUNTIME, "the network object was compiled for runtime ABI %d, this runtime has "
+                        "ABI %d: recompile it with this convc", (int)m->abi_version, RT_ABI_VERSION);
+    return 0;
+}
+
 int rt_check_model(const RtModel *m)
 {
-    if (m->abi_version != RT_ABI_VERSION)
-        return rt_error(RT_EXIT_RUNTIME, "network '%s' was compiled for runtime ABI %lld, this runtime has ABI %d: "
-                        "recompile it with this convc", m->name ? m->name : "?", (long long)m->abi_version,
-                        RT_ABI_VERSION);
+    int rc = rt_model_version_error(m);
+    if (rc)
+        return rc;
     if (m->ntensors < 0 || m->nparams < 0 || m->nprepare < 0 || m->nsteps < 0 || m->ninputs < 0 || m->noutputs < 1 ||
         m->arena_floats < 0 || m->param_floats < 0 || m->prepare_floats < 0 || m->macs < 0 || (m->ntensors && !m->tensors) ||
         (m->nparams && !m->params) || (m->nprepare && !m->prepare) || (m->nsteps && !m->steps) ||
         (m->ninputs && (!m->inputs || !m->input_names)) || !m->outputs || !m->output_names)
         return bad(m, "bad counts or pointers", NULL);
-    int rc = check_tensors(m);
+    rc = check_tensors(m);
     if (!rc)
         rc = check_params(m);
     if (!rc)

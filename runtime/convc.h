@@ -73,7 +73,9 @@ ConvcStatus convc_open(const ConvcModel *model, const char *path, int threads, C
 ConvcStatus convc_open_memory(const ConvcModel *model, const void *data, size_t size, int threads,
                               ConvcInstance **out, ConvcError *err);
 
-/* Inputs and outputs, in declaration order. */
+/* Inputs and outputs, in declaration order. A model compiled for another
+ * runtime ABI (convc_open: CONVC_ERR_RUNTIME) counts as none: -1, NULL,
+ * CONVC_ERR_ARGUMENT. */
 int convc_num_inputs(const ConvcModel *model);
 int convc_num_outputs(const ConvcModel *model);
 ConvcStatus convc_input_info(const ConvcModel *model, int index, ConvcTensorInfo *out);

@@ -31,8 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* RtModel.abi_version: 2 since RtTensor has view_off and stride. */
-enum { RT_ABI_VERSION = 2 };
+/* RtModel's first two fields, the same in every version of this header:
+ * RT_MODEL_MAGIC ("CNVC"), then RT_ABI_VERSION (2 since RtTensor has
+ * view_off and stride; an object built before versioning has its name
+ * pointer there, never the magic). */
+enum { RT_MODEL_MAGIC = 0x43564E43, RT_ABI_VERSION = 2 };
 
 /* Element types and per-sample layouts of activation tensors (the IR's
  * IrDtype and IrLayout, same numbering). Only f32 is computed today. */
@@ -146,6 +149,8 @@ _Static_assert(offsetof(RtStep, work) == 16 && offsetof(RtStep, tensors) == 32 &
                "RtStep changed: update codegen/model.c's steps() to match");
 
 typedef struct {
+    uint32_t magic;             /* RT_MODEL_MAGIC */
+    int32_t abi_version;        /* RT_ABI_VERSION of the convrt.h the model was built against */
     const char *name;           /* the network's name */
     int32_t ntensors, nparams, nprepare, nsteps, ninputs, noutputs;
     const RtTensor *tensors;
@@ -164,7 +169,6 @@ typedef struct {
     const unsigned char *embedded_weights;
     int64_t embedded_weights_size;
     int64_t prepare_floats;     /* the load-time buffer of RT_PARAM_TRANSIENT parameters */
-    int64_t abi_version;        /* RT_ABI_VERSION of the convrt.h the model was built against */
 } RtModel;
 
 /* What main.c runs: a hand-written descriptor of that name (the runtime's

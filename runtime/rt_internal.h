@@ -155,5 +155,7 @@ void rt_print_info(const RtModel *m, FILE *f);
 
 /* --- check.c: the model constant is validated before it is trusted ------- */
 int rt_check_model(const RtModel *m);
+int rt_model_matches(const RtModel *m);       /* magic and ABI version are this runtime's */
+int rt_model_version_error(const RtModel *m); /* 0 when they are, else an error reported */
 
 #endif

@@ -221,7 +221,7 @@ static void cleanup(Run *r)
 
 int rt_main(const RtModel *m, int argc, char **argv)
 {
-    rt_set_progname(argc > 0 ? argv[0] : NULL, m->name);
+    rt_set_progname(argc > 0 ? argv[0] : NULL, rt_model_matches(m) ? m->name : NULL);
     Run r = {.m = m};
     int rc = rt_check_model(m);
     if (!rc)

@@ -65,8 +65,8 @@ static const int32_t inputs[] = {0}, outputs[] = {1, 2};
 static const char *const input_names[] = {"x"}, *const output_names[] = {"y", "p"};
 
 const RtModel convc_model = {
-    "ident", 3, 1, 0, 2, 1, 2, tensors, params, NULL, steps, inputs, outputs, input_names, output_names,
-    72, 24, 0, NULL, 0, 0, RT_ABI_VERSION,
+    RT_MODEL_MAGIC, RT_ABI_VERSION, "ident", 3, 1, 0, 2, 1, 2, tensors, params, NULL, steps, inputs, outputs, input_names, output_names,
+    72, 24, 0,
 };
 
 #elif !defined(TWO_IO)
@@ -97,11 +97,17 @@ static void dw_relu(float *const *args, int64_t begin, int64_t end, int64_t batc
     }
 }
 
-/* -DOLD_ABI: a descriptor built against an earlier convrt.h. */
+/* -DOLD_ABI: a descriptor of another ABI version; -DNO_MAGIC: one built
+ * before descriptors had a magic and version (its name pointer there). */
 #ifdef OLD_ABI
 #define ABI (RT_ABI_VERSION - 1)
 #else
 #define ABI RT_ABI_VERSION
+#endif
+#ifdef NO_MAGIC
+#define MAGIC 0
+#else
+#define MAGIC RT_MODEL_MAGIC
 #endif
 
 /* -DBROKEN: a descriptor whose output lies past the arena (a compiler bug). */
@@ -159,8 +165,8 @@ static const int32_t inputs[] = {1}, outputs[] = {2};
 static const char *const input_names[] = {"x"}, *const output_names[] = {"y"};
 
 const RtModel convc_model = {
-    "net", 3, 10, 1, 2, 1, 1, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
-    160, 56, 4 * 3 * 20 + 4 * 20, NULL, 0, LOAD_TIME_FLOATS, ABI,
+    MAGIC, ABI, "net", 3, 10, 1, 2, 1, 1, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
+    160, 56, 4 * 3 * 20 + 4 * 20, NULL, 0, LOAD_TIME_FLOATS,
 };
 
 #else
@@ -219,8 +225,8 @@ static const int32_t inputs[] = {0, 1}, outputs[] = {2, 3};
 static const char *const input_names[] = {"a", "feat"}, *const output_names[] = {"scaled", "fc"};
 
 const RtModel convc_model = {
-    "two", 4, 9, 1, 2, 2, 2, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
-    41, 22, 18 + 6, NULL, 0, 0, RT_ABI_VERSION,
+    RT_MODEL_MAGIC, RT_ABI_VERSION, "two", 4, 9, 1, 2, 2, 2, tensors, params, prepare, steps, inputs, outputs, input_names, output_names,
+    41, 22, 18 + 6,
 };
 
 #endif
