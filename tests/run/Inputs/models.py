@@ -2127,8 +2127,8 @@ class ConvWinogradBlocked(nn.Module):
 @model('conv_winograd_per_run', [('x', (80, 9, 11))], ['y'])
 class ConvWinogradPerRun(nn.Module):
     """3x3 convs between nChw16c tensors on one unit of tiles (9 x 11: 9
-    tiles), whose U Winograd's kernel finishes per run from G w, in chunks
-    of 64 input channels: 80 -> 150 -> 70 (chunks of 64 + 16 and 64 + 64 +
+    tiles), whose U Winograd's kernel computes per run from the weights, in
+    chunks of 64 input channels: 80 -> 150 -> 70 (chunks of 64 + 16 and 64 + 64 +
     22, a padded last sub-block of output channels); the 1x1 conv c keeps
     b's output nChw16c."""
 
@@ -2140,3 +2140,18 @@ class ConvWinogradPerRun(nn.Module):
 
     def forward(self, x):
         return self.c(self.b(F.relu(self.a(x))))
+
+
+@model('conv_winograd_big_units', [('x', (256, 48, 44))], ['y'])
+class ConvWinogradBigUnits(nn.Module):
+    """A 3x3 conv from 256 channels between nChw16c tensors on 12 x 11 = 132
+    tiles: units of up to 128 tiles (two of 66 here), U stored (64 tiles
+    and more); the 1x1 conv b keeps a's output nChw16c."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(256, 32, 3, padding=1)
+        self.b = nn.Conv2d(32, 16, 1)
+
+    def forward(self, x):
+        return self.b(F.relu(self.a(x)))
