@@ -57,6 +57,14 @@ static int concat_by_blocks(const IrModule *m, const IrNode *n)
     return 1;
 }
 
+/* to[i] = from[i] for i in [0, n): a contiguous run (concat and crop rows) */
+static void copy_floats(Cg *g, LLVMValueRef to, LLVMValueRef from, int64_t n)
+{
+    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, n), "i");
+    cg_store(g, to, i.iv, cg_load(g, from, i.iv));
+    cg_loop_end(g, &i);
+}
+
 /* Whether a crop between tensors of the same blocked layout copies whole
  * blocks: it starts at channel 0, so a row of a block of the output is W*B
  * contiguous floats of a row of the same block of the input (padding lanes
@@ -929,9 +937,7 @@ static void emit_concat_hw(CgKernel *k)
             int64_t wj = k->in[j]->w;
             LLVMValueRef from = cg_gep(g, k->x[j], cg_mul(g, k->r, cg_i64(g, wj)));
             LLVMValueRef to = cg_gep(g, row, cg_i64(g, w0));
-            CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, wj), "i");
-            cg_store(g, to, i.iv, cg_load(g, from, i.iv));
-            cg_loop_end(g, &i);
+            copy_floats(g, to, from, wj);
             w0 += wj;
         }
         return;
@@ -947,9 +953,7 @@ static void emit_concat_hw(CgKernel *k)
         h0 += hj;
     }
     LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, out->w)));
-    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w), "i");
-    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
-    cg_loop_end(g, &i);
+    copy_floats(g, row, from, out->w);
 }
 
 /* concat along channels, one output row (c, h): copied from the input whose
@@ -976,9 +980,7 @@ static void emit_concat(CgKernel *k)
     }
     LLVMValueRef from = cg_gep(g, src, cg_mul(g, first, cg_i64(g, cols)));
     LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, cols)));
-    CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, cols), "i");
-    cg_store(g, row, i.iv, cg_load(g, from, i.iv));
-    cg_loop_end(g, &i);
+    copy_floats(g, row, from, cols);
 }
 
 /* concat of [C, H, W] tensors in a blocked layout (all inputs in the
@@ -1003,9 +1005,7 @@ static void emit_concat_blocked(CgKernel *k)
         }
         LLVMValueRef src = cg_gep(g, from, cg_mul(g, first, cg_i64(g, out->w * b)));
         LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w * b)));
-        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w * b), "i");
-        cg_store(g, row, i.iv, cg_load(g, src, i.iv));
-        cg_loop_end(g, &i);
+        copy_floats(g, row, src, out->w * b);
         return;
     }
     LLVMValueRef c = cg_div(g, k->r, cg_i64(g, out->h)), h = cg_rem(g, k->r, cg_i64(g, out->h));
@@ -1044,9 +1044,7 @@ static void emit_crop(CgKernel *k)
         LLVMValueRef ic = cg_mul(g, c, cg_i64(g, b)), ih = cg_add(g, oh, cg_i64(g, crop[0]));
         LLVMValueRef src = cg_gep(g, k->x[0], layout_index(g, in, ic, ih, cg_i64(g, crop[1])));
         LLVMValueRef row = cg_gep(g, k->y, cg_mul(g, k->r, cg_i64(g, out->w * b)));
-        CgLoop i = cg_loop(g, cg_i64(g, 0), cg_i64(g, out->w * b), "i");
-        cg_store(g, row, i.iv, cg_load(g, src, i.iv));
-        cg_loop_end(g, &i);
+        copy_floats(g, row, src, out->w * b);
         return;
     }
     if (out->rank == 1) {
