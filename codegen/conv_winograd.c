@@ -16,7 +16,8 @@
  * used once per sample, UNet's 16 x 16 layers) only the weights are kept,
  * reordered to [sub-block][Cin][9][j] (a quarter of U's size), and the
  * kernel computes U = G g G^T per run into its workspace, 64 input channels
- * at a time, while it prefetches the next 64 channels' weights. Per
+ * at a time, while it prefetches the next 64 channels' weights. The
+ * buffers' strides avoid multiples of 4 KiB (pad_stride). Per
  * run, one work item runs units in turn, each a block of tiles x a block of
  * output channels: input transform into V, 36 independent GEMMs
  * M[p] = V[p] U[p] with a register tile summed over the input channels in
@@ -130,6 +131,46 @@ static WinoPlan lane_plan(const IrTensor *o)
     return P;
 }
 
+/* The fewest padded blocks of 16 output channels in sub-blocks of jb (jb = 1
+ * penalised: 24 broadcasts per input channel). */
+static int fewest_padded_blocks(int64_t cob)
+{
+    int best_jb = 1;
+    double best = 1e30;
+    for (int jb = 4; jb >= 1; jb--) {
+        double score = (double)round_up(cob, jb) / (double)cob + (jb == 1 ? 0.2 : 0);
+        if (jb <= cob && score < best)
+            best = score, best_jb = jb;
+    }
+    return best_jb;
+}
+
+/* A map of one unit (per_run below 64 tiles, U read once whatever the
+ * tile): jb and tr chosen together, for the least padded work (output
+ * blocks x tiles) and then the most accumulators. At 16 x 16 (16 tiles)
+ * into 512 or 1024 channels that is 8 tiles x 3 blocks (2 passes over the
+ * tiles, 11 loads per 24 FMAs, 3% padded blocks) rather than 4 x 4 (4
+ * passes, 8 loads per 16 FMAs): 7-12% faster on a Xeon (512 and 1024 ->
+ * 1024 channels, --profile). */
+static void one_unit_tile(WinoPlan *P, int64_t cob, int64_t tiles)
+{
+    double best = 1e30;
+    for (int jb = 4; jb >= 1; jb--) {
+        if (jb > cob)
+            continue;
+        for (int tr = 24 / jb; tr >= 4; tr--) {
+            int64_t ntp = round_up(tiles, tr);
+            double score = (double)round_up(cob, jb) / (double)cob * (double)ntp / (double)tiles +
+                           0.01 * (24 - tr * jb) + (jb == 1 ? 0.2 : 0);
+            if (score < best)
+                best = score, P->jb = jb, P->tr = tr, P->ntp = ntp;
+        }
+    }
+    P->j = P->jb * LANES;
+    P->nsub = ceil_div(cob, P->jb);
+    P->row_blocks = 1;
+}
+
 /* Channels in vectors. The register tile: jb blocks of 16 output channels
  * (the fewest padded blocks; jb = 1 penalised: 24 broadcasts per input
  * channel) x tr tiles, tr * jb <= 24 accumulators. A unit covers ntp
@@ -144,32 +185,32 @@ static WinoPlan lane_plan(const IrTensor *o)
  * 64 layers with 256-512 input channels ran 12-20% faster on a Xeon, its
  * 128 -> 128 ones 4-12% slower, so those keep 64.
  * Among those: the fewest padded tiles, then the most accumulators, then
- * larger units (score below; measured in docs/design.md). */
+ * larger units (score below; measured in docs/design.md). A map of one unit
+ * below 64 tiles (per_run) chooses jb and tr together (one_unit_tile). */
 static WinoPlan chan_plan(const IrTensor *in, const IrTensor *o)
 {
     WinoPlan P = {.chan = 1, .th = ceil_div(o->h, TILE), .tw = ceil_div(o->w, TILE)};
     int64_t cob = ceil_div(o->c, LANES), tiles = P.th * P.tw;
-    double best = 1e30;
-    for (int jb = 4; jb >= 1; jb--) {
-        double score = (double)round_up(cob, jb) / (double)cob + (jb == 1 ? 0.2 : 0);
-        if (jb <= cob && score < best)
-            best = score, P.jb = jb;
-    }
-    P.j = P.jb * LANES;
-    P.nsub = ceil_div(cob, P.jb);
     int64_t cop = round_up(o->c, LANES) < 256 ? round_up(o->c, LANES) : 256;
     int64_t most = 3640 / (round_up(in->c, LANES) + cop);
     most = most < 18 ? (in->c >= 256 && tiles <= 4 * 128 ? 128 : 64) : most > 48 ? 48 : most;
-    best = 1e30;
-    for (int tr = 24 / P.jb; tr >= 4; tr--)
-        for (int64_t ni = tr; ni <= most || ni == tr; ni += tr) {
-            int64_t units = ceil_div(tiles, ni);
-            double score = (double)(units * ni) / (double)tiles + 0.01 * (24 - tr * P.jb) + 3.0 / (double)ni;
-            if (score < best)
-                best = score, P.tr = tr, P.ntp = ni, P.row_blocks = units;
-            if (ni >= tiles)
-                break;
-        }
+    if (tiles < PER_RUN_TILES && tiles <= most) {
+        one_unit_tile(&P, cob, tiles);
+    } else {
+        P.jb = fewest_padded_blocks(cob);
+        P.j = P.jb * LANES;
+        P.nsub = ceil_div(cob, P.jb);
+        double best = 1e30;
+        for (int tr = 24 / P.jb; tr >= 4; tr--)
+            for (int64_t ni = tr; ni <= most || ni == tr; ni += tr) {
+                int64_t units = ceil_div(tiles, ni);
+                double score = (double)(units * ni) / (double)tiles + 0.01 * (24 - tr * P.jb) + 3.0 / (double)ni;
+                if (score < best)
+                    best = score, P.tr = tr, P.ntp = ni, P.row_blocks = units;
+                if (ni >= tiles)
+                    break;
+            }
+    }
     split_units(&P, MAX_CHAN_ITEMS);
     P.per_run = P.row_blocks == 1 && tiles < PER_RUN_TILES;
     return P;
@@ -193,14 +234,54 @@ static int64_t v_channels(const IrModule *m, const IrNode *n, const WinoPlan *P)
     return P->chan ? round_up(c, LANES) : c;
 }
 
+/* Strides in V, M and (per_run) U, in floats. A multiple of 256 floats
+ * (1 KiB) gets a line of padding, so that what is read or written together
+ * does not fall a multiple of 4 KiB apart, on one L1 set: the 36 panels
+ * (positions) that the transforms write and read, and in the chan plan the
+ * rows (tiles) that the GEMM's register tile reads. At 16 x 16, 1024 -> 1024
+ * channels, the 36 stores of U per run to one set made the layer 1.25x
+ * slower on a Xeon. */
+static int64_t pad_stride(int64_t floats)
+{
+    return floats % 256 == 0 ? floats + LANES : floats;
+}
+
+/* The chan plan's V and M rows (the lane plan's rows are contiguous tiles
+ * of one channel, read in order) */
+static int64_t row_stride(const WinoPlan *P, int64_t floats)
+{
+    return P->chan ? pad_stride(floats) : floats;
+}
+
+/* per_run: floats of one position's panel of the U chunk, icn x j (padded) */
+static LLVMValueRef u_panel(Cg *g, const WinoPlan *P, LLVMValueRef icn)
+{
+    LLVMValueRef f = cg_mul(g, icn, cg_i64(g, P->j));
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, cg_rem(g, f, cg_i64(g, 256)), cg_i64(g, 0), ""),
+                           cg_add(g, f, cg_i64(g, LANES)), f, "");
+}
+
+/* The chan plan's row t of panel p of V or M: p * panel + t * row floats */
+static LLVMValueRef chan_row_at(Cg *g, LLVMValueRef p, int64_t panel, LLVMValueRef t, int64_t row)
+{
+    return cg_add(g, cg_mul(g, p, cg_i64(g, panel)), cg_mul(g, t, cg_i64(g, row)));
+}
+
+static LLVMValueRef chan_row(Cg *g, int p, int64_t panel, LLVMValueRef t, int64_t row)
+{
+    return chan_row_at(g, cg_i64(g, p), panel, t, row);
+}
+
 /* Floats of one item's workspace: V [36][Cin][ntp] and M [36][sub_per_item * j][ntp]
  * (chan: V [36][ntp][Cin] and M [36][ntp][sub_per_item * j]; per_run: then U of one
  * sub-block, [36][Cin][j]). */
 static int64_t slice_floats(const IrModule *m, const IrNode *n, const WinoPlan *P)
 {
     int64_t cin = m->tensors[n->in[0]].c;
-    int64_t u = P->per_run ? (int64_t)NP * (cin < U_CHUNK ? cin : U_CHUNK) * P->j : 0;
-    return (int64_t)NP * (v_channels(m, n, P) + P->sub_per_item * P->j) * P->ntp + u;
+    int64_t u = P->per_run ? (int64_t)NP * pad_stride((cin < U_CHUNK ? cin : U_CHUNK) * P->j) : 0;
+    int64_t vp = pad_stride(P->ntp * row_stride(P, v_channels(m, n, P)));
+    int64_t mp = pad_stride(P->ntp * row_stride(P, P->sub_per_item * P->j));
+    return (int64_t)NP * (vp + mp) + u;
 }
 
 /* The cost model (--winograd=auto): Winograd does 4x fewer
@@ -463,7 +544,9 @@ typedef struct {
     LLVMValueRef th0;          /* tiles: first tile row of the unit */
     LLVMValueRef chan, sb0;    /* tiles: the input channel being transformed; the unit's first sub-block */
     LLVMValueRef t0, nt;       /* chan: first tile of the unit, and its tiles (<= ntp) */
-    int64_t cinp;              /* chan: Cin padded to blocks of 16 (V's row) */
+    int64_t cinp;              /* chan: Cin padded to blocks of 16 */
+    int64_t vrow, mrow;        /* chan: floats of a V row and an M row (row_stride) */
+    int64_t vpanel, mpanel;    /* floats of V[p] and M[p] (pad_stride) */
 } Wino;
 
 /* fn(W, i, j) for i < ni, j < nj: the transforms' loop nests (tile rows x
@@ -528,7 +611,7 @@ static void input_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
         split_columns(g, t[i], ph);
         input_1d(g, ph, r);
         for (int k = 0; k < ALPHA; k++) {
-            LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_i64(g, (i * ALPHA + k) * W->cin), ic), cg_i64(g, P->ntp)), tile);
+            LLVMValueRef at = cg_add(g, cg_add(g, cg_i64(g, (i * ALPHA + k) * W->vpanel), cg_mul(g, ic, cg_i64(g, P->ntp))), tile);
             cg_masked_store(g, r[k], cg_gep(g, W->v, at), smask);
         }
     }
@@ -540,12 +623,14 @@ static void zero_tail(Wino *W, LLVMValueRef ntiles)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
-    CgLoop row = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP * W->cin), "ztail");
-    LLVMValueRef base = cg_gep(g, W->v, cg_mul(g, row.iv, cg_i64(g, P->ntp)));
+    CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "ztailp");
+    CgLoop row = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "ztail");
+    LLVMValueRef base = cg_gep(g, W->v, cg_add(g, cg_mul(g, p.iv, cg_i64(g, W->vpanel)), cg_mul(g, row.iv, cg_i64(g, P->ntp))));
     CgLoop q = cg_loop(g, cg_div(g, ntiles, cg_i64(g, LANES)), cg_i64(g, P->ntp / LANES), "zq");
     store_vec(g, LLVMConstNull(g->vf), cg_gep(g, base, cg_mul(g, q.iv, cg_i64(g, LANES))), 4);
     cg_loop_end(g, &q);
     cg_loop_end(g, &row);
+    cg_loop_end(g, &p);
 }
 
 static void input_transform(Wino *W, LLVMValueRef nrows)
@@ -567,7 +652,7 @@ static void gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef t0, LLVMValueRef sb,
     LLVMValueRef acc[24];
     for (int i = 0; i < vt * nj; i++)
         acc[i] = cg_var(g, g->vf, LLVMConstNull(g->vf));
-    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, cg_mul(g, p, cg_i64(g, W->cin * P->ntp)), t0));
+    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, cg_mul(g, p, cg_i64(g, W->vpanel)), t0));
     LLVMValueRef ubase = cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, sb, cg_i64(g, NP)), p), cg_i64(g, W->cin * nj)));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), cg_i64(g, W->cin), "gic");
     LLVMValueRef vrow = cg_gep(g, vbase, cg_mul(g, ic.iv, cg_i64(g, P->ntp)));
@@ -581,9 +666,9 @@ static void gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef t0, LLVMValueRef sb,
             cg_set(g, acc[j * vt + u], cg_fmuladd(g, ws, xv[u], cg_get(g, acc[j * vt + u])));
     }
     cg_loop_end(g, &ic);
-    LLVMValueRef ch0 = cg_add(g, cg_mul(g, p, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, nj)));
+    LLVMValueRef ch0 = cg_mul(g, s, cg_i64(g, nj)), panel = cg_add(g, cg_mul(g, p, cg_i64(g, W->mpanel)), t0);
     for (int j = 0; j < nj; j++) {
-        LLVMValueRef mrow = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, cg_add(g, ch0, cg_i64(g, j)), cg_i64(g, P->ntp)), t0));
+        LLVMValueRef mrow = cg_gep(g, W->mbuf, cg_add(g, panel, cg_mul(g, cg_add(g, ch0, cg_i64(g, j)), cg_i64(g, P->ntp))));
         for (int u = 0; u < vt; u++)
             store_vec(g, cg_get(g, acc[j * vt + u]), cg_gep(g, mrow, cg_i64(g, u * LANES)), 4);
     }
@@ -617,7 +702,7 @@ static void output_chunk(Wino *W, LLVMValueRef rr, LLVMValueRef chunk)
     LLVMValueRef m[ALPHA][ALPHA], s[TILE][ALPHA];
     for (int a = 0; a < ALPHA; a++)
         for (int b = 0; b < ALPHA; b++) {
-            LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_i64(g, (a * ALPHA + b) * W->cbp), ch), cg_i64(g, P->ntp)), tile);
+            LLVMValueRef at = cg_add(g, cg_add(g, cg_i64(g, (a * ALPHA + b) * W->mpanel), cg_mul(g, ch, cg_i64(g, P->ntp))), tile);
             m[a][b] = load_vec(g, cg_gep(g, W->mbuf, at), 4);
         }
     for (int b = 0; b < ALPHA; b++) {
@@ -756,8 +841,7 @@ static void chan_input(Wino *W, LLVMValueRef t, LLVMValueRef cb)
         LLVMValueRef r[ALPHA];
         input_1d(g, tr[i], r);
         for (int k = 0; k < ALPHA; k++) {
-            LLVMValueRef row = cg_add(g, cg_i64(g, (i * ALPHA + k) * W->P.ntp), t);
-            LLVMValueRef at = cg_add(g, cg_mul(g, row, cg_i64(g, W->cinp)), cg_mul(g, cb, cg_i64(g, LANES)));
+            LLVMValueRef at = cg_add(g, chan_row(g, i * ALPHA + k, W->vpanel, t, W->vrow), cg_mul(g, cb, cg_i64(g, LANES)));
             store_vec(g, r[k], cg_gep(g, W->v, at), 4);
         }
     }
@@ -769,15 +853,15 @@ static void chan_input(Wino *W, LLVMValueRef t, LLVMValueRef cb)
  * slice, [36][icn][j], continuing M's sums unless first (the same FMAs in
  * the same order as one pass over every input channel). */
 static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef t0, LLVMValueRef ic0,
-                           LLVMValueRef icn, LLVMValueRef first)
+                           LLVMValueRef icn, LLVMValueRef first, LLVMValueRef pf, int64_t pf_step)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
     int tr = P->tr, jb = P->jb;
     LLVMValueRef acc[24], uv[4], mrow[24];
     for (int i = 0; i < tr; i++) {
-        LLVMValueRef row = cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), cg_add(g, t0, cg_i64(g, i)));
-        mrow[i] = cg_gep(g, W->mbuf, cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, s, cg_i64(g, P->j))));
+        LLVMValueRef row = chan_row_at(g, p, W->mpanel, cg_add(g, t0, cg_i64(g, i)), W->mrow);
+        mrow[i] = cg_gep(g, W->mbuf, cg_add(g, row, cg_mul(g, s, cg_i64(g, P->j))));
         for (int b = 0; b < jb; b++) {
             LLVMValueRef init = LLVMConstNull(g->vf);
             if (P->per_run)
@@ -785,17 +869,18 @@ static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef
             acc[i * jb + b] = cg_var(g, g->vf, init);
         }
     }
-    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, p, cg_i64(g, P->ntp)), t0),
-                                                       cg_i64(g, W->cinp)), ic0));
-    LLVMValueRef ubase = P->per_run ? cg_gep(g, W->u, cg_mul(g, p, cg_mul(g, icn, cg_i64(g, P->j))))
+    LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, chan_row_at(g, p, W->vpanel, t0, W->vrow), ic0));
+    LLVMValueRef ubase = P->per_run ? cg_gep(g, W->u, cg_mul(g, p, u_panel(g, P, icn)))
                                     : cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, W->sb0, s), cg_i64(g, NP)), p),
                                                              cg_i64(g, W->cin * P->j)));
     CgLoop ic = cg_loop(g, cg_i64(g, 0), icn, "cic");
     LLVMValueRef urow = cg_gep(g, ubase, cg_mul(g, ic.iv, cg_i64(g, P->j)));
     for (int b = 0; b < jb; b++)
         uv[b] = load_vec(g, cg_gep(g, urow, cg_i64(g, b * LANES)), 4);
+    if (pf)
+        cg_prefetch(g, cg_gep(g, pf, cg_mul(g, ic.iv, cg_i64(g, pf_step))));
     for (int i = 0; i < tr; i++) {
-        LLVMValueRef x = cg_splat(g, cg_load(g, vbase, cg_add(g, cg_i64(g, i * W->cinp), ic.iv)), g->vf);
+        LLVMValueRef x = cg_splat(g, cg_load(g, vbase, cg_add(g, cg_i64(g, i * W->vrow), ic.iv)), g->vf);
         for (int b = 0; b < jb; b++)
             cg_set(g, acc[i * jb + b], cg_fmuladd(g, x, uv[b], cg_get(g, acc[i * jb + b])));
     }
@@ -815,7 +900,7 @@ static void chan_gemm(Wino *W, LLVMValueRef nsb)
     CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "csb");
     CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "ctiles");
     chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), cg_i64(g, 0), cg_i64(g, W->cin),
-                   LLVMConstInt(g->i1, 1, 0));
+                   LLVMConstInt(g->i1, 1, 0), NULL, 0);
     cg_loop_end(g, &t);
     cg_loop_end(g, &s);
     cg_loop_end(g, &p);
@@ -848,22 +933,23 @@ static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
     g_rows(g, g->vf, w, gw);
     g_cols(g, g->vf, gw, u);
     for (int p = 0; p < NP; p++) {
-        LLVMValueRef at = cg_add(g, cg_mul(g, cg_add(g, cg_mul(g, cg_i64(g, p), icn), ic.iv), cg_i64(g, P->j)), col);
+        LLVMValueRef at = cg_add(g, cg_add(g, cg_mul(g, cg_i64(g, p), u_panel(g, P, icn)), cg_mul(g, ic.iv, cg_i64(g, P->j))), col);
         store_vec(g, u[p], cg_gep(g, W->u, at), 4);
     }
     cg_loop_end_rolled(g, &b);
     cg_loop_end_rolled(g, &ic);
     LLVMValueRef first = LLVMBuildICmp(g->b, LLVMIntEQ, c.iv, cg_i64(g, 0), "");
     CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "up");
-    /* the next chunk's weights (the next sub-block's first after the last),
-       a 36th at each position: they stream from memory while the FMAs run */
-    int64_t lines = ceil_div(ceil_div((int64_t)U_CHUNK * TAPS * P->j, LANES), NP);
+    /* the next chunk's weights (the next sub-block's first after the last)
+       stream from memory while the FMAs run: one prefetch per input channel
+       of every register tile's loop, pf_step floats apart, spread over the
+       whole chunk (passes x U_CHUNK iterations at each of the 36 positions) */
+    int64_t passes = P->ntp / P->tr, bytes = (int64_t)U_CHUNK * TAPS * P->j * 4;
+    int64_t pf_step = ceil_div(ceil_div(bytes, (int64_t)NP * passes * U_CHUNK), 4);
     LLVMValueRef next = cg_gep(g, wb, cg_mul(g, cg_add(g, ic0, icn), cg_i64(g, TAPS * P->j)));
-    CgLoop q = cg_loop(g, cg_i64(g, 0), cg_i64(g, lines), "upf");
-    cg_prefetch(g, cg_gep(g, next, cg_mul(g, cg_add(g, cg_mul(g, p.iv, cg_i64(g, lines)), q.iv), cg_i64(g, LANES))));
-    cg_loop_end_rolled(g, &q);
-    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "utiles");
-    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), ic0, icn, first);
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, passes), "utiles");
+    LLVMValueRef q0 = cg_mul(g, cg_add(g, cg_mul(g, p.iv, cg_i64(g, passes)), t.iv), cg_i64(g, U_CHUNK * pf_step));
+    chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), ic0, icn, first, cg_gep(g, next, q0), pf_step);
     cg_loop_end(g, &t);
     cg_loop_end(g, &p);
     cg_loop_end(g, &c);
@@ -880,8 +966,7 @@ static void chan_output(Wino *W, LLVMValueRef t, LLVMValueRef b)
     LLVMValueRef m[ALPHA][ALPHA], s[TILE][ALPHA], h0, w0;
     for (int a = 0; a < ALPHA; a++)
         for (int c = 0; c < ALPHA; c++) {
-            LLVMValueRef row = cg_add(g, cg_i64(g, (a * ALPHA + c) * W->P.ntp), t);
-            LLVMValueRef at = cg_add(g, cg_mul(g, row, cg_i64(g, W->cbp)), cg_mul(g, b, cg_i64(g, LANES)));
+            LLVMValueRef at = cg_add(g, chan_row(g, a * ALPHA + c, W->mpanel, t, W->mrow), cg_mul(g, b, cg_i64(g, LANES)));
             m[c][a] = load_vec(g, cg_gep(g, W->mbuf, at), 4);
         }
     for (int c = 0; c < ALPHA; c++) {
@@ -971,8 +1056,12 @@ static void emit_winograd(CgKernel *k)
     W.out_blocked = o->layout == LAYOUT_NCHW16C;
     W.v = cg_gep(g, k->scratch, cg_mul(g, k->r, cg_i64(g, slice_floats(m, n, P))));
     W.cinp = v_channels(m, n, P);
-    W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.cinp * P->ntp));
-    W.u = P->per_run ? cg_gep(g, W.mbuf, cg_i64(g, (int64_t)NP * P->ntp * W.cbp)) : k->p[0];
+    W.vrow = row_stride(P, W.cinp);
+    W.mrow = row_stride(P, W.cbp);
+    W.vpanel = pad_stride(P->ntp * W.vrow);
+    W.mpanel = pad_stride(P->ntp * W.mrow);
+    W.mbuf = cg_gep(g, W.v, cg_i64(g, (int64_t)NP * W.vpanel));
+    W.u = P->per_run ? cg_gep(g, W.mbuf, cg_i64(g, (int64_t)NP * W.mpanel)) : k->p[0];
     LLVMValueRef first = cg_mul(g, k->r, cg_i64(g, P->units_per_item));
     LLVMValueRef count = min_i64(g, cg_i64(g, P->units_per_item), cg_sub(g, cg_i64(g, P->row_blocks * P->co_blocks), first));
     CgLoop u = cg_loop(g, cg_i64(g, 0), count, "unit");
