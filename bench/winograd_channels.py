@@ -4,6 +4,10 @@ channels (16-64 in, 16-256 out) on 16 x 16 to 128 x 128 maps: the data
 behind --winograd=auto's cost model for small layers (docs/design.md).
 
   winograd_channels.py --convc PATH [--rounds R] [--bench N] [--threads T] [--workdir DIR]
+                       [--cin 16,32,48,64] [--cout 16,32,64,256] [--hw 16,32,64,128] [--same]
+
+--cin, --cout and --hw choose the shapes (every combination; with --same
+only Cout = Cin).
 
 One network holds every shape, each 3x3 conv (padding 1, relu) between 1x1
 convs so that it reads and writes nChw16c as inside a network; it is
@@ -22,9 +26,17 @@ COUT = (16, 32, 64, 256)
 HW = (16, 32, 64, 128)
 
 
+def shape_options(ap):
+    ints = lambda text: tuple(int(v) for v in text.split(','))
+    ap.add_argument('--cin', type=ints, default=CIN)
+    ap.add_argument('--cout', type=ints, default=COUT)
+    ap.add_argument('--hw', type=ints, default=HW)
+    ap.add_argument('--same', action='store_true', help='only Cout = Cin')
+
+
 def main():
-    a = options(__doc__, 5, 'wino-channels-')
-    shapes = [(cin, cout, hw) for cin in CIN for cout in COUT for hw in HW]
+    a = options(__doc__, 5, 'wino-channels-', shape_options)
+    shapes = [(cin, cout, hw) for cin in a.cin for cout in (a.cout if not a.same else (cin,)) for hw in a.hw]
     lines, outs = ['network channels {'], []
     for i, (cin, cout, hw) in enumerate(shapes):
         lines.append('    input x%d[%d, %d, %d]' % (i, cin, hw, hw))

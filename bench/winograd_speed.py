@@ -22,9 +22,12 @@ import tempfile
 from winograd_error import SHAPES
 
 
-def options(doc, bench, prefix):
-    """The command line both Winograd speed scripts take; the work directory made."""
+def options(doc, bench, prefix, extra=None):
+    """The command line both Winograd speed scripts take (extra(ap) adds a
+    script's own); the work directory made."""
     ap = argparse.ArgumentParser(description=doc)
+    if extra:
+        extra(ap)
     ap.add_argument('--convc', required=True)
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--bench', type=int, default=bench)

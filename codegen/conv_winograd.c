@@ -287,18 +287,27 @@ static int64_t slice_floats(const IrModule *m, const IrNode *n, const WinoPlan *
 /* The cost model (--winograd=auto): Winograd does 4x fewer
  * multiplications but pays for three transforms per input and output
  * channel, and reads U (4x the weights) once per item: it needs enough
- * channels and enough tiles to use each U value on. Measured on AMD EPYC
- * Zen 4, 1 thread, between nChw16c tensors (docs/design.md, "Winograd
- * against direct"): from 64 tiles (32 x 32) Winograd is 1.4-2.5x faster
- * than the direct kernel with 16-64 channels on each side, except 16 -> 16
- * (0.94-1.03 up to 64 x 64); on 16 tiles (16 x 16) only 1.0-1.2x with
- * 16-64 channels, and below 16 tiles it is not tried. */
+ * channels and enough tiles to use each U value on (docs/design.md,
+ * "Winograd on few channels"). From 64 tiles (32 x 32) it was 1.4-2.5x
+ * faster than the direct kernel with 16-64 channels on each side, except
+ * 16 -> 16 (0.94-1.03 up to 64 x 64; Zen 4). Between nChw16c tensors
+ * (the chan plan), measured on a Xeon after the strides were padded
+ * (pad_stride): from 32 tiles (28 x 28, 49 tiles) 1.65-2.4x at 1 thread
+ * and 1.2-2.0x at 2 with 16-512 channels; on 16-31 tiles (14 x 14, 16 x
+ * 16) 1.15-2.2x at 1 thread but 0.62-0.69x at 2 with 16-64 channels (one
+ * item of output channels: one thread idles), 1.34x from 128 -> 128; below
+ * 16 tiles (10 x 10, 7 x 7) 0.55-1.25x, not tried. NCHW on a side (the
+ * lane plan, vectors of 16 tiles along a row: mostly padding on a small
+ * map) keeps the earlier rule below 64 tiles: Cin x Cout >= 256 x 256. */
 static int wino_pays(const IrTensor *in, const IrTensor *o)
 {
     int64_t tiles = ceil_div(o->h, TILE) * ceil_div(o->w, TILE);
+    int chan = in->layout == LAYOUT_NCHW16C && o->layout == LAYOUT_NCHW16C;
     if (in->c < 16 || o->c < 16 || tiles < 16)
         return 0;
-    return tiles >= 64 ? in->c + o->c >= 48 : in->c * o->c >= 256 * 256;
+    if (tiles >= 64 || (chan && tiles >= 32))
+        return in->c + o->c >= 48;
+    return chan ? in->c * o->c >= 128 * 128 : in->c * o->c >= 256 * 256;
 }
 
 /* 3x3, stride 1, no dilation, one group, NCHW or nChw16c, AVX-512 (an
