@@ -905,11 +905,20 @@ static void chan_gemm(Wino *W, LLVMValueRef nsb)
 {
     Cg *g = W->k->g;
     const WinoPlan *P = &W->P;
+    int64_t passes = P->ntp / P->tr, panel = W->cin * P->j;
+    int64_t pf_step = ceil_div(panel, passes * W->cin);
     CgLoop p = cg_loop(g, cg_i64(g, 0), cg_i64(g, NP), "cp");
     CgLoop s = cg_loop(g, cg_i64(g, 0), nsb, "csb");
-    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, P->ntp / P->tr), "ctiles");
+    /* the next panel of U in this loop order, U[sb0 + s + 1][p] or U[sb0][p + 1],
+       prefetched while the tiles' passes read this one */
+    LLVMValueRef last = LLVMBuildICmp(g->b, LLVMIntEQ, cg_add(g, s.iv, cg_i64(g, 1)), nsb, "");
+    LLVMValueRef np = LLVMBuildSelect(g->b, last, cg_add(g, p.iv, cg_i64(g, 1)), p.iv, "");
+    LLVMValueRef ns = LLVMBuildSelect(g->b, last, cg_i64(g, 0), cg_add(g, s.iv, cg_i64(g, 1)), "");
+    LLVMValueRef next = cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, W->sb0, ns), cg_i64(g, NP)), np), cg_i64(g, panel)));
+    CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, passes), "ctiles");
+    LLVMValueRef pf = cg_gep(g, next, cg_mul(g, t.iv, cg_i64(g, W->cin * pf_step)));
     chan_gemm_tile(W, p.iv, s.iv, cg_mul(g, t.iv, cg_i64(g, P->tr)), cg_i64(g, 0), cg_i64(g, W->cin),
-                   LLVMConstInt(g->i1, 1, 0), NULL, 0);
+                   LLVMConstInt(g->i1, 1, 0), pf, pf_step);
     cg_loop_end(g, &t);
     cg_loop_end(g, &s);
     cg_loop_end(g, &p);
