@@ -253,12 +253,13 @@ static int64_t row_stride(const WinoPlan *P, int64_t floats)
     return P->chan ? pad_stride(floats) : floats;
 }
 
-/* per_run: floats of one position's panel of the U chunk, icn x j (padded) */
-static LLVMValueRef u_panel(Cg *g, const WinoPlan *P, LLVMValueRef icn)
+/* per_run: floats of one position's panel of the U chunk, icn x j padded:
+ * icn is U_CHUNK, or the last chunk's cin % U_CHUNK */
+static LLVMValueRef u_panel(Cg *g, const WinoPlan *P, int64_t cin, LLVMValueRef icn)
 {
-    LLVMValueRef f = cg_mul(g, icn, cg_i64(g, P->j));
-    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, cg_rem(g, f, cg_i64(g, 256)), cg_i64(g, 0), ""),
-                           cg_add(g, f, cg_i64(g, LANES)), f, "");
+    LLVMValueRef full = LLVMBuildICmp(g->b, LLVMIntEQ, icn, cg_i64(g, U_CHUNK), "");
+    return LLVMBuildSelect(g->b, full, cg_i64(g, pad_stride(U_CHUNK * P->j)),
+                           cg_i64(g, pad_stride(cin % U_CHUNK * P->j)), "");
 }
 
 /* The chan plan's row t of panel p of V or M: p * panel + t * row floats */
@@ -879,7 +880,7 @@ static void chan_gemm_tile(Wino *W, LLVMValueRef p, LLVMValueRef s, LLVMValueRef
         }
     }
     LLVMValueRef vbase = cg_gep(g, W->v, cg_add(g, chan_row_at(g, p, W->vpanel, t0, W->vrow), ic0));
-    LLVMValueRef ubase = P->per_run ? cg_gep(g, W->u, cg_mul(g, p, u_panel(g, P, icn)))
+    LLVMValueRef ubase = P->per_run ? cg_gep(g, W->u, cg_mul(g, p, u_panel(g, P, W->cin, icn)))
                                     : cg_gep(g, W->u, cg_mul(g, cg_add(g, cg_mul(g, cg_add(g, W->sb0, s), cg_i64(g, NP)), p),
                                                              cg_i64(g, W->cin * P->j)));
     if (P->per_run) {
@@ -960,7 +961,7 @@ static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
     g_rows(g, g->vf, w, gw);
     g_cols(g, g->vf, gw, u);
     for (int p = 0; p < NP; p++) {
-        LLVMValueRef at = cg_add(g, cg_add(g, cg_mul(g, cg_i64(g, p), u_panel(g, P, icn)), cg_mul(g, ic.iv, cg_i64(g, P->j))), col);
+        LLVMValueRef at = cg_add(g, cg_add(g, cg_mul(g, cg_i64(g, p), u_panel(g, P, W->cin, icn)), cg_mul(g, ic.iv, cg_i64(g, P->j))), col);
         store_vec(g, u[p], cg_gep(g, W->u, at), 4);
     }
     cg_loop_end_rolled(g, &b);
@@ -971,8 +972,7 @@ static void chan_gemm_per_run(Wino *W, LLVMValueRef nsb)
        stream from memory while the FMAs run: one prefetch per input channel
        of every register tile's loop, pf_step floats apart, spread over the
        whole chunk (passes x U_CHUNK iterations at each of the 36 positions) */
-    int64_t passes = P->ntp / P->tr, bytes = (int64_t)U_CHUNK * TAPS * P->j * 4;
-    int64_t pf_step = ceil_div(ceil_div(bytes, (int64_t)NP * passes * U_CHUNK), 4);
+    int64_t passes = P->ntp / P->tr, pf_step = ceil_div((int64_t)TAPS * P->j, (int64_t)NP * passes);
     LLVMValueRef next = cg_gep(g, wb, cg_mul(g, cg_add(g, ic0, icn), cg_i64(g, TAPS * P->j)));
     CgLoop t = cg_loop(g, cg_i64(g, 0), cg_i64(g, passes), "utiles");
     LLVMValueRef q0 = cg_mul(g, cg_add(g, cg_mul(g, p.iv, cg_i64(g, passes)), t.iv), cg_i64(g, U_CHUNK * pf_step));
