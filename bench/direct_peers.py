@@ -15,15 +15,14 @@ probe's peak (bench/fma.c, which the profile reports) and oneDNN / convc.
 The machine is shared and its speed drifts by 10% from minute to minute:
 compare the ratio, not single numbers.
 """
-import argparse
-import json
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 
 import torch
+
+from winograd_speed import options, profile_json
 
 SHAPES = [(64, 256), (128, 128), (256, 64), (512, 32), (1024, 16)]
 
@@ -38,9 +37,7 @@ def network(c, hw):
 
 
 def convc_ms(exe, a):
-    out = subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(a.threads),
-                          '--bench', str(a.bench), '--profile=json'], check=True, capture_output=True, text=True).stdout
-    prof = json.loads(out)
+    prof = profile_json(exe, a)
     step = [s for s in prof['steps'] if s['name'] == 'b'][0]
     return step['median_ms'], step['kernel'], prof.get('peak_gflops')
 
@@ -57,15 +54,7 @@ def onednn_ms(layer, x, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--convc', required=True)
-    ap.add_argument('--rounds', type=int, default=5)
-    ap.add_argument('--bench', type=int, default=10)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--workdir')
-    a = ap.parse_args()
-    a.workdir = a.workdir or tempfile.mkdtemp(prefix='direct-peers-')
-    os.makedirs(a.workdir, exist_ok=True)
+    a = options(__doc__, 10, 'direct-peers-', rounds=5)
     torch.set_num_threads(a.threads)
     rows, peak = [], None
     for c, hw in SHAPES:

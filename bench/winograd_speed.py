@@ -22,14 +22,14 @@ import tempfile
 from winograd_error import SHAPES
 
 
-def options(doc, bench, prefix, extra=None):
-    """The command line both Winograd speed scripts take (extra(ap) adds a
+def options(doc, bench, prefix, extra=None, rounds=3):
+    """The command line the kernel speed scripts take (extra(ap) adds a
     script's own); the work directory made."""
     ap = argparse.ArgumentParser(description=doc)
     if extra:
         extra(ap)
     ap.add_argument('--convc', required=True)
-    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--rounds', type=int, default=rounds)
     ap.add_argument('--bench', type=int, default=bench)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--workdir')
@@ -37,6 +37,13 @@ def options(doc, bench, prefix, extra=None):
     a.workdir = a.workdir or tempfile.mkdtemp(prefix=prefix)
     os.makedirs(a.workdir, exist_ok=True)
     return a
+
+
+def profile_json(exe, a):
+    """The --profile=json of `exe` run --bench a.bench at a.threads threads."""
+    return json.loads(subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(a.threads),
+                                      '--bench', str(a.bench), '--profile=json'], check=True, capture_output=True,
+                                     text=True).stdout)
 
 
 def on_and_off(a, name, lines):
@@ -54,10 +61,7 @@ def on_and_off(a, name, lines):
     times, info, peak = {mode: {} for mode in exes}, {}, None
     for _ in range(a.rounds):
         for mode, exe in exes.items():
-            out = subprocess.run([exe, '--random-weights', '1', '--random-input', '2', '--threads', str(a.threads),
-                                  '--bench', str(a.bench), '--profile=json'], check=True, capture_output=True,
-                                 text=True).stdout
-            prof = json.loads(out)
+            prof = profile_json(exe, a)
             for s in prof['steps']:
                 times[mode].setdefault(s['name'], []).append(s['median_ms'])
                 info[(mode, s['name'])] = s
