@@ -1,12 +1,19 @@
 # lit configuration for convc. Run through `make check`, or directly:
 #   /usr/bin/python3 /usr/lib/llvm-19/build/utils/lit/lit.py -sv --param build=$PWD/build tests
 import os
-import lit.formats
+import sys
 
 config.name = 'convc'
-config.test_format = lit.formats.ShTest(execute_external=False)
+
+
+# ShTest that deletes a passing test's temporary files (litformat.py); in a
+# module of its own because lit's worker processes unpickle it.
+sys.path.insert(0, os.path.dirname(__file__))
+from litformat import ShTestCleaned  # noqa: E402
+
+config.test_format = ShTestCleaned(execute_external=False)
 config.suffixes = ['.conv', '.test']
-config.excludes = ['Inputs', 'corpus', 'lit.cfg.py']
+config.excludes = ['Inputs', 'corpus', 'lit.cfg.py', 'litformat.py']
 config.test_source_root = os.path.dirname(__file__)
 
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))

@@ -2,7 +2,7 @@
 # Installs every Debian bookworm package convc needs to build and test, if any is missing.
 # Runs as root on a fresh machine (CI, a new session); a no-op when all are present.
 set -eu
-pkgs="flex bison cmake make gcc g++ libc6-dev llvm-19-dev llvm-19-tools clang-19 libclang-rt-19-dev python3-torch python3-numpy graphviz protobuf-c-compiler libprotobuf-c-dev python3-onnx"
+pkgs="flex bison cmake make gcc g++ libc6-dev llvm-19-dev llvm-19-tools clang-19 libclang-rt-19-dev python3-torch python3-numpy python3-psutil graphviz protobuf-c-compiler libprotobuf-c-dev python3-onnx"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
