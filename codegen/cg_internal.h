@@ -151,6 +151,7 @@ LLVMValueRef cg_get(Cg *g, LLVMValueRef var);
 void cg_set(Cg *g, LLVMValueRef var, LLVMValueRef v);
 LLVMValueRef cg_fmuladd(Cg *g, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c);
 void cg_prefetch(Cg *g, LLVMValueRef p);
+void cg_prefetch_l2(Cg *g, LLVMValueRef p);
 LLVMValueRef cg_call_f32(Cg *g, const char *name, LLVMValueRef x);
 LLVMValueRef cg_fmax(Cg *g, LLVMValueRef a, LLVMValueRef b);
 LLVMValueRef cg_act(Cg *g, const IrNode *n, LLVMValueRef v); /* n's activation epilogue */

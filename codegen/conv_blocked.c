@@ -13,7 +13,9 @@
  * or on `rows` consecutive rows when the layer's weights are too large to
  * stay in cache from one row to the next (og_major): each chunk of input
  * blocks then serves every row of the item before the next chunk, so the
- * weights stream from memory once per `rows` rows, not once per row.
+ * weights stream from memory once per `rows` rows, not once per row, and
+ * each row prefetches its share of the next chunk's weights into L2
+ * (prefetch_next_chunk).
  * The row is covered by tiles of t output pixels; for a tile the nb x t
  * accumulators (vectors of B output channels) stay in registers while
  *
@@ -550,6 +552,34 @@ static void store_nchw(CgKernel *k, Item *I)
     cg_loop_end_rolled(g, &r);
 }
 
+/* A layer whose weights stream from memory (og_major) reads each chunk's
+ * weights from DRAM in the first tile that uses it, which then waits on
+ * every line. So each row of the item also prefetches its share of the
+ * next chunk's weights into L2 (the item's rows split the lines evenly),
+ * and the chunk is there when the rows come back to the first tile.
+ * next: the next chunk's first input block; nothing when it is `full`. */
+static void prefetch_next_chunk(Item *I, LLVMValueRef next, LLVMValueRef full)
+{
+    Cg *g = I->g;
+    const IrGeom *l = &I->n->geom;
+    int64_t block = l->kernel[0] * l->kernel[1] * I->bi * I->bo; /* floats of one [ob][icb] */
+    int64_t line = 64 / 4, lines = I->tile.icc * block / line;
+    int64_t per_row = (lines + I->tile.rows - 1) / I->tile.rows;
+    LLVMBasicBlockRef merge;
+    cg_if(g, LLVMBuildICmp(g->b, LLVMIntSLT, next, full, ""), &merge);
+    LLVMValueRef lo = cg_mul(g, cg_sub(g, I->oh, I->oh0), cg_i64(g, per_row));
+    LLVMValueRef hi = cg_add(g, lo, cg_i64(g, per_row));
+    hi = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, hi, cg_i64(g, lines), ""), hi, cg_i64(g, lines), "");
+    CgLoop pl = cg_loop(g, lo, hi, "pf");
+    for (int j = 0; j < I->tile.nb; j++) {
+        LLVMValueRef blk = cg_add(g, cg_mul(g, cg_add(g, I->ob0, cg_i64(g, j)), cg_i64(g, I->icb_n)), next);
+        LLVMValueRef at = cg_add(g, cg_mul(g, blk, cg_i64(g, block)), cg_mul(g, pl.iv, cg_i64(g, line)));
+        cg_prefetch_l2(g, cg_gep(g, I->w, at));
+    }
+    cg_loop_end_rolled(g, &pl);
+    cg_if_end(g, merge);
+}
+
 static void emit_conv_blocked(CgKernel *k)
 {
     Cg *g = k->g;
@@ -619,6 +649,8 @@ static void emit_conv_blocked(CgKernel *k)
         LLVMValueRef icb1 = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, end, cg_i64(g, full), ""), end,
                                             cg_i64(g, full), "");
         CgLoop r1 = rows_loop(&I);
+        if (I.tile.og_major && nch > 1)
+            prefetch_next_chunk(&I, icb1, cg_i64(g, full));
         row_tiles(&I, icb0, icb1, I.bi);
         cg_loop_end_rolled(g, &r1);
         cg_loop_end_kept(g, &ch);

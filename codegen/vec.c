@@ -21,11 +21,17 @@ LLVMValueRef cg_intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned 
 }
 
 /* A hint to bring the cache line at p into every level of the cache, for reading. */
-void cg_prefetch(Cg *g, LLVMValueRef p)
+/* llvm.prefetch for reading; locality 3 is prefetcht0 (into L1), 2 prefetcht1 (L2). */
+static void prefetch(Cg *g, LLVMValueRef p, int locality)
 {
-    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, 3, 0), LLVMConstInt(g->i32, 1, 0)};
+    LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, (unsigned long long)locality, 0),
+                            LLVMConstInt(g->i32, 1, 0)};
     cg_intrinsic(g, "llvm.prefetch", args, 4);
 }
+
+void cg_prefetch(Cg *g, LLVMValueRef p) { prefetch(g, p, 3); }
+
+void cg_prefetch_l2(Cg *g, LLVMValueRef p) { prefetch(g, p, 2); }
 
 LLVMValueRef cg_splat(Cg *g, LLVMValueRef scalar, LLVMTypeRef vt)
 {
