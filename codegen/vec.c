@@ -20,8 +20,9 @@ LLVMValueRef cg_intrinsic(Cg *g, const char *name, LLVMValueRef *args, unsigned 
     return LLVMBuildCall2(g->b, fty, fn, args, n, "");
 }
 
-/* A hint to bring the cache line at p into every level of the cache, for reading. */
-/* llvm.prefetch for reading; locality 3 is prefetcht0 (into L1), 2 prefetcht1 (L2). */
+/* llvm.prefetch of the cache line at p, for reading: locality 3 brings it
+ * into every level of the cache (prefetcht0), 2 into L2 and below
+ * (prefetcht1). */
 static void prefetch(Cg *g, LLVMValueRef p, int locality)
 {
     LLVMValueRef args[4] = {p, LLVMConstInt(g->i32, 0, 0), LLVMConstInt(g->i32, (unsigned long long)locality, 0),
