@@ -177,7 +177,12 @@ typedef struct {
 
 /* Tap kw (input columns j0 + u + d) over icl in [0, nicl) for the live
  * pixels of the tile: nb weight vectors, then per pixel a broadcast and nb
- * FMAs. xrow: x[icb][ih][0][0]; wk[jb]: w[ob0 + jb][icb][kh][0][0][0]. */
+ * FMAs. xrow: x[icb][ih][0][0]; wk[jb]: w[ob0 + jb][icb][kh][0][0][0].
+ * A tile runs every input block of its landing taps, so its weights come
+ * from L2 (256 KB per tile for UNet's 1024 -> 512 up-conv), KH x KW blocks
+ * apart: each weight load prefetches (prefetcht0) the same line of the next
+ * input block. A/B on a Xeon, alternating rounds: UNet-256's up-convs 2-17%
+ * faster at 1 thread (up1 7.2 -> 5.9 ms), 0-13% at 2; net8's the same. */
 static void t_tap(TItem *I, LLVMValueRef xrow, LLVMValueRef *wk, LLVMValueRef j0, int64_t kw, int64_t d, int cnt,
                   const int *live, LLVMValueRef nicl)
 {
@@ -188,6 +193,10 @@ static void t_tap(TItem *I, LLVMValueRef xrow, LLVMValueRef *wk, LLVMValueRef j0
     LLVMValueRef woff = cg_mul(g, cg_add(g, cg_i64(g, kw * I->bi), icl.iv), cg_i64(g, I->bo));
     for (int jb = 0; jb < nb; jb++)
         wv[jb] = LLVMBuildLoad2(g->b, g->vf, cg_gep(g, wk[jb], woff), "");
+    /* the same tap's weights of the next input block: one line per vector */
+    LLVMValueRef next = cg_add(g, woff, cg_i64(g, I->n->geom.kernel[0] * I->n->geom.kernel[1] * I->bi * I->bo));
+    for (int jb = 0; jb < nb; jb++)
+        cg_prefetch(g, cg_gep(g, wk[jb], next));
     for (int u = 0; u < cnt; u++) {
         if (!live[u])
             continue;
